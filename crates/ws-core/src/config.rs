@@ -1,0 +1,118 @@
+//! How the user configures the driver (the session configures the venue side).
+
+use std::time::Duration;
+
+use crate::queue::OverflowPolicy;
+use crate::session::StreamKind;
+
+/// Which certificates a `wss://` connection trusts. Verification is never switched off.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub enum TlsRoots {
+    /// The Mozilla root set shipped in `webpki-roots`.
+    #[default]
+    WebPki,
+    /// Only these DER-encoded roots (a test root, or a private CA).
+    Custom(Vec<Vec<u8>>),
+}
+
+impl std::fmt::Debug for TlsRoots {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TlsRoots::WebPki => f.write_str("WebPki"),
+            TlsRoots::Custom(roots) => write!(f, "Custom({} roots)", roots.len()),
+        }
+    }
+}
+
+/// Where inbound messages are handed to the session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Processing {
+    /// On the reader task, as each message arrives: the lowest latency (default).
+    Inline,
+    /// Through a bounded queue to a processing task, so a slow handler does not stall reads.
+    Queued(QueueConfig),
+}
+
+/// Capacity and per-stream overflow policy of the processing queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueConfig {
+    /// Messages the queue holds.
+    pub capacity: usize,
+    /// Policy per [`StreamKind`], indexed by [`StreamKind::index`].
+    pub policies: [OverflowPolicy; StreamKind::ALL.len()],
+}
+
+impl QueueConfig {
+    /// The written defaults: control, book and private never drop (overflow forces a
+    /// reconnect, which resyncs books and reconciles private state), trades are dropped and
+    /// counted, tickers are conflated (the oldest queued ticker gives way).
+    pub fn with_capacity(capacity: usize) -> Self {
+        let mut policies = [OverflowPolicy::Reconnect; StreamKind::ALL.len()];
+        policies[StreamKind::Trade.index()] = OverflowPolicy::DropNewest;
+        policies[StreamKind::Ticker.index()] = OverflowPolicy::DropOldestSameKind;
+        Self {
+            capacity,
+            policies,
+        }
+    }
+
+    /// The policy for one stream kind.
+    pub fn policy(&self, kind: StreamKind) -> OverflowPolicy {
+        self.policies[kind.index()]
+    }
+
+    /// Overrides the policy for one stream kind.
+    pub fn set_policy(&mut self, kind: StreamKind, policy: OverflowPolicy) -> &mut Self {
+        self.policies[kind.index()] = policy;
+        self
+    }
+}
+
+/// Driver settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DriverConfig {
+    /// TCP + TLS + WebSocket handshake deadline.
+    pub connect_timeout: Duration,
+    /// Largest accepted message (frame payload, and joined fragments).
+    pub max_message_size: usize,
+    /// Trusted roots for `wss://` and `https://`.
+    pub tls_roots: TlsRoots,
+    /// Inline or queued processing.
+    pub processing: Processing,
+    /// Capacity of the outbound frame channel.
+    pub outbound_capacity: usize,
+    /// Capacity of the user command channel.
+    pub command_capacity: usize,
+    /// How long `close()` waits for tasks before aborting them.
+    pub close_timeout: Duration,
+    /// REST request deadline.
+    pub rest_timeout: Duration,
+    /// REST requests in flight at once; more wait in a bounded queue.
+    pub rest_concurrency: usize,
+    /// Largest REST response body.
+    pub max_rest_body: usize,
+    /// Frames a new connection may deliver during a rotation before the switch; beyond this
+    /// the rotation is abandoned and retried later.
+    pub rotation_buffer: usize,
+    /// Seed for the jitter generator (tests fix it).
+    pub jitter_seed: u64,
+}
+
+impl Default for DriverConfig {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(10),
+            max_message_size: 16 << 20,
+            tls_roots: TlsRoots::WebPki,
+            processing: Processing::Inline,
+            outbound_capacity: 1024,
+            command_capacity: 256,
+            close_timeout: Duration::from_secs(5),
+            rest_timeout: Duration::from_secs(10),
+            rest_concurrency: 4,
+            max_rest_body: 32 << 20,
+            rotation_buffer: 65_536,
+            jitter_seed: 0x5EED,
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! `ws-core`: the venue-agnostic WebSocket driver (the plan's `BaseWebSocketInterface`).
+//!
+//! One [`Connection`] owns one logical WebSocket connection in one task and drives a
+//! [`Session`], the sans-IO state machine an exchange crate provides (composed from the
+//! mixin traits in `ws-mixins`). The driver does every piece of IO and reads every clock;
+//! the session turns bytes into events and decisions into bytes.
+//!
+//! What the driver provides:
+//! - `ws://` and `wss://` (fastwebsockets over a hyper handshake; rustls with certificates
+//!   always verified against webpki roots or explicitly given [`TlsRoots::Custom`] roots),
+//!   a connect timeout, a maximum message size and the session's handshake headers;
+//! - the states of [`ConnectionState`], reported to a callback and a watch handle;
+//! - reconnection by [`ReconnectionPolicy`] through [`Backoff`] for *every* kind of loss,
+//!   with a connect-rate limit, and the session's [`Session::classify_disconnect`] hook;
+//! - protocol pong replies, venue application pings, protocol pings and an idle watchdog;
+//! - optional make-before-break rotation at [`ConnectionContext::max_lifetime`];
+//! - inline processing on the reader task, or a bounded [`FrameQueue`] with a per-stream
+//!   [`OverflowPolicy`];
+//! - REST requests on behalf of the session (snapshots, listen keys, reconciliation);
+//! - plain-data [`ConnectionStats`] with an HDR latency histogram.
+//!
+//! What it deliberately does not know: any venue name, channel, message format or book rule.
+//!
+//! ```no_run
+//! use ws_core::{Connection, ConnectionContext, DriverConfig, InboundFrame, Outbox, Session, Timestamp};
+//!
+//! struct Echo;
+//! impl Session for Echo {
+//!     type Command = ();
+//!     fn connection_context(&self) -> ConnectionContext {
+//!         ConnectionContext::new("echo", "ws://127.0.0.1:9001/")
+//!     }
+//!     fn on_connected(&mut self, _now: Timestamp, out: &mut Outbox) {
+//!         out.send_text(r#"{"op":"subscribe","id":1,"topic":"a"}"#);
+//!     }
+//!     fn on_frame(&mut self, frame: InboundFrame<'_>, _out: &mut Outbox) {
+//!         println!("{} bytes", frame.payload.len());
+//!     }
+//! }
+//!
+//! # async fn run() -> Result<(), ws_core::WsError> {
+//! let mut connection = Connection::spawn(Echo, DriverConfig::default())?;
+//! connection.close().await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! No cargo features: everything here is core.
+
+mod config;
+mod context;
+mod driver;
+mod error;
+mod policy;
+mod queue;
+mod rest;
+mod session;
+mod state;
+mod stats;
+mod transport;
+
+pub use config::{DriverConfig, Processing, QueueConfig, TlsRoots};
+pub use context::{ConnectionContext, PingSettings};
+pub use driver::Connection;
+pub use error::{DisconnectCause, DisconnectKind, WsError};
+pub use policy::{
+    Backoff, ConnectRateLimit, FailureKind, JitterSource, MaxAttempts, ReconnectDecision,
+    ReconnectionPolicy,
+};
+pub use queue::{FrameQueue, OverflowPolicy, PushOutcome, QueuedFrame};
+pub use session::{
+    FrameKind, InboundFrame, OutFrame, Outbox, RestFailure, RestMethod, RestReply, RestRequest,
+    RestRequestId, RestResponse, Session, SessionSignal, StreamKind, Timestamp, redact_query,
+};
+pub use state::ConnectionState;
+pub use stats::{ConnectionCounters, ConnectionStats, LatencyHistogram, LatencySummary};

@@ -1,0 +1,360 @@
+//! Reconnection policy and the backoff state machine that applies it.
+//!
+//! [`Backoff`] reads no clock and draws no random numbers: the driver passes the current
+//! `Instant` and a jitter sample in `[0, 1)`, so tests run it on a fake clock.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+/// How many attempts a policy allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MaxAttempts {
+    /// Retry forever (with backoff).
+    Unlimited,
+    /// Give up after this many consecutive failed attempts.
+    Limited(u32),
+}
+
+/// What a session decided about a lost connection (`should_reconnect`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReconnectDecision {
+    /// Retry with the policy's backoff.
+    Retry,
+    /// Retry, but not before this long (the server's `Retry-After`).
+    RetryAfter(Duration),
+    /// Do not retry; the connection ends in `ERROR`.
+    Stop,
+}
+
+/// Limits how many connection attempts may start within a window, whatever the backoff
+/// says, so that many failing connections cannot storm a venue's per-IP limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectRateLimit {
+    /// Attempts allowed per window.
+    pub max_attempts: u32,
+    /// The window.
+    pub window: Duration,
+}
+
+/// The plan's `ReconnectionPolicy`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ReconnectionPolicy {
+    /// Delay before the first retry.
+    pub initial_delay: Duration,
+    /// Growth per consecutive failure (1.0 = constant).
+    pub backoff_factor: f64,
+    /// Cap on the delay.
+    pub max_delay: Duration,
+    /// Consecutive failures allowed.
+    pub max_attempts: MaxAttempts,
+    /// Spread as a fraction of the delay: 0.2 means ±20 %.
+    pub jitter: f64,
+    /// A close without status (1005) retries after `initial_delay` without growing the
+    /// delay and without spending an attempt (MEXC sends these routinely).
+    pub reset_on_1005: bool,
+    /// Storm protection.
+    pub connect_rate: ConnectRateLimit,
+    /// A connection that stayed up this long counts as healthy and resets the backoff even
+    /// if the session never signalled `Ready`.
+    pub stable_after: Duration,
+}
+
+impl Default for ReconnectionPolicy {
+    fn default() -> Self {
+        Self {
+            initial_delay: Duration::from_millis(500),
+            backoff_factor: 2.0,
+            max_delay: Duration::from_secs(30),
+            max_attempts: MaxAttempts::Unlimited,
+            jitter: 0.2,
+            reset_on_1005: false,
+            connect_rate: ConnectRateLimit {
+                max_attempts: 10,
+                window: Duration::from_secs(10),
+            },
+            stable_after: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Why a failure was recorded, as far as the backoff cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// A close without status (1005).
+    NoStatus,
+    /// Anything else.
+    Other,
+}
+
+/// The backoff state of one connection.
+#[derive(Debug, Clone)]
+pub struct Backoff {
+    policy: ReconnectionPolicy,
+    consecutive_failures: u32,
+    attempt_starts: VecDeque<Instant>,
+}
+
+impl Backoff {
+    /// A fresh backoff for `policy`.
+    pub fn new(policy: ReconnectionPolicy) -> Self {
+        let window_len = usize::try_from(policy.connect_rate.max_attempts).unwrap_or(usize::MAX);
+        Self {
+            policy,
+            consecutive_failures: 0,
+            attempt_starts: VecDeque::with_capacity(window_len.min(1024)),
+        }
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> &ReconnectionPolicy {
+        &self.policy
+    }
+
+    /// Replaces the policy (a session may change it between attempts).
+    pub fn set_policy(&mut self, policy: ReconnectionPolicy) {
+        self.policy = policy;
+    }
+
+    /// Consecutive failures counted toward `max_attempts`.
+    pub fn consecutive_failures(&self) -> u32 {
+        self.consecutive_failures
+    }
+
+    /// The connection delivered (or stayed up long enough): start over.
+    pub fn reset(&mut self) {
+        self.consecutive_failures = 0;
+    }
+
+    /// Records a failure and returns how long to wait before the next attempt, or `None`
+    /// when the attempt budget is spent or the decision is to stop.
+    /// `jitter_sample` must be in `[0, 1)`.
+    pub fn on_failure(
+        &mut self,
+        decision: ReconnectDecision,
+        kind: FailureKind,
+        jitter_sample: f64,
+    ) -> Option<Duration> {
+        if decision == ReconnectDecision::Stop {
+            return None;
+        }
+        let resets = self.policy.reset_on_1005 && kind == FailureKind::NoStatus;
+        let base = if resets {
+            self.policy.initial_delay
+        } else {
+            self.consecutive_failures = self.consecutive_failures.saturating_add(1);
+            if let MaxAttempts::Limited(max) = self.policy.max_attempts
+                && self.consecutive_failures > max
+            {
+                return None;
+            }
+            self.grown_delay()
+        };
+        let jittered = self.apply_jitter(base, jitter_sample);
+        Some(match decision {
+            ReconnectDecision::RetryAfter(after) => jittered.max(after),
+            _ => jittered,
+        })
+    }
+
+    /// How long to wait, from `now`, before an attempt is allowed by the connect-rate limit.
+    /// Call right before connecting; when it returns zero the attempt is recorded.
+    pub fn rate_limit_wait(&mut self, now: Instant) -> Duration {
+        let limit = self.policy.connect_rate;
+        while let Some(&oldest) = self.attempt_starts.front() {
+            if now.saturating_duration_since(oldest) >= limit.window {
+                self.attempt_starts.pop_front();
+            } else {
+                break;
+            }
+        }
+        let max = usize::try_from(limit.max_attempts.max(1)).unwrap_or(usize::MAX);
+        if self.attempt_starts.len() >= max
+            && let Some(&oldest) = self.attempt_starts.front()
+        {
+            return (oldest + limit.window).saturating_duration_since(now);
+        }
+        self.attempt_starts.push_back(now);
+        Duration::ZERO
+    }
+
+    fn grown_delay(&self) -> Duration {
+        let exponent = self.consecutive_failures.saturating_sub(1).min(64);
+        let factor = self.policy.backoff_factor.max(1.0).powi(exponent as i32);
+        let secs = self.policy.initial_delay.as_secs_f64() * factor;
+        let capped = secs.min(self.policy.max_delay.as_secs_f64());
+        Duration::try_from_secs_f64(capped).unwrap_or(self.policy.max_delay)
+    }
+
+    fn apply_jitter(&self, base: Duration, sample: f64) -> Duration {
+        let jitter = self.policy.jitter.clamp(0.0, 1.0);
+        let sample = if sample.is_finite() {
+            sample.clamp(0.0, 1.0)
+        } else {
+            0.5
+        };
+        let scale = 1.0 + jitter * (2.0 * sample - 1.0);
+        let secs = (base.as_secs_f64() * scale).min(self.policy.max_delay.as_secs_f64());
+        Duration::try_from_secs_f64(secs.max(0.0)).unwrap_or(base)
+    }
+}
+
+/// A small deterministic generator for jitter samples (xorshift64*), seeded per connection.
+/// Not for cryptography.
+#[derive(Debug, Clone)]
+pub struct JitterSource(u64);
+
+impl JitterSource {
+    /// Seeds the generator; a zero seed is replaced by a constant.
+    pub fn new(seed: u64) -> Self {
+        Self(if seed == 0 { 0x9E37_79B9_7F4A_7C15 } else { seed })
+    }
+
+    /// The next sample in `[0, 1)`.
+    pub fn sample(&mut self) -> f64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        let bits = x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11;
+        bits as f64 / (1u64 << 53) as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> ReconnectionPolicy {
+        ReconnectionPolicy {
+            initial_delay: Duration::from_millis(100),
+            backoff_factor: 2.0,
+            max_delay: Duration::from_millis(1000),
+            max_attempts: MaxAttempts::Limited(5),
+            jitter: 0.0,
+            reset_on_1005: false,
+            connect_rate: ConnectRateLimit {
+                max_attempts: 3,
+                window: Duration::from_secs(10),
+            },
+            stable_after: Duration::from_secs(30),
+        }
+    }
+
+    #[test]
+    fn delays_grow_by_factor_up_to_cap_then_budget_ends() {
+        let mut b = Backoff::new(policy());
+        let delays: Vec<_> = (0..6)
+            .map(|_| b.on_failure(ReconnectDecision::Retry, FailureKind::Other, 0.5))
+            .collect();
+        let ms = |d: u64| Some(Duration::from_millis(d));
+        assert_eq!(delays, vec![ms(100), ms(200), ms(400), ms(800), ms(1000), None]);
+    }
+
+    #[test]
+    fn reset_starts_over() {
+        let mut b = Backoff::new(policy());
+        for _ in 0..3 {
+            b.on_failure(ReconnectDecision::Retry, FailureKind::Other, 0.5);
+        }
+        b.reset();
+        assert_eq!(
+            b.on_failure(ReconnectDecision::Retry, FailureKind::Other, 0.5),
+            Some(Duration::from_millis(100))
+        );
+    }
+
+    #[test]
+    fn unlimited_never_gives_up() {
+        let mut p = policy();
+        p.max_attempts = MaxAttempts::Unlimited;
+        let mut b = Backoff::new(p);
+        for _ in 0..10_000 {
+            let d = b.on_failure(ReconnectDecision::Retry, FailureKind::Other, 0.3);
+            assert!(d.is_some_and(|d| d <= Duration::from_millis(1000)));
+        }
+    }
+
+    #[test]
+    fn reset_on_1005_keeps_initial_delay_and_spends_no_attempt() {
+        let mut p = policy();
+        p.reset_on_1005 = true;
+        let mut b = Backoff::new(p);
+        for _ in 0..100 {
+            assert_eq!(
+                b.on_failure(ReconnectDecision::Retry, FailureKind::NoStatus, 0.5),
+                Some(Duration::from_millis(100))
+            );
+        }
+        assert_eq!(b.consecutive_failures(), 0);
+        // Without the flag a 1005 is an ordinary failure.
+        let mut plain = Backoff::new(policy());
+        plain.on_failure(ReconnectDecision::Retry, FailureKind::NoStatus, 0.5);
+        assert_eq!(
+            plain.on_failure(ReconnectDecision::Retry, FailureKind::NoStatus, 0.5),
+            Some(Duration::from_millis(200))
+        );
+    }
+
+    #[test]
+    fn jitter_stays_within_band_and_cap() {
+        let mut p = policy();
+        p.jitter = 0.2;
+        p.max_attempts = MaxAttempts::Unlimited;
+        let mut b = Backoff::new(p);
+        let low = b.on_failure(ReconnectDecision::Retry, FailureKind::Other, 0.0);
+        assert_eq!(low, Some(Duration::from_millis(80)));
+        b.reset();
+        let high = b.on_failure(ReconnectDecision::Retry, FailureKind::Other, 0.999_999);
+        assert!(high.is_some_and(|d| d > Duration::from_millis(119) && d <= Duration::from_millis(120)));
+        for _ in 0..20 {
+            let d = b.on_failure(ReconnectDecision::Retry, FailureKind::Other, 0.999_999);
+            assert!(d.is_some_and(|d| d <= Duration::from_millis(1000)));
+        }
+    }
+
+    #[test]
+    fn retry_after_is_a_floor() {
+        let mut b = Backoff::new(policy());
+        assert_eq!(
+            b.on_failure(
+                ReconnectDecision::RetryAfter(Duration::from_secs(3)),
+                FailureKind::Other,
+                0.5
+            ),
+            Some(Duration::from_secs(3))
+        );
+    }
+
+    #[test]
+    fn stop_returns_none() {
+        let mut b = Backoff::new(policy());
+        assert_eq!(b.on_failure(ReconnectDecision::Stop, FailureKind::Other, 0.5), None);
+    }
+
+    #[test]
+    fn connect_rate_limit_on_fake_clock() {
+        let mut b = Backoff::new(policy());
+        let t0 = Instant::now();
+        assert_eq!(b.rate_limit_wait(t0), Duration::ZERO);
+        assert_eq!(b.rate_limit_wait(t0 + Duration::from_secs(1)), Duration::ZERO);
+        assert_eq!(b.rate_limit_wait(t0 + Duration::from_secs(2)), Duration::ZERO);
+        // Fourth attempt within the 10 s window must wait until the first one ages out.
+        assert_eq!(
+            b.rate_limit_wait(t0 + Duration::from_secs(3)),
+            Duration::from_secs(7)
+        );
+        assert_eq!(b.rate_limit_wait(t0 + Duration::from_secs(10)), Duration::ZERO);
+    }
+
+    #[test]
+    fn jitter_source_is_deterministic_and_in_range() {
+        let mut a = JitterSource::new(42);
+        let mut b = JitterSource::new(42);
+        for _ in 0..1000 {
+            let x = a.sample();
+            assert_eq!(x, b.sample());
+            assert!((0.0..1.0).contains(&x));
+        }
+    }
+}
