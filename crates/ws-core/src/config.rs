@@ -50,10 +50,7 @@ impl QueueConfig {
         let mut policies = [OverflowPolicy::Reconnect; StreamKind::ALL.len()];
         policies[StreamKind::Trade.index()] = OverflowPolicy::DropNewest;
         policies[StreamKind::Ticker.index()] = OverflowPolicy::DropOldestSameKind;
-        Self {
-            capacity,
-            policies,
-        }
+        Self { capacity, policies }
     }
 
     /// The policy for one stream kind.

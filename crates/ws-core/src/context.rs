@@ -76,7 +76,8 @@ mod tests {
     #[test]
     fn debug_hides_listen_key_and_header_values() {
         let mut ctx = ConnectionContext::new("mexc-private", "wss://h/ws?listenKey=SECRETKEY");
-        ctx.headers.push(("Authorization".into(), "Bearer TOKEN".into()));
+        ctx.headers
+            .push(("Authorization".into(), "Bearer TOKEN".into()));
         let shown = format!("{ctx:?}");
         assert!(!shown.contains("SECRETKEY"));
         assert!(!shown.contains("TOKEN"));

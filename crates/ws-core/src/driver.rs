@@ -295,13 +295,27 @@ enum Outgoing {
 
 /// What connection tasks tell the supervisor.
 enum Event {
-    ReaderEnded { conn: u64, cause: DisconnectCause },
-    WriterEnded { conn: u64, cause: DisconnectCause },
-    Signal { conn: u64, signal: SessionSignal },
+    ReaderEnded {
+        conn: u64,
+        cause: DisconnectCause,
+    },
+    WriterEnded {
+        conn: u64,
+        cause: DisconnectCause,
+    },
+    Signal {
+        conn: u64,
+        signal: SessionSignal,
+    },
     Rest(RestRequest),
     RestDone(RestResponse),
-    RotationOpened { conn: u64, result: Result<WsStream, DisconnectCause> },
-    RotationDelivering { conn: u64 },
+    RotationOpened {
+        conn: u64,
+        result: Result<WsStream, DisconnectCause>,
+    },
+    RotationDelivering {
+        conn: u64,
+    },
 }
 
 /// Output drained from the session outbox, dispatched after the lock is released.
@@ -430,10 +444,10 @@ impl<S: Session> Supervisor<S> {
     async fn connect_loop(&mut self) -> ConnectionState {
         let mut pending_wait = Duration::ZERO;
         loop {
-            if !pending_wait.is_zero() {
-                if let Some(exit) = self.idle_wait(pending_wait).await {
-                    return exit;
-                }
+            if !pending_wait.is_zero()
+                && let Some(exit) = self.idle_wait(pending_wait).await
+            {
+                return exit;
             }
             self.set_state(if self.ever_connected {
                 ConnectionState::Reconnecting
@@ -508,11 +522,11 @@ impl<S: Session> Supervisor<S> {
         } else {
             FailureKind::Other
         };
-        if matches!(cause, DisconnectCause::UserRequested) && decision != ReconnectDecision::Stop
-        {
+        if matches!(cause, DisconnectCause::UserRequested) && decision != ReconnectDecision::Stop {
             return Some(Duration::ZERO);
         }
-        self.backoff.on_failure(decision, kind, self.jitter.sample())
+        self.backoff
+            .on_failure(decision, kind, self.jitter.sample())
     }
 
     /// Sleeps for a backoff delay while still answering commands and REST results.
@@ -540,7 +554,9 @@ impl<S: Session> Supervisor<S> {
             let ready = {
                 let mut core = self.shared.lock();
                 let core = &mut *core;
-                let ready = core.session.ready_to_connect(Timestamp::now(), &mut core.outbox);
+                let ready = core
+                    .session
+                    .ready_to_connect(Timestamp::now(), &mut core.outbox);
                 dispatch.take_from(core);
                 ready
             };
@@ -765,8 +781,10 @@ impl<S: Session> Supervisor<S> {
         if matches!(exit, LoopExit::Close) {
             self.set_state(ConnectionState::Closing);
             // Last words (listen-key deletion) go out before the close frame.
-            self.run_session_call(socket.id, None, |session, now, out| session.on_close(now, out))
-                .await;
+            self.run_session_call(socket.id, None, |session, now, out| {
+                session.on_close(now, out)
+            })
+            .await;
             self.drain_rest_for_close().await;
         }
         self.shared.lock().out = None;
@@ -794,9 +812,9 @@ impl<S: Session> Supervisor<S> {
                 }
                 None
             }
-            SessionSignal::AuthenticationFailed(reason) => {
-                Some(LoopExit::Lost(DisconnectCause::AuthenticationFailed(reason)))
-            }
+            SessionSignal::AuthenticationFailed(reason) => Some(LoopExit::Lost(
+                DisconnectCause::AuthenticationFailed(reason),
+            )),
             SessionSignal::Fatal(reason) => Some(LoopExit::Lost(DisconnectCause::Fatal(reason))),
             SessionSignal::Reconnect(reason) => {
                 Some(LoopExit::Lost(DisconnectCause::SessionRequested(reason)))
@@ -843,8 +861,14 @@ impl<S: Session> Supervisor<S> {
         reader.set_max_message_size(self.config.max_message_size);
         let (out_tx, out_rx) = mpsc::channel(self.config.outbound_capacity);
         let writer = tokio::spawn(
-            write_loop(writer, out_rx, self.shared.clone(), self.events_tx.clone(), id)
-                .in_current_span(),
+            write_loop(
+                writer,
+                out_rx,
+                self.shared.clone(),
+                self.events_tx.clone(),
+                id,
+            )
+            .in_current_span(),
         );
         let link = ReaderLink {
             conn: id,
@@ -1180,8 +1204,7 @@ async fn read_loop_inner<S: Session>(
             }
             continue;
         }
-        if let Some(cause) = hand_over(link, kind, &mut message, received_at, &mut dispatch).await
-        {
+        if let Some(cause) = hand_over(link, kind, &mut message, received_at, &mut dispatch).await {
             return cause;
         }
     }
@@ -1236,7 +1259,10 @@ async fn hand_over<S: Session>(
                 }
                 PushOutcome::Overflow => {
                     core.counters.overflow_resyncs += 1;
-                    warn!(stream = stream.as_str(), "queue overflow on a no-drop stream");
+                    warn!(
+                        stream = stream.as_str(),
+                        "queue overflow on a no-drop stream"
+                    );
                     Some(DisconnectCause::QueueOverflow(stream))
                 }
             }
@@ -1299,12 +1325,16 @@ async fn write_loop<S: Session>(
 ) {
     while let Some(item) = rx.recv().await {
         let (frame, data_len, closing) = match item {
-            Outgoing::Data(OutFrame::Text(b)) => {
-                (Frame::text(Payload::Owned(b.to_vec())), Some(b.len()), false)
-            }
-            Outgoing::Data(OutFrame::Binary(b)) => {
-                (Frame::binary(Payload::Owned(b.to_vec())), Some(b.len()), false)
-            }
+            Outgoing::Data(OutFrame::Text(b)) => (
+                Frame::text(Payload::Owned(b.to_vec())),
+                Some(b.len()),
+                false,
+            ),
+            Outgoing::Data(OutFrame::Binary(b)) => (
+                Frame::binary(Payload::Owned(b.to_vec())),
+                Some(b.len()),
+                false,
+            ),
             Outgoing::Pong(b) => (Frame::pong(Payload::Owned(b.to_vec())), None, false),
             Outgoing::Ping => (
                 Frame::new(true, OpCode::Ping, None, Payload::Owned(Vec::new())),

@@ -206,7 +206,11 @@ pub struct JitterSource(u64);
 impl JitterSource {
     /// Seeds the generator; a zero seed is replaced by a constant.
     pub fn new(seed: u64) -> Self {
-        Self(if seed == 0 { 0x9E37_79B9_7F4A_7C15 } else { seed })
+        Self(if seed == 0 {
+            0x9E37_79B9_7F4A_7C15
+        } else {
+            seed
+        })
     }
 
     /// The next sample in `[0, 1)`.
@@ -248,7 +252,10 @@ mod tests {
             .map(|_| b.on_failure(ReconnectDecision::Retry, FailureKind::Other, 0.5))
             .collect();
         let ms = |d: u64| Some(Duration::from_millis(d));
-        assert_eq!(delays, vec![ms(100), ms(200), ms(400), ms(800), ms(1000), None]);
+        assert_eq!(
+            delays,
+            vec![ms(100), ms(200), ms(400), ms(800), ms(1000), None]
+        );
     }
 
     #[test]
@@ -306,7 +313,9 @@ mod tests {
         assert_eq!(low, Some(Duration::from_millis(80)));
         b.reset();
         let high = b.on_failure(ReconnectDecision::Retry, FailureKind::Other, 0.999_999);
-        assert!(high.is_some_and(|d| d > Duration::from_millis(119) && d <= Duration::from_millis(120)));
+        assert!(
+            high.is_some_and(|d| d > Duration::from_millis(119) && d <= Duration::from_millis(120))
+        );
         for _ in 0..20 {
             let d = b.on_failure(ReconnectDecision::Retry, FailureKind::Other, 0.999_999);
             assert!(d.is_some_and(|d| d <= Duration::from_millis(1000)));
@@ -329,7 +338,10 @@ mod tests {
     #[test]
     fn stop_returns_none() {
         let mut b = Backoff::new(policy());
-        assert_eq!(b.on_failure(ReconnectDecision::Stop, FailureKind::Other, 0.5), None);
+        assert_eq!(
+            b.on_failure(ReconnectDecision::Stop, FailureKind::Other, 0.5),
+            None
+        );
     }
 
     #[test]
@@ -337,14 +349,23 @@ mod tests {
         let mut b = Backoff::new(policy());
         let t0 = Instant::now();
         assert_eq!(b.rate_limit_wait(t0), Duration::ZERO);
-        assert_eq!(b.rate_limit_wait(t0 + Duration::from_secs(1)), Duration::ZERO);
-        assert_eq!(b.rate_limit_wait(t0 + Duration::from_secs(2)), Duration::ZERO);
+        assert_eq!(
+            b.rate_limit_wait(t0 + Duration::from_secs(1)),
+            Duration::ZERO
+        );
+        assert_eq!(
+            b.rate_limit_wait(t0 + Duration::from_secs(2)),
+            Duration::ZERO
+        );
         // Fourth attempt within the 10 s window must wait until the first one ages out.
         assert_eq!(
             b.rate_limit_wait(t0 + Duration::from_secs(3)),
             Duration::from_secs(7)
         );
-        assert_eq!(b.rate_limit_wait(t0 + Duration::from_secs(10)), Duration::ZERO);
+        assert_eq!(
+            b.rate_limit_wait(t0 + Duration::from_secs(10)),
+            Duration::ZERO
+        );
     }
 
     #[test]

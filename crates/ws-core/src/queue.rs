@@ -178,17 +178,38 @@ mod tests {
     #[test]
     fn policies_on_full_queue() {
         let q = FrameQueue::new(2);
-        assert_eq!(q.push(frame(StreamKind::Ticker, 1), OverflowPolicy::DropOldestSameKind), PushOutcome::Queued);
-        assert_eq!(q.push(frame(StreamKind::Book, 2), OverflowPolicy::Reconnect), PushOutcome::Queued);
-        assert_eq!(q.push(frame(StreamKind::Book, 3), OverflowPolicy::Reconnect), PushOutcome::Overflow);
-        assert_eq!(q.push(frame(StreamKind::Trade, 4), OverflowPolicy::DropNewest), PushOutcome::DroppedNewest);
         assert_eq!(
-            q.push(frame(StreamKind::Ticker, 5), OverflowPolicy::DropOldestSameKind),
+            q.push(
+                frame(StreamKind::Ticker, 1),
+                OverflowPolicy::DropOldestSameKind
+            ),
+            PushOutcome::Queued
+        );
+        assert_eq!(
+            q.push(frame(StreamKind::Book, 2), OverflowPolicy::Reconnect),
+            PushOutcome::Queued
+        );
+        assert_eq!(
+            q.push(frame(StreamKind::Book, 3), OverflowPolicy::Reconnect),
+            PushOutcome::Overflow
+        );
+        assert_eq!(
+            q.push(frame(StreamKind::Trade, 4), OverflowPolicy::DropNewest),
+            PushOutcome::DroppedNewest
+        );
+        assert_eq!(
+            q.push(
+                frame(StreamKind::Ticker, 5),
+                OverflowPolicy::DropOldestSameKind
+            ),
             PushOutcome::QueuedDroppedOldest
         );
         // No trade queued to give way: the arriving one is dropped.
         assert_eq!(
-            q.push(frame(StreamKind::Trade, 6), OverflowPolicy::DropOldestSameKind),
+            q.push(
+                frame(StreamKind::Trade, 6),
+                OverflowPolicy::DropOldestSameKind
+            ),
             PushOutcome::DroppedNewest
         );
         assert_eq!(q.len(), 2);

@@ -20,8 +20,7 @@ pub(crate) async fn perform(
     max_body: usize,
 ) -> RestResponse {
     let id = request.id;
-    let result = match tokio::time::timeout(timeout, perform_inner(request, tls, max_body)).await
-    {
+    let result = match tokio::time::timeout(timeout, perform_inner(request, tls, max_body)).await {
         Ok(result) => result,
         Err(_) => Err(RestFailure::Transport("timed out".into())),
     };

@@ -67,8 +67,7 @@ pub trait Session: Send + 'static {
     fn on_app_ping(&mut self, _now: Timestamp, _out: &mut Outbox) {}
 
     /// The answer to a [`RestRequest`] this session queued.
-    fn on_rest_response(&mut self, _response: RestResponse, _now: Timestamp, _out: &mut Outbox) {
-    }
+    fn on_rest_response(&mut self, _response: RestResponse, _now: Timestamp, _out: &mut Outbox) {}
 
     /// A user command arrived through the handle.
     fn on_command(&mut self, _command: Self::Command, _now: Timestamp, _out: &mut Outbox) {}

@@ -1,1 +1,35 @@
-//! Work in progress.
+//! `ws-handlers`: the plan's message-handler hierarchy.
+//!
+//! - [`BaseMessageHandler`]: the template method run for every message: detect the type,
+//!   route it, parse it, with per-message timing and error accounting in [`HandlerStats`].
+//!   A message that fails is counted, logged with context and skipped; the stream goes on.
+//! - [`PublicMessageHandler`]: routes ORDERBOOK, TRADE, TICKER/BOOK_TICKER, PING and
+//!   SUBSCRIBE to parsers.
+//! - [`PrivateMessageHandler`]: routes ORDER_UPDATE, POSITION_UPDATE, BALANCE_UPDATE and
+//!   EXECUTION_REPORT.
+//! - [`Lifecycle`]: authenticate, then resubscribe everything active, check every ack,
+//!   signal `Ready` to the driver.
+//!
+//! An exchange handler is a struct that implements these traits plus the mixins of
+//! `ws-mixins`, and `ws_core::Session` by calling [`BaseMessageHandler::handle_message`]
+//! from `on_frame` and [`Lifecycle`] from the connection hooks. All of it is statically
+//! dispatched. Nothing here reads a socket; the only clock read is the optional timing in
+//! the template.
+//!
+//! No cargo features.
+
+mod base;
+mod error;
+mod lifecycle;
+mod message_type;
+mod private;
+mod public;
+mod stats;
+
+pub use base::BaseMessageHandler;
+pub use error::HandlerError;
+pub use lifecycle::Lifecycle;
+pub use message_type::WebSocketMessageType;
+pub use private::PrivateMessageHandler;
+pub use public::PublicMessageHandler;
+pub use stats::HandlerStats;

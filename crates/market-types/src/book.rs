@@ -1,0 +1,591 @@
+//! One symbol's local limit order book.
+
+use core::iter::FusedIterator;
+
+use serde::{Deserialize, Serialize};
+
+use crate::decimal::Decimal;
+use crate::inline::Symbol;
+use crate::market::ResyncReason;
+use crate::trading::Side;
+use crate::units::{Price, Quantity};
+
+/// One price level: the total quantity resting at a price.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Level {
+    /// The level's price.
+    pub price: Price,
+    /// Total quantity at the price; always positive inside an [`OrderBook`].
+    pub quantity: Quantity,
+}
+
+/// A local order book for one symbol, kept in sync by an exchange crate.
+///
+/// [`Side::Buy`] is the bid side and [`Side::Sell`] the ask side.
+///
+/// Each side is a sorted `Vec<Level>` with the best level at the *end* (bids
+/// ascending, asks descending), because most updates touch the top of the book
+/// and inserting or removing near the end of a `Vec` moves few elements.
+/// Lookups are binary searches.
+///
+/// # Allocation
+///
+/// [`OrderBook::apply`], [`OrderBook::load_snapshot`], [`OrderBook::clear`] and
+/// [`OrderBook::truncate`] never allocate while each side holds at most the
+/// capacity reserved by [`OrderBook::with_capacity`]; a side that grows past it
+/// reallocates once (amortized doubling) and keeps the larger capacity.
+/// Nothing ever shrinks the capacity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderBook {
+    symbol: Symbol,
+    update_id: u64,
+    /// Ascending by price: the best (highest) bid is last.
+    bids: Vec<Level>,
+    /// Descending by price: the best (lowest) ask is last.
+    asks: Vec<Level>,
+}
+
+/// Why a book update was refused. Every case means the book can no longer be trusted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BookError {
+    /// A delta carried a negative quantity.
+    #[error("negative quantity {quantity} at price {price} on the {side} side")]
+    NegativeQuantity {
+        /// Book side of the update.
+        side: Side,
+        /// Price of the update.
+        price: Price,
+        /// The offending quantity.
+        quantity: Quantity,
+    },
+    /// A snapshot level was zero or negative; snapshots list only resting levels.
+    #[error(
+        "snapshot level at price {price} on the {side} side has non-positive quantity {quantity}"
+    )]
+    NonPositiveQuantity {
+        /// Book side of the level.
+        side: Side,
+        /// Price of the level.
+        price: Price,
+        /// The offending quantity.
+        quantity: Quantity,
+    },
+    /// A snapshot listed the same price twice on one side.
+    #[error("snapshot repeats price {price} on the {side} side")]
+    DuplicateLevel {
+        /// Book side of the levels.
+        side: Side,
+        /// The repeated price.
+        price: Price,
+    },
+}
+
+impl BookError {
+    /// The resync reason a book sync reports for this error.
+    pub const fn resync_reason(&self) -> ResyncReason {
+        match self {
+            BookError::NegativeQuantity { .. } | BookError::NonPositiveQuantity { .. } => {
+                ResyncReason::NonPositiveQuantity
+            }
+            BookError::DuplicateLevel { .. } => ResyncReason::SnapshotFailed,
+        }
+    }
+}
+
+impl Level {
+    /// A level at `price` holding `quantity`.
+    #[inline]
+    pub const fn new(price: Price, quantity: Quantity) -> Level {
+        Level { price, quantity }
+    }
+}
+
+impl OrderBook {
+    /// An empty book that allocates only when the first level arrives.
+    pub fn new(symbol: Symbol) -> OrderBook {
+        OrderBook::with_capacity(symbol, 0)
+    }
+
+    /// An empty book with room for `levels_per_side` levels on each side, so
+    /// that updates within that depth never allocate.
+    pub fn with_capacity(symbol: Symbol, levels_per_side: usize) -> OrderBook {
+        OrderBook {
+            symbol,
+            update_id: 0,
+            bids: Vec::with_capacity(levels_per_side),
+            asks: Vec::with_capacity(levels_per_side),
+        }
+    }
+
+    /// The book's symbol.
+    #[inline]
+    pub fn symbol(&self) -> Symbol {
+        self.symbol
+    }
+
+    /// The venue update id of the last snapshot or delta applied (0 when empty).
+    #[inline]
+    pub fn update_id(&self) -> u64 {
+        self.update_id
+    }
+
+    /// Records the venue update id the book now reflects.
+    #[inline]
+    pub fn set_update_id(&mut self, update_id: u64) {
+        self.update_id = update_id;
+    }
+
+    /// Sets one level: a positive quantity inserts or replaces it, zero removes
+    /// it (removing an absent level is a no-op). Does not allocate within the
+    /// reserved capacity.
+    ///
+    /// # Errors
+    /// [`BookError::NegativeQuantity`]; the book is left unchanged.
+    #[inline]
+    pub fn apply(&mut self, side: Side, price: Price, quantity: Quantity) -> Result<(), BookError> {
+        if quantity.is_negative() {
+            return Err(BookError::NegativeQuantity {
+                side,
+                price,
+                quantity,
+            });
+        }
+        let levels = self.side_mut(side);
+        match search(levels, side, price) {
+            Ok(index) => {
+                if quantity.is_zero() {
+                    levels.remove(index);
+                } else if let Some(level) = levels.get_mut(index) {
+                    level.quantity = quantity;
+                }
+            }
+            Err(index) => {
+                if !quantity.is_zero() {
+                    levels.insert(index, Level { price, quantity });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Replaces the whole book with a snapshot. The book is cleared first, so
+    /// nothing from before survives (no ghost levels after a resync). Levels may
+    /// come in any order; venues' best-first order is sorted in linear time.
+    ///
+    /// # Errors
+    /// [`BookError::NonPositiveQuantity`] or [`BookError::DuplicateLevel`]; the
+    /// book is then left empty with update id 0.
+    pub fn load_snapshot<B, A>(&mut self, bids: B, asks: A, update_id: u64) -> Result<(), BookError>
+    where
+        B: IntoIterator<Item = (Price, Quantity)>,
+        A: IntoIterator<Item = (Price, Quantity)>,
+    {
+        self.clear();
+        let loaded = load_side(&mut self.bids, Side::Buy, bids)
+            .and_then(|()| load_side(&mut self.asks, Side::Sell, asks));
+        match loaded {
+            Ok(()) => {
+                self.update_id = update_id;
+                Ok(())
+            }
+            Err(error) => {
+                self.clear();
+                Err(error)
+            }
+        }
+    }
+
+    /// Empties both sides and resets the update id, keeping the capacity.
+    pub fn clear(&mut self) {
+        self.bids.clear();
+        self.asks.clear();
+        self.update_id = 0;
+    }
+
+    /// Drops the worst levels of one side beyond `max_levels`, for venues that
+    /// stream a fixed depth and expect levels pushed out of it to be forgotten.
+    pub fn truncate(&mut self, side: Side, max_levels: usize) {
+        let levels = self.side_mut(side);
+        let excess = levels.len().saturating_sub(max_levels);
+        if excess > 0 {
+            levels.drain(..excess);
+        }
+    }
+
+    /// Highest bid.
+    #[inline]
+    pub fn best_bid(&self) -> Option<Level> {
+        self.bids.last().copied()
+    }
+
+    /// Lowest ask.
+    #[inline]
+    pub fn best_ask(&self) -> Option<Level> {
+        self.asks.last().copied()
+    }
+
+    /// Best level of one side.
+    #[inline]
+    pub fn best(&self, side: Side) -> Option<Level> {
+        self.side_ref(side).last().copied()
+    }
+
+    /// Best ask minus best bid, when both sides have a level and it fits.
+    pub fn spread(&self) -> Option<Decimal> {
+        let (bid, ask) = (self.best_bid()?, self.best_ask()?);
+        ask.price.value().checked_sub(bid.price.value())
+    }
+
+    /// True when the best bid is at or above the best ask: the book is corrupt
+    /// (venues never publish a crossed book) and must be resynced.
+    #[inline]
+    pub fn is_crossed(&self) -> bool {
+        match (self.bids.last(), self.asks.last()) {
+            (Some(bid), Some(ask)) => bid.price >= ask.price,
+            _ => false,
+        }
+    }
+
+    /// Bids, best (highest) first.
+    #[inline]
+    pub fn bids(&self) -> Levels<'_> {
+        Levels::new(&self.bids)
+    }
+
+    /// Asks, best (lowest) first.
+    #[inline]
+    pub fn asks(&self) -> Levels<'_> {
+        Levels::new(&self.asks)
+    }
+
+    /// One side, best first.
+    #[inline]
+    pub fn levels(&self, side: Side) -> Levels<'_> {
+        Levels::new(self.side_ref(side))
+    }
+
+    /// The best `n` levels of one side, best first.
+    #[inline]
+    pub fn top(&self, side: Side, n: usize) -> Levels<'_> {
+        let levels = self.side_ref(side);
+        let start = levels.len().saturating_sub(n);
+        Levels::new(levels.get(start..).unwrap_or_default())
+    }
+
+    /// Number of levels on one side.
+    #[inline]
+    pub fn depth(&self, side: Side) -> usize {
+        self.side_ref(side).len()
+    }
+
+    /// Quantity resting at `price` on one side, if any.
+    pub fn quantity_at(&self, side: Side, price: Price) -> Option<Quantity> {
+        let levels = self.side_ref(side);
+        let index = search(levels, side, price).ok()?;
+        levels.get(index).map(|level| level.quantity)
+    }
+
+    /// True when both sides are empty.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.bids.is_empty() && self.asks.is_empty()
+    }
+
+    /// Levels one side can hold without allocating.
+    pub fn capacity(&self, side: Side) -> usize {
+        self.side_ref(side).capacity()
+    }
+
+    #[inline]
+    fn side_ref(&self, side: Side) -> &Vec<Level> {
+        match side {
+            Side::Buy => &self.bids,
+            Side::Sell => &self.asks,
+        }
+    }
+
+    #[inline]
+    fn side_mut(&mut self, side: Side) -> &mut Vec<Level> {
+        match side {
+            Side::Buy => &mut self.bids,
+            Side::Sell => &mut self.asks,
+        }
+    }
+}
+
+/// Levels of one book side, best first. Yields copies; `Level` is 32 bytes.
+#[derive(Debug, Clone)]
+pub struct Levels<'a> {
+    inner: core::iter::Rev<core::slice::Iter<'a, Level>>,
+}
+
+impl<'a> Levels<'a> {
+    #[inline]
+    fn new(best_last: &'a [Level]) -> Levels<'a> {
+        Levels {
+            inner: best_last.iter().rev(),
+        }
+    }
+}
+
+impl Iterator for Levels<'_> {
+    type Item = Level;
+
+    #[inline]
+    fn next(&mut self) -> Option<Level> {
+        self.inner.next().copied()
+    }
+
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.inner.size_hint()
+    }
+
+    #[inline]
+    fn nth(&mut self, n: usize) -> Option<Level> {
+        self.inner.nth(n).copied()
+    }
+}
+
+impl DoubleEndedIterator for Levels<'_> {
+    #[inline]
+    fn next_back(&mut self) -> Option<Level> {
+        self.inner.next_back().copied()
+    }
+}
+
+impl ExactSizeIterator for Levels<'_> {}
+
+impl FusedIterator for Levels<'_> {}
+
+/// Binary search in a side's best-last order: `Ok` is the level's index, `Err` the insertion point.
+#[inline]
+fn search(levels: &[Level], side: Side, price: Price) -> Result<usize, usize> {
+    match side {
+        Side::Buy => levels.binary_search_by(|level| level.price.cmp(&price)),
+        Side::Sell => levels.binary_search_by(|level| price.cmp(&level.price)),
+    }
+}
+
+fn load_side<I>(levels: &mut Vec<Level>, side: Side, input: I) -> Result<(), BookError>
+where
+    I: IntoIterator<Item = (Price, Quantity)>,
+{
+    for (price, quantity) in input {
+        if !quantity.is_positive() {
+            return Err(BookError::NonPositiveQuantity {
+                side,
+                price,
+                quantity,
+            });
+        }
+        levels.push(Level { price, quantity });
+    }
+    // The unstable sort never allocates and runs in linear time on input that is
+    // already sorted either way, which is how venues send snapshots.
+    match side {
+        Side::Buy => levels.sort_unstable_by_key(|level| level.price),
+        Side::Sell => levels.sort_unstable_by_key(|level| core::cmp::Reverse(level.price)),
+    }
+    if let Some(pair) = levels
+        .windows(2)
+        .find(|pair| pair[0].price == pair[1].price)
+    {
+        return Err(BookError::DuplicateLevel {
+            side,
+            price: pair[0].price,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests fail loudly on a bad fixture")]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> Price {
+        Price::parse(s).unwrap()
+    }
+
+    fn q(s: &str) -> Quantity {
+        Quantity::parse(s).unwrap()
+    }
+
+    fn book() -> OrderBook {
+        OrderBook::with_capacity(Symbol::new("BTC_USDT").unwrap(), 16)
+    }
+
+    fn prices(levels: Levels<'_>) -> Vec<String> {
+        levels.map(|level| level.price.to_string()).collect()
+    }
+
+    #[test]
+    fn apply_inserts_updates_and_removes() {
+        let mut book = book();
+        assert!(book.is_empty());
+        book.apply(Side::Buy, p("100"), q("1")).unwrap();
+        book.apply(Side::Buy, p("101.5"), q("2")).unwrap();
+        book.apply(Side::Buy, p("99"), q("3")).unwrap();
+        book.apply(Side::Sell, p("103"), q("1")).unwrap();
+        book.apply(Side::Sell, p("102"), q("4")).unwrap();
+        assert_eq!(book.best_bid(), Some(Level::new(p("101.5"), q("2"))));
+        assert_eq!(book.best_ask(), Some(Level::new(p("102"), q("4"))));
+        assert_eq!(prices(book.bids()), ["101.5", "100", "99"]);
+        assert_eq!(prices(book.asks()), ["102", "103"]);
+        assert_eq!(book.spread(), Some(Decimal::parse("0.5").unwrap()));
+
+        book.apply(Side::Buy, p("100.0"), q("7")).unwrap();
+        assert_eq!(book.quantity_at(Side::Buy, p("100")), Some(q("7")));
+        assert_eq!(book.depth(Side::Buy), 3);
+
+        book.apply(Side::Buy, p("101.50"), q("0")).unwrap();
+        assert_eq!(book.best_bid().unwrap().price, p("100"));
+        book.apply(Side::Buy, p("55"), q("0")).unwrap();
+        assert_eq!(book.depth(Side::Buy), 2);
+        assert_eq!(prices(book.top(Side::Buy, 1)), ["100"]);
+        assert_eq!(prices(book.top(Side::Sell, 10)), ["102", "103"]);
+        assert_eq!(book.top(Side::Sell, 0).len(), 0);
+    }
+
+    #[test]
+    fn negative_quantity_is_refused_and_changes_nothing() {
+        let mut book = book();
+        book.apply(Side::Sell, p("10"), q("1")).unwrap();
+        let before = book.clone();
+        let error = book.apply(Side::Sell, p("10"), q("-1")).unwrap_err();
+        assert_eq!(
+            error,
+            BookError::NegativeQuantity {
+                side: Side::Sell,
+                price: p("10"),
+                quantity: q("-1")
+            }
+        );
+        assert_eq!(error.resync_reason(), ResyncReason::NonPositiveQuantity);
+        assert_eq!(
+            error.to_string(),
+            "negative quantity -1 at price 10 on the sell side"
+        );
+        assert_eq!(book, before);
+    }
+
+    #[test]
+    fn snapshot_replaces_everything() {
+        let mut book = book();
+        book.apply(Side::Buy, p("1"), q("1")).unwrap();
+        book.apply(Side::Sell, p("500"), q("1")).unwrap();
+        book.set_update_id(3);
+        // Best first, as venues send them.
+        book.load_snapshot(
+            [(p("100"), q("1")), (p("99"), q("2")), (p("98"), q("3"))],
+            [(p("101"), q("1")), (p("102"), q("2"))],
+            42,
+        )
+        .unwrap();
+        assert_eq!(prices(book.bids()), ["100", "99", "98"]);
+        assert_eq!(prices(book.asks()), ["101", "102"]);
+        assert_eq!(book.update_id(), 42);
+        assert_eq!(book.quantity_at(Side::Buy, p("1")), None);
+        assert!(!book.is_crossed());
+
+        // Unordered input is sorted too.
+        book.load_snapshot(
+            [(p("1"), q("1")), (p("3"), q("1")), (p("2"), q("1"))],
+            [],
+            7,
+        )
+        .unwrap();
+        assert_eq!(prices(book.bids()), ["3", "2", "1"]);
+        assert_eq!(book.depth(Side::Sell), 0);
+    }
+
+    #[test]
+    fn bad_snapshot_leaves_an_empty_book() {
+        let mut book = book();
+        book.apply(Side::Buy, p("1"), q("1")).unwrap();
+        let error = book
+            .load_snapshot([(p("100"), q("1"))], [(p("101"), q("0"))], 9)
+            .unwrap_err();
+        assert_eq!(
+            error,
+            BookError::NonPositiveQuantity {
+                side: Side::Sell,
+                price: p("101"),
+                quantity: q("0")
+            }
+        );
+        assert!(book.is_empty());
+        assert_eq!(book.update_id(), 0);
+
+        let error = book
+            .load_snapshot([(p("100"), q("1")), (p("100.0"), q("2"))], [], 9)
+            .unwrap_err();
+        assert_eq!(
+            error,
+            BookError::DuplicateLevel {
+                side: Side::Buy,
+                price: p("100")
+            }
+        );
+        assert_eq!(error.resync_reason(), ResyncReason::SnapshotFailed);
+        assert!(book.is_empty());
+    }
+
+    #[test]
+    fn crossed_and_locked_books_are_detected() {
+        let mut book = book();
+        assert!(!book.is_crossed());
+        book.apply(Side::Buy, p("100"), q("1")).unwrap();
+        assert!(!book.is_crossed());
+        book.apply(Side::Sell, p("100"), q("1")).unwrap();
+        assert!(book.is_crossed(), "a locked book counts as crossed");
+        book.apply(Side::Sell, p("100"), q("0")).unwrap();
+        book.apply(Side::Sell, p("99.99"), q("1")).unwrap();
+        assert!(book.is_crossed());
+    }
+
+    #[test]
+    fn clear_keeps_capacity_and_truncate_drops_the_worst() {
+        let mut book = book();
+        for i in 1..=10 {
+            book.apply(Side::Buy, Price::new(Decimal::from(i)), q("1"))
+                .unwrap();
+            book.apply(Side::Sell, Price::new(Decimal::from(100 + i)), q("1"))
+                .unwrap();
+        }
+        book.truncate(Side::Buy, 3);
+        assert_eq!(prices(book.bids()), ["10", "9", "8"]);
+        book.truncate(Side::Sell, 2);
+        assert_eq!(prices(book.asks()), ["101", "102"]);
+        book.truncate(Side::Sell, 5);
+        assert_eq!(book.depth(Side::Sell), 2);
+
+        book.set_update_id(5);
+        book.clear();
+        assert!(book.is_empty());
+        assert_eq!(book.update_id(), 0);
+        assert!(book.capacity(Side::Buy) >= 16);
+        assert!(book.capacity(Side::Sell) >= 16);
+        assert_eq!(book.best_bid(), None);
+        assert_eq!(book.spread(), None);
+    }
+
+    #[test]
+    fn levels_iterate_both_ways() {
+        let mut book = book();
+        for price in ["1", "2", "3"] {
+            book.apply(Side::Sell, p(price), q("1")).unwrap();
+        }
+        assert_eq!(prices(book.levels(Side::Sell)), ["1", "2", "3"]);
+        assert_eq!(
+            book.asks().rev().map(|l| l.price).collect::<Vec<_>>(),
+            [p("3"), p("2"), p("1")]
+        );
+        assert_eq!(book.asks().nth(1).unwrap().price, p("2"));
+        assert_eq!(book.asks().len(), 3);
+        assert_eq!(book.best(Side::Sell), book.best_ask());
+        assert_eq!(book.symbol().as_str(), "BTC_USDT");
+    }
+}

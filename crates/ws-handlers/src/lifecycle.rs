@@ -1,0 +1,166 @@
+//! The per-connection lifecycle every exchange handler shares: authenticate, then
+//! (re)subscribe everything that was active, check every ack, and tell the driver when the
+//! connection delivers.
+
+use std::time::Duration;
+
+use ws_core::{Outbox, SessionSignal, Timestamp};
+use ws_mixins::{
+    AuthMixin, AuthStart, Authenticator, SubscriptionError, SubscriptionMixin,
+    SubscriptionRegistry, Topic,
+};
+
+/// Connection-scoped state a handler embeds next to its parsers and books.
+#[derive(Debug, Clone)]
+pub struct Lifecycle<T: Topic> {
+    auth: Authenticator,
+    subscriptions: SubscriptionRegistry<T>,
+    connected: bool,
+    ready_signalled: bool,
+}
+
+impl<T: Topic> Lifecycle<T> {
+    /// A lifecycle whose subscription acks time out after `ack_timeout`.
+    pub fn new(ack_timeout: Duration) -> Self {
+        Self {
+            auth: Authenticator::new(),
+            subscriptions: SubscriptionRegistry::new(ack_timeout),
+            connected: false,
+            ready_signalled: false,
+        }
+    }
+
+    /// The subscription registry.
+    pub fn subscriptions(&self) -> &SubscriptionRegistry<T> {
+        &self.subscriptions
+    }
+
+    /// The subscription registry, for acks and rejections.
+    pub fn subscriptions_mut(&mut self) -> &mut SubscriptionRegistry<T> {
+        &mut self.subscriptions
+    }
+
+    /// The authenticator.
+    pub fn auth(&self) -> &Authenticator {
+        &self.auth
+    }
+
+    /// Whether a socket is open.
+    pub fn is_connected(&self) -> bool {
+        self.connected
+    }
+
+    /// Socket open: authenticate, and subscribe at once if nothing needs confirming.
+    pub fn on_connected<A, M>(&mut self, auth: &mut A, format: &M, now: Timestamp, out: &mut Outbox)
+    where
+        A: AuthMixin + ?Sized,
+        M: SubscriptionMixin<Topic = T> + ?Sized,
+    {
+        self.connected = true;
+        self.ready_signalled = false;
+        if self.auth.start(auth, now, out) == AuthStart::Ready {
+            self.subscriptions.send_inactive(format, now, out);
+            self.signal_ready_if_done(out);
+        }
+    }
+
+    /// The venue confirmed the login: subscribe.
+    pub fn on_authenticated<M>(&mut self, format: &M, now: Timestamp, out: &mut Outbox)
+    where
+        M: SubscriptionMixin<Topic = T> + ?Sized,
+    {
+        if self.auth.confirm() {
+            self.subscriptions.send_inactive(format, now, out);
+        }
+        self.signal_ready_if_done(out);
+    }
+
+    /// The venue rejected the login (fatal).
+    pub fn on_auth_rejected(&mut self, reason: impl Into<String>, out: &mut Outbox) {
+        self.auth.reject(reason, out);
+    }
+
+    /// Adds a topic; sends the request now when the connection can take it.
+    pub fn subscribe<M>(&mut self, topic: T, format: &M, now: Timestamp, out: &mut Outbox)
+    where
+        M: SubscriptionMixin<Topic = T> + ?Sized,
+    {
+        self.subscriptions.add(topic);
+        if self.connected && self.auth.is_authenticated() {
+            self.subscriptions.send_inactive(format, now, out);
+        }
+    }
+
+    /// Removes topics, sending an unsubscribe for the live ones.
+    pub fn unsubscribe<M>(&mut self, topics: &[T], format: &M, now: Timestamp, out: &mut Outbox)
+    where
+        M: SubscriptionMixin<Topic = T> + ?Sized,
+    {
+        if self.connected {
+            self.subscriptions.unsubscribe(format, topics, now, out);
+        } else {
+            for topic in topics {
+                self.subscriptions.remove(topic);
+            }
+        }
+    }
+
+    /// An ack by request id. Signals `Ready` once everything is confirmed.
+    pub fn ack_request(
+        &mut self,
+        request_id: u64,
+        out: &mut Outbox,
+    ) -> Result<Vec<T>, SubscriptionError<T>> {
+        let result = self.subscriptions.ack_request(request_id);
+        self.signal_ready_if_done(out);
+        result
+    }
+
+    /// An ack naming the topic. Returns `false` for a late or duplicate ack.
+    pub fn ack_topic(&mut self, topic: &T, out: &mut Outbox) -> bool {
+        let fresh = self.subscriptions.ack_topic(topic);
+        self.signal_ready_if_done(out);
+        fresh
+    }
+
+    /// Timer work: auth and ack timeouts. Returns an ack-timeout error to report; the
+    /// timed-out topics are requested again at once.
+    pub fn on_tick<M>(
+        &mut self,
+        format: &M,
+        now: Timestamp,
+        out: &mut Outbox,
+    ) -> Option<SubscriptionError<T>>
+    where
+        M: SubscriptionMixin<Topic = T> + ?Sized,
+    {
+        if !self.connected {
+            return None;
+        }
+        self.auth.check_timeout(now, out);
+        let timed_out = self.subscriptions.take_timed_out(now);
+        if timed_out.is_some() && self.auth.is_authenticated() {
+            self.subscriptions.send_inactive(format, now, out);
+        }
+        timed_out
+    }
+
+    /// Socket gone: everything becomes inactive, to be resent on the next connect.
+    pub fn on_disconnected(&mut self) {
+        self.connected = false;
+        self.ready_signalled = false;
+        self.auth.reset();
+        self.subscriptions.on_disconnected();
+    }
+
+    fn signal_ready_if_done(&mut self, out: &mut Outbox) {
+        if self.connected
+            && !self.ready_signalled
+            && self.auth.is_authenticated()
+            && self.subscriptions.all_confirmed()
+        {
+            self.ready_signalled = true;
+            out.signal(SessionSignal::Ready);
+        }
+    }
+}
