@@ -498,7 +498,9 @@ impl<S: Session> Supervisor<S> {
                     LoopExit::Lost(cause) => cause,
                 },
                 Err(cause) => {
-                    self.shared.lock().counters.errors += 1;
+                    let mut core = self.shared.lock();
+                    core.counters.errors += 1;
+                    core.counters.disconnects_by_cause[cause.kind().index()] += 1;
                     cause
                 }
             };

@@ -22,7 +22,8 @@ pub struct ConnectionCounters {
     pub connects: u64,
     /// Connections re-established after a loss (the first connect is not a reconnect).
     pub reconnects: u64,
-    /// Disconnects by cause, indexed by [`DisconnectKind::index`].
+    /// Disconnects and failed connection attempts by cause, indexed by
+    /// [`DisconnectKind::index`].
     pub disconnects_by_cause: [u64; DisconnectKind::ALL.len()],
     /// Transport-level errors (failed attempts, protocol violations).
     pub errors: u64,
