@@ -9,6 +9,8 @@
 //!   EXECUTION_REPORT.
 //! - [`Lifecycle`]: authenticate, then resubscribe everything active, check every ack,
 //!   signal `Ready` to the driver.
+//! - [`PrivateLedger`]: exactly-once private events across the stream and REST
+//!   reconciliation after a reconnect.
 //!
 //! An exchange handler is a struct that implements these traits plus the mixins of
 //! `ws-mixins`, and `ws_core::Session` by calling [`BaseMessageHandler::handle_message`]
@@ -20,6 +22,7 @@
 
 mod base;
 mod error;
+mod ledger;
 mod lifecycle;
 mod message_type;
 mod private;
@@ -28,6 +31,7 @@ mod stats;
 
 pub use base::BaseMessageHandler;
 pub use error::HandlerError;
+pub use ledger::PrivateLedger;
 pub use lifecycle::Lifecycle;
 pub use message_type::WebSocketMessageType;
 pub use private::PrivateMessageHandler;

@@ -1,0 +1,231 @@
+//! Exactly-once delivery of private events across reconnects.
+//!
+//! After a reconnect a handler reconciles over REST (open orders, balances, positions,
+//! recent fills) while the stream resumes. The same change can then arrive twice, once from
+//! each side, and a change that happened while the socket was down arrives only from REST.
+//! [`PrivateLedger`] remembers the last state delivered for every order, balance and
+//! position and every fill id, and answers "is this new?" for both paths, so the user sees
+//! each change once.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use market_types::{
+    Asset, Balance, Decimal, Fill, Order, OrderId, OrderStatus, Position, Quantity, Symbol,
+    TradeId,
+};
+
+/// What the user last saw of one order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct OrderSeen {
+    status: OrderStatus,
+    filled: Quantity,
+    update_time_ms: u64,
+}
+
+/// Last delivered private state, bounded.
+#[derive(Debug, Clone)]
+pub struct PrivateLedger {
+    orders: HashMap<OrderId, OrderSeen>,
+    finished_orders: VecDeque<OrderId>,
+    fills: HashSet<TradeId>,
+    fill_order: VecDeque<TradeId>,
+    balances: HashMap<Asset, (Decimal, Decimal)>,
+    positions: HashMap<Symbol, (Decimal, Option<Decimal>)>,
+    capacity: usize,
+}
+
+impl Default for PrivateLedger {
+    fn default() -> Self {
+        Self::new(100_000)
+    }
+}
+
+impl PrivateLedger {
+    /// Remembers at most `capacity` fill ids and finished orders (oldest forgotten first).
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            orders: HashMap::new(),
+            finished_orders: VecDeque::new(),
+            fills: HashSet::new(),
+            fill_order: VecDeque::new(),
+            balances: HashMap::new(),
+            positions: HashMap::new(),
+            capacity: capacity.max(1),
+        }
+    }
+
+    /// Whether `order` tells the user something new. An update older than what was already
+    /// delivered (by update time, then by filled quantity) is stale and not new.
+    pub fn observe_order(&mut self, order: &Order) -> bool {
+        let seen = OrderSeen {
+            status: order.status,
+            filled: order.filled,
+            update_time_ms: order.update_time_ms,
+        };
+        match self.orders.get(&order.order_id) {
+            Some(previous) if *previous == seen => false,
+            Some(previous)
+                if previous.update_time_ms > seen.update_time_ms
+                    || previous.filled > seen.filled
+                    || (previous.status.is_terminal() && !seen.status.is_terminal()) =>
+            {
+                false
+            }
+            _ => {
+                let newly_finished = seen.status.is_terminal()
+                    && !self
+                        .orders
+                        .get(&order.order_id)
+                        .is_some_and(|p| p.status.is_terminal());
+                self.orders.insert(order.order_id, seen);
+                if newly_finished {
+                    self.finished_orders.push_back(order.order_id);
+                    while self.finished_orders.len() > self.capacity {
+                        if let Some(old) = self.finished_orders.pop_front() {
+                            self.orders.remove(&old);
+                        }
+                    }
+                }
+                true
+            }
+        }
+    }
+
+    /// Whether this fill has not been delivered yet.
+    pub fn observe_fill(&mut self, fill: &Fill) -> bool {
+        if !self.fills.insert(fill.trade_id) {
+            return false;
+        }
+        self.fill_order.push_back(fill.trade_id);
+        while self.fill_order.len() > self.capacity {
+            if let Some(old) = self.fill_order.pop_front() {
+                self.fills.remove(&old);
+            }
+        }
+        true
+    }
+
+    /// Whether this balance differs from the last one delivered for its asset.
+    pub fn observe_balance(&mut self, balance: &Balance) -> bool {
+        let value = (balance.available, balance.locked);
+        self.balances.insert(balance.asset, value) != Some(value)
+    }
+
+    /// Whether this position differs from the last one delivered for its symbol.
+    pub fn observe_position(&mut self, position: &Position) -> bool {
+        let value = (position.size, position.entry_price.map(|p| p.value()));
+        self.positions.insert(position.symbol, value) != Some(value)
+    }
+
+    /// Orders the user believes are still open (to ask REST about ones that disappeared
+    /// from the open-orders list while disconnected).
+    pub fn open_orders(&self) -> impl Iterator<Item = &OrderId> {
+        self.orders
+            .iter()
+            .filter(|(_, s)| !s.status.is_terminal())
+            .map(|(id, _)| id)
+    }
+
+    /// Number of fills remembered.
+    pub fn fills_remembered(&self) -> usize {
+        self.fills.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use market_types::{OrderType, Price, Side, Venue};
+
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::parse(s).unwrap_or(Decimal::ZERO)
+    }
+
+    fn order(id: &str, status: OrderStatus, filled: &str, t: u64) -> Order {
+        Order {
+            venue: Venue::GateioSpot,
+            symbol: Symbol::new("BTC_USDT").unwrap_or_else(|_| unreachable!()),
+            order_id: OrderId::new(id).unwrap_or_else(|_| unreachable!()),
+            client_order_id: None,
+            side: Side::Buy,
+            order_type: OrderType::Limit,
+            price: Some(Price::from(d("100"))),
+            quantity: Quantity::from(d("2")),
+            filled: Quantity::from(d(filled)),
+            average_price: None,
+            status,
+            update_time_ms: t,
+        }
+    }
+
+    fn fill(id: &str) -> Fill {
+        Fill {
+            venue: Venue::GateioSpot,
+            symbol: Symbol::new("BTC_USDT").unwrap_or_else(|_| unreachable!()),
+            trade_id: TradeId::new(id).unwrap_or_else(|_| unreachable!()),
+            order_id: OrderId::new("1").unwrap_or_else(|_| unreachable!()),
+            client_order_id: None,
+            side: Side::Buy,
+            price: Price::from(d("100")),
+            quantity: Quantity::from(d("1")),
+            fee: d("0.01"),
+            fee_asset: None,
+            role: None,
+            time_ms: 1,
+        }
+    }
+
+    #[test]
+    fn orders_are_delivered_once_and_never_go_back() {
+        let mut l = PrivateLedger::new(10);
+        assert!(l.observe_order(&order("1", OrderStatus::New, "0", 1)));
+        assert!(!l.observe_order(&order("1", OrderStatus::New, "0", 1)), "duplicate");
+        assert!(l.observe_order(&order("1", OrderStatus::PartiallyFilled, "1", 2)));
+        assert!(
+            !l.observe_order(&order("1", OrderStatus::New, "0", 1)),
+            "a stale REST view does not undo a later stream update"
+        );
+        assert!(l.observe_order(&order("1", OrderStatus::Filled, "2", 3)));
+        assert!(!l.observe_order(&order("1", OrderStatus::PartiallyFilled, "1", 2)));
+        assert_eq!(l.open_orders().count(), 0);
+    }
+
+    #[test]
+    fn fills_are_unique_and_bounded() {
+        let mut l = PrivateLedger::new(2);
+        assert!(l.observe_fill(&fill("a")));
+        assert!(!l.observe_fill(&fill("a")));
+        assert!(l.observe_fill(&fill("b")));
+        assert!(l.observe_fill(&fill("c")));
+        assert_eq!(l.fills_remembered(), 2);
+    }
+
+    #[test]
+    fn balances_and_positions_only_when_changed() {
+        let mut l = PrivateLedger::default();
+        let b = Balance {
+            venue: Venue::GateioSpot,
+            asset: Asset::new("USDT").unwrap_or_else(|_| unreachable!()),
+            available: d("10"),
+            locked: d("1"),
+            time_ms: 1,
+        };
+        assert!(l.observe_balance(&b));
+        assert!(!l.observe_balance(&Balance { time_ms: 2, ..b }));
+        assert!(l.observe_balance(&Balance { available: d("9"), ..b }));
+        let p = Position {
+            venue: Venue::GateioFutures,
+            symbol: Symbol::new("BTC_USDT").unwrap_or_else(|_| unreachable!()),
+            size: d("-3"),
+            entry_price: Some(Price::from(d("100"))),
+            leverage: None,
+            liquidation_price: None,
+            realised_pnl: None,
+            time_ms: 1,
+        };
+        assert!(l.observe_position(&p));
+        assert!(!l.observe_position(&p));
+        assert!(l.observe_position(&Position { size: d("0"), ..p }));
+    }
+}
