@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::policy::ConnectLimiter;
 use crate::queue::OverflowPolicy;
 use crate::session::StreamKind;
 
@@ -93,6 +94,9 @@ pub struct DriverConfig {
     pub rotation_buffer: usize,
     /// Seed for the jitter generator (tests fix it).
     pub jitter_seed: u64,
+    /// A connect-rate limit shared with other connections to the same venue, on top of
+    /// this connection's own [`crate::ReconnectionPolicy::connect_rate`].
+    pub shared_connect_limit: Option<ConnectLimiter>,
 }
 
 impl Default for DriverConfig {
@@ -110,6 +114,7 @@ impl Default for DriverConfig {
             max_rest_body: 32 << 20,
             rotation_buffer: 65_536,
             jitter_seed: 0x5EED,
+            shared_connect_limit: None,
         }
     }
 }

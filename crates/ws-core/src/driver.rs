@@ -86,7 +86,7 @@ impl<S: Session> Connection<S> {
                 "max_message_size and outbound_capacity must be positive".into(),
             ));
         }
-        let label = session.connection_context().label;
+        let initial = session.connection_context();
         let (commands, command_rx) = mpsc::channel(config.command_capacity.max(1));
         let (state_tx, state) = watch::channel(ConnectionState::Disconnected);
         let shared = Arc::new(Shared {
@@ -124,7 +124,11 @@ impl<S: Session> Connection<S> {
             next_conn_id: 0,
             ever_connected: false,
         };
-        let span = info_span!("ws", label = %label);
+        let span = info_span!(
+            "ws",
+            label = %initial.label,
+            url = %crate::session::redact_query(&initial.url)
+        );
         let task = tokio::spawn(supervisor.run().instrument(span));
         Ok(Self {
             commands,
@@ -456,7 +460,12 @@ impl<S: Session> Supervisor<S> {
             });
             let policy = self.shared.lock().session.reconnection_policy();
             self.backoff.set_policy(policy);
-            let wait = self.backoff.rate_limit_wait(Instant::now());
+            let mut wait = self.backoff.rate_limit_wait(Instant::now());
+            if wait.is_zero()
+                && let Some(shared) = &self.config.shared_connect_limit
+            {
+                wait = shared.wait(Instant::now());
+            }
             if !wait.is_zero() {
                 debug!(?wait, "connect-rate limit");
                 pending_wait = wait;

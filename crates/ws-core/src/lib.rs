@@ -64,8 +64,8 @@ pub use context::{ConnectionContext, PingSettings};
 pub use driver::Connection;
 pub use error::{DisconnectCause, DisconnectKind, WsError};
 pub use policy::{
-    Backoff, ConnectRateLimit, FailureKind, JitterSource, MaxAttempts, ReconnectDecision,
-    ReconnectionPolicy,
+    Backoff, ConnectLimiter, ConnectRateLimit, FailureKind, JitterSource, MaxAttempts,
+    ReconnectDecision, ReconnectionPolicy,
 };
 pub use queue::{FrameQueue, OverflowPolicy, PushOutcome, QueuedFrame};
 pub use session::{

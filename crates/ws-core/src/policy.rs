@@ -198,6 +198,62 @@ impl Backoff {
     }
 }
 
+/// A connect-rate limit shared by several connections to one venue (a pool of MEXC
+/// connections, say), so that together they cannot exceed the venue's per-IP limits.
+/// Cloning shares the same window.
+#[derive(Clone)]
+pub struct ConnectLimiter {
+    limit: ConnectRateLimit,
+    starts: std::sync::Arc<std::sync::Mutex<VecDeque<Instant>>>,
+}
+
+impl std::fmt::Debug for ConnectLimiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectLimiter")
+            .field("limit", &self.limit)
+            .finish()
+    }
+}
+
+impl PartialEq for ConnectLimiter {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.starts, &other.starts)
+    }
+}
+
+impl Eq for ConnectLimiter {}
+
+impl ConnectLimiter {
+    /// A limiter allowing `limit.max_attempts` attempts per `limit.window` in total.
+    pub fn new(limit: ConnectRateLimit) -> Self {
+        Self {
+            limit,
+            starts: std::sync::Arc::default(),
+        }
+    }
+
+    /// How long to wait from `now` before an attempt is allowed; when zero, the attempt is
+    /// recorded.
+    pub fn wait(&self, now: Instant) -> Duration {
+        let mut starts = self.starts.lock().unwrap_or_else(|p| p.into_inner());
+        while let Some(&oldest) = starts.front() {
+            if now.saturating_duration_since(oldest) >= self.limit.window {
+                starts.pop_front();
+            } else {
+                break;
+            }
+        }
+        let max = usize::try_from(self.limit.max_attempts.max(1)).unwrap_or(usize::MAX);
+        if starts.len() >= max
+            && let Some(&oldest) = starts.front()
+        {
+            return (oldest + self.limit.window).saturating_duration_since(now);
+        }
+        starts.push_back(now);
+        Duration::ZERO
+    }
+}
+
 /// A small deterministic generator for jitter samples (xorshift64*), seeded per connection.
 /// Not for cryptography.
 #[derive(Debug, Clone)]
@@ -366,6 +422,24 @@ mod tests {
             b.rate_limit_wait(t0 + Duration::from_secs(10)),
             Duration::ZERO
         );
+    }
+
+    #[test]
+    fn shared_limiter_counts_every_clone() {
+        let a = ConnectLimiter::new(ConnectRateLimit {
+            max_attempts: 2,
+            window: Duration::from_secs(1),
+        });
+        let b = a.clone();
+        assert_eq!(a, b);
+        let t0 = Instant::now();
+        assert_eq!(a.wait(t0), Duration::ZERO);
+        assert_eq!(b.wait(t0), Duration::ZERO);
+        assert_eq!(
+            a.wait(t0 + Duration::from_millis(100)),
+            Duration::from_millis(900)
+        );
+        assert_eq!(b.wait(t0 + Duration::from_secs(1)), Duration::ZERO);
     }
 
     #[test]

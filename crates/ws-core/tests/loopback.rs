@@ -539,3 +539,29 @@ async fn user_commands_and_manual_reconnect() {
     conn.close().await.unwrap();
     sim.shutdown().await;
 }
+
+/// Several connections sharing one connect-rate limit cannot storm the venue together.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shared_connect_limit_caps_a_pool() {
+    init_tracing();
+    let sim = sim().await;
+    sim.set_accept_fault(AcceptFault::Refuse, 1000);
+    let limiter = ws_core::ConnectLimiter::new(ws_core::ConnectRateLimit {
+        max_attempts: 3,
+        window: Duration::from_secs(5),
+    });
+    let mut pool = Vec::new();
+    for _ in 0..4 {
+        let mut cfg = config();
+        cfg.shared_connect_limit = Some(limiter.clone());
+        let mut setup = Setup::new(sim.ws_url("/test"), &["t"]);
+        setup.policy.initial_delay = Duration::from_millis(10);
+        pool.push(spawn(setup, cfg));
+    }
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(sim.connect_attempts(), 3, "four failing connections, three attempts allowed");
+    for conn in &mut pool {
+        conn.close().await.unwrap();
+    }
+    sim.shutdown().await;
+}
