@@ -52,6 +52,7 @@ mod context;
 mod driver;
 mod error;
 mod policy;
+mod pool;
 mod queue;
 mod rest;
 mod session;
@@ -67,6 +68,7 @@ pub use policy::{
     Backoff, ConnectLimiter, ConnectRateLimit, FailureKind, JitterSource, MaxAttempts,
     ReconnectDecision, ReconnectionPolicy,
 };
+pub use pool::ConnectionPool;
 pub use queue::{FrameQueue, OverflowPolicy, PushOutcome, QueuedFrame};
 pub use session::{
     FrameKind, InboundFrame, OutFrame, Outbox, RestFailure, RestMethod, RestReply, RestRequest,

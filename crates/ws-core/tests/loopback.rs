@@ -559,9 +559,49 @@ async fn shared_connect_limit_caps_a_pool() {
         pool.push(spawn(setup, cfg));
     }
     tokio::time::sleep(Duration::from_millis(600)).await;
-    assert_eq!(sim.connect_attempts(), 3, "four failing connections, three attempts allowed");
+    assert_eq!(
+        sim.connect_attempts(),
+        3,
+        "four failing connections, three attempts allowed"
+    );
     for conn in &mut pool {
         conn.close().await.unwrap();
     }
+    sim.shutdown().await;
+}
+
+/// A pool runs one connection per session and sums their counters.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pool_runs_every_shard() {
+    init_tracing();
+    let sim = sim().await;
+    let sessions =
+        (0..3).map(|i| TestSession::new(Setup::new(sim.ws_url("/test"), &[["p0", "p1", "p2"][i]])));
+    let mut pool = ws_core::ConnectionPool::spawn(
+        sessions,
+        config(),
+        ws_core::ConnectRateLimit {
+            max_attempts: 10,
+            window: Duration::from_secs(1),
+        },
+    )
+    .unwrap();
+    assert_eq!(pool.len(), 3);
+    assert!(
+        eventually(WAIT, || pool
+            .connections()
+            .iter()
+            .all(|c| c.with_session(|s| s.seen.data_frames > 3)))
+        .await
+    );
+    assert_eq!(pool.counters().connects, 3);
+    assert!(pool.stats().latency.len() > 9);
+    assert!(
+        pool.states()
+            .iter()
+            .all(|s| *s == ConnectionState::Connected)
+    );
+    pool.close().await.unwrap();
+    assert!(pool.states().iter().all(|s| *s == ConnectionState::Closed));
     sim.shutdown().await;
 }
