@@ -15,7 +15,7 @@
 //!
 //! The built-in [`TestVenue`] at `/test` speaks a small generic JSON protocol (auth,
 //! subscribe, unsubscribe, ping; one global sequence per topic; a REST snapshot); its
-//! type documentation has the wire format.
+//! type documentation has the wire format. [`gateio`] is a Gate.io spot and USDT-futures venue.
 //!
 //! Tests observe the simulator through a bounded [`SimEvent`] channel that drops (and
 //! counts) rather than blocking, and through [`SimStats`] counters.
@@ -75,6 +75,8 @@ mod core;
 mod error;
 mod event;
 mod fault;
+pub mod gateio;
+pub mod mexc;
 mod server;
 mod session;
 mod test_venue;
