@@ -1,0 +1,238 @@
+//! Public market pushes other than the book: best bid/ask, trades, tickers.
+
+use market_types::{
+    BookTicker, Decimal, Level, Price, Quantity, Side, Symbol, Ticker, Trade, TradeId,
+};
+
+use super::read;
+use crate::channel::Market;
+use crate::error::FieldError;
+use crate::json::{Fault, Scanner};
+
+/// One public trade with Gate's extras.
+///
+/// Spot (`spot.trades`, spec §3.4, G1 "Public Trades Channel"; one object per push):
+///
+/// ```json
+/// {"id":309143071,"id_market":2390902,"create_time":1606292218,
+///  "create_time_ms":"1606292218213.4578","side":"sell","currency_pair":"GT_USDT",
+///  "amount":"16.4700000000","price":"0.4705000000","range":"2390902-2390902"}
+/// ```
+///
+/// Futures (`futures.trades`, spec §4.3; an array per push; signed `size`, positive =
+/// taker bought):
+///
+/// ```json
+/// {"size":-108,"id":27753479,"create_time":1545136464,"create_time_ms":1545136464123,
+///  "price":"96.4","contract":"BTC_USD","is_internal":true}
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PublicTrade {
+    /// The normalized trade (quantity is always positive; contracts on futures).
+    pub trade: Trade,
+    /// Spot `id_market`, continuous per pair (the last value wins when the key repeats,
+    /// as in the venue's own doc example).
+    pub market_trade_id: Option<u64>,
+    /// Futures `is_internal` (an internal transfer, not a market trade).
+    pub internal: bool,
+}
+
+/// `spot.book_ticker` / `futures.book_ticker` (spec §3.4, §4.3):
+///
+/// ```json
+/// {"t":1606293275123,"u":48733182,"s":"BTC_USDT","b":"19177.79","B":"0.0003341504",
+///  "a":"19179.38","A":"0.09"}
+/// {"t":1615366379123,"u":2517661076,"s":"BTC_USD","b":"54696.6","B":37000,
+///  "a":"54696.7","A":47061}
+/// ```
+///
+/// An empty price or a zero size (futures' empty side) gives `None` for that side.
+pub(crate) fn decode_book_ticker(
+    sc: &mut Scanner<'_>,
+    market: Market,
+    pair: &mut Option<Symbol>,
+) -> Result<BookTicker, Fault> {
+    let start = sc.pos();
+    sc.begin_object()?;
+    let mut first = true;
+    let mut symbol = None;
+    let mut update_id = None;
+    let mut time_ms = 0;
+    let (mut bid_price, mut bid_size, mut ask_price, mut ask_size) = (None, None, None, None);
+    while let Some(key) = sc.next_key(&mut first)? {
+        match key.raw {
+            b"s" => {
+                symbol = Some(read::symbol(sc, "s")?);
+                *pair = symbol;
+            }
+            b"u" => update_id = Some(read::uint(sc, "u")?),
+            b"t" => time_ms = read::millis(sc, "t")?,
+            b"b" => bid_price = read::opt_decimal(sc, "b")?,
+            b"B" => bid_size = read::opt_decimal(sc, "B")?,
+            b"a" => ask_price = read::opt_decimal(sc, "a")?,
+            b"A" => ask_size = read::opt_decimal(sc, "A")?,
+            _ => sc.skip_value()?,
+        }
+    }
+    Ok(BookTicker {
+        venue: market.venue(),
+        symbol: symbol.ok_or(Fault::missing("s", start))?,
+        bid: side_level(bid_price, bid_size),
+        ask: side_level(ask_price, ask_size),
+        update_id,
+        exchange_time_ms: time_ms,
+    })
+}
+
+fn side_level(price: Option<Decimal>, size: Option<Decimal>) -> Option<Level> {
+    match (price, size) {
+        (Some(price), Some(size)) if size.is_positive() => {
+            Some(Level::new(Price::new(price), Quantity::new(size)))
+        }
+        _ => None,
+    }
+}
+
+/// One trade object of either market.
+pub(crate) fn decode_trade(
+    sc: &mut Scanner<'_>,
+    market: Market,
+    pair: &mut Option<Symbol>,
+) -> Result<PublicTrade, Fault> {
+    let start = sc.pos();
+    sc.begin_object()?;
+    let mut first = true;
+    let mut symbol = None;
+    let mut id = None;
+    let mut market_trade_id = None;
+    let mut time_ms = None;
+    let mut time_s = None;
+    let mut side = None;
+    let mut amount = None;
+    let mut size = None;
+    let mut price = None;
+    let mut internal = false;
+    while let Some(key) = sc.next_key(&mut first)? {
+        match key.raw {
+            b"currency_pair" | b"contract" => {
+                symbol = Some(read::symbol(sc, "currency_pair")?);
+                *pair = symbol;
+            }
+            b"id" => id = Some(read::uint(sc, "id")?),
+            b"id_market" => market_trade_id = Some(read::uint(sc, "id_market")?),
+            b"create_time_ms" => time_ms = Some(read::millis(sc, "create_time_ms")?),
+            b"create_time" => time_s = Some(read::seconds_as_millis(sc, "create_time")?),
+            b"side" => side = Some(read::side(sc, "side")?),
+            b"amount" => amount = Some(read::decimal(sc, "amount")?),
+            b"size" => size = Some(read::decimal(sc, "size")?),
+            b"price" => price = Some(read::price(sc, "price")?),
+            b"is_internal" => internal = read::boolean(sc, "is_internal")?,
+            _ => sc.skip_value()?,
+        }
+    }
+    let (quantity, taker_side) = match (amount, size) {
+        (Some(amount), _) => (amount, side),
+        (None, Some(size)) => (size.abs(), side.or_else(|| signed_side(size))),
+        (None, None) => {
+            let field = if market == Market::Spot {
+                "amount"
+            } else {
+                "size"
+            };
+            return Err(Fault::missing(field, start));
+        }
+    };
+    if quantity.is_negative() {
+        return Err(Fault::invalid("amount", FieldError::OutOfRange, start));
+    }
+    let id = id.ok_or(Fault::missing("id", start))?;
+    Ok(PublicTrade {
+        trade: Trade {
+            venue: market.venue(),
+            symbol: symbol.ok_or(Fault::missing("currency_pair", start))?,
+            trade_id: TradeId::from_u64(id),
+            price: price.ok_or(Fault::missing("price", start))?,
+            quantity: Quantity::new(quantity),
+            taker_side,
+            exchange_time_ms: time_ms
+                .or(time_s)
+                .ok_or(Fault::missing("create_time_ms", start))?,
+        },
+        market_trade_id,
+        internal,
+    })
+}
+
+/// One ticker object of either market (spec §3.4 `spot.tickers`, §4.3 `futures.tickers`).
+/// `time_ms` is the envelope's, since tickers carry no time of their own; empty strings
+/// are `None`.
+pub(crate) fn decode_ticker(
+    sc: &mut Scanner<'_>,
+    market: Market,
+    time_ms: u64,
+    pair: &mut Option<Symbol>,
+) -> Result<Ticker, Fault> {
+    let start = sc.pos();
+    sc.begin_object()?;
+    let mut first = true;
+    let mut symbol = None;
+    let (mut last, mut best_bid, mut best_ask, mut high, mut low) = (None, None, None, None, None);
+    let (mut mark, mut index) = (None, None);
+    let (mut base_volume, mut contracts_volume, mut quote_volume) = (None, None, None);
+    let (mut change, mut funding) = (None, None);
+    while let Some(key) = sc.next_key(&mut first)? {
+        let price =
+            |sc: &mut Scanner<'_>, field| read::opt_decimal(sc, field).map(|d| d.map(Price::new));
+        match key.raw {
+            b"currency_pair" | b"contract" => {
+                symbol = Some(read::symbol(sc, "currency_pair")?);
+                *pair = symbol;
+            }
+            b"last" => last = price(sc, "last")?,
+            b"highest_bid" => best_bid = price(sc, "highest_bid")?,
+            b"lowest_ask" => best_ask = price(sc, "lowest_ask")?,
+            b"high_24h" => high = price(sc, "high_24h")?,
+            b"low_24h" => low = price(sc, "low_24h")?,
+            b"mark_price" => mark = price(sc, "mark_price")?,
+            b"index_price" => index = price(sc, "index_price")?,
+            b"base_volume" | b"volume_24h_base" => {
+                base_volume = read::opt_decimal(sc, "base_volume")?;
+            }
+            b"volume_24h" => contracts_volume = read::opt_decimal(sc, "volume_24h")?,
+            b"quote_volume" | b"volume_24h_quote" => {
+                quote_volume = read::opt_decimal(sc, "quote_volume")?;
+            }
+            b"change_percentage" => change = read::opt_decimal(sc, "change_percentage")?,
+            b"funding_rate" => funding = read::opt_decimal(sc, "funding_rate")?,
+            _ => sc.skip_value()?,
+        }
+    }
+    Ok(Ticker {
+        venue: market.venue(),
+        symbol: symbol.ok_or(Fault::missing("currency_pair", start))?,
+        last,
+        best_bid,
+        best_ask,
+        high_24h: high,
+        low_24h: low,
+        // Futures send both; the base-currency volume is preferred over contracts.
+        base_volume: base_volume.or(contracts_volume),
+        quote_volume,
+        change_percentage: change,
+        mark_price: mark,
+        index_price: index,
+        funding_rate: funding,
+        exchange_time_ms: time_ms,
+    })
+}
+
+/// The side a signed futures size stands for: positive buys, negative sells.
+pub(crate) fn signed_side(size: Decimal) -> Option<Side> {
+    if size.is_positive() {
+        Some(Side::Buy)
+    } else if size.is_negative() {
+        Some(Side::Sell)
+    } else {
+        None
+    }
+}

@@ -1,0 +1,928 @@
+//! Wire types and the one entry point that classifies and decodes a text frame.
+//!
+//! [`parse_frame`] reads the envelope (`channel`, `event`, `time`, `result`, `error`, …)
+//! in one pass and decodes `result` in place as soon as the channel and event are known
+//! (Gate sends them first), so the hot pushes are read once, without a DOM and without
+//! allocating. Level arrays of book pushes are kept as raw text and decoded straight into
+//! the book by whoever iterates them. Arrays of private items are decoded lazily by
+//! [`Items`]. Unknown members are skipped everywhere.
+//!
+//! Refusals by the venue (a rejected subscription, a failed WebSocket API call) come back
+//! as [`Error::Rejected`] / [`Error::Api`]; broken frames as the decode variants of
+//! [`Error`]. Nothing here panics on any input.
+
+pub(crate) mod book;
+mod market;
+mod private;
+pub(crate) mod read;
+
+use core::fmt;
+use core::marker::PhantomData;
+
+use market_types::{BookTicker, Fill, Position, Symbol, Ticker};
+
+pub use self::book::{BookSnapshot, LevelIter, OrderBookUpdate, RawLevels, parse_snapshot};
+pub use self::market::PublicTrade;
+pub use self::private::{BalanceUpdate, OrderEvent, OrderUpdate};
+
+use self::book::once;
+use crate::channel::{Channel, Market, RequestEvent};
+use crate::error::{Context, Error, ErrorCode, FieldError, Snippet};
+use crate::json::{Fault, JsonStr, Scanner, Span, Value};
+
+/// One decoded server frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Message<'a> {
+    /// A subscribe or unsubscribe request succeeded.
+    Ack(Ack),
+    /// Answer to an application ping.
+    Pong(Pong),
+    /// `spot.login` / `futures.login` succeeded.
+    Login(LoginResponse<'a>),
+    /// Another WebSocket API response (order placement ack or result, …).
+    Api(ApiResponse<'a>),
+    /// An incremental (or `full`) book push: `order_book_update` or `obu`.
+    OrderBookUpdate(OrderBookUpdate<'a>),
+    /// A snapshot push: `spot.order_book` or the legacy `futures.order_book`.
+    BookSnapshot(BookSnapshot<'a>),
+    /// Best bid and ask.
+    BookTicker(BookTicker),
+    /// One spot trade (spot pushes one object per trade).
+    Trade(PublicTrade),
+    /// Futures trades (an array per push).
+    Trades(Items<'a, PublicTrade>),
+    /// Tickers: one object per push on spot, an array on futures; decoded on
+    /// iteration (they come once a second, so nothing is decoded eagerly).
+    Tickers(Items<'a, Ticker>),
+    /// Private order updates.
+    Orders(Items<'a, OrderUpdate>),
+    /// Private fills.
+    UserTrades(Items<'a, Fill>),
+    /// Private balance changes.
+    Balances(Items<'a, BalanceUpdate>),
+    /// Private position changes.
+    Positions(Items<'a, Position>),
+    /// A push on a channel this crate recognises but does not decode (candlesticks,
+    /// liquidations); `result` is its raw JSON.
+    Other {
+        /// The channel.
+        channel: Channel,
+        /// The raw `result` value.
+        result: &'a [u8],
+    },
+}
+
+/// Acknowledgement of a subscribe/unsubscribe request (spec §3.1):
+/// `{"time":1611541000,"time_ms":1611541000001,"channel":"spot.orders",
+/// "event":"subscribe","error":null,"result":{"status":"success"}}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ack {
+    /// The channel.
+    pub channel: Channel,
+    /// Subscribe or unsubscribe.
+    pub event: RequestEvent,
+    /// The request id, when echoed.
+    pub id: Option<i64>,
+    /// The first pair of the echoed payload, when the venue echoes it.
+    pub pair: Option<Symbol>,
+    /// Server time in milliseconds (`time_ms`, else `time` × 1000).
+    pub time_ms: Option<u64>,
+}
+
+/// `{"time":1545404023,"channel":"spot.pong","event":"","error":null,"result":null}`
+/// (spec §3.3, §4.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pong {
+    /// Spot or futures.
+    pub market: Market,
+    /// Server time in seconds, when sent.
+    pub time_s: Option<u64>,
+    /// Server time in milliseconds, when sent.
+    pub time_ms: Option<u64>,
+}
+
+/// A successful login (spec §3.8, G1 "Login"):
+/// `{"request_id":"request-1","header":{"status":"200","channel":"spot.login",…},
+/// "data":{"result":{"api_key":"ea83…","uid":"110284739"}}}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginResponse<'a> {
+    /// Spot or futures.
+    pub market: Market,
+    /// The `req_id` of the login request.
+    pub request_id: &'a str,
+    /// The account's user id.
+    pub uid: Option<u64>,
+    /// Server time of the response in milliseconds.
+    pub response_time_ms: Option<u64>,
+}
+
+/// A successful WebSocket API response other than login (spec §3.8): the ack
+/// (`"ack": true`, result echoes the request) or the result of an order request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApiResponse<'a> {
+    /// The API channel name (`spot.order_place`, …).
+    pub channel: &'a str,
+    /// The `req_id` of the request.
+    pub request_id: &'a str,
+    /// True for the first, acknowledging response of an order request.
+    pub ack: bool,
+    /// The status in the header (200).
+    pub status: u16,
+    /// Server time of the response in milliseconds.
+    pub response_time_ms: Option<u64>,
+    /// Rate-limit counters, when sent.
+    pub rate_limit: Option<RateLimit>,
+    /// The raw JSON of `data.result`.
+    pub result: Option<&'a [u8]>,
+}
+
+/// `x_gate_ratelimit_*` header members of WebSocket API responses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Requests left in the window.
+    pub remaining: Option<u64>,
+    /// Requests allowed per window.
+    pub limit: Option<u64>,
+    /// When the window resets, milliseconds since the Unix epoch.
+    pub reset_ms: Option<u64>,
+}
+
+/// The elements of an array push (or the single object some channels send), decoded one
+/// at a time on iteration: no `Vec`, nothing decoded that is not read.
+pub struct Items<'a, T> {
+    frame: &'a [u8],
+    span: Span,
+    channel: Channel,
+    time_ms: u64,
+    decode: DecodeFn<T>,
+    marker: PhantomData<fn() -> T>,
+}
+
+type DecodeFn<T> =
+    for<'s> fn(&mut Scanner<'s>, Market, u64, &mut Option<Symbol>) -> Result<T, Fault>;
+
+impl<'a, T> Items<'a, T> {
+    /// The channel the items came on.
+    pub fn channel(&self) -> Channel {
+        self.channel
+    }
+
+    /// The raw JSON of the array.
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.frame
+            .get(self.span.start..self.span.end)
+            .unwrap_or_default()
+    }
+
+    /// Iterates the items; each is the decoded value or its decode error.
+    pub fn iter(&self) -> ItemIter<'a, T> {
+        ItemIter {
+            sc: Scanner::at(self.frame, self.span.start),
+            channel: self.channel,
+            time_ms: self.time_ms,
+            decode: self.decode,
+            state: ItemState::Start,
+        }
+    }
+}
+
+impl<T> Clone for Items<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Items<'_, T> {}
+
+impl<T> PartialEq for Items<'_, T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.channel == other.channel && self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl<T> Eq for Items<'_, T> {}
+
+impl<T> fmt::Debug for Items<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Items")
+            .field("channel", &self.channel)
+            .field("json", &String::from_utf8_lossy(self.as_bytes()))
+            .finish()
+    }
+}
+
+impl<'a, T> IntoIterator for Items<'a, T> {
+    type Item = Result<T, Error>;
+    type IntoIter = ItemIter<'a, T>;
+
+    fn into_iter(self) -> ItemIter<'a, T> {
+        self.iter()
+    }
+}
+
+/// Iterator over [`Items`]; stops after the first error.
+pub struct ItemIter<'a, T> {
+    sc: Scanner<'a>,
+    channel: Channel,
+    time_ms: u64,
+    decode: DecodeFn<T>,
+    state: ItemState,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ItemState {
+    Start,
+    Array { first: bool },
+    Done,
+}
+
+impl<T> fmt::Debug for ItemIter<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ItemIter")
+            .field("channel", &self.channel)
+            .field("pos", &self.sc.pos())
+            .finish()
+    }
+}
+
+impl<T> Iterator for ItemIter<'_, T> {
+    type Item = Result<T, Error>;
+
+    fn next(&mut self) -> Option<Result<T, Error>> {
+        let mut pair = None;
+        let step = self.step(&mut pair);
+        match step {
+            Ok(item) => item.map(Ok),
+            Err(fault) => {
+                self.state = ItemState::Done;
+                Some(Err(Error::from_fault(
+                    fault,
+                    self.sc.bytes(),
+                    Some(self.channel),
+                    pair,
+                )))
+            }
+        }
+    }
+}
+
+impl<T> ItemIter<'_, T> {
+    fn step(&mut self, pair: &mut Option<Symbol>) -> Result<Option<T>, Fault> {
+        let market = self.channel.market();
+        let mut first = match self.state {
+            ItemState::Done => return Ok(None),
+            ItemState::Start => {
+                if self.sc.peek()? == b'{' {
+                    // A single object stands for a one-element array.
+                    self.state = ItemState::Done;
+                    return (self.decode)(&mut self.sc, market, self.time_ms, pair).map(Some);
+                }
+                self.sc.begin_array()?;
+                true
+            }
+            ItemState::Array { first } => first,
+        };
+        self.state = ItemState::Done;
+        if !self.sc.next_item(&mut first)? {
+            return Ok(None);
+        }
+        let item = (self.decode)(&mut self.sc, market, self.time_ms, pair)?;
+        self.state = ItemState::Array { first };
+        Ok(Some(item))
+    }
+}
+
+/// Classifies and decodes one text frame.
+///
+/// # Errors
+/// [`Error::Rejected`] for a refused subscription (code 4 is fatal, see
+/// [`Error::is_fatal`]), [`Error::Api`] for a failed WebSocket API request, and the
+/// decode variants ([`Error::is_decode`]) for anything malformed or cut short.
+pub fn parse_frame(frame: &[u8]) -> Result<Message<'_>, Error> {
+    let mut state = ScanState::default();
+    match scan(frame, &mut state) {
+        Ok(result) => result,
+        Err(fault) => Err(Error::from_fault(fault, frame, state.channel, state.pair)),
+    }
+}
+
+/// The channel of a frame, read without decoding the rest (for queue classification).
+/// `None` when the frame has no known channel before its `result`.
+pub fn peek_channel(frame: &[u8]) -> Option<Channel> {
+    let mut sc = Scanner::new(frame);
+    sc.begin_object().ok()?;
+    let mut first = true;
+    while let Some(key) = sc.next_key(&mut first).ok()? {
+        if key.raw == b"channel" {
+            return Channel::from_wire(read::word(&mut sc, "channel").ok()?);
+        }
+        sc.skip_value().ok()?;
+    }
+    None
+}
+
+#[derive(Debug, Default)]
+struct ScanState {
+    channel: Option<Channel>,
+    pair: Option<Symbol>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Event {
+    Subscribe,
+    Unsubscribe,
+    Update,
+    All,
+    Empty,
+    Api,
+    Other,
+}
+
+enum Decoded<'a> {
+    Book(OrderBookUpdate<'a>),
+    Snapshot(BookSnapshot<'a>),
+    BookTicker(BookTicker),
+    Trade(PublicTrade),
+    List(Span),
+    Status(Option<bool>),
+    Raw(Span),
+    Null,
+}
+
+#[derive(Default)]
+struct Envelope<'a> {
+    channel_raw: Option<&'a [u8]>,
+    channel: Option<Channel>,
+    event: Option<Event>,
+    time_s: Option<u64>,
+    time_ms: Option<u64>,
+    id: Option<i64>,
+    error: Option<(i64, JsonStr<'a>)>,
+    pair: Option<Symbol>,
+    result: Option<Decoded<'a>>,
+    deferred: Option<Span>,
+    request_id: Option<JsonStr<'a>>,
+    header: Option<Span>,
+    data: Option<Span>,
+    ack: bool,
+}
+
+impl Envelope<'_> {
+    fn millis(&self) -> u64 {
+        self.time_ms
+            .or_else(|| self.time_s.and_then(|s| s.checked_mul(1000)))
+            .unwrap_or(0)
+    }
+}
+
+fn scan<'a>(frame: &'a [u8], state: &mut ScanState) -> Result<Result<Message<'a>, Error>, Fault> {
+    let mut sc = Scanner::new(frame);
+    sc.begin_object()?;
+    let mut first = true;
+    let mut env = Envelope::default();
+    while let Some(key) = sc.next_key(&mut first)? {
+        let at = key.at;
+        match key.raw {
+            b"channel" => {
+                once(&env.channel_raw, "channel", at)?;
+                let raw = read::word(&mut sc, "channel")?;
+                env.channel_raw = Some(raw);
+                env.channel = Channel::from_wire(raw);
+                state.channel = env.channel;
+            }
+            b"event" => {
+                once(&env.event, "event", at)?;
+                env.event = Some(event(&mut sc)?);
+            }
+            b"result" => {
+                if env.result.is_some() || env.deferred.is_some() {
+                    return Err(Fault::duplicate("result", at));
+                }
+                match (env.channel, env.event) {
+                    (Some(channel), Some(event)) => {
+                        let decoded = decode_result(&mut sc, channel, event, &mut state.pair)?;
+                        env.result = Some(decoded);
+                    }
+                    _ => {
+                        let start = sc.pos();
+                        sc.skip_value()?;
+                        env.deferred = Some(Span {
+                            start,
+                            end: sc.pos(),
+                        });
+                    }
+                }
+            }
+            b"time" => env.time_s = Some(read::uint(&mut sc, "time")?),
+            b"time_ms" => env.time_ms = Some(read::uint(&mut sc, "time_ms")?),
+            b"id" => {
+                env.id = if sc.null()? {
+                    None
+                } else {
+                    Some(read::int(&mut sc, "id")?)
+                };
+            }
+            b"error" => env.error = error_member(&mut sc)?,
+            b"payload" => env.pair = payload_pair(&mut sc)?,
+            b"request_id" => env.request_id = Some(read::text(&mut sc, "request_id")?),
+            b"header" => env.header = Some(object_span(&mut sc, "header")?),
+            b"data" => env.data = Some(object_span(&mut sc, "data")?),
+            b"ack" => env.ack = read::boolean(&mut sc, "ack")?,
+            _ => sc.skip_value()?,
+        }
+    }
+    sc.finish()?;
+
+    if env.request_id.is_some() || env.header.is_some() {
+        return api_response(frame, &env);
+    }
+    let Some(raw_channel) = env.channel_raw else {
+        return Ok(Err(Error::UnexpectedMessage {
+            context: context(frame, 0, None),
+        }));
+    };
+    let Some(channel) = env.channel else {
+        let at = find(frame, raw_channel);
+        return Ok(Err(Error::UnknownChannel {
+            context: context(frame, at, None),
+        }));
+    };
+    if let Some(span) = env.deferred {
+        let event = env.event.unwrap_or(Event::Update);
+        let mut sub = Scanner::at(frame, span.start);
+        env.result = Some(decode_result(&mut sub, channel, event, &mut state.pair)?);
+    }
+    if matches!(channel, Channel::SpotPong | Channel::FuturesPong) {
+        return Ok(Ok(Message::Pong(Pong {
+            market: channel.market(),
+            time_s: env.time_s,
+            time_ms: env.time_ms,
+        })));
+    }
+    let request_event = match env.event {
+        Some(Event::Subscribe) => Some(RequestEvent::Subscribe),
+        Some(Event::Unsubscribe) => Some(RequestEvent::Unsubscribe),
+        _ => None,
+    };
+    if let Some(event) = request_event {
+        return Ok(ack(channel, event, &env));
+    }
+    if env.error.is_some() {
+        // Only acknowledgements carry errors; anything else with one is not understood.
+        return Ok(Err(Error::UnexpectedMessage {
+            context: context(frame, 0, Some(channel)),
+        }));
+    }
+    let time_ms = env.millis();
+    let items = |span: Span| ItemsSpan {
+        frame,
+        span,
+        channel,
+        time_ms,
+    };
+    let message = match env.result {
+        Some(Decoded::Book(update)) => Message::OrderBookUpdate(update),
+        Some(Decoded::Snapshot(snapshot)) => Message::BookSnapshot(snapshot),
+        Some(Decoded::BookTicker(ticker)) => Message::BookTicker(ticker),
+        Some(Decoded::Trade(trade)) => Message::Trade(trade),
+        Some(Decoded::List(span)) => match list_message(items(span)) {
+            Some(message) => message,
+            None => Message::Other {
+                channel,
+                result: frame.get(span.start..span.end).unwrap_or_default(),
+            },
+        },
+        Some(Decoded::Raw(span)) => Message::Other {
+            channel,
+            result: frame.get(span.start..span.end).unwrap_or_default(),
+        },
+        Some(Decoded::Status(_) | Decoded::Null) => {
+            return Ok(Err(Error::UnexpectedMessage {
+                context: context(frame, 0, Some(channel)),
+            }));
+        }
+        None => return Err(Fault::missing("result", frame.len())),
+    };
+    Ok(Ok(message))
+}
+
+struct ItemsSpan<'a> {
+    frame: &'a [u8],
+    span: Span,
+    channel: Channel,
+    time_ms: u64,
+}
+
+impl<'a> ItemsSpan<'a> {
+    fn with<T>(self, decode: DecodeFn<T>) -> Items<'a, T> {
+        Items {
+            frame: self.frame,
+            span: self.span,
+            channel: self.channel,
+            time_ms: self.time_ms,
+            decode,
+            marker: PhantomData,
+        }
+    }
+}
+
+fn list_message(items: ItemsSpan<'_>) -> Option<Message<'_>> {
+    let message = match items.channel {
+        Channel::SpotTrades | Channel::FuturesTrades => Message::Trades(
+            items.with(|sc, market, _, pair| market::decode_trade(sc, market, pair)),
+        ),
+        Channel::SpotTickers | Channel::FuturesTickers => {
+            Message::Tickers(items.with(market::decode_ticker))
+        }
+        Channel::SpotOrders | Channel::FuturesOrders => Message::Orders(
+            items.with(|sc, market, _, pair| private::decode_order(sc, market, pair)),
+        ),
+        Channel::SpotUserTrades | Channel::FuturesUserTrades => Message::UserTrades(
+            items.with(|sc, market, _, pair| private::decode_fill(sc, market, pair)),
+        ),
+        Channel::SpotBalances | Channel::FuturesBalances => Message::Balances(
+            items.with(|sc, market, time, _| private::decode_balance(sc, market, time)),
+        ),
+        Channel::FuturesPositions => Message::Positions(
+            items.with(|sc, market, _, pair| private::decode_position(sc, market, pair)),
+        ),
+        _ => return None,
+    };
+    Some(message)
+}
+
+fn decode_result<'a>(
+    sc: &mut Scanner<'a>,
+    channel: Channel,
+    event: Event,
+    pair: &mut Option<Symbol>,
+) -> Result<Decoded<'a>, Fault> {
+    let market = channel.market();
+    match event {
+        Event::Subscribe | Event::Unsubscribe => return status(sc),
+        Event::Update | Event::All => {}
+        Event::Empty | Event::Api | Event::Other => {
+            if sc.null()? {
+                return Ok(Decoded::Null);
+            }
+            return raw(sc);
+        }
+    }
+    let object = sc.peek()? == b'{';
+    let decoded = match channel {
+        Channel::SpotOrderBookUpdate
+        | Channel::FuturesOrderBookUpdate
+        | Channel::SpotObu
+        | Channel::FuturesObu => Decoded::Book(book::decode_update(sc, channel, pair)?),
+        Channel::SpotOrderBook | Channel::FuturesOrderBook => {
+            Decoded::Snapshot(book::decode_snapshot(sc, pair)?)
+        }
+        Channel::SpotBookTicker | Channel::FuturesBookTicker => {
+            Decoded::BookTicker(market::decode_book_ticker(sc, market, pair)?)
+        }
+        Channel::SpotTrades if object => Decoded::Trade(market::decode_trade(sc, market, pair)?),
+        Channel::SpotTrades
+        | Channel::FuturesTrades
+        | Channel::SpotTickers
+        | Channel::FuturesTickers
+        | Channel::SpotOrders
+        | Channel::SpotUserTrades
+        | Channel::SpotBalances
+        | Channel::FuturesOrders
+        | Channel::FuturesUserTrades
+        | Channel::FuturesPositions
+        | Channel::FuturesBalances => {
+            let at = sc.pos();
+            if !matches!(sc.peek()?, b'[' | b'{') {
+                sc.skip_value()?;
+                return Err(Fault::invalid("result", FieldError::ExpectedArray, at));
+            }
+            let start = sc.pos();
+            sc.skip_value()?;
+            Decoded::List(Span {
+                start,
+                end: sc.pos(),
+            })
+        }
+        _ => return raw(sc),
+    };
+    Ok(decoded)
+}
+
+fn raw<'a>(sc: &mut Scanner<'a>) -> Result<Decoded<'a>, Fault> {
+    let start = sc.pos();
+    sc.skip_value()?;
+    // `start` may sit on whitespace before the value; trim it off the span.
+    let bytes = sc.bytes();
+    let mut start = start;
+    while matches!(bytes.get(start), Some(b' ' | b'\n' | b'\r' | b'\t')) {
+        start += 1;
+    }
+    Ok(Decoded::Raw(Span {
+        start,
+        end: sc.pos(),
+    }))
+}
+
+/// `{"status":"success"}` / `{"status":"fail"}` / `null` of an ack.
+fn status<'a>(sc: &mut Scanner<'a>) -> Result<Decoded<'a>, Fault> {
+    if sc.null()? {
+        return Ok(Decoded::Status(None));
+    }
+    if sc.peek()? != b'{' {
+        sc.skip_value()?;
+        return Ok(Decoded::Status(None));
+    }
+    sc.begin_object()?;
+    let mut first = true;
+    let mut ok = None;
+    while let Some(key) = sc.next_key(&mut first)? {
+        if key.raw == b"status" {
+            ok = Some(read::word(sc, "status")? == b"success");
+        } else {
+            sc.skip_value()?;
+        }
+    }
+    Ok(Decoded::Status(ok))
+}
+
+fn ack(
+    channel: Channel,
+    event: RequestEvent,
+    env: &Envelope<'_>,
+) -> Result<Message<'static>, Error> {
+    let failed = matches!(env.result, Some(Decoded::Status(Some(false))));
+    if env.error.is_some() || failed {
+        let (code, message) = match env.error {
+            Some((code, message)) => (ErrorCode::from_code(code), message.to_text()),
+            None => (ErrorCode::Other(0), "result status fail".to_string()),
+        };
+        return Err(Error::Rejected {
+            channel,
+            event,
+            pair: env.pair,
+            id: env.id,
+            code,
+            message,
+        });
+    }
+    Ok(Message::Ack(Ack {
+        channel,
+        event,
+        id: env.id,
+        pair: env.pair,
+        time_ms: env
+            .time_ms
+            .or_else(|| env.time_s.and_then(|s| s.checked_mul(1000))),
+    }))
+}
+
+fn event(sc: &mut Scanner<'_>) -> Result<Event, Fault> {
+    Ok(match read::word(sc, "event")? {
+        b"update" => Event::Update,
+        b"all" => Event::All,
+        b"subscribe" => Event::Subscribe,
+        b"unsubscribe" => Event::Unsubscribe,
+        b"" => Event::Empty,
+        b"api" => Event::Api,
+        _ => Event::Other,
+    })
+}
+
+/// `error`: `null` or `{"code":2,"message":"…"}`.
+fn error_member<'a>(sc: &mut Scanner<'a>) -> Result<Option<(i64, JsonStr<'a>)>, Fault> {
+    let at = sc.pos();
+    if sc.null()? {
+        return Ok(None);
+    }
+    if sc.peek()? != b'{' {
+        sc.skip_value()?;
+        return Err(Fault::invalid("error", FieldError::ExpectedObject, at));
+    }
+    sc.begin_object()?;
+    let mut first = true;
+    let mut code = None;
+    let mut message = None;
+    while let Some(key) = sc.next_key(&mut first)? {
+        match key.raw {
+            b"code" => code = Some(read::int(sc, "code")?),
+            b"message" => message = Some(read::text(sc, "message")?),
+            _ => sc.skip_value()?,
+        }
+    }
+    let empty = JsonStr {
+        raw: b"",
+        escaped: false,
+        at,
+    };
+    Ok(Some((code.unwrap_or(0), message.unwrap_or(empty))))
+}
+
+/// The pair an ack's echoed payload names: `["BTC_USDT","100ms"]`, `["ob.BTC_USDT.400"]`,
+/// `["20011","BTC_USD"]` (a futures user id comes first).
+fn payload_pair(sc: &mut Scanner<'_>) -> Result<Option<Symbol>, Fault> {
+    if sc.peek()? != b'[' {
+        sc.skip_value()?;
+        return Ok(None);
+    }
+    sc.begin_array()?;
+    let mut first = true;
+    let mut found = None;
+    while sc.next_item(&mut first)? {
+        match sc.value()? {
+            Value::Str(s) if found.is_none() => {
+                let raw = s.plain().unwrap_or_default();
+                let name = match raw.strip_prefix(b"ob.") {
+                    Some(rest) => rest
+                        .iter()
+                        .rposition(|&b| b == b'.')
+                        .and_then(|dot| rest.get(..dot))
+                        .unwrap_or(rest),
+                    None => raw,
+                };
+                let is_word = name.first().is_some_and(u8::is_ascii_alphabetic);
+                if is_word && !name.ends_with(b"ms") {
+                    found = Symbol::from_bytes(name).ok();
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(found)
+}
+
+fn object_span(sc: &mut Scanner<'_>, field: &'static str) -> Result<Span, Fault> {
+    let at = sc.pos();
+    if sc.peek()? != b'{' {
+        sc.skip_value()?;
+        return Err(Fault::invalid(field, FieldError::ExpectedObject, at));
+    }
+    let start = sc.pos();
+    sc.skip_value()?;
+    Ok(Span {
+        start,
+        end: sc.pos(),
+    })
+}
+
+/// A WebSocket API response (spec §3.8).
+fn api_response<'a>(
+    frame: &'a [u8],
+    env: &Envelope<'a>,
+) -> Result<Result<Message<'a>, Error>, Fault> {
+    let request_id = env
+        .request_id
+        .and_then(|s| core::str::from_utf8(s.raw).ok())
+        .unwrap_or("");
+    let mut status = 0u16;
+    let mut channel_name: &'a [u8] = b"";
+    let mut response_time_ms = None;
+    let mut rate = RateLimit {
+        remaining: None,
+        limit: None,
+        reset_ms: None,
+    };
+    if let Some(span) = env.header {
+        let mut sc = Scanner::at(frame, span.start);
+        sc.begin_object()?;
+        let mut first = true;
+        while let Some(key) = sc.next_key(&mut first)? {
+            match key.raw {
+                b"status" => {
+                    let at = sc.pos();
+                    status = u16::try_from(read::uint(&mut sc, "status")?)
+                        .map_err(|_| Fault::invalid("status", FieldError::OutOfRange, at))?;
+                }
+                b"channel" => channel_name = read::word(&mut sc, "channel")?,
+                b"response_time" => {
+                    response_time_ms = Some(read::millis(&mut sc, "response_time")?);
+                }
+                b"x_gate_ratelimit_requests_remain" => {
+                    rate.remaining = Some(read::uint(&mut sc, "x_gate_ratelimit_requests_remain")?);
+                }
+                b"x_gate_ratelimit_limit" => {
+                    rate.limit = Some(read::uint(&mut sc, "x_gate_ratelimit_limit")?);
+                }
+                // The docs' table spells it `x_gat_…`, the examples `x_gate_…`.
+                b"x_gate_ratelimit_reset_timestamp" | b"x_gat_ratelimit_reset_timestamp" => {
+                    rate.reset_ms =
+                        Some(read::millis(&mut sc, "x_gate_ratelimit_reset_timestamp")?);
+                }
+                _ => sc.skip_value()?,
+            }
+        }
+    }
+    let channel = Channel::from_wire(channel_name);
+    let mut result = None;
+    let mut errs = None;
+    if let Some(span) = env.data {
+        let mut sc = Scanner::at(frame, span.start);
+        sc.begin_object()?;
+        let mut first = true;
+        while let Some(key) = sc.next_key(&mut first)? {
+            match key.raw {
+                b"result" => {
+                    let start = sc.pos();
+                    sc.skip_value()?;
+                    let mut start = start;
+                    while matches!(frame.get(start), Some(b' ' | b'\n' | b'\r' | b'\t')) {
+                        start += 1;
+                    }
+                    result = frame.get(start..sc.pos());
+                }
+                b"errs" => errs = Some(api_errs(&mut sc)?),
+                _ => sc.skip_value()?,
+            }
+        }
+    }
+    if errs.is_some() || (status != 0 && status != 200) {
+        let (label, message) = errs.unwrap_or_default();
+        return Ok(Err(Error::Api {
+            channel,
+            request_id: request_id.to_string(),
+            status,
+            label,
+            message,
+        }));
+    }
+    let channel_str = core::str::from_utf8(channel_name).unwrap_or("");
+    if let Some(login @ (Channel::SpotLogin | Channel::FuturesLogin)) = channel {
+        let uid = match result {
+            Some(bytes) => login_uid(bytes)?,
+            None => None,
+        };
+        return Ok(Ok(Message::Login(LoginResponse {
+            market: login.market(),
+            request_id,
+            uid,
+            response_time_ms,
+        })));
+    }
+    let has_rate = rate.remaining.is_some() || rate.limit.is_some() || rate.reset_ms.is_some();
+    Ok(Ok(Message::Api(ApiResponse {
+        channel: channel_str,
+        request_id,
+        ack: env.ack,
+        status,
+        response_time_ms,
+        rate_limit: has_rate.then_some(rate),
+        result,
+    })))
+}
+
+fn api_errs(sc: &mut Scanner<'_>) -> Result<(String, String), Fault> {
+    let at = sc.pos();
+    if sc.peek()? != b'{' {
+        sc.skip_value()?;
+        return Err(Fault::invalid("errs", FieldError::ExpectedObject, at));
+    }
+    sc.begin_object()?;
+    let mut first = true;
+    let (mut label, mut message) = (String::new(), String::new());
+    while let Some(key) = sc.next_key(&mut first)? {
+        match key.raw {
+            b"label" => label = read::text(sc, "label")?.to_text(),
+            b"message" => message = read::text(sc, "message")?.to_text(),
+            _ => sc.skip_value()?,
+        }
+    }
+    Ok((label, message))
+}
+
+/// `uid` of a login result (`{"api_key":"…","uid":"110284739"}`); `bytes` is a slice of
+/// the frame, so offsets in faults are relative to it.
+fn login_uid(bytes: &[u8]) -> Result<Option<u64>, Fault> {
+    let mut sc = Scanner::new(bytes);
+    if sc.peek()? != b'{' {
+        return Ok(None);
+    }
+    sc.begin_object()?;
+    let mut first = true;
+    let mut uid = None;
+    while let Some(key) = sc.next_key(&mut first)? {
+        if key.raw == b"uid" {
+            uid = Some(read::uint(&mut sc, "uid")?);
+        } else {
+            sc.skip_value()?;
+        }
+    }
+    Ok(uid)
+}
+
+fn context(frame: &[u8], at: usize, channel: Option<Channel>) -> Context {
+    Context {
+        channel,
+        pair: None,
+        snippet: Snippet::around(frame, at),
+    }
+}
+
+/// Offset of `needle` (a sub-slice of `frame`) in `frame`, for error snippets.
+fn find(frame: &[u8], needle: &[u8]) -> usize {
+    let base = frame.as_ptr() as usize;
+    let at = needle.as_ptr() as usize;
+    at.checked_sub(base)
+        .filter(|&o| o <= frame.len())
+        .unwrap_or(0)
+}
