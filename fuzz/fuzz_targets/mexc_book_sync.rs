@@ -50,11 +50,20 @@ impl Script<'_> {
     }
 }
 
-fn frame(symbol: &str, from: u64, to: u64, bids: &[(String, String)], asks: &[(String, String)]) -> Vec<u8> {
+fn frame(
+    symbol: &str,
+    from: u64,
+    to: u64,
+    bids: &[(String, String)],
+    asks: &[(String, String)],
+) -> Vec<u8> {
     let items = |levels: &[(String, String)]| {
         levels
             .iter()
-            .map(|(p, q)| pb::PublicAggreDepthV3ApiItem { price: p.clone(), quantity: q.clone() })
+            .map(|(p, q)| pb::PublicAggreDepthV3ApiItem {
+                price: p.clone(),
+                quantity: q.clone(),
+            })
             .collect()
     };
     pb::PushDataV3ApiWrapper {
@@ -63,14 +72,16 @@ fn frame(symbol: &str, from: u64, to: u64, bids: &[(String, String)], asks: &[(S
         symbol_id: None,
         create_time: None,
         send_time: Some(1),
-        body: Some(pb::push_data_v3_api_wrapper::Body::PublicAggreDepths(pb::PublicAggreDepthsV3Api {
-            asks: items(asks),
-            bids: items(bids),
-            event_type: String::new(),
-            from_version: from.to_string(),
-            to_version: to.to_string(),
-            last_order_create_time: 0,
-        })),
+        body: Some(pb::push_data_v3_api_wrapper::Body::PublicAggreDepths(
+            pb::PublicAggreDepthsV3Api {
+                asks: items(asks),
+                bids: items(bids),
+                event_type: String::new(),
+                from_version: from.to_string(),
+                to_version: to.to_string(),
+                last_order_create_time: 0,
+            },
+        )),
     }
     .encode_to_vec()
 }
@@ -79,13 +90,28 @@ fuzz_target!(|data: &[u8]| {
     let mut script = Script(data);
     let start = Instant::now();
     let mut now_ms = 0u64;
-    let at = |ms: u64| Timestamp::new(start + Duration::from_millis(ms), 1_700_000_000_000_000_000 + ms * 1_000_000);
-    let mut sync = BookSync::new(BookSyncConfig { book_capacity: 16, ..BookSyncConfig::default() }, "http://127.0.0.1:1");
+    let at = |ms: u64| {
+        Timestamp::new(
+            start + Duration::from_millis(ms),
+            1_700_000_000_000_000_000 + ms * 1_000_000,
+        )
+    };
+    let mut sync = BookSync::new(
+        BookSyncConfig {
+            book_capacity: 16,
+            ..BookSyncConfig::default()
+        },
+        "http://127.0.0.1:1",
+    );
     let mut out = Outbox::new();
     let mut sink = Checker;
     let symbols = ["BTCUSDT", "ETHUSDT"];
     for s in symbols {
-        sync.track(Symbol::new(s).unwrap_or_else(|_| unreachable!()), at(0), &mut sink);
+        sync.track(
+            Symbol::new(s).unwrap_or_else(|_| unreachable!()),
+            at(0),
+            &mut sink,
+        );
     }
     let mut version = 10u64;
     for _ in 0..64 {
@@ -119,7 +145,11 @@ fuzz_target!(|data: &[u8]| {
                     };
                     let last = version.saturating_sub(script.small());
                     let side = |levels: Vec<(String, String)>| {
-                        levels.iter().map(|(p, q)| format!(r#"["{p}","{q}"]"#)).collect::<Vec<_>>().join(",")
+                        levels
+                            .iter()
+                            .map(|(p, q)| format!(r#"["{p}","{q}"]"#))
+                            .collect::<Vec<_>>()
+                            .join(",")
                     };
                     let body = format!(
                         r#"{{"lastUpdateId":{last},"bids":[{}],"asks":[{}]}}"#,
@@ -143,7 +173,12 @@ fuzz_target!(|data: &[u8]| {
             }
             4 => sync.on_disconnected(&mut sink),
             _ => {
-                let _ = sync.resync(Symbol::new(symbol).unwrap_or_else(|_| unreachable!()), at(now_ms), &mut out, &mut sink);
+                let _ = sync.resync(
+                    Symbol::new(symbol).unwrap_or_else(|_| unreachable!()),
+                    at(now_ms),
+                    &mut out,
+                    &mut sink,
+                );
             }
         }
     }

@@ -7,8 +7,14 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let symbol = market_types::Symbol::new("BTCUSDT").unwrap_or_else(|_| unreachable!());
     let asked = [
-        Channel::AggreDepth { symbol, interval: AggInterval::Ms100 },
-        Channel::AggreDeals { symbol, interval: AggInterval::Ms10 },
+        Channel::AggreDepth {
+            symbol,
+            interval: AggInterval::Ms100,
+        },
+        Channel::AggreDeals {
+            symbol,
+            interval: AggInterval::Ms10,
+        },
     ];
     if let Ok(reply) = parse_control(data) {
         let _ = reply.confirms(&asked);

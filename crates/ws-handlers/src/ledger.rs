@@ -10,8 +10,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use market_types::{
-    Asset, Balance, Decimal, Fill, Order, OrderId, OrderStatus, Position, Quantity, Symbol,
-    TradeId,
+    Asset, Balance, Decimal, Fill, Order, OrderId, OrderStatus, Position, Quantity, Symbol, TradeId,
 };
 
 /// What the user last saw of one order.
@@ -180,7 +179,10 @@ mod tests {
     fn orders_are_delivered_once_and_never_go_back() {
         let mut l = PrivateLedger::new(10);
         assert!(l.observe_order(&order("1", OrderStatus::New, "0", 1)));
-        assert!(!l.observe_order(&order("1", OrderStatus::New, "0", 1)), "duplicate");
+        assert!(
+            !l.observe_order(&order("1", OrderStatus::New, "0", 1)),
+            "duplicate"
+        );
         assert!(l.observe_order(&order("1", OrderStatus::PartiallyFilled, "1", 2)));
         assert!(
             !l.observe_order(&order("1", OrderStatus::New, "0", 1)),
@@ -213,7 +215,10 @@ mod tests {
         };
         assert!(l.observe_balance(&b));
         assert!(!l.observe_balance(&Balance { time_ms: 2, ..b }));
-        assert!(l.observe_balance(&Balance { available: d("9"), ..b }));
+        assert!(l.observe_balance(&Balance {
+            available: d("9"),
+            ..b
+        }));
         let p = Position {
             venue: Venue::GateioFutures,
             symbol: Symbol::new("BTC_USDT").unwrap_or_else(|_| unreachable!()),
