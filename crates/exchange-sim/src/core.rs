@@ -120,6 +120,11 @@ impl Core {
         state.take_accept_fault(|fault| !matches!(fault, AcceptFault::Refuse))
     }
 
+    /// Counts a pong frame from a client.
+    pub(crate) fn on_pong(&self) {
+        self.lock().stats.pongs_received += 1;
+    }
+
     /// Counts a REST request; returns the HTTP fault to apply to it, if any.
     pub(crate) fn on_http_request(&self) -> Option<HttpFault> {
         let mut state = self.lock();

@@ -80,4 +80,6 @@ pub struct SimStats {
     pub faults_queued: u64,
     /// Events lost because the subscriber's channel was full.
     pub events_dropped: u64,
+    /// Protocol pong frames received from clients.
+    pub pongs_received: u64,
 }

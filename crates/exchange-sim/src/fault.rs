@@ -27,6 +27,9 @@ pub enum Fault {
     Malformed(MalformedKind),
     /// Send one text frame of exactly this many bytes (ASCII `x`), then carry on.
     Oversize(usize),
+    /// Send a protocol-level ping frame with this payload (at most 125 bytes); the client
+    /// must answer with a pong, counted in [`SimStats::pongs_received`](crate::SimStats).
+    Ping(Vec<u8>),
 }
 
 /// Which malformed frame [`Fault::Malformed`] sends.

@@ -95,6 +95,7 @@ enum Incoming {
     Text(String),
     Binary(Bytes),
     Ping(Bytes),
+    Pong,
     Close(Bytes),
     /// The read side is finished: EOF, IO error or protocol error.
     Ended(WebSocketError),
@@ -117,7 +118,8 @@ where
                 OpCode::Binary => Incoming::Binary(Bytes::copy_from_slice(&frame.payload)),
                 OpCode::Ping => Incoming::Ping(Bytes::copy_from_slice(&frame.payload)),
                 OpCode::Close => Incoming::Close(Bytes::copy_from_slice(&frame.payload)),
-                OpCode::Pong | OpCode::Continuation => continue,
+                OpCode::Pong => Incoming::Pong,
+                OpCode::Continuation => continue,
             },
             Err(err) => Incoming::Ended(err),
         };
@@ -233,6 +235,17 @@ impl<W: AsyncWrite + Unpin> Driver<W> {
                 self.write(Frame::text(Payload::Owned(vec![b'x'; len])))
                     .await
             }
+            Fault::Ping(payload) => {
+                let mut payload = payload;
+                payload.truncate(125);
+                self.write(Frame::new(
+                    true,
+                    OpCode::Ping,
+                    None,
+                    Payload::Owned(payload),
+                ))
+                .await
+            }
         }
     }
 
@@ -264,6 +277,10 @@ impl<W: AsyncWrite + Unpin> Driver<W> {
                 Step::Continue
             }
             Incoming::Ping(payload) => self.write(Frame::pong(Payload::Borrowed(&payload))).await,
+            Incoming::Pong => {
+                self.core.on_pong();
+                Step::Continue
+            }
             Incoming::Close(payload) => {
                 // Echo the client's close (RFC 6455 5.5.1), then end.
                 let echo = match payload.len() {

@@ -605,3 +605,20 @@ async fn pool_runs_every_shard() {
     assert!(pool.states().iter().all(|s| *s == ConnectionState::Closed));
     sim.shutdown().await;
 }
+
+/// Protocol pings from the venue are answered with pongs carrying the same payload, and a
+/// ping counts as inbound traffic for the idle watchdog.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn protocol_pings_are_answered() {
+    init_tracing();
+    let sim = sim().await;
+    let mut conn = spawn(Setup::new(sim.ws_url("/test"), &[]), config());
+    assert!(eventually(WAIT, || conn.state() == ConnectionState::Connected).await);
+    for i in 0..3u8 {
+        assert_eq!(sim.inject(Fault::Ping(vec![b'p', i])), 1);
+    }
+    assert!(eventually(WAIT, || sim.stats().pongs_received == 3).await);
+    assert_eq!(conn.counters().pongs_sent, 3);
+    conn.close().await.unwrap();
+    sim.shutdown().await;
+}
