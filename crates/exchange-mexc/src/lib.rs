@@ -20,6 +20,11 @@
 //!   ([`Error::is_fatal`] for rejected credentials).
 //! - [`BookSync`]: the per-symbol local order book (buffer, snapshot, version continuity,
 //!   resync of one symbol from an empty book), reporting to a [`BookSink`].
+//! - [`MexcPublicWebSocketHandler`] and [`MexcPrivateWebSocketHandler`]: all of the above
+//!   composed into `ws_core::Session`s (the refactoring plan's handlers, built from the
+//!   `ws-mixins` traits and the `ws-handlers` template), generic over the user's callbacks;
+//!   [`MexcPublicWebSocketHandler::shards`] spreads more than 30 channels over a
+//!   `ws_core::ConnectionPool`.
 //!
 //! What it deliberately does not do: **no sockets, no tokio, no clock reads.** Time comes
 //! in as [`ws_core::Timestamp`], work goes out through a [`ws_core::Outbox`]; the
@@ -75,6 +80,7 @@ mod config;
 mod control;
 mod error;
 mod event;
+mod handler;
 #[allow(
     clippy::large_enum_variant,
     reason = "prost-generated oneof; regenerate from proto/ rather than edit"
@@ -91,6 +97,11 @@ pub use config::{BookSyncConfig, Credentials, Endpoints, MexcConfig, REST_URL, W
 pub use control::{ControlReply, parse_control};
 pub use error::Error;
 pub use event::{LimitDepth, balance, book_ticker_batch, fill, limit_depth, order, private_event};
+pub use handler::{
+    ContextOverrides, MexcHandlerConfig, MexcPrivateWebSocketHandler, MexcPublicCommand,
+    MexcPublicWebSocketHandler, MexcSubscriptionFormat, POOL_CONNECT_LIMIT, PrivateCounters,
+    PublicCounters, RECONNECTION_POLICY,
+};
 pub use rest::{
     DepthSnapshot, check_reply, depth_snapshot_request, parse_depth_snapshot, parse_listen_key,
     parse_listen_keys,
