@@ -499,7 +499,7 @@ impl<S: Session> Supervisor<S> {
                 }
             };
             let Some(result) = result else {
-                return ConnectionState::Closed;
+                return self.close_offline().await;
             };
             let cause = match result {
                 Ok(ws) => match self.serve(ws, &ctx).await {
@@ -549,10 +549,14 @@ impl<S: Session> Supervisor<S> {
                 _ = tokio::time::sleep_until(deadline) => return None,
                 command = self.commands.recv() => {
                     if self.handle_command_offline(command) {
-                        return Some(ConnectionState::Closed);
+                        return Some(self.close_offline().await);
                     }
                 }
-                Some(event) = self.events_rx.recv() => self.handle_event_offline(event).await,
+                Some(event) = self.events_rx.recv() => {
+                    if let Some(terminal) = self.handle_event_offline(event).await {
+                        return Some(terminal);
+                    }
+                }
             }
         }
     }
@@ -585,10 +589,14 @@ impl<S: Session> Supervisor<S> {
                 }
                 command = self.commands.recv() => {
                     if self.handle_command_offline(command) {
-                        return Some(ConnectionState::Closed);
+                        return Some(self.close_offline().await);
                     }
                 }
-                Some(event) = self.events_rx.recv() => self.handle_event_offline(event).await,
+                Some(event) = self.events_rx.recv() => {
+                    if let Some(terminal) = self.handle_event_offline(event).await {
+                        return Some(terminal);
+                    }
+                }
             }
         }
     }
@@ -621,12 +629,48 @@ impl<S: Session> Supervisor<S> {
         }
     }
 
-    async fn handle_event_offline(&mut self, event: Event) {
+    /// Events while no socket is open. A fatal signal raised from a REST answer (credentials
+    /// rejected while creating a listen key, say) ends the connection in `ERROR`.
+    async fn handle_event_offline(&mut self, event: Event) -> Option<ConnectionState> {
         match event {
             Event::Rest(request) => self.start_rest(request),
             Event::RestDone(response) => self.deliver_rest(response, None).await,
+            Event::Signal { signal, .. } => {
+                let cause = match signal {
+                    SessionSignal::AuthenticationFailed(reason) => {
+                        DisconnectCause::AuthenticationFailed(reason)
+                    }
+                    SessionSignal::Fatal(reason) => DisconnectCause::Fatal(reason),
+                    SessionSignal::Ready | SessionSignal::Reconnect(_) => return None,
+                };
+                warn!(%cause, "session stopped before connecting");
+                let mut core = self.shared.lock();
+                core.counters.disconnects_by_cause[cause.kind().index()] += 1;
+                core.session.on_disconnected(&cause, Timestamp::now());
+                return Some(ConnectionState::Error);
+            }
             _ => {}
         }
+        None
+    }
+
+    /// `close()` while no socket is open: the session still gets `on_close` (its frames
+    /// have nowhere to go, its REST clean-up such as deleting a listen key still runs).
+    async fn close_offline(&mut self) -> ConnectionState {
+        self.set_state(ConnectionState::Closing);
+        let requests: Vec<_> = {
+            let mut guard = self.shared.lock();
+            let core = &mut *guard;
+            core.session.on_close(Timestamp::now(), &mut core.outbox);
+            let requests = core.outbox.drain_rest().collect();
+            core.outbox.clear();
+            requests
+        };
+        for request in requests {
+            self.start_rest(request);
+        }
+        self.drain_rest_for_close().await;
+        ConnectionState::Closed
     }
 
     /// Runs one connected socket until it is lost or the user closes.

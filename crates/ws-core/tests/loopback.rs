@@ -622,3 +622,80 @@ async fn protocol_pings_are_answered() {
     conn.close().await.unwrap();
     sim.shutdown().await;
 }
+
+/// REST work before the first connect (a listen key): the connection waits for it, and a
+/// rejection raised from the REST answer stops everything without a connect attempt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rest_before_connect_and_rejection_before_connect() {
+    init_tracing();
+    let sim = sim().await;
+    let mut setup = Setup::new(sim.ws_url("/test"), &["t"]);
+    setup.prepare_url = Some(sim.http_url("/test/snapshot?topic=t"));
+    let mut conn = spawn(setup, config());
+    assert!(data_flows(&conn, 1).await);
+    assert_eq!(
+        conn.with_session(|s| s.seen.rest_answers.clone()),
+        vec![200]
+    );
+    conn.close().await.unwrap();
+
+    let mut setup = Setup::new(sim.ws_url("/test"), &["t"]);
+    setup.prepare_url = Some(sim.http_url("/test/snapshot?topic=t"));
+    setup.reject_prepare = true;
+    let attempts = sim.connect_attempts();
+    let mut conn = spawn(setup, config());
+    assert_eq!(
+        conn.wait_for_state(WAIT, |s| s == ConnectionState::Error)
+            .await,
+        Some(ConnectionState::Error)
+    );
+    assert_eq!(
+        sim.connect_attempts(),
+        attempts,
+        "no connect attempt after a rejection"
+    );
+    assert_eq!(conn.counters().disconnects(DisconnectKind::Fatal), 1);
+    conn.close().await.unwrap();
+    sim.shutdown().await;
+}
+
+/// `on_close` runs whether or not a socket is open, so clean-up REST calls are made.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_runs_session_clean_up_even_while_disconnected() {
+    init_tracing();
+    let sim = sim().await;
+    let mut setup = Setup::new(sim.ws_url("/test"), &["t"]);
+    setup.close_url = Some(sim.http_url("/test/snapshot?topic=t"));
+    let mut conn = spawn(setup.clone(), config());
+    assert!(data_flows(&conn, 1).await);
+    let before = sim.stats().http_requests;
+    conn.close().await.unwrap();
+    assert_eq!(
+        sim.stats().http_requests,
+        before + 1,
+        "clean-up sent while connected"
+    );
+
+    // Upgrades fail (REST still works), so the connection is between attempts.
+    sim.set_accept_fault(
+        AcceptFault::HttpStatus {
+            status: 503,
+            retry_after_secs: None,
+        },
+        1000,
+    );
+    let mut conn = spawn(setup, config());
+    assert!(eventually(WAIT, || sim.connect_attempts() >= 2).await);
+    let before = sim.stats().http_requests;
+    conn.close().await.unwrap();
+    assert_eq!(
+        sim.stats().http_requests,
+        before + 1,
+        "clean-up sent while disconnected"
+    );
+    assert_eq!(
+        conn.with_session(|s| s.seen.rest_answers.clone()),
+        vec![200]
+    );
+    sim.shutdown().await;
+}

@@ -8,7 +8,8 @@ use std::time::Duration;
 use serde::Deserialize;
 use ws_core::{
     ConnectionContext, DisconnectCause, FrameKind, InboundFrame, Outbox, PingSettings,
-    ReconnectionPolicy, Session, SessionSignal, StreamKind, Timestamp,
+    ReconnectionPolicy, RestMethod, RestRequest, RestRequestId, RestResponse, Session,
+    SessionSignal, StreamKind, Timestamp,
 };
 
 /// What the test session is set up to do.
@@ -24,6 +25,12 @@ pub struct Setup {
     pub data_kind: StreamKind,
     /// Blocks inside `on_frame` for this long per data frame (a slow consumer).
     pub slow_handler: Option<Duration>,
+    /// A REST GET that must succeed before the first connect (like creating a listen key).
+    pub prepare_url: Option<String>,
+    /// Treat the answer to `prepare_url` as rejected credentials.
+    pub reject_prepare: bool,
+    /// A REST GET sent by `on_close` (like deleting a listen key).
+    pub close_url: Option<String>,
 }
 
 impl Setup {
@@ -41,6 +48,9 @@ impl Setup {
             policy: fast_policy(),
             data_kind: StreamKind::Trade,
             slow_handler: None,
+            prepare_url: None,
+            reject_prepare: false,
+            close_url: None,
         }
     }
 }
@@ -71,6 +81,7 @@ pub struct Seen {
     pub connects: u64,
     pub disconnects: Vec<DisconnectCause>,
     pub rejected: Vec<String>,
+    pub rest_answers: Vec<u16>,
 }
 
 pub struct TestSession {
@@ -82,6 +93,8 @@ pub struct TestSession {
     /// Topics whose first frame on the current connection has not been seen yet: a jump
     /// there is a reconnect gap, not a rotation gap.
     fresh: HashMap<String, bool>,
+    prepared: bool,
+    prepare_sent: bool,
 }
 
 impl TestSession {
@@ -93,6 +106,8 @@ impl TestSession {
             pending_acks: 0,
             next_id: 0,
             fresh: HashMap::new(),
+            prepared: false,
+            prepare_sent: false,
         }
     }
 
@@ -142,6 +157,36 @@ impl Session for TestSession {
             self.setup.data_kind
         } else {
             StreamKind::Control
+        }
+    }
+
+    fn ready_to_connect(&mut self, _now: Timestamp, out: &mut Outbox) -> bool {
+        let Some(url) = self.setup.prepare_url.clone() else {
+            return true;
+        };
+        if !self.prepared && !self.prepare_sent {
+            self.prepare_sent = true;
+            out.rest(get(1, url));
+        }
+        self.prepared
+    }
+
+    fn on_rest_response(&mut self, response: RestResponse, _now: Timestamp, out: &mut Outbox) {
+        let status = response.result.as_ref().map(|r| r.status).unwrap_or(0);
+        self.seen.rest_answers.push(status);
+        if response.id == RestRequestId(1) {
+            if self.setup.reject_prepare {
+                out.signal(SessionSignal::AuthenticationFailed("key rejected".into()));
+            } else {
+                self.prepared = status == 200;
+                self.prepare_sent = false;
+            }
+        }
+    }
+
+    fn on_close(&mut self, _now: Timestamp, out: &mut Outbox) {
+        if let Some(url) = self.setup.close_url.clone() {
+            out.rest(get(2, url));
         }
     }
 
@@ -219,6 +264,16 @@ impl Session for TestSession {
     fn on_disconnected(&mut self, cause: &DisconnectCause, _now: Timestamp) {
         self.seen.disconnects.push(cause.clone());
         self.pending_acks = 0;
+    }
+}
+
+fn get(id: u64, url: String) -> RestRequest {
+    RestRequest {
+        id: RestRequestId(id),
+        method: RestMethod::Get,
+        url,
+        headers: Vec::new(),
+        body: bytes::Bytes::new(),
     }
 }
 
