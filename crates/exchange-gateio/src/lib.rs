@@ -85,6 +85,7 @@ mod book_sync;
 mod channel;
 mod config;
 mod error;
+mod handler;
 mod json;
 mod wire;
 
@@ -102,6 +103,14 @@ pub use crate::config::{
 };
 pub use crate::error::{
     Context, Error, ErrorCode, FieldError, IdentifierError, Malformation, Snippet,
+};
+pub use crate::handler::{
+    FuturesMarket, GateioAuthMixin, GateioFuturesPrivateWebSocketHandler,
+    GateioFuturesPublicWebSocketHandler, GateioHandlerConfig, GateioMarket,
+    GateioPrivateWebSocketHandler, GateioPublicCommand, GateioPublicTopic,
+    GateioPublicWebSocketHandler, GateioSpotPrivateWebSocketHandler,
+    GateioSpotPublicWebSocketHandler, LoginMode, PING, PrivateCounters, PublicCounters,
+    RECONNECTION_POLICY, SpotMarket,
 };
 pub use crate::wire::{
     Ack, ApiResponse, BalanceUpdate, BookSnapshot, ItemIter, Items, LevelIter, LoginResponse,

@@ -1,0 +1,340 @@
+//! Subscription topics and how they are rendered (the handlers' `SubscriptionMixin`s), and
+//! the cheap message-type detection both handlers route with.
+
+use market_types::Symbol;
+use ws_core::{OutFrame, Outbox, Timestamp};
+use ws_handlers::{Lifecycle, WebSocketMessageType};
+use ws_mixins::{SubscriptionMixin, Topic};
+
+use crate::channel::{
+    BookDepth, Channel, Market, Payload, RequestEvent, Subscription, UserId, ping_request,
+};
+use crate::config::Credentials;
+use crate::error::{Error, ErrorCode};
+use crate::json::Scanner;
+use crate::wire::read;
+
+/// One public subscription of one pair or contract. Requests are per channel: topics of
+/// one channel share a request (`["BTC_USDT","ETH_USDT"]`); each book has its own
+/// (`[pair, interval]` on spot, `[contract, interval, level]` on futures, at the handler's
+/// depth).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GateioPublicTopic {
+    /// `*.order_book_update`: the local book of this symbol.
+    OrderBook(Symbol),
+    /// `*.book_ticker`: best bid and ask.
+    BookTicker(Symbol),
+    /// `*.trades`: public trades.
+    Trades(Symbol),
+    /// `*.tickers`: 24 h tickers.
+    Tickers(Symbol),
+}
+
+impl GateioPublicTopic {
+    /// The pair or contract.
+    pub fn symbol(self) -> Symbol {
+        match self {
+            GateioPublicTopic::OrderBook(s)
+            | GateioPublicTopic::BookTicker(s)
+            | GateioPublicTopic::Trades(s)
+            | GateioPublicTopic::Tickers(s) => s,
+        }
+    }
+
+    /// The channel on `market`.
+    pub fn channel(self, market: Market) -> Channel {
+        match (self, market) {
+            (GateioPublicTopic::OrderBook(_), market) => market.order_book_update(),
+            (GateioPublicTopic::BookTicker(_), Market::Spot) => Channel::SpotBookTicker,
+            (GateioPublicTopic::BookTicker(_), Market::Futures) => Channel::FuturesBookTicker,
+            (GateioPublicTopic::Trades(_), Market::Spot) => Channel::SpotTrades,
+            (GateioPublicTopic::Trades(_), Market::Futures) => Channel::FuturesTrades,
+            (GateioPublicTopic::Tickers(_), Market::Spot) => Channel::SpotTickers,
+            (GateioPublicTopic::Tickers(_), Market::Futures) => Channel::FuturesTickers,
+        }
+    }
+
+    /// The topic of `channel` for `symbol`, when it is one of these.
+    pub(crate) fn of(channel: Channel, symbol: Symbol) -> Option<GateioPublicTopic> {
+        Some(match channel {
+            Channel::SpotOrderBookUpdate | Channel::FuturesOrderBookUpdate => {
+                GateioPublicTopic::OrderBook(symbol)
+            }
+            Channel::SpotBookTicker | Channel::FuturesBookTicker => {
+                GateioPublicTopic::BookTicker(symbol)
+            }
+            Channel::SpotTrades | Channel::FuturesTrades => GateioPublicTopic::Trades(symbol),
+            Channel::SpotTickers | Channel::FuturesTickers => GateioPublicTopic::Tickers(symbol),
+            _ => return None,
+        })
+    }
+
+    fn same_channel(self, other: GateioPublicTopic) -> bool {
+        core::mem::discriminant(&self) == core::mem::discriminant(&other)
+    }
+}
+
+/// Renders public subscribe and unsubscribe requests.
+#[derive(Debug, Clone)]
+pub(crate) struct PublicFormat {
+    market: Market,
+    depth: BookDepth,
+    /// Topics sent on their own: a multi-pair request fails as a whole when one pair is
+    /// refused, so the topics of a refused request are retried one by one.
+    solo: Vec<GateioPublicTopic>,
+}
+
+impl PublicFormat {
+    pub(crate) fn new(market: Market, depth: BookDepth) -> Self {
+        Self {
+            market,
+            depth,
+            solo: Vec::new(),
+        }
+    }
+
+    /// Sends `topic` in a request of its own from now on.
+    pub(crate) fn isolate(&mut self, topic: GateioPublicTopic) {
+        if !self.solo.contains(&topic) {
+            self.solo.push(topic);
+        }
+    }
+
+    /// The subscription carrying `topics` (all of one channel).
+    pub(crate) fn subscription(&self, topics: &[GateioPublicTopic]) -> Result<Subscription, Error> {
+        match topics.first() {
+            Some(GateioPublicTopic::OrderBook(symbol)) => {
+                Subscription::order_book(self.market, *symbol, self.depth)
+            }
+            Some(topic) => Subscription::symbols(
+                topic.channel(self.market),
+                topics.iter().map(|t| t.symbol()),
+            ),
+            None => Err(Error::InvalidSubscription {
+                channel: self.market.order_book_update(),
+                reason: "no topics",
+            }),
+        }
+    }
+
+    fn render(
+        &self,
+        event: RequestEvent,
+        topics: &[GateioPublicTopic],
+        id: u64,
+        now: Timestamp,
+    ) -> OutFrame {
+        let time = now.unix_seconds();
+        let id = i64::try_from(id).ok();
+        let text = self.subscription(topics).and_then(|s| match event {
+            RequestEvent::Subscribe => s.subscribe_request(time, id, None),
+            RequestEvent::Unsubscribe => s.unsubscribe_request(time, id, None),
+        });
+        OutFrame::text(text.unwrap_or_else(|error| {
+            // Topics are checked when they are added, so this cannot happen; a ping keeps
+            // the request slot harmless and the ack timeout reports the topic.
+            tracing::error!(%error, ?topics, "cannot render a public request");
+            ping_request(self.market, time, id)
+        }))
+    }
+}
+
+impl SubscriptionMixin for PublicFormat {
+    type Topic = GateioPublicTopic;
+
+    fn subscribe_message(&self, topics: &[GateioPublicTopic], id: u64, now: Timestamp) -> OutFrame {
+        self.render(RequestEvent::Subscribe, topics, id, now)
+    }
+
+    fn unsubscribe_message(
+        &self,
+        topics: &[GateioPublicTopic],
+        id: u64,
+        now: Timestamp,
+    ) -> OutFrame {
+        self.render(RequestEvent::Unsubscribe, topics, id, now)
+    }
+
+    fn max_topics_per_request(&self) -> usize {
+        MAX_PAIRS_PER_REQUEST
+    }
+
+    /// Requests are per channel; each book has its own (its payload names one pair), and
+    /// isolated topics go alone.
+    fn can_batch(&self, a: &GateioPublicTopic, b: &GateioPublicTopic) -> bool {
+        a.same_channel(*b)
+            && !matches!(a, GateioPublicTopic::OrderBook(_))
+            && !self.solo.contains(a)
+            && !self.solo.contains(b)
+    }
+}
+
+/// Renders private subscriptions, each signed with its own `auth` member.
+#[derive(Debug, Clone)]
+pub(crate) struct PrivateFormat {
+    market: Market,
+    credentials: Option<Credentials>,
+    symbols: Vec<Symbol>,
+    user_id: Option<UserId>,
+}
+
+impl PrivateFormat {
+    pub(crate) fn new(
+        market: Market,
+        credentials: Option<Credentials>,
+        symbols: Vec<Symbol>,
+        user_id: Option<UserId>,
+    ) -> Self {
+        Self {
+            market,
+            credentials,
+            symbols,
+            user_id,
+        }
+    }
+
+    pub(crate) fn user_id(&self) -> Option<UserId> {
+        self.user_id
+    }
+
+    pub(crate) fn set_user_id(&mut self, user_id: UserId) {
+        self.user_id = Some(user_id);
+    }
+
+    /// The subscription of `channel` with this account's payload.
+    pub(crate) fn subscription(&self, channel: Channel) -> Result<Subscription, Error> {
+        let payload = match (self.market, channel) {
+            (Market::Spot, Channel::SpotBalances) => Payload::Empty,
+            (Market::Spot, _) if self.symbols.is_empty() => Payload::All,
+            (Market::Spot, _) => Payload::Symbols(self.symbols.clone()),
+            (Market::Futures, _) => Payload::User {
+                user_id: self.user_id.ok_or(Error::InvalidSubscription {
+                    channel,
+                    reason: "futures private channels need the user id",
+                })?,
+                symbols: self.symbols.clone(),
+            },
+        };
+        Subscription::new(channel, payload)
+    }
+
+    fn render(&self, event: RequestEvent, channel: Channel, id: u64, now: Timestamp) -> OutFrame {
+        let time = now.unix_seconds();
+        let id = i64::try_from(id).ok();
+        let credentials = self.credentials.as_ref();
+        let text = self.subscription(channel).and_then(|s| match event {
+            RequestEvent::Subscribe => s.subscribe_request(time, id, credentials),
+            RequestEvent::Unsubscribe => s.unsubscribe_request(time, id, credentials),
+        });
+        OutFrame::text(text.unwrap_or_else(|error| {
+            // The handler checks credentials and the user id before it subscribes.
+            tracing::error!(%error, %channel, "cannot render a private request");
+            ping_request(self.market, time, id)
+        }))
+    }
+}
+
+impl SubscriptionMixin for PrivateFormat {
+    type Topic = Channel;
+
+    fn subscribe_message(&self, topics: &[Channel], id: u64, now: Timestamp) -> OutFrame {
+        let channel = topics.first().copied().unwrap_or(self.market.ping());
+        self.render(RequestEvent::Subscribe, channel, id, now)
+    }
+
+    fn unsubscribe_message(&self, topics: &[Channel], id: u64, now: Timestamp) -> OutFrame {
+        let channel = topics.first().copied().unwrap_or(self.market.ping());
+        self.render(RequestEvent::Unsubscribe, channel, id, now)
+    }
+
+    /// One channel per request: each carries its own signature.
+    fn can_batch(&self, _a: &Channel, _b: &Channel) -> bool {
+        false
+    }
+}
+
+/// A refused subscribe or unsubscribe request, as [`Error::Rejected`] carries it.
+pub(crate) struct Refusal<'a> {
+    pub(crate) channel: Channel,
+    pub(crate) event: RequestEvent,
+    pub(crate) pair: Option<Symbol>,
+    pub(crate) id: Option<i64>,
+    pub(crate) code: ErrorCode,
+    pub(crate) message: &'a str,
+}
+
+/// `Lifecycle` signals `Ready` only from acks; after the last pending topic was refused,
+/// an ack for no request makes it look again (request ids start at 1, so none is
+/// `u64::MAX`).
+pub(crate) fn recheck_ready<T: Topic>(lifecycle: &mut Lifecycle<T>, out: &mut Outbox) {
+    let _ = lifecycle.ack_request(u64::MAX, out);
+}
+
+/// The message type of a Gate frame, read from the envelope's `channel` and `event`
+/// without decoding `result` (Gate sends both first). Never allocates.
+pub(crate) fn message_type(frame: &[u8]) -> WebSocketMessageType {
+    let mut sc = Scanner::new(frame);
+    if sc.begin_object().is_err() {
+        return WebSocketMessageType::Unknown;
+    }
+    let mut first = true;
+    let mut channel: Option<Option<Channel>> = None;
+    let mut event: Option<&[u8]> = None;
+    let mut error = false;
+    while let Ok(Some(key)) = sc.next_key(&mut first) {
+        let step = match key.raw {
+            b"channel" => read::word(&mut sc, "channel").map(|raw| {
+                channel = Some(Channel::from_wire(raw));
+            }),
+            b"event" => read::word(&mut sc, "event").map(|raw| event = Some(raw)),
+            // The WebSocket API (login) answers with `request_id` and `header`.
+            b"request_id" | b"header" => return WebSocketMessageType::Auth,
+            b"error" => match sc.null() {
+                Ok(true) => Ok(()),
+                Ok(false) => {
+                    error = true;
+                    sc.skip_value()
+                }
+                Err(fault) => Err(fault),
+            },
+            _ => sc.skip_value(),
+        };
+        // An unknown or empty channel may still carry an `error` further on.
+        if step.is_err() || (matches!(channel, Some(Some(_))) && event.is_some()) {
+            break;
+        }
+    }
+    classify(channel.flatten(), event, error)
+}
+
+fn classify(channel: Option<Channel>, event: Option<&[u8]>, error: bool) -> WebSocketMessageType {
+    use WebSocketMessageType as T;
+    match (event, channel) {
+        (Some(b"subscribe"), _) => T::Subscribe,
+        (Some(b"unsubscribe"), _) => T::Unsubscribe,
+        (Some(b"api"), _) => T::Auth,
+        (_, Some(Channel::SpotPong | Channel::FuturesPong)) => T::Pong,
+        (_, Some(Channel::SpotPing | Channel::FuturesPing)) => T::Ping,
+        (Some(b"update" | b"all"), Some(channel)) => match channel {
+            Channel::SpotOrderBookUpdate
+            | Channel::FuturesOrderBookUpdate
+            | Channel::SpotObu
+            | Channel::FuturesObu
+            | Channel::SpotOrderBook
+            | Channel::FuturesOrderBook => T::OrderBook,
+            Channel::SpotBookTicker | Channel::FuturesBookTicker => T::BookTicker,
+            Channel::SpotTrades | Channel::FuturesTrades => T::Trade,
+            Channel::SpotTickers | Channel::FuturesTickers => T::Ticker,
+            Channel::SpotOrders | Channel::FuturesOrders => T::OrderUpdate,
+            Channel::SpotUserTrades | Channel::FuturesUserTrades => T::ExecutionReport,
+            Channel::SpotBalances | Channel::FuturesBalances => T::BalanceUpdate,
+            Channel::FuturesPositions => T::PositionUpdate,
+            _ => T::Unknown,
+        },
+        _ if error => T::Error,
+        _ => T::Unknown,
+    }
+}
+
+/// Pairs one request may carry. Gate documents no limit; this keeps requests small.
+const MAX_PAIRS_PER_REQUEST: usize = 50;

@@ -1,0 +1,1171 @@
+//! The account session: the plan's `GateioSpotPrivateWebSocketHandler` (and its futures
+//! twin) with `GateioAuthMixin`, exactly-once delivery and REST reconciliation.
+
+use std::collections::HashMap;
+use std::marker::PhantomData;
+use std::time::{Duration, Instant};
+
+use market_types::{Asset, Balance, Fill, Order, OrderId, OrderStatus, Position, Quantity, Symbol};
+use ws_core::{
+    ConnectionContext, DisconnectCause, InboundFrame, OutFrame, Outbox, ReconnectDecision,
+    ReconnectionPolicy, RestRequestId, RestResponse, Session, SessionSignal, StreamKind, Timestamp,
+};
+use ws_handlers::{
+    BaseMessageHandler, HandlerError, HandlerStats, Lifecycle, PrivateLedger,
+    PrivateMessageHandler, WebSocketMessageType,
+};
+use ws_mixins::{
+    AuthMixin, ConnectionMixin, ErrorCategory, PrivateWebSocketMixin, StreamError,
+    SubscriptionError, SubscriptionRegistry,
+};
+
+use crate::auth::login_request;
+use crate::channel::{Channel, Market, RequestEvent, UserId, ping_request};
+use crate::config::Credentials;
+use crate::error::{Error, ErrorCode};
+use crate::wire::{Ack, LoginResponse, Message, parse_frame};
+
+use super::config::{GateioHandlerConfig, LoginMode};
+use super::format::{PrivateFormat, Refusal, message_type, recheck_ready};
+use super::market::{FuturesMarket, GateioMarket, SpotMarket};
+use super::reconcile::{
+    Call, RestError, RestOrder, RestSigner, body, parse_balances, parse_fills, parse_order,
+    parse_orders, parse_positions, upper_asset,
+};
+
+/// The plan's `GateioSpotPrivateWebSocketHandler`.
+pub type GateioSpotPrivateWebSocketHandler<H> = GateioPrivateWebSocketHandler<H, SpotMarket>;
+
+/// The futures twin of the plan's `GateioSpotPrivateWebSocketHandler`.
+pub type GateioFuturesPrivateWebSocketHandler<H> = GateioPrivateWebSocketHandler<H, FuturesMarket>;
+
+/// The plan's `GateioAuthMixin`: Gate authenticates each private subscription with a
+/// signed `auth` member (HMAC-SHA512 over `channel=…&event=…&time=…`, rendered by the
+/// subscription builder), and optionally the connection with `spot.login` /
+/// `futures.login` first ([`LoginMode::LoginFirst`]), answered in the WebSocket API shape.
+/// The confirmation wait and timeout are `ws_mixins::Authenticator`'s.
+#[derive(Debug, Clone)]
+pub struct GateioAuthMixin {
+    market: Market,
+    credentials: Option<Credentials>,
+    login: LoginMode,
+    timeout: Duration,
+    logins: u64,
+}
+
+impl GateioAuthMixin {
+    /// Authentication for `market` with `credentials`.
+    pub fn new(
+        market: Market,
+        credentials: Option<Credentials>,
+        login: LoginMode,
+        timeout: Duration,
+    ) -> Self {
+        Self {
+            market,
+            credentials,
+            login,
+            timeout,
+            logins: 0,
+        }
+    }
+
+    /// Whether credentials are configured.
+    pub fn has_credentials(&self) -> bool {
+        self.credentials.is_some()
+    }
+
+    /// Whether the connection logs in before subscribing.
+    pub fn login_mode(&self) -> LoginMode {
+        self.login
+    }
+}
+
+impl AuthMixin for GateioAuthMixin {
+    fn requires_authentication(&self) -> bool {
+        true
+    }
+
+    /// The login request in [`LoginMode::LoginFirst`]; `None` otherwise (each
+    /// subscription carries its own signature, so the connection counts as
+    /// authenticated at once).
+    fn create_auth_message(&mut self, now: Timestamp) -> Option<OutFrame> {
+        if self.login != LoginMode::LoginFirst {
+            return None;
+        }
+        let credentials = self.credentials.as_ref()?;
+        self.logins += 1;
+        let req_id = format!("login-{}", self.logins);
+        Some(OutFrame::text(login_request(
+            self.market,
+            credentials,
+            now.unix_seconds(),
+            &req_id,
+            i64::try_from(self.logins).ok(),
+        )))
+    }
+
+    fn auth_timeout(&self) -> Duration {
+        self.timeout
+    }
+}
+
+/// A Gate account connection (spot or USDT futures, by `M`): orders, fills, balances and
+/// (futures) positions, composed as the plan shows from `ConnectionMixin`,
+/// [`GateioAuthMixin`], a `SubscriptionMixin` rendering signed per-channel requests,
+/// `BaseMessageHandler` + `PrivateMessageHandler` routing, and `ws_core::Session`.
+///
+/// - **Channels.** Spot: `spot.orders`, `spot.usertrades`, `spot.balances`; futures:
+///   `futures.orders`, `futures.usertrades`, `futures.positions`, `futures.balances`
+///   (with the user id, configured or learned from `futures.login`). Order and trade
+///   channels cover [`GateioHandlerConfig::private_symbols`], or every pair when empty.
+/// - **Credentials.** Refused credentials (error code 4 on a subscription, a failed
+///   login, REST `401`/`INVALID_KEY`/`INVALID_SIGNATURE`/`REQUEST_EXPIRED`) stop the
+///   connection with `SessionSignal::AuthenticationFailed`: no retry loop. Without
+///   credentials it stops at its first connection.
+/// - **Delivery.** Every pushed item is decoded once (lazily, without allocating) and
+///   goes through a [`PrivateLedger`], so each change reaches the callbacks once.
+///   Futures balances are named in upper case, as spot and REST name them.
+/// - **Reconciliation.** Once every channel is confirmed after a (re)connect, signed REST
+///   calls fetch the open orders, balances and (futures) positions; what changed is
+///   emitted through the same ledger (a REST balance or position is skipped when the
+///   stream updated it after the request went out; a REST order only when it differs
+///   from what was delivered), then `H::on_reconciled`. An order delivered as open that
+///   is no longer open is looked up (`GET /spot/orders/{id}`, futures
+///   `status=finished`); when the venue cannot say, it is reported to `H::on_error`
+///   (category `Rest`) and forgotten. After a disconnect, fills of the gap are fetched
+///   (`GET /spot/my_trades`, `/futures/usdt/my_trades_timerange`, from the last frame
+///   received); if the venue does not serve that endpoint, the gap is reported to
+///   `H::on_error` with its time window and counted in [`PrivateCounters::fill_gaps`].
+#[derive(Debug)]
+pub struct GateioPrivateWebSocketHandler<H: PrivateWebSocketMixin, M: GateioMarket> {
+    config: GateioHandlerConfig,
+    auth: GateioAuthMixin,
+    lifecycle: Lifecycle<Channel>,
+    format: PrivateFormat,
+    signer: Option<RestSigner>,
+    ledger: PrivateLedger,
+    /// Orders delivered as not finished, with what was delivered.
+    open_orders: HashMap<OrderId, OrderView>,
+    /// When each asset's balance last came from the stream (delivery sequence).
+    balance_seen: HashMap<Asset, u64>,
+    /// When each contract's position last came from the stream.
+    position_seen: HashMap<Symbol, u64>,
+    /// Counts deliveries, to order stream and REST information.
+    seq: u64,
+    /// One per connection; REST answers of an older one are ignored.
+    generation: u64,
+    round: Option<Round>,
+    in_flight: Vec<(RestRequestId, Pending)>,
+    next_request_id: u64,
+    /// Wall-clock ms of the last frame (or connect) on the current connection.
+    last_seen_ms: u64,
+    /// Start of a disconnected window whose fills are still to be recovered.
+    gap_from_ms: Option<u64>,
+    /// When channels refused with a server error (code 3) are requested again.
+    retry_at: Option<Instant>,
+    fatal: Option<String>,
+    callbacks: H,
+    stats: HandlerStats,
+    counters: PrivateCounters,
+    error_category: ErrorCategory,
+    market: PhantomData<fn() -> M>,
+}
+
+/// Counters of a private handler beyond [`HandlerStats`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PrivateCounters {
+    /// Order updates delivered (stream and REST).
+    pub orders: u64,
+    /// Fills delivered.
+    pub fills: u64,
+    /// Balances delivered.
+    pub balances: u64,
+    /// Positions delivered.
+    pub positions: u64,
+    /// Changes already delivered, not delivered again (stream and REST overlap).
+    pub duplicates: u64,
+    /// Completed reconciliations.
+    pub reconciliations: u64,
+    /// Orders delivered from reconciliation.
+    pub reconciled_orders: u64,
+    /// Balances delivered from reconciliation.
+    pub reconciled_balances: u64,
+    /// Positions delivered from reconciliation.
+    pub reconciled_positions: u64,
+    /// Fills of a disconnected window delivered from REST.
+    pub recovered_fills: u64,
+    /// Disconnected windows whose fills could not be fetched (reported to `on_error`).
+    pub fill_gaps: u64,
+    /// Orders that stopped being open while disconnected, final state unknown.
+    pub unresolved_orders: u64,
+    /// REST calls that failed (each reported to `on_error`).
+    pub rest_errors: u64,
+    /// Frames that did not decode.
+    pub decode_errors: u64,
+    /// Channels confirmed by an ack.
+    pub acks: u64,
+    /// Acks for nothing pending.
+    pub stale_acks: u64,
+    /// Channels the venue refused.
+    pub rejected_channels: u64,
+    /// Logins confirmed.
+    pub logins: u64,
+    /// Pongs received.
+    pub pongs: u64,
+    /// Error messages that named no request.
+    pub venue_errors: u64,
+}
+
+impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateWebSocketHandler<H, M> {
+    /// An account handler for `config.credentials`. Futures handlers without
+    /// `config.user_id` log in to learn it.
+    pub fn new(config: GateioHandlerConfig, callbacks: H) -> Self {
+        let login = match (M::MARKET, config.user_id) {
+            (Market::Futures, None) => LoginMode::LoginFirst,
+            _ => config.login,
+        };
+        let auth = GateioAuthMixin::new(
+            M::MARKET,
+            config.credentials.clone(),
+            login,
+            config.auth_timeout,
+        );
+        let mut lifecycle = Lifecycle::new(config.ack_timeout);
+        for channel in channels(M::MARKET) {
+            lifecycle.subscriptions_mut().add(*channel);
+        }
+        let format = PrivateFormat::new(
+            M::MARKET,
+            config.credentials.clone(),
+            config.private_symbols.clone(),
+            config.user_id,
+        );
+        let fatal = config
+            .credentials
+            .is_none()
+            .then(|| "no API credentials configured for the private channels".to_string());
+        let mut callbacks = callbacks;
+        if let Some(reason) = &fatal {
+            callbacks.on_error(&StreamError {
+                category: ErrorCategory::Authentication,
+                message: reason.clone(),
+            });
+        }
+        Self {
+            signer: RestSigner::new(&config),
+            auth,
+            lifecycle,
+            format,
+            ledger: PrivateLedger::default(),
+            open_orders: HashMap::new(),
+            balance_seen: HashMap::new(),
+            position_seen: HashMap::new(),
+            seq: 0,
+            generation: 0,
+            round: None,
+            in_flight: Vec::new(),
+            next_request_id: 1,
+            last_seen_ms: 0,
+            gap_from_ms: None,
+            retry_at: None,
+            fatal,
+            callbacks,
+            stats: HandlerStats::default(),
+            counters: PrivateCounters::default(),
+            error_category: ErrorCategory::Parse,
+            market: PhantomData,
+            config,
+        }
+    }
+
+    /// Why the handler stopped for good (credentials refused or missing), if it did.
+    pub fn authentication_error(&self) -> Option<&str> {
+        self.fatal.as_deref()
+    }
+
+    /// Whether the reconciliation of the current connection is complete.
+    pub fn is_reconciled(&self) -> bool {
+        self.round.as_ref().is_some_and(|r| r.reported)
+    }
+
+    /// Orders delivered as open, with their symbols.
+    pub fn open_orders(&self) -> impl Iterator<Item = (OrderId, Symbol)> + '_ {
+        self.open_orders.iter().map(|(id, view)| (*id, view.symbol))
+    }
+
+    /// Whether a socket is open.
+    pub fn is_connected(&self) -> bool {
+        self.lifecycle.is_connected()
+    }
+
+    /// What has been delivered (exactly-once bookkeeping).
+    pub fn ledger(&self) -> &PrivateLedger {
+        &self.ledger
+    }
+
+    /// The user id futures channels carry (configured or learned at login).
+    pub fn user_id(&self) -> Option<UserId> {
+        self.format.user_id()
+    }
+
+    /// The private channels and their subscription state.
+    pub fn subscriptions(&self) -> &SubscriptionRegistry<Channel> {
+        self.lifecycle.subscriptions()
+    }
+
+    /// Template counters and per-message timing.
+    pub fn stats(&self) -> &HandlerStats {
+        &self.stats
+    }
+
+    /// This handler's own counters.
+    pub fn counters(&self) -> PrivateCounters {
+        self.counters
+    }
+
+    /// The user's callbacks.
+    pub fn callbacks(&self) -> &H {
+        &self.callbacks
+    }
+
+    /// The user's callbacks, mutably.
+    pub fn callbacks_mut(&mut self) -> &mut H {
+        &mut self.callbacks
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &GateioHandlerConfig {
+        &self.config
+    }
+
+    // ------------------------------------------------------------ delivery
+
+    fn deliver_order(&mut self, order: &Order) -> bool {
+        if !self.ledger.observe_order(order) {
+            self.counters.duplicates += 1;
+            return false;
+        }
+        self.seq += 1;
+        if order.status.is_terminal() {
+            self.open_orders.remove(&order.order_id);
+        } else {
+            self.open_orders.insert(
+                order.order_id,
+                OrderView {
+                    symbol: order.symbol,
+                    status: order.status,
+                    filled: order.filled,
+                    time_ms: order.update_time_ms,
+                    seq: self.seq,
+                },
+            );
+        }
+        self.counters.orders += 1;
+        self.callbacks.on_order(order);
+        true
+    }
+
+    fn deliver_fill(&mut self, fill: &Fill) -> bool {
+        if !self.ledger.observe_fill(fill) {
+            self.counters.duplicates += 1;
+            return false;
+        }
+        self.counters.fills += 1;
+        self.callbacks.on_fill(fill);
+        true
+    }
+
+    fn deliver_balance(&mut self, balance: &Balance) -> bool {
+        if !self.ledger.observe_balance(balance) {
+            self.counters.duplicates += 1;
+            return false;
+        }
+        self.counters.balances += 1;
+        self.callbacks.on_balance(balance);
+        true
+    }
+
+    fn deliver_position(&mut self, position: &Position) -> bool {
+        if !self.ledger.observe_position(position) {
+            self.counters.duplicates += 1;
+            return false;
+        }
+        self.counters.positions += 1;
+        self.callbacks.on_position(position);
+        true
+    }
+
+    fn stream_balance(&mut self, mut balance: Balance) {
+        balance.asset = upper_asset(balance.asset);
+        self.seq += 1;
+        self.balance_seen.insert(balance.asset, self.seq);
+        self.deliver_balance(&balance);
+    }
+
+    fn stream_position(&mut self, position: &Position) {
+        self.seq += 1;
+        self.position_seen.insert(position.symbol, self.seq);
+        self.deliver_position(position);
+    }
+
+    /// A REST view of an order: delivered when it says something the stream has not.
+    fn reconcile_order(&mut self, rest: RestOrder, seq_at_send: u64, sent_ms: u64) -> bool {
+        let mut order = rest.order;
+        match self.open_orders.get(&order.order_id) {
+            // The stream updated it after the request went out: it knows better.
+            Some(view) if view.seq > seq_at_send => return false,
+            Some(view) if view.status == order.status && view.filled == order.filled => {
+                self.counters.duplicates += 1;
+                return false;
+            }
+            // REST does not say when an open futures order last changed; it is at least
+            // as new as what was delivered and no newer than the request.
+            Some(view) if !rest.exact_time => {
+                order.update_time_ms = order.update_time_ms.max(view.time_ms).max(sent_ms);
+            }
+            None if !rest.exact_time => order.update_time_ms = sent_ms,
+            _ => {}
+        }
+        let delivered = self.deliver_order(&order);
+        if delivered {
+            self.counters.reconciled_orders += 1;
+        }
+        delivered
+    }
+
+    // ------------------------------------------------------------ reconciliation
+
+    fn maybe_start_reconciliation(&mut self, now: Timestamp, out: &mut Outbox) {
+        let ready = self.lifecycle.is_connected()
+            && self.lifecycle.auth().is_authenticated()
+            && self.lifecycle.subscriptions().all_confirmed();
+        let Some(round) = self.round.as_mut() else {
+            return;
+        };
+        if !ready || round.started || self.fatal.is_some() {
+            return;
+        }
+        round.started = true;
+        round.fills_from_ms = self.gap_from_ms;
+        self.request(Call::OpenOrders, now, out);
+        self.request(Call::Balances, now, out);
+        if M::MARKET == Market::Futures {
+            self.request(Call::Positions, now, out);
+        }
+        if let Some(from_ms) = self.gap_from_ms {
+            self.request(
+                Call::Fills {
+                    from_s: (from_ms / 1000).saturating_sub(1),
+                },
+                now,
+                out,
+            );
+        }
+        self.finish_if_done();
+    }
+
+    fn request(&mut self, call: Call, now: Timestamp, out: &mut Outbox) {
+        let Some(signer) = self.signer.as_ref() else {
+            return;
+        };
+        let id = RestRequestId(self.next_request_id);
+        self.next_request_id += 1;
+        let (path, query) = call.target(M::MARKET);
+        out.rest(signer.get(id, &path, &query, now));
+        self.in_flight.push((
+            id,
+            Pending {
+                call,
+                generation: self.generation,
+                seq: self.seq,
+                sent_ms: now.unix_millis(),
+            },
+        ));
+        if let Some(round) = self.round.as_mut() {
+            round.waiting += 1;
+        }
+    }
+
+    fn on_reconcile_reply(
+        &mut self,
+        pending: Pending,
+        response: &RestResponse,
+        now: Timestamp,
+        out: &mut Outbox,
+    ) {
+        if let Some(round) = self.round.as_mut() {
+            round.waiting = round.waiting.saturating_sub(1);
+        }
+        let Pending {
+            call,
+            seq: seq_at_send,
+            sent_ms,
+            ..
+        } = pending;
+        let result = body(&response.result)
+            .and_then(|body| self.apply(call, body, seq_at_send, sent_ms, now, out));
+        if let Err(error) = result {
+            self.on_rest_error(call, &error, sent_ms, now, out);
+        }
+        self.finish_if_done();
+    }
+
+    /// Emits what one answer says.
+    fn apply(
+        &mut self,
+        call: Call,
+        body: &[u8],
+        seq_at_send: u64,
+        sent_ms: u64,
+        now: Timestamp,
+        out: &mut Outbox,
+    ) -> Result<(), RestError> {
+        let market = M::MARKET;
+        match call {
+            Call::OpenOrders => {
+                let orders = parse_orders(market, body)?;
+                for order in &orders {
+                    self.reconcile_order(*order, seq_at_send, sent_ms);
+                }
+                // Delivered as open before the request, no longer open: closed meanwhile.
+                let missing: Vec<(OrderId, Symbol)> = self
+                    .open_orders
+                    .iter()
+                    .filter(|(id, view)| {
+                        view.seq <= seq_at_send && !orders.iter().any(|o| o.order.order_id == **id)
+                    })
+                    .map(|(id, view)| (*id, view.symbol))
+                    .collect();
+                match market {
+                    Market::Spot => {
+                        for (id, symbol) in missing {
+                            self.request(Call::Order { id, symbol }, now, out);
+                        }
+                    }
+                    Market::Futures => {
+                        let gap = self.round.as_ref().and_then(|r| r.fills_from_ms);
+                        if missing.is_empty() && gap.is_none() {
+                            return Ok(());
+                        }
+                        if let Some(round) = self.round.as_mut() {
+                            round.missing = missing.iter().map(|(id, _)| *id).collect();
+                        }
+                        self.request(Call::FinishedOrders, now, out);
+                    }
+                }
+            }
+            Call::FinishedOrders => {
+                let orders = parse_orders(market, body)?;
+                let missing = self
+                    .round
+                    .as_mut()
+                    .map(|r| std::mem::take(&mut r.missing))
+                    .unwrap_or_default();
+                // Orders seen open, and orders that finished within the disconnected
+                // window (placed and closed while the socket was down).
+                let gap = self.round.as_ref().and_then(|r| r.fills_from_ms);
+                let wanted = |o: &RestOrder| {
+                    missing.contains(&o.order.order_id)
+                        || gap.is_some_and(|from| {
+                            o.order.update_time_ms.saturating_add(FILL_WINDOW_SLACK_MS) >= from
+                        })
+                };
+                for order in orders.iter().filter(|o| wanted(o)) {
+                    self.reconcile_order(*order, seq_at_send, sent_ms);
+                }
+                for id in missing {
+                    let unresolved = self
+                        .open_orders
+                        .get(&id)
+                        .filter(|view| view.seq <= seq_at_send)
+                        .map(|view| view.symbol);
+                    if let Some(symbol) = unresolved {
+                        self.unresolved(id, symbol, "not among the recently finished orders");
+                    }
+                }
+            }
+            Call::Order { .. } => {
+                let order = parse_order(body)?;
+                self.reconcile_order(order, seq_at_send, sent_ms);
+            }
+            Call::Balances => {
+                for balance in parse_balances(market, body, now.unix_millis())? {
+                    let streamed_since = self
+                        .balance_seen
+                        .get(&balance.asset)
+                        .is_some_and(|seen| *seen > seq_at_send);
+                    if !streamed_since && self.deliver_balance(&balance) {
+                        self.counters.reconciled_balances += 1;
+                    }
+                }
+            }
+            Call::Positions => {
+                for position in parse_positions(body, now.unix_millis())? {
+                    let streamed_since = self
+                        .position_seen
+                        .get(&position.symbol)
+                        .is_some_and(|seen| *seen > seq_at_send);
+                    if !streamed_since && self.deliver_position(&position) {
+                        self.counters.reconciled_positions += 1;
+                    }
+                }
+            }
+            Call::Fills { .. } => {
+                let from_ms = self
+                    .round
+                    .as_ref()
+                    .and_then(|r| r.fills_from_ms)
+                    .unwrap_or(0);
+                for fill in parse_fills(market, body)? {
+                    if fill.time_ms.saturating_add(FILL_WINDOW_SLACK_MS) >= from_ms
+                        && self.deliver_fill(&fill)
+                    {
+                        self.counters.recovered_fills += 1;
+                    }
+                }
+                self.gap_from_ms = None;
+            }
+        }
+        Ok(())
+    }
+
+    fn on_rest_error(
+        &mut self,
+        call: Call,
+        error: &RestError,
+        sent_ms: u64,
+        now: Timestamp,
+        out: &mut Outbox,
+    ) {
+        self.counters.rest_errors += 1;
+        if error.is_fatal() {
+            self.reject_credentials(format!("REST {}: {error}", call.target(M::MARKET).0), out);
+            return;
+        }
+        match call {
+            Call::Fills { .. } if error.is_not_found() => {
+                let from_ms = self
+                    .round
+                    .as_ref()
+                    .and_then(|r| r.fills_from_ms)
+                    .unwrap_or(0);
+                self.counters.fill_gaps += 1;
+                self.gap_from_ms = None;
+                let (path, _) = call.target(M::MARKET);
+                let (lost, reconciled) = match M::MARKET {
+                    Market::Spot => (
+                        "fills (and orders both opened and closed)",
+                        "open orders and balances",
+                    ),
+                    Market::Futures => ("fills", "orders, balances and positions"),
+                };
+                self.report(
+                    ErrorCategory::Rest,
+                    format!(
+                        "{lost} between {from_ms} and {sent_ms} (ms since the Unix epoch) \
+                         while disconnected cannot be recovered: {path} answered {error}; \
+                         {reconciled} were reconciled"
+                    ),
+                );
+            }
+            Call::Order { id, symbol } if error.is_not_found() => {
+                self.unresolved(id, symbol, "the order query answered 404");
+            }
+            _ => {
+                let (path, _) = call.target(M::MARKET);
+                self.report(
+                    ErrorCategory::Rest,
+                    format!("reconciliation {path}: {error}; retrying"),
+                );
+                if let Some(round) = self.round.as_mut() {
+                    round
+                        .retries
+                        .push((call, now.monotonic + self.config.rest_retry));
+                }
+            }
+        }
+    }
+
+    /// An order delivered as open whose end the venue cannot tell: reported, forgotten.
+    fn unresolved(&mut self, id: OrderId, symbol: Symbol, why: &str) {
+        self.open_orders.remove(&id);
+        self.counters.unresolved_orders += 1;
+        self.report(
+            ErrorCategory::Rest,
+            format!(
+                "order {id} ({symbol}) stopped being open while disconnected; its final \
+                 state and fills are unknown ({why})"
+            ),
+        );
+    }
+
+    fn finish_if_done(&mut self) {
+        let Some(round) = self.round.as_mut() else {
+            return;
+        };
+        if round.started && round.waiting == 0 && round.retries.is_empty() && !round.reported {
+            round.reported = true;
+            self.counters.reconciliations += 1;
+            self.callbacks.on_reconciled();
+        }
+    }
+
+    // ------------------------------------------------------------ control
+
+    /// Refused credentials: stop for good.
+    fn reject_credentials(&mut self, reason: String, out: &mut Outbox) {
+        if self.fatal.is_some() {
+            return;
+        }
+        self.report(ErrorCategory::Authentication, reason.clone());
+        self.fatal = Some(reason.clone());
+        self.round = None;
+        self.lifecycle.on_auth_rejected(reason, out);
+    }
+
+    fn on_login(&mut self, login: &LoginResponse<'_>, now: Timestamp, out: &mut Outbox) {
+        self.counters.logins += 1;
+        if M::MARKET == Market::Futures && self.format.user_id().is_none() {
+            match login.uid {
+                Some(uid) => self.format.set_user_id(UserId(uid)),
+                None => {
+                    let reason = "futures.login named no user id; futures private channels \
+                                  need it (set GateioHandlerConfig::user_id)"
+                        .to_string();
+                    self.report(ErrorCategory::Authentication, reason.clone());
+                    self.fatal = Some(reason.clone());
+                    out.signal(SessionSignal::Fatal(reason));
+                    return;
+                }
+            }
+        }
+        self.lifecycle.on_authenticated(&self.format, now, out);
+        self.maybe_start_reconciliation(now, out);
+    }
+
+    fn on_ack(&mut self, ack: &Ack, now: Timestamp, out: &mut Outbox) {
+        if ack.event == RequestEvent::Unsubscribe {
+            return;
+        }
+        let by_id = ack
+            .id
+            .and_then(|id| u64::try_from(id).ok())
+            .and_then(|id| self.lifecycle.ack_request(id, out).ok());
+        match by_id {
+            Some(channels) => self.counters.acks += channels.len() as u64,
+            None if self.lifecycle.ack_topic(&ack.channel, out) => self.counters.acks += 1,
+            None => self.counters.stale_acks += 1,
+        }
+        self.maybe_start_reconciliation(now, out);
+    }
+
+    fn on_rejected(&mut self, refusal: Refusal<'_>, now: Timestamp, out: &mut Outbox) {
+        let reason = format!(
+            "{} {} refused: {} ({})",
+            refusal.event, refusal.channel, refusal.code, refusal.message
+        );
+        if refusal.code.is_fatal() {
+            self.reject_credentials(reason, out);
+            return;
+        }
+        if refusal.event == RequestEvent::Subscribe {
+            let registry = self.lifecycle.subscriptions_mut();
+            let rejected = match refusal.id.and_then(|id| u64::try_from(id).ok()) {
+                Some(id) => registry.reject_request(id, &reason),
+                None => SubscriptionError::UnknownAck { request_id: 0 },
+            };
+            if !matches!(rejected, SubscriptionError::Rejected { .. }) {
+                registry.reject_topics(&[refusal.channel], &reason);
+            }
+            self.counters.rejected_channels += 1;
+            if refusal.code == ErrorCode::ServerError {
+                // A server-side error: ask again shortly.
+                self.lifecycle.subscriptions_mut().add(refusal.channel);
+                self.retry_at = Some(now.monotonic + self.config.rest_retry);
+            }
+            recheck_ready(&mut self.lifecycle, out);
+        }
+        self.report(ErrorCategory::SubscriptionRejected, reason);
+        self.maybe_start_reconciliation(now, out);
+    }
+
+    fn report(&mut self, category: ErrorCategory, message: String) {
+        tracing::warn!(exchange = M::PRIVATE_NAME, %message, "private stream");
+        self.callbacks.on_error(&StreamError { category, message });
+    }
+
+    fn fail(&mut self, message_type: WebSocketMessageType, error: &Error) -> HandlerError {
+        self.error_category = ErrorCategory::Parse;
+        if error.is_decode() {
+            self.counters.decode_errors += 1;
+        }
+        HandlerError::Decode {
+            message_type,
+            detail: error.to_string(),
+        }
+    }
+
+    /// Decodes a private push once and delivers each of its items.
+    fn on_private_push(
+        &mut self,
+        message_type: WebSocketMessageType,
+        frame: InboundFrame<'_>,
+    ) -> Result<(), HandlerError> {
+        let message = parse_frame(frame.payload).map_err(|e| self.fail(message_type, &e))?;
+        match message {
+            Message::Orders(items) => {
+                for item in items {
+                    let update = item.map_err(|e| self.fail(message_type, &e))?;
+                    self.deliver_order(&update.order);
+                }
+            }
+            Message::UserTrades(items) => {
+                for item in items {
+                    let fill = item.map_err(|e| self.fail(message_type, &e))?;
+                    self.deliver_fill(&fill);
+                }
+            }
+            Message::Balances(items) => {
+                for item in items {
+                    let update = item.map_err(|e| self.fail(message_type, &e))?;
+                    self.stream_balance(update.balance);
+                }
+            }
+            Message::Positions(items) => {
+                for item in items {
+                    let position = item.map_err(|e| self.fail(message_type, &e))?;
+                    self.stream_position(&position);
+                }
+            }
+            _ => return Err(HandlerError::Unsupported(message_type)),
+        }
+        Ok(())
+    }
+}
+
+impl<H: PrivateWebSocketMixin, M: GateioMarket> ConnectionMixin
+    for GateioPrivateWebSocketHandler<H, M>
+{
+    fn create_connection_context(&self) -> ConnectionContext {
+        self.config.context(match M::MARKET {
+            Market::Spot => "gateio-spot-private",
+            Market::Futures => "gateio-futures-private",
+        })
+    }
+
+    fn reconnection_policy(&self) -> ReconnectionPolicy {
+        self.config.reconnection
+    }
+
+    /// Refused or missing credentials stop everything; otherwise the default.
+    fn should_reconnect(&self, cause: &DisconnectCause) -> ReconnectDecision {
+        if self.fatal.is_some() {
+            return ReconnectDecision::Stop;
+        }
+        cause.default_decision()
+    }
+}
+
+/// The plan's composition: authentication is [`GateioAuthMixin`]'s.
+impl<H: PrivateWebSocketMixin, M: GateioMarket> AuthMixin for GateioPrivateWebSocketHandler<H, M> {
+    fn requires_authentication(&self) -> bool {
+        self.auth.requires_authentication()
+    }
+
+    fn create_auth_message(&mut self, now: Timestamp) -> Option<OutFrame> {
+        self.auth.create_auth_message(now)
+    }
+
+    fn auth_timeout(&self) -> Duration {
+        self.auth.auth_timeout()
+    }
+}
+
+impl<H: PrivateWebSocketMixin, M: GateioMarket> BaseMessageHandler
+    for GateioPrivateWebSocketHandler<H, M>
+{
+    fn exchange_name(&self) -> &'static str {
+        M::PRIVATE_NAME
+    }
+
+    fn detect_message_type(&self, frame: &InboundFrame<'_>) -> WebSocketMessageType {
+        message_type(frame.payload)
+    }
+
+    fn route_message(
+        &mut self,
+        message_type: WebSocketMessageType,
+        frame: InboundFrame<'_>,
+        out: &mut Outbox,
+    ) -> Result<(), HandlerError> {
+        self.last_seen_ms = frame.received_at.unix_millis();
+        self.route_private(message_type, frame, out)
+    }
+
+    fn handler_stats(&mut self) -> &mut HandlerStats {
+        &mut self.stats
+    }
+
+    /// Logged (without the frame: it may carry account data), then reported.
+    fn handle_processing_error(
+        &mut self,
+        message_type: WebSocketMessageType,
+        error: &HandlerError,
+        raw: &[u8],
+    ) {
+        tracing::warn!(
+            exchange = M::PRIVATE_NAME,
+            message_type = message_type.as_str(),
+            %error,
+            len = raw.len(),
+            "message skipped"
+        );
+        let category = std::mem::replace(&mut self.error_category, ErrorCategory::Parse);
+        self.callbacks.on_error(&StreamError {
+            category,
+            message: error.to_string(),
+        });
+    }
+}
+
+impl<H: PrivateWebSocketMixin, M: GateioMarket> PrivateMessageHandler
+    for GateioPrivateWebSocketHandler<H, M>
+{
+    fn parse_order_update(
+        &mut self,
+        frame: InboundFrame<'_>,
+        _out: &mut Outbox,
+    ) -> Result<(), HandlerError> {
+        self.on_private_push(WebSocketMessageType::OrderUpdate, frame)
+    }
+
+    fn parse_execution_report(
+        &mut self,
+        frame: InboundFrame<'_>,
+        _out: &mut Outbox,
+    ) -> Result<(), HandlerError> {
+        self.on_private_push(WebSocketMessageType::ExecutionReport, frame)
+    }
+
+    fn parse_balance_update(
+        &mut self,
+        frame: InboundFrame<'_>,
+        _out: &mut Outbox,
+    ) -> Result<(), HandlerError> {
+        self.on_private_push(WebSocketMessageType::BalanceUpdate, frame)
+    }
+
+    fn parse_position_update(
+        &mut self,
+        frame: InboundFrame<'_>,
+        _out: &mut Outbox,
+    ) -> Result<(), HandlerError> {
+        self.on_private_push(WebSocketMessageType::PositionUpdate, frame)
+    }
+
+    /// Login answers, acks, pongs, and errors that name no request.
+    fn handle_control(
+        &mut self,
+        message_type: WebSocketMessageType,
+        frame: InboundFrame<'_>,
+        out: &mut Outbox,
+    ) -> Result<(), HandlerError> {
+        let now = frame.received_at;
+        if message_type == WebSocketMessageType::Error {
+            self.counters.venue_errors += 1;
+            let shown = &frame.payload[..frame.payload.len().min(LOGGED_BYTES)];
+            self.report(
+                ErrorCategory::Venue,
+                format!("venue error: {}", String::from_utf8_lossy(shown)),
+            );
+            return Ok(());
+        }
+        match parse_frame(frame.payload) {
+            Ok(Message::Login(login)) => self.on_login(&login, now, out),
+            Ok(Message::Ack(ack)) => self.on_ack(&ack, now, out),
+            Ok(Message::Pong(_)) => self.counters.pongs += 1,
+            Ok(_) => {}
+            Err(Error::Rejected {
+                channel,
+                event,
+                pair,
+                id,
+                code,
+                message,
+            }) => self.on_rejected(
+                Refusal {
+                    channel,
+                    event,
+                    pair,
+                    id,
+                    code,
+                    message: &message,
+                },
+                now,
+                out,
+            ),
+            Err(error @ Error::Api { .. }) => {
+                if error.is_fatal() {
+                    self.reject_credentials(error.to_string(), out);
+                } else {
+                    self.report(ErrorCategory::Authentication, error.to_string());
+                    out.signal(SessionSignal::Reconnect(error.to_string()));
+                }
+            }
+            Err(error) => return Err(self.fail(message_type, &error)),
+        }
+        Ok(())
+    }
+}
+
+impl<H: PrivateWebSocketMixin + Send + 'static, M: GateioMarket> Session
+    for GateioPrivateWebSocketHandler<H, M>
+{
+    type Command = ();
+
+    fn connection_context(&self) -> ConnectionContext {
+        self.create_connection_context()
+    }
+
+    fn reconnection_policy(&self) -> ReconnectionPolicy {
+        ConnectionMixin::reconnection_policy(self)
+    }
+
+    fn classify_disconnect(&self, cause: &DisconnectCause) -> ReconnectDecision {
+        self.should_reconnect(cause)
+    }
+
+    fn stream_kind(&self, frame: &InboundFrame<'_>) -> StreamKind {
+        message_type(frame.payload).stream_kind()
+    }
+
+    /// Logs in or subscribes every channel; reconciliation follows the last ack. With
+    /// refused or missing credentials it only raises the reason (the driver acts on
+    /// signals only while connected).
+    fn on_connected(&mut self, now: Timestamp, out: &mut Outbox) {
+        if let Some(reason) = &self.fatal {
+            out.signal(SessionSignal::AuthenticationFailed(reason.clone()));
+            return;
+        }
+        self.generation += 1;
+        self.round = Some(Round::default());
+        self.last_seen_ms = now.unix_millis();
+        self.lifecycle
+            .on_connected(&mut self.auth, &self.format, now, out);
+        self.maybe_start_reconciliation(now, out);
+    }
+
+    fn on_frame(&mut self, frame: InboundFrame<'_>, out: &mut Outbox) {
+        self.handle_message(frame, out);
+    }
+
+    fn on_tick(&mut self, now: Timestamp, out: &mut Outbox) {
+        if let Some(error) = self.lifecycle.on_tick(&self.format, now, out) {
+            self.report(ErrorCategory::Venue, format!("{error}; requested again"));
+        }
+        if self.retry_at.is_some_and(|at| now.monotonic >= at) {
+            self.retry_at = None;
+            if self.lifecycle.is_connected() && self.lifecycle.auth().is_authenticated() {
+                self.lifecycle
+                    .subscriptions_mut()
+                    .send_inactive(&self.format, now, out);
+            }
+        }
+        let due: Vec<Call> = match self.round.as_mut() {
+            Some(round) if !round.retries.is_empty() => {
+                let (due, later): (Vec<_>, Vec<_>) = round
+                    .retries
+                    .drain(..)
+                    .partition(|(_, at)| now.monotonic >= *at);
+                round.retries = later;
+                due.into_iter().map(|(call, _)| call).collect()
+            }
+            _ => return,
+        };
+        for call in due {
+            self.request(call, now, out);
+        }
+    }
+
+    fn on_app_ping(&mut self, now: Timestamp, out: &mut Outbox) {
+        out.send_text(ping_request(M::MARKET, now.unix_seconds(), None));
+    }
+
+    fn on_rest_response(&mut self, response: RestResponse, now: Timestamp, out: &mut Outbox) {
+        let Some(index) = self.in_flight.iter().position(|(id, _)| *id == response.id) else {
+            tracing::debug!(id = ?response.id, "REST answer for no request of this handler");
+            return;
+        };
+        let (_, pending) = self.in_flight.swap_remove(index);
+        if pending.generation == self.generation && self.round.is_some() {
+            self.on_reconcile_reply(pending, &response, now, out);
+        }
+    }
+
+    fn on_disconnected(&mut self, _cause: &DisconnectCause, _now: Timestamp) {
+        self.lifecycle.on_disconnected();
+        self.round = None;
+        self.retry_at = None;
+        self.in_flight.clear();
+        // Fills from the last frame on are fetched after the reconnect.
+        self.gap_from_ms.get_or_insert(self.last_seen_ms);
+    }
+}
+
+/// What was last delivered of an order that is not finished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct OrderView {
+    symbol: Symbol,
+    status: OrderStatus,
+    filled: Quantity,
+    time_ms: u64,
+    /// Delivery sequence number.
+    seq: u64,
+}
+
+/// A REST call in flight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Pending {
+    call: Call,
+    generation: u64,
+    /// Deliveries counted when it was sent.
+    seq: u64,
+    /// Wall-clock ms when it was sent.
+    sent_ms: u64,
+}
+
+/// The reconciliation of one connection.
+#[derive(Debug, Default)]
+struct Round {
+    started: bool,
+    waiting: usize,
+    retries: Vec<(Call, Instant)>,
+    reported: bool,
+    /// The disconnected window's start, when its fills are being fetched.
+    fills_from_ms: Option<u64>,
+    /// Futures orders missing from the open orders, looked up among finished ones.
+    missing: Vec<OrderId>,
+}
+
+/// The private channels of `market`.
+fn channels(market: Market) -> &'static [Channel] {
+    match market {
+        Market::Spot => &[
+            Channel::SpotOrders,
+            Channel::SpotUserTrades,
+            Channel::SpotBalances,
+        ],
+        Market::Futures => &[
+            Channel::FuturesOrders,
+            Channel::FuturesUserTrades,
+            Channel::FuturesPositions,
+            Channel::FuturesBalances,
+        ],
+    }
+}
+
+/// Fills this much older than the window's start are still taken (the ledger drops the
+/// ones already delivered): venue and local clocks differ.
+const FILL_WINDOW_SLACK_MS: u64 = 2_000;
+const LOGGED_BYTES: usize = 256;
