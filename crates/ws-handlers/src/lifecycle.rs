@@ -123,6 +123,32 @@ impl<T: Topic> Lifecycle<T> {
         fresh
     }
 
+    /// The venue refused request `request_id`: the topics it carried are rejected (not
+    /// resent) and, since a refusal is a final answer, `Ready` is signalled once nothing
+    /// else is pending.
+    pub fn reject_request(
+        &mut self,
+        request_id: u64,
+        reason: &str,
+        out: &mut Outbox,
+    ) -> SubscriptionError<T> {
+        let error = self.subscriptions.reject_request(request_id, reason);
+        self.signal_ready_if_done(out);
+        error
+    }
+
+    /// The venue refused these topics (venues whose refusals name channels, not ids).
+    pub fn reject_topics(
+        &mut self,
+        topics: &[T],
+        reason: &str,
+        out: &mut Outbox,
+    ) -> SubscriptionError<T> {
+        let error = self.subscriptions.reject_topics(topics, reason);
+        self.signal_ready_if_done(out);
+        error
+    }
+
     /// Timer work: auth and ack timeouts. Returns an ack-timeout error to report; the
     /// timed-out topics are requested again at once.
     pub fn on_tick<M>(

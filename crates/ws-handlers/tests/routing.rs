@@ -309,3 +309,28 @@ fn lifecycle_without_auth_and_with_ack_timeout() {
             .contains(&SessionSignal::AuthenticationFailed("bad key".into()))
     );
 }
+
+#[test]
+fn a_refusal_is_a_final_answer_for_ready() {
+    let mut lc = Lifecycle::new(Duration::from_secs(5));
+    let mut out = Outbox::new();
+    lc.subscribe("good", &Format, now(), &mut out);
+    lc.subscribe("bad", &Format, now(), &mut out);
+    lc.on_connected(&mut Open, &Format, now(), &mut out);
+    out.clear();
+    assert_eq!(lc.ack_request(1, &mut out), Ok(vec!["good"]));
+    assert!(
+        out.signals().is_empty(),
+        "still waiting for the second answer"
+    );
+    let error = lc.reject_request(2, "unknown topic", &mut out);
+    assert!(error.to_string().contains("bad"));
+    assert_eq!(out.signals(), &[SessionSignal::Ready]);
+    let mut lc2 = Lifecycle::new(Duration::from_secs(5));
+    let mut out2 = Outbox::new();
+    lc2.subscribe("x", &Format, now(), &mut out2);
+    lc2.on_connected(&mut Open, &Format, now(), &mut out2);
+    out2.clear();
+    lc2.reject_topics(&["x"], "Blocked", &mut out2);
+    assert_eq!(out2.signals(), &[SessionSignal::Ready]);
+}
