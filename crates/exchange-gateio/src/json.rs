@@ -255,9 +255,7 @@ impl<'a> Scanner<'a> {
         let open = self.pos;
         let start = open + 1;
         let rest = self.bytes.get(start..).unwrap_or_default();
-        // Gate strings are short (keys, prices, pairs) and almost never escaped: a plain
-        // search beats a vector one (measured).
-        match rest.iter().position(|&b| b == b'"' || b == b'\\') {
+        match quote_or_backslash(rest) {
             Some(len) if rest.get(len) == Some(&b'"') => {
                 self.pos = start + len + 1;
                 Ok(JsonStr {
@@ -407,8 +405,14 @@ impl<'a> Scanner<'a> {
     }
 
     /// Skips one value of any kind with full grammar checks.
+    #[inline]
     pub(crate) fn skip_value(&mut self) -> Result<(), Fault> {
-        self.skip_nested(0)
+        // Scalars, what unread members almost always hold, without the recursion.
+        match self.bytes.get(self.pos) {
+            Some(b'"') => self.string().map(|_| ()),
+            Some(b'-' | b'0'..=b'9') => self.number().map(|_| ()),
+            _ => self.skip_nested(0),
+        }
     }
 
     fn skip_nested(&mut self, depth: u32) -> Result<(), Fault> {
@@ -492,8 +496,38 @@ impl<'a> Scanner<'a> {
 
     /// The next member's key (the `:` consumed), or `None` at the closing `}` (consumed).
     /// `first` must start `true` for each object.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn next_key(&mut self, first: &mut bool) -> Result<Option<JsonStr<'a>>, Fault> {
+        // Compact frames: `,"key":` (`"key":` first) with a plain key, read in one go;
+        // anything else (whitespace, the closing brace, escapes, errors) the general way.
+        let bytes = self.bytes;
+        let quote = match bytes.get(self.pos) {
+            Some(b',') if !*first => self.pos + 1,
+            Some(b'"') if *first => self.pos,
+            _ => return self.next_key_general(first),
+        };
+        if bytes.get(quote) == Some(&b'"') {
+            let start = quote + 1;
+            let rest = bytes.get(start..).unwrap_or_default();
+            if let Some(len) = quote_or_backslash(rest)
+                && rest.get(len) == Some(&b'"')
+                && rest.get(len + 1) == Some(&b':')
+            {
+                *first = false;
+                self.pos = start + len + 2;
+                return Ok(Some(JsonStr {
+                    raw: rest.get(..len).unwrap_or_default(),
+                    escaped: false,
+                    at: quote,
+                }));
+            }
+        }
+        self.next_key_general(first)
+    }
+
+    /// [`Scanner::next_key`] for any spacing, and the end of the object.
+    #[inline(never)]
+    fn next_key_general(&mut self, first: &mut bool) -> Result<Option<JsonStr<'a>>, Fault> {
         let b = self.peek()?;
         if b == b'}' {
             self.pos += 1;
@@ -556,6 +590,39 @@ impl<'a> Scanner<'a> {
         }
     }
 }
+
+/// Offset of the first `"` or `\` in `text`, eight bytes at a time (SWAR). Gate strings
+/// are short (keys, prices, pairs) and almost never escaped, so one or two words settle
+/// it without a call.
+#[inline(always)]
+fn quote_or_backslash(text: &[u8]) -> Option<usize> {
+    let mut offset = 0;
+    while let Some(chunk) = text.get(offset..offset + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let word = u64::from_le_bytes(word);
+        // The lowest flag of each zero-byte test is exact, so is the lowest of both.
+        let hits = zero_bytes(word ^ (ONES * u64::from(b'"')))
+            | zero_bytes(word ^ (ONES * u64::from(b'\\')));
+        if hits != 0 {
+            return Some(offset + hits.trailing_zeros() as usize / 8);
+        }
+        offset += 8;
+    }
+    let tail = text.get(offset..).unwrap_or_default();
+    tail.iter()
+        .position(|&b| b == b'"' || b == b'\\')
+        .map(|at| offset + at)
+}
+
+/// `0x80` in the lowest zero byte of `word` (and possibly in higher bytes above it).
+#[inline(always)]
+const fn zero_bytes(word: u64) -> u64 {
+    word.wrapping_sub(ONES) & !word & (ONES * 0x80)
+}
+
+/// `0x01` in every byte.
+const ONES: u64 = u64::MAX / 0xFF;
 
 /// Position after one or more digits starting at `i`, or `None` when there is none.
 #[inline]

@@ -26,7 +26,9 @@ pub struct Level {
 /// Each side is a sorted `Vec<Level>` with the best level at the *end* (bids
 /// ascending, asks descending), because most updates touch the top of the book
 /// and inserting or removing near the end of a `Vec` moves few elements.
-/// Lookups are binary searches.
+/// Lookups are binary searches, except that [`OrderBook::apply`] first looks next
+/// to the level it touched last on that side: venues list a push's changes best
+/// first, so the next change is usually the neighbouring level.
 ///
 /// # Allocation
 ///
@@ -35,7 +37,7 @@ pub struct Level {
 /// capacity reserved by [`OrderBook::with_capacity`]; a side that grows past it
 /// reallocates once (amortized doubling) and keeps the larger capacity.
 /// Nothing ever shrinks the capacity.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct OrderBook {
     symbol: Symbol,
     update_id: u64,
@@ -43,6 +45,10 @@ pub struct OrderBook {
     bids: Vec<Level>,
     /// Descending by price: the best (lowest) ask is last.
     asks: Vec<Level>,
+    /// Per side (bids, asks), where the last [`OrderBook::apply`] landed: the index of
+    /// the level it set or inserted, or where it removed or did not find one. Only a
+    /// search hint, so it is not part of the book's value (see `PartialEq`).
+    cursor: [usize; 2],
 }
 
 /// Why a book update was refused. Every case means the book can no longer be trusted.
@@ -101,6 +107,19 @@ impl Level {
     }
 }
 
+/// Books are equal when they hold the same symbol, update id and levels; the search
+/// cursor is not part of the value.
+impl PartialEq for OrderBook {
+    fn eq(&self, other: &OrderBook) -> bool {
+        self.symbol == other.symbol
+            && self.update_id == other.update_id
+            && self.bids == other.bids
+            && self.asks == other.asks
+    }
+}
+
+impl Eq for OrderBook {}
+
 impl OrderBook {
     /// An empty book that allocates only when the first level arrives.
     pub fn new(symbol: Symbol) -> OrderBook {
@@ -115,6 +134,7 @@ impl OrderBook {
             update_id: 0,
             bids: Vec::with_capacity(levels_per_side),
             asks: Vec::with_capacity(levels_per_side),
+            cursor: [0; 2],
         }
     }
 
@@ -151,21 +171,27 @@ impl OrderBook {
                 quantity,
             });
         }
-        let levels = self.side_mut(side);
-        match search(levels, side, price) {
+        let (levels, cursor) = match side {
+            Side::Buy => (&mut self.bids, &mut self.cursor[0]),
+            Side::Sell => (&mut self.asks, &mut self.cursor[1]),
+        };
+        let index = match search_near(levels, side, price, *cursor) {
             Ok(index) => {
                 if quantity.is_zero() {
                     levels.remove(index);
                 } else if let Some(level) = levels.get_mut(index) {
                     level.quantity = quantity;
                 }
+                index
             }
             Err(index) => {
                 if !quantity.is_zero() {
                     levels.insert(index, Level { price, quantity });
                 }
+                index
             }
-        }
+        };
+        *cursor = index;
         Ok(())
     }
 
@@ -358,6 +384,49 @@ impl DoubleEndedIterator for Levels<'_> {
 impl ExactSizeIterator for Levels<'_> {}
 
 impl FusedIterator for Levels<'_> {}
+
+/// [`search`], trying first the slot just below `cursor` (one level further from the
+/// touch), where the next change of a best-first push usually is, then the top of the
+/// book, where a push's first change usually is. A match or a gap that `price` falls
+/// into settles it there with one or two comparisons.
+#[inline]
+fn search_near(levels: &[Level], side: Side, price: Price, cursor: usize) -> Result<usize, usize> {
+    if let Some(below) = cursor.checked_sub(1)
+        && let Some(level) = levels.get(below)
+    {
+        // Prices are normalized, so equal prices have equal fields.
+        if level.price == price {
+            return Ok(below);
+        }
+        if sorts_before(side, level.price, price)
+            && levels
+                .get(cursor)
+                .is_none_or(|above| sorts_before(side, price, above.price))
+        {
+            return Err(cursor);
+        }
+    }
+    if let Some(top) = levels.len().checked_sub(1)
+        && let Some(level) = levels.get(top)
+    {
+        if level.price == price {
+            return Ok(top);
+        }
+        if sorts_before(side, level.price, price) {
+            return Err(levels.len());
+        }
+    }
+    search(levels, side, price)
+}
+
+/// Whether a level at `a` sits before (further from the touch than) one at `b`.
+#[inline]
+fn sorts_before(side: Side, a: Price, b: Price) -> bool {
+    match side {
+        Side::Buy => a < b,
+        Side::Sell => a > b,
+    }
+}
 
 /// Binary search in a side's best-last order: `Ok` is the level's index, `Err` the insertion point.
 #[inline]

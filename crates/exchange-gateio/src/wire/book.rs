@@ -1,6 +1,6 @@
 //! Order-book messages: incremental pushes, snapshot pushes and the REST snapshot.
 
-use market_types::{Price, Quantity, Symbol};
+use market_types::{Decimal, Price, Quantity, Symbol};
 
 use super::read;
 use crate::channel::Channel;
@@ -193,6 +193,9 @@ impl Iterator for LevelIter<'_> {
 /// (then [`level`] decides).
 #[inline]
 pub(crate) fn quick_level(bytes: &[u8], i: usize) -> Option<(Price, Quantity, usize)> {
+    if let Some(level) = spot_level(bytes, i) {
+        return Some(level);
+    }
     match bytes.get(i)? {
         b'[' => {
             let (price, j) = read::quick_decimal(bytes, i + 1, true)?;
@@ -222,6 +225,32 @@ pub(crate) fn quick_level(bytes: &[u8], i: usize) -> Option<(Price, Quantity, us
         }
         _ => None,
     }
+}
+
+/// `["19137.74","0.0001"]`, the spot level, with both decimals read by
+/// [`read::swar_decimal`]; the separators are checked two bytes at a time.
+#[inline(always)]
+fn spot_level(bytes: &[u8], i: usize) -> Option<(Price, Quantity, usize)> {
+    if two_bytes(bytes, i)? != u16::from_le_bytes(*b"[\"") {
+        return None;
+    }
+    let (price, price_scale, j) = read::swar_decimal(bytes, i + 2)?;
+    if two_bytes(bytes, j)? != u16::from_le_bytes(*b",\"") {
+        return None;
+    }
+    let (size, size_scale, k) = read::swar_decimal(bytes, j + 2)?;
+    if bytes.get(k) != Some(&b']') {
+        return None;
+    }
+    let price = Decimal::from_parts(price, price_scale).ok()?;
+    let size = Decimal::from_parts(size, size_scale).ok()?;
+    Some((Price::new(price), Quantity::new(size), k + 1))
+}
+
+#[inline(always)]
+fn two_bytes(bytes: &[u8], at: usize) -> Option<u16> {
+    let pair: [u8; 2] = bytes.get(at..at + 2)?.try_into().ok()?;
+    Some(u16::from_le_bytes(pair))
 }
 
 /// One level: `["p","s"]` or `{"p":…,"s":…}` (unknown members of the object form skipped).

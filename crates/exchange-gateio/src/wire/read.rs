@@ -290,13 +290,139 @@ pub(crate) fn decimal_from_text(text: &[u8]) -> Result<Decimal, DecimalError> {
 /// byte of a bare number. `None` sends the caller to the general path, which decides
 /// (and reports errors); whatever this accepts, the general path accepts with the same
 /// value.
-#[inline]
+#[inline(always)]
 pub(crate) fn quick_decimal(bytes: &[u8], start: usize, quoted: bool) -> Option<(Decimal, usize)> {
+    if quoted
+        && bytes.get(start) == Some(&b'"')
+        && let Some((magnitude, scale, end)) = swar_decimal(bytes, start + 1)
+    {
+        return Some((Decimal::from_parts(magnitude, scale).ok()?, end));
+    }
     scalar_decimal(bytes, start, quoted)
 }
 
-/// The digit-by-digit version of [`quick_decimal`], up to 18 digits.
+/// The unsigned body of a quoted decimal, `digits(.digits)?"` from `at` (just after the
+/// opening quote), read eight bytes at a time (SWAR): a digit mask finds where each part
+/// ends, trailing fractional zeros are dropped by mask (so the result is normalized
+/// without a division loop), and digits are converted eight at a time with three
+/// multiplies. Returns the mantissa, the scale and the position after the closing quote;
+/// `None` for any other shape (signs included), for more than seven digits in either
+/// part, or when fewer than eight bytes follow a part, so the scalar reader decides.
+#[inline(always)]
+pub(crate) fn swar_decimal(bytes: &[u8], at: usize) -> Option<(i64, u8, usize)> {
+    let text = eight_bytes(bytes, at)?;
+    let digits = text ^ ASCII_ZEROS;
+    let int_len = non_digits(digits).trailing_zeros() as usize / 8;
+    if int_len.wrapping_sub(1) >= 7 {
+        return None;
+    }
+    match (text >> (8 * int_len)) as u8 {
+        // Shifting the digits to the top leaves zero digits in front: the value stays.
+        b'"' => {
+            let value = eight_digits(digits << (64 - 8 * int_len));
+            return Some((value as i64, 0, at + int_len + 1));
+        }
+        b'.' => {}
+        _ => return None,
+    }
+    // Up to eight digits in all: the same bytes read one further on hold the fraction
+    // where the dot was, so one mask splices out the dot.
+    let integer = low_bytes(int_len);
+    let shifted = eight_bytes(bytes, at + 1)? ^ ASCII_ZEROS;
+    let ends = non_digits(shifted) & !integer;
+    let end = ends.trailing_zeros() as usize / 8;
+    if end < 8 && end > int_len && (shifted >> (8 * end)) as u8 == b'"' ^ b'0' {
+        let joined = (digits & integer) | (shifted & !integer & low_bytes(end));
+        return Some(normalized(joined, int_len, at + end + 2));
+    }
+    swar_decimal_long(bytes, at, int_len, digits)
+}
+
+/// [`swar_decimal`] for more than eight digits in all: the fraction from its own eight
+/// bytes.
 #[inline]
+fn swar_decimal_long(
+    bytes: &[u8],
+    at: usize,
+    int_len: usize,
+    digits: u64,
+) -> Option<(i64, u8, usize)> {
+    let int_value = eight_digits(digits << (64 - 8 * int_len));
+    let fraction_at = at + int_len + 1;
+    let fraction_text = eight_bytes(bytes, fraction_at)?;
+    let fraction_digits = fraction_text ^ ASCII_ZEROS;
+    let fraction_len = non_digits(fraction_digits).trailing_zeros() as usize / 8;
+    if fraction_len.wrapping_sub(1) >= 7 || (fraction_text >> (8 * fraction_len)) as u8 != b'"' {
+        return None;
+    }
+    let (fraction, kept, end) = normalized(
+        fraction_digits & low_bytes(fraction_len),
+        0,
+        fraction_at + fraction_len + 1,
+    );
+    let factor = POW10_SHORT[usize::from(kept) & 7];
+    // At most fourteen digits: no overflow, and the cast cannot wrap.
+    Some((int_value as i64 * factor as i64 + fraction, kept, end))
+}
+
+/// The value of the digits in `digits` (the first in the lowest byte, zero bytes after
+/// the last), of which those from `int_len` on are the fraction, with trailing fractional
+/// zeros dropped: `(mantissa, scale, end)`.
+#[inline(always)]
+fn normalized(digits: u64, int_len: usize, end: usize) -> (i64, u8, usize) {
+    let fraction = non_zero_bytes(digits) & !low_bytes(int_len);
+    let kept = if fraction == 0 {
+        int_len
+    } else {
+        (63 - fraction.leading_zeros() as usize) / 8 + 1
+    };
+    // No digit kept (a zero fraction alone) shifts everything out: zero.
+    let top = digits.checked_shl((64 - 8 * kept) as u32).unwrap_or(0);
+    (eight_digits(top) as i64, (kept - int_len) as u8, end)
+}
+
+/// `10^n` for the scales [`swar_decimal`] produces.
+const POW10_SHORT: [u64; 8] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000];
+
+/// Eight bytes from `at`, the first in the lowest byte.
+#[inline]
+fn eight_bytes(bytes: &[u8], at: usize) -> Option<u64> {
+    let chunk: [u8; 8] = bytes.get(at..at + 8)?.try_into().ok()?;
+    Some(u64::from_le_bytes(chunk))
+}
+
+/// `'0'` in every byte: XOR maps the digits to 0..=9 and every other byte elsewhere.
+const ASCII_ZEROS: u64 = 0x3030_3030_3030_3030;
+
+/// `0x80` in each byte of `values` (digits already mapped to 0..=9) that is not a digit.
+#[inline]
+const fn non_digits(values: u64) -> u64 {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    (((values & !HIGH) + 0x7676_7676_7676_7676) | values) & HIGH
+}
+
+/// `0x80` in each non-zero byte of `values` (bytes at most `0x7F`).
+#[inline]
+const fn non_zero_bytes(values: u64) -> u64 {
+    (values + 0x7F7F_7F7F_7F7F_7F7F) & 0x8080_8080_8080_8080
+}
+
+/// A mask of the `n` lowest bytes (`n` below 8).
+#[inline]
+const fn low_bytes(n: usize) -> u64 {
+    (1u64 << (8 * n)) - 1
+}
+
+/// The value of eight digits (bytes 0..=9, the first digit in the lowest byte).
+#[inline]
+const fn eight_digits(digits: u64) -> u64 {
+    let pairs = (digits.wrapping_mul(10 * 256 + 1) >> 8) & 0x00FF_00FF_00FF_00FF;
+    let quads = (pairs.wrapping_mul(100 * 65_536 + 1) >> 16) & 0x0000_FFFF_0000_FFFF;
+    quads.wrapping_mul(10_000 * (1 << 32) + 1) >> 32
+}
+
+/// The digit-by-digit version of [`quick_decimal`], up to 18 digits.
+#[inline(never)]
 fn scalar_decimal(bytes: &[u8], start: usize, quoted: bool) -> Option<(Decimal, usize)> {
     if quoted && bytes.get(start) != Some(&b'"') {
         return None;
@@ -561,6 +687,102 @@ mod tests {
         assert_eq!(
             quick_uint(b"\"1606292218213.4578\"", 0, true, true).map(|v| v.0),
             Some(1606292218213)
+        );
+    }
+
+    #[test]
+    fn swar_decimals_agree_with_the_general_parser() {
+        let pads: [&[u8]; 3] = [b"", b"]]}", br#"],["19137.74","0.0001"]],"a":[]}}"#];
+        let ints = [
+            "0",
+            "00",
+            "1",
+            "7",
+            "19137",
+            "007",
+            "123456789",
+            "12345678901234",
+        ];
+        let fractions = [
+            "",
+            ".",
+            ".0",
+            ".5",
+            ".74",
+            ".0001",
+            ".6135",
+            ".4700000000",
+            ".000",
+            ".10",
+            ".0000000001",
+            ".1234567",
+            ".12345678",
+            ".123456789",
+            ".9999",
+        ];
+        let mut engaged = 0;
+        for sign in ["", "-", "+"] {
+            for int in ints {
+                for fraction in fractions {
+                    let text = format!("{sign}{int}{fraction}");
+                    for pad in pads {
+                        let mut bytes = format!("\"{text}\"").into_bytes();
+                        bytes.extend_from_slice(pad);
+                        let general = Decimal::parse(&text).ok();
+                        if let Some((mantissa, scale, end)) = swar_decimal(&bytes, 1) {
+                            engaged += 1;
+                            let value = Decimal::from_parts(mantissa, scale).unwrap();
+                            assert_eq!(Some(value), general, "{text}");
+                            assert_eq!(end, text.len() + 2, "{text}");
+                        }
+                        if let Some((value, end)) = quick_decimal(&bytes, 0, true) {
+                            assert_eq!(Some(value), general, "{text}");
+                            assert_eq!(end, text.len() + 2, "{text}");
+                        }
+                        // Short, plain, padded: the SWAR reader must take it.
+                        let plain = sign.is_empty() && fraction != ".";
+                        if plain && pad.len() > 16 && int.len() < 8 && fraction.len() < 9 {
+                            assert!(swar_decimal(&bytes, 1).is_some(), "{text}");
+                        }
+                    }
+                }
+            }
+        }
+        assert!(engaged > 80, "{engaged}");
+        // Pseudo-random text over the characters that matter: whatever SWAR accepts, the
+        // scalar reader accepts with the same value and end.
+        let alphabet = b"0123456789.-\"e ";
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..200_000 {
+            let mut bytes = vec![b'"'];
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let len = (state % 20) as usize;
+            for i in 0..len {
+                let pick = (state >> (i % 8 * 8)) as usize ^ (i * 7);
+                // Mostly digits, so that long valid numbers show up.
+                let b = if pick.is_multiple_of(3) {
+                    alphabet[pick / 3 % alphabet.len()]
+                } else {
+                    b'0' + (pick % 10) as u8
+                };
+                bytes.push(b);
+            }
+            bytes.extend_from_slice(b"\"]]}}}}}}}}}}}}}}}}");
+            if let Some((mantissa, scale, end)) = swar_decimal(&bytes, 1) {
+                let found = (Decimal::from_parts(mantissa, scale).unwrap(), end);
+                assert_eq!(
+                    Some(found),
+                    scalar_decimal(&bytes, 0, true),
+                    "{}",
+                    String::from_utf8_lossy(&bytes)
+                );
+            }
+        }
+        assert_eq!(
+            eight_digits(u64::from_le_bytes(*b"12345678") ^ ASCII_ZEROS),
+            12_345_678
         );
     }
 
