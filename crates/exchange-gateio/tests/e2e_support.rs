@@ -120,6 +120,18 @@ pub struct Recorder {
     pub balances: Vec<Balance>,
     pub positions: Vec<Position>,
     pub reconciled: u64,
+    /// How many orders, fills, balances and positions had been delivered at each
+    /// `on_reconciled`.
+    pub reconciled_at: Vec<Delivered>,
+}
+
+/// Counts of what a [`Recorder`] had seen at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Delivered {
+    pub orders: usize,
+    pub fills: usize,
+    pub balances: usize,
+    pub positions: usize,
 }
 
 impl PublicWebSocketMixin for Recorder {
@@ -169,6 +181,12 @@ impl PrivateWebSocketMixin for Recorder {
 
     fn on_reconciled(&mut self) {
         self.reconciled += 1;
+        self.reconciled_at.push(Delivered {
+            orders: self.orders.len(),
+            fills: self.fills.len(),
+            balances: self.balances.len(),
+            positions: self.positions.len(),
+        });
     }
 
     fn on_error(&mut self, error: &StreamError) {

@@ -1,6 +1,9 @@
 //! The private handler end to end against the simulator's MEXC venue: listen-key
-//! lifecycle, private pushes delivered exactly once, and reconciliation of what happened
-//! while the socket was down. Every wait is bounded; nothing leaves 127.0.0.1.
+//! lifecycle, and every private push the venue produced (its ledger) delivered exactly
+//! once, including what happened entirely while the socket was down: fills (`myTrades`)
+//! and the final state of orders that closed, or opened and closed, meanwhile
+//! (`order`, `allOrders`), recovered over signed REST before `on_reconciled`. Every
+//! wait is bounded; nothing leaves 127.0.0.1.
 
 #![allow(
     clippy::unwrap_used,
@@ -11,11 +14,14 @@
 mod e2e_support;
 
 use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 use std::time::Duration;
 
 use e2e_support::{WAIT, driver_config, eventually, handler_config, init_tracing, start, sym};
 use exchange_mexc::{Credentials, MexcPrivateWebSocketHandler};
-use exchange_sim::mexc::{DEFAULT_API_KEY, LedgerEntry, MexcConfig, OrderState, PrivatePush};
+use exchange_sim::mexc::{
+    DEFAULT_API_KEY, LedgerEntry, MexcConfig, MexcVenue, OrderState, PrivatePush,
+};
 use exchange_sim::{AcceptFault, Fault};
 use market_types::{Asset, Balance, Decimal, Fill, Order, OrderStatus, Price, Quantity, Side};
 use ws_core::{Connection, ConnectionState};
@@ -44,23 +50,46 @@ impl Journal {
             .count()
     }
     fn orders(&self) -> impl Iterator<Item = &Order> {
-        self.events.iter().filter_map(|e| match e {
-            Delivered::Order(o) => Some(o),
-            _ => None,
-        })
+        orders(&self.events)
     }
     fn fills(&self) -> impl Iterator<Item = &Fill> {
-        self.events.iter().filter_map(|e| match e {
-            Delivered::Fill(f) => Some(f),
-            _ => None,
-        })
+        fills(&self.events)
     }
     fn balances(&self) -> impl Iterator<Item = &Balance> {
-        self.events.iter().filter_map(|e| match e {
-            Delivered::Balance(b) => Some(b),
-            _ => None,
-        })
+        balances(&self.events)
     }
+    /// What was delivered before the `n`th `on_reconciled` (from 1).
+    fn before_reconciliation(&self, n: usize) -> &[Delivered] {
+        let end = self
+            .events
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| matches!(e, Delivered::Reconciled))
+            .nth(n - 1)
+            .map_or(self.events.len(), |(index, _)| index);
+        &self.events[..end]
+    }
+}
+
+fn orders(events: &[Delivered]) -> impl Iterator<Item = &Order> {
+    events.iter().filter_map(|e| match e {
+        Delivered::Order(o) => Some(o),
+        _ => None,
+    })
+}
+
+fn fills(events: &[Delivered]) -> impl Iterator<Item = &Fill> {
+    events.iter().filter_map(|e| match e {
+        Delivered::Fill(f) => Some(f),
+        _ => None,
+    })
+}
+
+fn balances(events: &[Delivered]) -> impl Iterator<Item = &Balance> {
+    events.iter().filter_map(|e| match e {
+        Delivered::Balance(b) => Some(b),
+        _ => None,
+    })
 }
 
 impl PrivateWebSocketMixin for Journal {
@@ -101,25 +130,19 @@ fn status(state: OrderState) -> OrderStatus {
     }
 }
 
-/// (order id, status, filled) of the ledger's order pushes, and its fills' trade ids.
-fn ledger_orders_and_fills(
-    entries: &[LedgerEntry],
-) -> (Vec<(String, OrderStatus, Quantity)>, Vec<String>) {
-    let mut orders = Vec::new();
-    let mut fills = Vec::new();
-    for entry in entries {
-        match &entry.push {
-            PrivatePush::Order(o) => {
-                orders.push((o.order_id.clone(), status(o.status), o.cumulative_quantity));
-            }
-            PrivatePush::Deal(d) => fills.push(d.trade_id.clone()),
-            PrivatePush::Account(_) => {}
+/// `(order, status, filled)`: what distinguishes one order event from another.
+type OrderKey = (String, OrderStatus, Quantity);
+
+fn entry_key(entry: &LedgerEntry) -> Option<OrderKey> {
+    match &entry.push {
+        PrivatePush::Order(o) => {
+            Some((o.order_id.clone(), status(o.status), o.cumulative_quantity))
         }
+        _ => None,
     }
-    (orders, fills)
 }
 
-fn delivered_key(order: &Order) -> (String, OrderStatus, Quantity) {
+fn delivered_key(order: &Order) -> OrderKey {
     (
         order.order_id.as_str().to_owned(),
         order.status,
@@ -127,35 +150,97 @@ fn delivered_key(order: &Order) -> (String, OrderStatus, Quantity) {
     )
 }
 
-/// Every connected-time ledger entry was delivered exactly once, in order; nothing was
-/// delivered twice.
-fn assert_exactly_once(journal: &Journal, connected: &[LedgerEntry]) {
-    let (orders, fills) = ledger_orders_and_fills(connected);
-    let delivered_fills: Vec<String> = journal
+/// Checks the journal against the venue's ledger, `gap` being the ledger range produced
+/// while the client was disconnected:
+///
+/// - fills: every deal of the ledger exactly once and nothing else; the streamed ones in
+///   push order; the gap's before the reconnect's `on_reconciled`;
+/// - orders: every pushed order state exactly once, in push order; for every order the
+///   gap touched, its state at the end of the gap exactly once, before that
+///   `on_reconciled` (the states it passed through meanwhile are not replayed: REST only
+///   knows the last); no state twice, none the ledger does not have;
+/// - balances: every pushed value and each asset's value at the end of the gap
+///   delivered; never the same value twice in a row.
+fn assert_exactly_once(journal: &Journal, ledger: &[LedgerEntry], gap: &Range<usize>) {
+    let reconciled = journal.before_reconciliation(2);
+
+    // Fills.
+    let delivered: Vec<String> = journal
         .fills()
         .map(|f| f.trade_id.as_str().to_owned())
         .collect();
-    assert_eq!(
-        delivered_fills, fills,
-        "fills: every pushed fill once, in order"
-    );
-    let delivered: Vec<(String, OrderStatus, Quantity)> =
-        journal.orders().map(delivered_key).collect();
-    let unique: HashSet<_> = delivered.iter().cloned().collect();
+    let unique: HashSet<&String> = delivered.iter().collect();
     assert_eq!(
         unique.len(),
         delivered.len(),
-        "no order state twice: {delivered:?}"
+        "a fill repeated: {delivered:?}"
     );
-    // The pushed order states appear in the delivered sequence in the same order.
-    let mut rest = delivered.iter();
-    for expected in &orders {
+    let mut all_deals = HashSet::new();
+    let mut streamed = Vec::new();
+    for (index, entry) in ledger.iter().enumerate() {
+        if let PrivatePush::Deal(deal) = &entry.push {
+            all_deals.insert(&deal.trade_id);
+            if gap.contains(&index) {
+                assert!(
+                    fills(reconciled).any(|f| f.trade_id.as_str() == deal.trade_id),
+                    "gap fill {} delivered before on_reconciled",
+                    deal.trade_id
+                );
+            } else {
+                streamed.push(deal.trade_id.clone());
+            }
+        }
+    }
+    assert_eq!(unique, all_deals, "every fill of the venue, nothing else");
+    let in_push_order: Vec<&String> = delivered
+        .iter()
+        .filter(|id| streamed.contains(id))
+        .collect();
+    assert_eq!(
+        in_push_order,
+        streamed.iter().collect::<Vec<_>>(),
+        "pushed fills in order"
+    );
+
+    // Orders.
+    let keys: Vec<OrderKey> = journal.orders().map(delivered_key).collect();
+    let unique: HashSet<&OrderKey> = keys.iter().collect();
+    assert_eq!(
+        unique.len(),
+        keys.len(),
+        "an order state repeated: {keys:?}"
+    );
+    let known: HashSet<OrderKey> = ledger.iter().filter_map(entry_key).collect();
+    for key in &keys {
         assert!(
-            rest.any(|d| d == expected),
-            "pushed {expected:?} delivered in order; delivered {delivered:?}"
+            known.contains(key),
+            "order state {key:?} is not in the ledger"
         );
     }
-    // Balances: never the same value twice in a row for an asset.
+    let mut rest = keys.iter();
+    let mut end_of_gap: HashMap<String, OrderKey> = HashMap::new();
+    for (index, entry) in ledger.iter().enumerate() {
+        let Some(key) = entry_key(entry) else {
+            continue;
+        };
+        if gap.contains(&index) {
+            end_of_gap.insert(key.0.clone(), key);
+        } else {
+            assert!(
+                rest.any(|d| *d == key),
+                "pushed {key:?} delivered in order; delivered {keys:?}"
+            );
+        }
+    }
+    let before: Vec<OrderKey> = orders(reconciled).map(delivered_key).collect();
+    for key in end_of_gap.values() {
+        assert!(
+            before.contains(key),
+            "order state at the end of the gap {key:?} delivered before on_reconciled"
+        );
+    }
+
+    // Balances.
     let mut last: HashMap<Asset, (Decimal, Decimal)> = HashMap::new();
     for balance in journal.balances() {
         let value = (balance.available, balance.locked);
@@ -165,10 +250,67 @@ fn assert_exactly_once(journal: &Journal, connected: &[LedgerEntry]) {
             "{balance:?} twice"
         );
     }
+    let delivered_balance = |asset: Asset, free: Decimal, locked: Decimal| {
+        journal
+            .balances()
+            .any(|b| b.asset == asset && b.available == free && b.locked == locked)
+    };
+    let mut gap_end: HashMap<Asset, (Decimal, Decimal)> = HashMap::new();
+    for (index, entry) in ledger.iter().enumerate() {
+        let PrivatePush::Account(change) = &entry.push else {
+            continue;
+        };
+        if gap.contains(&index) {
+            gap_end.insert(change.asset, (change.free, change.locked));
+        } else {
+            assert!(
+                delivered_balance(change.asset, change.free, change.locked),
+                "pushed balance {change:?}"
+            );
+        }
+    }
+    for (asset, (free, locked)) in gap_end {
+        assert!(
+            delivered_balance(asset, free, locked),
+            "balance of {asset} at the end of the gap"
+        );
+    }
+
+    // Nothing was reported lost (a retried call would be reported, but is no loss).
+    assert!(
+        journal
+            .errors
+            .iter()
+            .all(|e| e.category != ErrorCategory::Rest || e.message.ends_with("; retrying")),
+        "{:?}",
+        journal.errors
+    );
+}
+
+/// Every order of the ledger ends, for the client, as it ends on the venue.
+fn assert_every_order_final(journal: &Journal, ledger: &[LedgerEntry], venue: &MexcVenue) {
+    let ids: HashSet<&String> = ledger
+        .iter()
+        .filter_map(|e| match &e.push {
+            PrivatePush::Order(o) => Some(&o.order_id),
+            _ => None,
+        })
+        .collect();
+    for id in ids {
+        let truth = venue.order(id).unwrap();
+        let last = journal
+            .orders()
+            .filter(|o| o.order_id.as_str() == id)
+            .last()
+            .unwrap_or_else(|| panic!("order {id} never delivered"));
+        assert_eq!(last.status, status(truth.status), "order {id}");
+        assert_eq!(last.filled, truth.filled, "order {id}");
+        assert_eq!(last.quantity, truth.quantity, "order {id}");
+    }
 }
 
 /// The last balance delivered for each asset equals the venue's.
-fn assert_balances_match(journal: &Journal, venue: &exchange_sim::mexc::MexcVenue) {
+fn assert_balances_match(journal: &Journal, venue: &MexcVenue) {
     let mut last: HashMap<Asset, (Decimal, Decimal)> = HashMap::new();
     for balance in journal.balances() {
         last.insert(balance.asset, (balance.available, balance.locked));
@@ -212,13 +354,14 @@ async fn private_events_exactly_once_across_a_disconnect() {
         .unwrap();
     venue.fill(&b, q("0.5")).unwrap();
     venue.cancel(&b).unwrap();
-    let phase_one = venue.private_events();
-    let (orders, fills) = ledger_orders_and_fills(&phase_one);
+    let pushed = venue.private_events().len();
     assert!(
-        eventually(WAIT, || conn.with_session(|h| {
-            let j = h.callbacks();
-            j.fills().count() == fills.len() && j.orders().count() >= orders.len()
-        }))
+        eventually(WAIT, || conn.with_session(|h| h
+            .callbacks()
+            .fills()
+            .count()
+            == 2
+            && h.callbacks().orders().count() >= 5))
         .await,
         "pushes delivered"
     );
@@ -239,16 +382,28 @@ async fn private_events_exactly_once_across_a_disconnect() {
         .await,
         "the client is out and retrying"
     );
+    let dropped_at = venue.private_events().len();
+    assert_eq!(dropped_at, pushed);
     venue.fill(&a, q("0.3")).unwrap(); // A finishes while nobody listens.
     let c = venue
         .place_order("BTCUSDT", Side::Buy, p("59000"), q("1"))
         .unwrap();
-    venue.fill(&c, q("0.25")).unwrap(); // C is open, partly filled.
+    venue.fill(&c, q("0.25")).unwrap(); // C opens, fills partly.
     let d = venue
         .place_order("ETHUSDT", Side::Buy, p("3000"), q("1"))
         .unwrap();
     venue.cancel(&d).unwrap(); // D lives and dies unseen.
-    let offline = venue.private_events().len();
+    let f = venue
+        .place_order("BTCUSDT", Side::Sell, p("71000"), q("0.2"))
+        .unwrap();
+    venue.fill(&f, q("0.2")).unwrap(); // F opens and fills unseen.
+    let g = venue
+        .place_order("ETHUSDT", Side::Sell, p("4100"), q("1"))
+        .unwrap();
+    venue.fill(&g, q("0.4")).unwrap();
+    venue.cancel(&g).unwrap(); // G opens, fills partly and is cancelled unseen.
+    let gap = dropped_at..venue.private_events().len();
+    assert_ne!(conn.state(), ConnectionState::Connected);
     sim.set_accept_fault(
         AcceptFault::HttpStatus {
             status: 503,
@@ -268,72 +423,52 @@ async fn private_events_exactly_once_across_a_disconnect() {
         .place_order("BTCUSDT", Side::Sell, p("70000"), q("0.1"))
         .unwrap();
     venue.fill(&e, q("0.1")).unwrap();
-    let all = venue.private_events();
-    let connected: Vec<LedgerEntry> = all[..phase_one.len()]
+    let deals = venue
+        .private_events()
         .iter()
-        .chain(&all[offline..])
-        .cloned()
-        .collect();
-    let (_, fills) = ledger_orders_and_fills(&connected);
+        .filter(|e| matches!(e.push, PrivatePush::Deal(_)))
+        .count();
     assert!(
         eventually(WAIT, || conn.with_session(|h| h
             .callbacks()
             .fills()
             .count()
-            == fills.len()))
+            == deals))
         .await
     );
     tokio::time::sleep(Duration::from_millis(200)).await;
 
+    let ledger = venue.private_events();
     conn.with_session(|h| {
         let journal = h.callbacks();
-        assert_exactly_once(journal, &connected);
+        assert_exactly_once(journal, &ledger, &gap);
+        assert_every_order_final(journal, &ledger, &venue);
         assert_balances_match(journal, &venue);
-        // C: reconciled from openOrders with the fill made while disconnected.
-        let last_c = journal
-            .orders()
-            .filter(|o| o.order_id.as_str() == c)
-            .last()
-            .expect("C reconciled");
-        let truth_c = venue.order(&c).unwrap();
-        assert_eq!(last_c.status, status(truth_c.status));
-        assert_eq!(last_c.filled, truth_c.filled);
-        // A finished while disconnected: reported by name, not invented.
-        assert!(
-            journal
-                .errors
-                .iter()
-                .any(|e| e.category == ErrorCategory::Rest && e.message.contains(&a)),
-            "{:?}",
-            journal.errors
-        );
-        assert!(
-            journal
-                .orders()
-                .all(|o| o.order_id.as_str() != a || o.status != OrderStatus::Filled)
-        );
-        // D was never seen by the client.
-        assert!(journal.orders().all(|o| o.order_id.as_str() != d));
-        // E, after the reconnect, arrived through the stream.
-        let last_e = journal
-            .orders()
-            .filter(|o| o.order_id.as_str() == e)
-            .last()
-            .unwrap();
-        assert_eq!(last_e.status, OrderStatus::Filled);
-        assert_eq!(h.counters().unresolved_orders, 1);
-        assert_eq!(h.counters().reconciliations, 2);
+        let counters = h.counters();
         assert_eq!(
-            h.counters().listen_keys_created,
-            1,
-            "the key survived the drop"
+            (
+                counters.unresolved_orders,
+                counters.fill_gaps,
+                counters.order_gaps
+            ),
+            (0, 0, 0)
         );
-        assert!(h.counters().listen_keys_verified >= 1);
+        assert_eq!(
+            counters.recovered_fills, 4,
+            "A, C, F and G's fills of the gap"
+        );
+        assert_eq!(counters.reconciliations, 2);
+        assert_eq!(counters.listen_keys_created, 1, "the key survived the drop");
+        assert!(counters.listen_keys_verified >= 1);
         let open: Vec<String> = h
             .open_orders()
             .map(|(id, _)| id.as_str().to_owned())
             .collect();
         assert_eq!(open, vec![c.clone()]);
+        // D and F, never pushed to the client, ended as the venue has them.
+        for id in [&d, &f, &g] {
+            assert!(journal.orders().any(|o| o.order_id.as_str() == id.as_str()));
+        }
     });
     conn.close().await.unwrap();
     assert!(venue.listen_keys().is_empty(), "deleted on close");

@@ -717,6 +717,352 @@ async fn private_rest_reflects_state_and_rejects_bad_signatures() {
 }
 
 #[tokio::test]
+async fn trade_history_and_order_queries_match_the_pushes() {
+    let (sim, venue) = start(config()).await;
+    venue.pause();
+    let mut spot_ws = connect(&sim, SPOT).await.unwrap();
+    subscribe_private(&mut spot_ws, "spot.usertrades", json!(["!all"])).await;
+    let mut futures_ws = connect(&sim, FUTURES).await.unwrap();
+    subscribe_private(
+        &mut futures_ws,
+        "futures.usertrades",
+        json!(["10001", "!all"]),
+    )
+    .await;
+
+    // Spot: A fills twice and finishes, B is cancelled after a fill, C stays open.
+    let a = venue
+        .place_order(Market::Spot, "BTC_USDT", Side::Buy, dec("100"), dec("2"))
+        .unwrap();
+    venue.fill(a, dec("0.5")).unwrap();
+    venue.fill(a, dec("1.5")).unwrap();
+    let b = venue
+        .place_order(Market::Spot, "ETH_USDT", Side::Sell, dec("50"), dec("3"))
+        .unwrap();
+    venue.fill(b, dec("1")).unwrap();
+    venue.cancel(b).unwrap();
+    let c = venue
+        .place_order(Market::Spot, "BTC_USDT", Side::Sell, dec("120"), dec("1"))
+        .unwrap();
+    // Futures: long 6, then a sell of 10 closes 6 and opens 4 short.
+    let long = venue
+        .place_order(Market::Futures, "BTC_USDT", Side::Buy, dec("100"), dec("6"))
+        .unwrap();
+    venue.fill(long, dec("6")).unwrap();
+    let short = venue
+        .place_order(
+            Market::Futures,
+            "BTC_USDT",
+            Side::Sell,
+            dec("110"),
+            dec("10"),
+        )
+        .unwrap();
+    venue.fill(short, dec("10")).unwrap();
+
+    // my_trades: newest first, the pushes' ids, times and fields.
+    let pushed = collect_private(&mut spot_ws, 3).await;
+    let (status, trades) = signed_get(&sim, "/api/v4/spot/my_trades", "limit=1000", KEY, SECRET)
+        .await
+        .unwrap();
+    assert_eq!(status, StatusCode::OK);
+    let trades = trades.as_array().unwrap().clone();
+    assert_eq!(trades.len(), 3);
+    for (rest, push) in trades.iter().zip(pushed.iter().rev()) {
+        let push = &push["result"][0];
+        assert_eq!(rest["id"], push["id"].to_string(), "id as a string");
+        for field in [
+            "create_time_ms",
+            "currency_pair",
+            "side",
+            "role",
+            "amount",
+            "price",
+            "order_id",
+            "fee",
+            "fee_currency",
+            "point_fee",
+            "gt_fee",
+            "text",
+        ] {
+            assert_eq!(rest[field], push[field], "{field}");
+        }
+        assert_eq!(rest["create_time"], push["create_time"].to_string());
+        let keys: Vec<&String> = rest.as_object().unwrap().keys().collect();
+        assert_eq!(keys.len(), 14, "{keys:?}");
+    }
+    assert_eq!(trades[2]["order_id"], a.to_string());
+    assert_eq!(trades[2]["amount"], "0.5");
+    // Filters: pair, order, time window and pages.
+    let eth = signed_get(
+        &sim,
+        "/api/v4/spot/my_trades",
+        "currency_pair=ETH_USDT",
+        KEY,
+        SECRET,
+    )
+    .await
+    .unwrap()
+    .1;
+    assert_eq!(eth.as_array().map(Vec::len), Some(1));
+    assert_eq!(eth[0]["order_id"], b.to_string());
+    let of_a = signed_get(
+        &sim,
+        "/api/v4/spot/my_trades",
+        &format!("order_id={a}"),
+        KEY,
+        SECRET,
+    )
+    .await
+    .unwrap()
+    .1;
+    assert_eq!(of_a.as_array().map(Vec::len), Some(2));
+    let now = now_secs();
+    let window = |from: i64, to: i64| format!("from={from}&to={to}");
+    let inside = signed_get(
+        &sim,
+        "/api/v4/spot/my_trades",
+        &window(now - 60, now + 60),
+        KEY,
+        SECRET,
+    )
+    .await
+    .unwrap()
+    .1;
+    assert_eq!(inside.as_array().map(Vec::len), Some(3));
+    let later = signed_get(
+        &sim,
+        "/api/v4/spot/my_trades",
+        &window(now + 60, now + 120),
+        KEY,
+        SECRET,
+    )
+    .await
+    .unwrap()
+    .1;
+    assert_eq!(later, json!([]));
+    let page2 = signed_get(
+        &sim,
+        "/api/v4/spot/my_trades",
+        "limit=2&page=2",
+        KEY,
+        SECRET,
+    )
+    .await
+    .unwrap()
+    .1;
+    assert_eq!(page2.as_array().map(Vec::len), Some(1));
+    assert_eq!(page2[0]["id"], trades[2]["id"]);
+    let too_many = signed_get(&sim, "/api/v4/spot/my_trades", "limit=1001", KEY, SECRET)
+        .await
+        .unwrap();
+    assert_eq!(too_many.0, StatusCode::BAD_REQUEST);
+
+    // One order by id, open or not.
+    let one = |id: String, query: &'static str| {
+        let sim = &sim;
+        async move {
+            signed_get(
+                sim,
+                &format!("/api/v4/spot/orders/{id}"),
+                query,
+                KEY,
+                SECRET,
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let (status, order) = one(a.to_string(), "currency_pair=BTC_USDT").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        (
+            &order["status"],
+            &order["finish_as"],
+            &order["left"],
+            &order["filled_amount"]
+        ),
+        (&json!("closed"), &json!("filled"), &json!("0"), &json!("2"))
+    );
+    let (_, order) = one(b.to_string(), "currency_pair=ETH_USDT").await;
+    assert_eq!(
+        (&order["status"], &order["finish_as"], &order["left"]),
+        (&json!("cancelled"), &json!("cancelled"), &json!("2"))
+    );
+    let truth = venue.order(b).unwrap();
+    assert_eq!(order["update_time_ms"], truth.update_time_ms);
+    let (_, by_text) = one(truth.text.clone(), "").await;
+    assert_eq!(
+        by_text["id"],
+        b.to_string(),
+        "by text; no pair needed once finished"
+    );
+    let (status, order) = one(c.to_string(), "currency_pair=BTC_USDT").await;
+    assert_eq!((status, &order["status"]), (StatusCode::OK, &json!("open")));
+    let (status, refused) = one(c.to_string(), "").await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "an open order needs its pair"
+    );
+    assert_eq!(refused["label"], "MISSING_REQUIRED_PARAM");
+    for (id, query) in [
+        (c.to_string(), "currency_pair=ETH_USDT"),
+        ("1".to_owned(), "currency_pair=BTC_USDT"),
+        (long.to_string(), "currency_pair=BTC_USDT"),
+    ] {
+        let (status, refused) = one(id, query).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(refused["label"], "ORDER_NOT_FOUND");
+    }
+
+    // Finished orders: a flat list, newest first, by finish time.
+    let (status, finished) = signed_get(
+        &sim,
+        "/api/v4/spot/orders",
+        &format!("status=finished&{}", window(now - 60, now + 60)),
+        KEY,
+        SECRET,
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, StatusCode::OK);
+    let ids: Vec<&str> = finished
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [b.to_string(), a.to_string()]);
+    let open = signed_get(&sim, "/api/v4/spot/orders", "status=open", KEY, SECRET)
+        .await
+        .unwrap();
+    assert_eq!(open.0, StatusCode::BAD_REQUEST, "open needs a pair");
+    let open = signed_get(
+        &sim,
+        "/api/v4/spot/orders",
+        "status=open&currency_pair=BTC_USDT",
+        KEY,
+        SECRET,
+    )
+    .await
+    .unwrap()
+    .1;
+    assert_eq!(open[0]["id"], c.to_string());
+
+    // Futures: `trade_id`, float seconds, signed size and the closed part.
+    let pushed = collect_private(&mut futures_ws, 2).await;
+    let (status, trades) = signed_get(
+        &sim,
+        "/api/v4/futures/usdt/my_trades_timerange",
+        &format!("contract=BTC_USDT&{}", window(now - 60, now + 60)),
+        KEY,
+        SECRET,
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, StatusCode::OK);
+    let trades = trades.as_array().unwrap().clone();
+    assert_eq!(trades.len(), 2);
+    let keys: BTreeMap<&String, ()> = trades[0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| (k, ()))
+        .collect();
+    assert_eq!(
+        keys.into_keys().collect::<Vec<_>>(),
+        [
+            "close_size",
+            "contract",
+            "create_time",
+            "fee",
+            "order_id",
+            "point_fee",
+            "price",
+            "role",
+            "size",
+            "text",
+            "trade_id"
+        ]
+    );
+    for (rest, push) in trades.iter().zip(pushed.iter().rev()) {
+        let push = &push["result"][0];
+        assert_eq!(rest["trade_id"], push["id"]);
+        assert_eq!(rest["order_id"], push["order_id"]);
+        assert_eq!(rest["size"], push["size"]);
+        let ms = (rest["create_time"].as_f64().unwrap() * 1000.0).round();
+        assert_eq!(ms, push["create_time_ms"].as_f64().unwrap());
+    }
+    assert_eq!(
+        (&trades[0]["size"], &trades[0]["close_size"]),
+        (&json!(-10), &json!(-6))
+    );
+    assert_eq!(
+        (&trades[1]["size"], &trades[1]["close_size"]),
+        (&json!(6), &json!(0))
+    );
+    assert_eq!(trades[0]["fee"], "0.22");
+    let offset = signed_get(
+        &sim,
+        "/api/v4/futures/usdt/my_trades_timerange",
+        "limit=1&offset=1",
+        KEY,
+        SECRET,
+    )
+    .await
+    .unwrap()
+    .1;
+    assert_eq!(offset[0]["trade_id"], trades[1]["trade_id"]);
+    let (status, order) = signed_get(
+        &sim,
+        &format!("/api/v4/futures/usdt/orders/{short}"),
+        "",
+        KEY,
+        SECRET,
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        (
+            &order["status"],
+            &order["finish_as"],
+            &order["size"],
+            &order["left"]
+        ),
+        (&json!("finished"), &json!("filled"), &json!(-10), &json!(0))
+    );
+    let finished = signed_get(
+        &sim,
+        "/api/v4/futures/usdt/orders",
+        "status=finished&limit=1",
+        KEY,
+        SECRET,
+    )
+    .await
+    .unwrap()
+    .1;
+    assert_eq!(finished.as_array().map(Vec::len), Some(1));
+    assert_eq!(finished[0]["id"], short.0, "newest first");
+    let spot_id = signed_get(
+        &sim,
+        &format!("/api/v4/futures/usdt/orders/{a}"),
+        "",
+        KEY,
+        SECRET,
+    )
+    .await
+    .unwrap();
+    assert_eq!(spot_id.0, StatusCode::NOT_FOUND);
+    let unsigned = http_get(&sim, "/gateio/api/v4/spot/my_trades", &[])
+        .await
+        .unwrap();
+    assert_eq!(unsigned.0, StatusCode::UNAUTHORIZED);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
 async fn decimal_futures_sizes_are_strings_everywhere() {
     let (sim, venue) = start(GateioSimConfig {
         futures_sizes: SizeFormat::DecimalString,

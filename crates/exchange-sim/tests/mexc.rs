@@ -1321,6 +1321,211 @@ async fn private_lifecycle_pushes_arrive_once_and_match_the_ledger() {
 }
 
 #[tokio::test]
+async fn order_and_trade_history_match_the_ledger() {
+    let (sim, venue) = start(paused_config()).await;
+    let p = |text: &str| Price::parse(text).unwrap();
+    let q = |text: &str| Quantity::parse(text).unwrap();
+    let first = venue
+        .place_order("BTCUSDT", Side::Buy, p("60000"), q("0.5"))
+        .unwrap();
+    venue.fill(&first, q("0.2")).unwrap();
+    venue.fill(&first, q("0.3")).unwrap();
+    let second = venue
+        .place_order("BTCUSDT", Side::Sell, p("70000"), q("1"))
+        .unwrap();
+    venue.fill(&second, q("0.4")).unwrap();
+    venue.cancel(&second).unwrap();
+    let other = venue
+        .place_order("ETHUSDT", Side::Sell, p("4000"), q("1"))
+        .unwrap();
+    let deals: Vec<_> = venue
+        .private_events()
+        .into_iter()
+        .filter_map(|e| match e.push {
+            PrivatePush::Deal(deal) => Some(deal),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(deals.len(), 3);
+
+    // myTrades: oldest first, the pushes' trade ids, orders and times.
+    let (status, body) = signed(&sim, Method::GET, "/mexc/api/v3/myTrades", "symbol=BTCUSDT")
+        .await
+        .unwrap();
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let trades = json(&body);
+    let trades = trades.as_array().unwrap();
+    assert_eq!(trades.len(), 3);
+    for (rest, deal) in trades.iter().zip(&deals) {
+        assert_eq!(rest["id"], deal.trade_id.as_str());
+        assert_eq!(rest["orderId"], deal.order_id.as_str());
+        assert_eq!(rest["time"], deal.time);
+        assert_eq!(rest["symbol"], "BTCUSDT");
+        assert_eq!(dec(rest["qty"].as_str().unwrap()), deal.quantity.value());
+        assert_eq!(dec(rest["price"].as_str().unwrap()), deal.price.value());
+        assert_eq!(rest["isBuyer"], deal.side == Side::Buy);
+        assert_eq!(rest["orderListId"], -1);
+        assert_eq!(rest["isMaker"], true);
+        assert_eq!(rest["commissionAsset"], "USDT");
+    }
+    // Members in the documented order.
+    let names = [
+        "symbol",
+        "id",
+        "orderId",
+        "orderListId",
+        "price",
+        "qty",
+        "quoteQty",
+        "commission",
+        "commissionAsset",
+        "time",
+        "isBuyer",
+        "isMaker",
+        "isBestMatch",
+        "isSelfTrade",
+        "clientOrderId",
+    ];
+    assert_eq!(trades[0].as_object().unwrap().len(), names.len());
+    let first_trade = &body[..body.find('}').unwrap()];
+    let positions: Vec<usize> = names
+        .iter()
+        .map(|name| first_trade.find(&format!("\"{name}\":")).unwrap())
+        .collect();
+    assert!(positions.is_sorted(), "{first_trade}");
+    assert!(trades[0]["clientOrderId"].is_null());
+    assert_eq!(
+        dec(trades[2]["quoteQty"].as_str().unwrap()),
+        Decimal::from(28_000u32)
+    );
+    // Filters: order, time window, limit (the first ones from a start, else the latest).
+    let query = format!("symbol=BTCUSDT&orderId={second}");
+    let (_, body) = signed(&sim, Method::GET, "/mexc/api/v3/myTrades", &query)
+        .await
+        .unwrap();
+    assert_eq!(json(&body).as_array().map(Vec::len), Some(1));
+    let query = format!("symbol=BTCUSDT&startTime={}&limit=2", deals[0].time);
+    let (_, body) = signed(&sim, Method::GET, "/mexc/api/v3/myTrades", &query)
+        .await
+        .unwrap();
+    let from_start = json(&body);
+    assert_eq!(from_start[0]["id"], deals[0].trade_id.as_str());
+    assert_eq!(from_start.as_array().map(Vec::len), Some(2));
+    let (_, body) = signed(
+        &sim,
+        Method::GET,
+        "/mexc/api/v3/myTrades",
+        "symbol=BTCUSDT&limit=1",
+    )
+    .await
+    .unwrap();
+    assert_eq!(json(&body)[0]["id"], deals[2].trade_id.as_str());
+    let query = format!("symbol=BTCUSDT&endTime={}", deals[0].time - 1);
+    let (_, body) = signed(&sim, Method::GET, "/mexc/api/v3/myTrades", &query)
+        .await
+        .unwrap();
+    assert_eq!(json(&body), serde_json::json!([]));
+    for (query, code) in [
+        ("", -1102),
+        ("symbol=NOPEUSDT", -1121),
+        ("symbol=BTCUSDT&limit=101", -1100),
+        ("symbol=BTCUSDT&startTime=x", -1100),
+    ] {
+        let (status, body) = signed(&sim, Method::GET, "/mexc/api/v3/myTrades", query)
+            .await
+            .unwrap();
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}");
+        assert_eq!(json(&body)["code"], code, "{query}");
+    }
+
+    // order: one order, open or not, in the openOrders shape.
+    let query = format!("symbol=BTCUSDT&orderId={second}");
+    let (status, body) = signed(&sim, Method::GET, "/mexc/api/v3/order", &query)
+        .await
+        .unwrap();
+    assert_eq!(status, StatusCode::OK);
+    let order = json(&body);
+    let truth = venue.order(&second).unwrap();
+    assert_eq!(order["orderId"], second.as_str());
+    assert_eq!(order["status"], "PARTIALLY_CANCELED");
+    assert_eq!(order["side"], "SELL");
+    assert_eq!(
+        dec(order["executedQty"].as_str().unwrap()),
+        q("0.4").value()
+    );
+    assert_eq!(order["updateTime"], truth.update_time);
+    assert_eq!(order["time"], truth.create_time);
+    let query = format!("symbol=BTCUSDT&orderId={first}");
+    let (_, body) = signed(&sim, Method::GET, "/mexc/api/v3/order", &query)
+        .await
+        .unwrap();
+    assert_eq!(json(&body)["status"], "FILLED");
+    let query = format!("symbol=ETHUSDT&origClientOrderId={other}");
+    let (_, body) = signed(&sim, Method::GET, "/mexc/api/v3/order", &query)
+        .await
+        .unwrap();
+    assert_eq!(json(&body)["status"], "NEW");
+    for query in [
+        format!("symbol=ETHUSDT&orderId={first}"),
+        "symbol=BTCUSDT&orderId=C02__1".to_owned(),
+    ] {
+        let (status, body) = signed(&sim, Method::GET, "/mexc/api/v3/order", &query)
+            .await
+            .unwrap();
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(json(&body)["code"], -2013);
+        assert_eq!(json(&body)["msg"], "Order does not exist.");
+    }
+    let (_, body) = signed(&sim, Method::GET, "/mexc/api/v3/order", "symbol=BTCUSDT")
+        .await
+        .unwrap();
+    assert_eq!(json(&body)["code"], -1102);
+
+    // allOrders: every order of the symbol, by creation time.
+    let (status, body) = signed(
+        &sim,
+        Method::GET,
+        "/mexc/api/v3/allOrders",
+        "symbol=BTCUSDT",
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, StatusCode::OK);
+    let all = json(&body);
+    let ids: Vec<&str> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["orderId"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [first.as_str(), second.as_str()]);
+    let query = format!("symbol=BTCUSDT&startTime={}", truth.create_time + 1);
+    let (_, body) = signed(&sim, Method::GET, "/mexc/api/v3/allOrders", &query)
+        .await
+        .unwrap();
+    assert_eq!(json(&body), serde_json::json!([]));
+    let (status, _) = http(
+        &sim,
+        Method::GET,
+        "/mexc/api/v3/myTrades?symbol=BTCUSDT",
+        Some(DEFAULT_API_KEY),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, StatusCode::BAD_REQUEST, "unsigned");
+    let (status, _) = signed(
+        &sim,
+        Method::DELETE,
+        "/mexc/api/v3/allOrders",
+        "symbol=BTCUSDT",
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
 async fn automatic_private_flow_produces_a_lifecycle() {
     let config = MexcConfig {
         private_flow: PrivateFlow::Automatic {

@@ -29,8 +29,8 @@ use super::config::{GateioHandlerConfig, LoginMode};
 use super::format::{PrivateFormat, Refusal, message_type, recheck_ready};
 use super::market::{FuturesMarket, GateioMarket, SpotMarket};
 use super::reconcile::{
-    Call, RestError, RestOrder, RestSigner, body, parse_balances, parse_fills, parse_order,
-    parse_orders, parse_positions, upper_asset,
+    Call, FILLS_PAGE, ORDERS_PAGE, RestError, RestOrder, RestSigner, Window, body, parse_balances,
+    parse_fills, parse_order, parse_order_list, parse_orders, parse_positions, upper_asset,
 };
 
 /// The plan's `GateioSpotPrivateWebSocketHandler`.
@@ -131,12 +131,17 @@ impl AuthMixin for GateioAuthMixin {
 ///   emitted through the same ledger (a REST balance or position is skipped when the
 ///   stream updated it after the request went out; a REST order only when it differs
 ///   from what was delivered), then `H::on_reconciled`. An order delivered as open that
-///   is no longer open is looked up (`GET /spot/orders/{id}`, futures
-///   `status=finished`); when the venue cannot say, it is reported to `H::on_error`
-///   (category `Rest`) and forgotten. After a disconnect, fills of the gap are fetched
-///   (`GET /spot/my_trades`, `/futures/usdt/my_trades_timerange`, from the last frame
-///   received); if the venue does not serve that endpoint, the gap is reported to
-///   `H::on_error` with its time window and counted in [`PrivateCounters::fill_gaps`].
+///   is no longer open is looked up by id (`GET /spot/orders/{id}`,
+///   `/futures/usdt/orders/{id}`) and its final state delivered; when the venue does not
+///   know it, it is reported to `H::on_error` (category `Rest`) and forgotten. After a
+///   disconnect, the window from the last frame received to now is recovered too: the
+///   orders finished in it (`GET /spot/orders?status=finished`,
+///   `/futures/usdt/orders?status=finished`), which covers orders both opened and closed
+///   while disconnected, and its fills (`GET /spot/my_trades`,
+///   `/futures/usdt/my_trades_timerange`), page by page, all through the ledger and all
+///   before `H::on_reconciled`. If the venue does not serve one of those endpoints, the
+///   loss is reported to `H::on_error` with its time window and counted in
+///   [`PrivateCounters::fill_gaps`] / [`PrivateCounters::order_gaps`].
 #[derive(Debug)]
 pub struct GateioPrivateWebSocketHandler<H: PrivateWebSocketMixin, M: GateioMarket> {
     config: GateioHandlerConfig,
@@ -197,6 +202,9 @@ pub struct PrivateCounters {
     pub recovered_fills: u64,
     /// Disconnected windows whose fills could not be fetched (reported to `on_error`).
     pub fill_gaps: u64,
+    /// Disconnected windows whose finished orders could not be listed (reported to
+    /// `on_error`): orders opened and closed meanwhile stay unknown.
+    pub order_gaps: u64,
     /// Orders that stopped being open while disconnected, final state unknown.
     pub unresolved_orders: u64,
     /// REST calls that failed (each reported to `on_error`).
@@ -454,13 +462,14 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateWebSocketHandler<H,
             self.request(Call::Positions, now, out);
         }
         if let Some(from_ms) = self.gap_from_ms {
-            self.request(
-                Call::Fills {
-                    from_s: (from_ms / 1000).saturating_sub(1),
-                },
-                now,
-                out,
-            );
+            // From the last frame of the old connection to past now (the stream covers
+            // what follows); the slack absorbs the difference of the two clocks.
+            let window = Window {
+                from_s: from_ms.saturating_sub(FILL_WINDOW_SLACK_MS) / 1000,
+                to_s: now.unix_millis().saturating_add(FILL_WINDOW_SLACK_MS) / 1000,
+            };
+            self.request(Call::FinishedOrders { window, page: 0 }, now, out);
+            self.request(Call::Fills { window, page: 0 }, now, out);
         }
         self.finish_if_done();
     }
@@ -529,6 +538,7 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateWebSocketHandler<H,
                     self.reconcile_order(*order, seq_at_send, sent_ms);
                 }
                 // Delivered as open before the request, no longer open: closed meanwhile.
+                // Each one's end is asked for by id.
                 let missing: Vec<(OrderId, Symbol)> = self
                     .open_orders
                     .iter()
@@ -537,56 +547,31 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateWebSocketHandler<H,
                     })
                     .map(|(id, view)| (*id, view.symbol))
                     .collect();
-                match market {
-                    Market::Spot => {
-                        for (id, symbol) in missing {
-                            self.request(Call::Order { id, symbol }, now, out);
-                        }
-                    }
-                    Market::Futures => {
-                        let gap = self.round.as_ref().and_then(|r| r.fills_from_ms);
-                        if missing.is_empty() && gap.is_none() {
-                            return Ok(());
-                        }
-                        if let Some(round) = self.round.as_mut() {
-                            round.missing = missing.iter().map(|(id, _)| *id).collect();
-                        }
-                        self.request(Call::FinishedOrders, now, out);
-                    }
+                for (id, symbol) in missing {
+                    self.request(Call::Order { id, symbol }, now, out);
                 }
             }
-            Call::FinishedOrders => {
-                let orders = parse_orders(market, body)?;
-                let missing = self
-                    .round
-                    .as_mut()
-                    .map(|r| std::mem::take(&mut r.missing))
-                    .unwrap_or_default();
-                // Orders seen open, and orders that finished within the disconnected
-                // window (placed and closed while the socket was down).
-                let gap = self.round.as_ref().and_then(|r| r.fills_from_ms);
-                let wanted = |o: &RestOrder| {
-                    missing.contains(&o.order.order_id)
-                        || gap.is_some_and(|from| {
-                            o.order.update_time_ms.saturating_add(FILL_WINDOW_SLACK_MS) >= from
-                        })
+            Call::FinishedOrders { .. } => {
+                let orders = parse_order_list(market, body)?;
+                // Orders that finished within the disconnected window, including those
+                // opened and closed while the socket was down (older ones were streamed;
+                // the ledger drops any repeat).
+                let from_ms = self.gap_start_ms();
+                let recent = |o: &RestOrder| {
+                    o.order.update_time_ms.saturating_add(FILL_WINDOW_SLACK_MS) >= from_ms
                 };
-                for order in orders.iter().filter(|o| wanted(o)) {
+                for order in orders.iter().filter(|o| recent(o)) {
                     self.reconcile_order(*order, seq_at_send, sent_ms);
                 }
-                for id in missing {
-                    let unresolved = self
-                        .open_orders
-                        .get(&id)
-                        .filter(|view| view.seq <= seq_at_send)
-                        .map(|view| view.symbol);
-                    if let Some(symbol) = unresolved {
-                        self.unresolved(id, symbol, "not among the recently finished orders");
-                    }
+                // Newest first: a full page whose oldest order is still in the window
+                // may have more behind it.
+                let more = orders.len() >= ORDERS_PAGE && orders.last().is_some_and(recent);
+                if let Some(next) = call.next_page().filter(|_| more) {
+                    self.request(next, now, out);
                 }
             }
             Call::Order { .. } => {
-                let order = parse_order(body)?;
+                let order = parse_order(market, body)?;
                 self.reconcile_order(order, seq_at_send, sent_ms);
             }
             Call::Balances => {
@@ -612,22 +597,29 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateWebSocketHandler<H,
                 }
             }
             Call::Fills { .. } => {
-                let from_ms = self
-                    .round
-                    .as_ref()
-                    .and_then(|r| r.fills_from_ms)
-                    .unwrap_or(0);
-                for fill in parse_fills(market, body)? {
+                let from_ms = self.gap_start_ms();
+                let fills = parse_fills(market, body)?;
+                for fill in &fills {
                     if fill.time_ms.saturating_add(FILL_WINDOW_SLACK_MS) >= from_ms
-                        && self.deliver_fill(&fill)
+                        && self.deliver_fill(fill)
                     {
                         self.counters.recovered_fills += 1;
                     }
                 }
-                self.gap_from_ms = None;
+                if let Some(next) = call.next_page().filter(|_| fills.len() >= FILLS_PAGE) {
+                    self.request(next, now, out);
+                }
             }
         }
         Ok(())
+    }
+
+    /// Start of the disconnected window this round recovers (0 when none).
+    fn gap_start_ms(&self) -> u64 {
+        self.round
+            .as_ref()
+            .and_then(|r| r.fills_from_ms)
+            .unwrap_or(0)
     }
 
     fn on_rest_error(
@@ -644,21 +636,22 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateWebSocketHandler<H,
             return;
         }
         match call {
-            Call::Fills { .. } if error.is_not_found() => {
-                let from_ms = self
-                    .round
-                    .as_ref()
-                    .and_then(|r| r.fills_from_ms)
-                    .unwrap_or(0);
-                self.counters.fill_gaps += 1;
-                self.gap_from_ms = None;
+            Call::Fills { .. } | Call::FinishedOrders { .. } if error.is_not_found() => {
+                let from_ms = self.gap_start_ms();
                 let (path, _) = call.target(M::MARKET);
-                let (lost, reconciled) = match M::MARKET {
-                    Market::Spot => (
-                        "fills (and orders both opened and closed)",
-                        "open orders and balances",
-                    ),
-                    Market::Futures => ("fills", "orders, balances and positions"),
+                let lost = match call {
+                    Call::Fills { .. } => {
+                        self.counters.fill_gaps += 1;
+                        "fills"
+                    }
+                    _ => {
+                        self.counters.order_gaps += 1;
+                        "orders both opened and closed"
+                    }
+                };
+                let reconciled = match M::MARKET {
+                    Market::Spot => "open orders and balances",
+                    Market::Futures => "orders, balances and positions",
                 };
                 self.report(
                     ErrorCategory::Rest,
@@ -670,7 +663,7 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateWebSocketHandler<H,
                 );
             }
             Call::Order { id, symbol } if error.is_not_found() => {
-                self.unresolved(id, symbol, "the order query answered 404");
+                self.unresolved(id, symbol, "the order query answered not found");
             }
             _ => {
                 let (path, _) = call.target(M::MARKET);
@@ -706,6 +699,11 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateWebSocketHandler<H,
         };
         if round.started && round.waiting == 0 && round.retries.is_empty() && !round.reported {
             round.reported = true;
+            // The window is recovered (or its loss reported): the next disconnect starts
+            // a new one.
+            if round.fills_from_ms.is_some() {
+                self.gap_from_ms = None;
+            }
             self.counters.reconciliations += 1;
             self.callbacks.on_reconciled();
         }
@@ -1142,10 +1140,9 @@ struct Round {
     waiting: usize,
     retries: Vec<(Call, Instant)>,
     reported: bool,
-    /// The disconnected window's start, when its fills are being fetched.
+    /// The disconnected window's start, when its fills and finished orders are being
+    /// fetched.
     fills_from_ms: Option<u64>,
-    /// Futures orders missing from the open orders, looked up among finished ones.
-    missing: Vec<OrderId>,
 }
 
 /// The private channels of `market`.

@@ -1,7 +1,8 @@
 //! REST reconciliation of the private handlers: the signed APIv4 calls and typed decoding
 //! of their answers into the normalized events (spec §3.5 REST signing; Gate REST v4
-//! `GET /spot/open_orders`, `/spot/accounts`, `/spot/orders/{id}`, `/spot/my_trades`,
-//! `/futures/usdt/orders`, `/futures/usdt/positions`, `/futures/usdt/accounts`,
+//! `GET /spot/open_orders`, `/spot/accounts`, `/spot/orders?status=finished`,
+//! `/spot/orders/{id}`, `/spot/my_trades`, `/futures/usdt/orders`,
+//! `/futures/usdt/orders/{id}`, `/futures/usdt/positions`, `/futures/usdt/accounts`,
 //! `/futures/usdt/my_trades_timerange`).
 //!
 //! These run once per reconnect, so they decode with serde into borrowed structs rather
@@ -87,58 +88,131 @@ impl RestSigner {
 pub(crate) enum Call {
     /// Every open order.
     OpenOrders,
-    /// Recently finished orders (futures), to learn how orders closed while disconnected.
-    FinishedOrders,
-    /// One order (spot), which left the open orders while disconnected.
+    /// Orders finished since the disconnect (one page, newest first), to learn the end of
+    /// orders opened and closed while disconnected.
+    FinishedOrders {
+        /// The window, seconds since the Unix epoch (spot filters on the finish time;
+        /// futures lists every finished order and the handler filters).
+        window: Window,
+        /// Page number from 0.
+        page: u32,
+    },
+    /// One order that left the open orders while disconnected.
     Order {
         /// The order.
         id: OrderId,
-        /// Its pair (Gate wants it in the query).
+        /// Its pair (spot wants it in the query).
         symbol: Symbol,
     },
     /// Balances.
     Balances,
     /// Positions (futures).
     Positions,
-    /// Own trades since `from_s` (seconds), for fills made while disconnected.
+    /// Own trades of the window (one page, newest first), for fills made while
+    /// disconnected.
     Fills {
-        /// Start of the window, seconds since the Unix epoch.
-        from_s: u64,
+        /// The window, seconds since the Unix epoch.
+        window: Window,
+        /// Page number from 0.
+        page: u32,
     },
+}
+
+/// A time window of a history query, whole seconds, both ends inclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Window {
+    pub(crate) from_s: u64,
+    pub(crate) to_s: u64,
 }
 
 impl Call {
     /// Path after the REST base, and the query.
     pub(crate) fn target(self, market: Market) -> (String, String) {
         match (market, self) {
-            (Market::Spot, Call::OpenOrders | Call::FinishedOrders) => {
-                ("/spot/open_orders".into(), "limit=100".into())
+            (Market::Spot, Call::OpenOrders) => ("/spot/open_orders".into(), "limit=100".into()),
+            (Market::Futures, Call::OpenOrders) => {
+                ("/futures/usdt/orders".into(), "status=open".into())
             }
+            (Market::Spot, Call::FinishedOrders { window, page }) => (
+                "/spot/orders".into(),
+                format!(
+                    "status=finished&from={}&to={}&limit={ORDERS_PAGE}{}",
+                    window.from_s,
+                    window.to_s,
+                    page_param(page)
+                ),
+            ),
+            (Market::Futures, Call::FinishedOrders { page, .. }) => (
+                "/futures/usdt/orders".into(),
+                format!(
+                    "status=finished&limit={ORDERS_PAGE}{}",
+                    offset_param(page, ORDERS_PAGE)
+                ),
+            ),
             (Market::Spot, Call::Order { id, symbol }) => (
                 format!("/spot/orders/{id}"),
                 format!("currency_pair={symbol}"),
             ),
+            (Market::Futures, Call::Order { id, .. }) => {
+                (format!("/futures/usdt/orders/{id}"), String::new())
+            }
             (Market::Spot, Call::Balances | Call::Positions) => {
                 ("/spot/accounts".into(), String::new())
             }
-            (Market::Spot, Call::Fills { from_s }) => (
-                "/spot/my_trades".into(),
-                format!("limit=1000&from={from_s}"),
-            ),
-            (Market::Futures, Call::OpenOrders | Call::Order { .. }) => {
-                ("/futures/usdt/orders".into(), "status=open".into())
-            }
-            (Market::Futures, Call::FinishedOrders) => (
-                "/futures/usdt/orders".into(),
-                "status=finished&limit=100".into(),
-            ),
             (Market::Futures, Call::Balances) => ("/futures/usdt/accounts".into(), String::new()),
             (Market::Futures, Call::Positions) => ("/futures/usdt/positions".into(), String::new()),
-            (Market::Futures, Call::Fills { from_s }) => (
+            (Market::Spot, Call::Fills { window, page }) => (
+                "/spot/my_trades".into(),
+                format!(
+                    "limit={FILLS_PAGE}&from={}&to={}{}",
+                    window.from_s,
+                    window.to_s,
+                    page_param(page)
+                ),
+            ),
+            (Market::Futures, Call::Fills { window, page }) => (
                 "/futures/usdt/my_trades_timerange".into(),
-                format!("limit=1000&from={from_s}"),
+                format!(
+                    "limit={FILLS_PAGE}&from={}&to={}{}",
+                    window.from_s,
+                    window.to_s,
+                    offset_param(page, FILLS_PAGE)
+                ),
             ),
         }
+    }
+
+    /// The next page of a paged call.
+    pub(crate) fn next_page(self) -> Option<Call> {
+        match self {
+            Call::FinishedOrders { window, page } => Some(Call::FinishedOrders {
+                window,
+                page: page + 1,
+            }),
+            Call::Fills { window, page } => Some(Call::Fills {
+                window,
+                page: page + 1,
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// Spot pages from 1; the first page needs no parameter.
+fn page_param(page: u32) -> String {
+    if page == 0 {
+        String::new()
+    } else {
+        format!("&page={}", u64::from(page) + 1)
+    }
+}
+
+/// Futures pages by offset.
+fn offset_param(page: u32, size: usize) -> String {
+    if page == 0 {
+        String::new()
+    } else {
+        format!("&offset={}", u64::from(page).saturating_mul(size as u64))
     }
 }
 
@@ -180,9 +254,15 @@ impl RestError {
         }
     }
 
-    /// The venue does not serve this endpoint (or the object is unknown).
+    /// The venue does not serve this endpoint, or the object is unknown
+    /// (`404`, or Gate's `ORDER_NOT_FOUND` label whatever the status).
     pub(crate) fn is_not_found(&self) -> bool {
-        matches!(self, RestError::Status { status: 404, .. })
+        match self {
+            RestError::Status { status, label, .. } => {
+                *status == 404 || matches!(label.as_str(), "ORDER_NOT_FOUND" | "NOT_FOUND")
+            }
+            _ => false,
+        }
     }
 }
 
@@ -248,10 +328,24 @@ pub(crate) fn parse_orders(market: Market, body: &[u8]) -> Result<Vec<RestOrder>
     }
 }
 
-/// One spot order (`GET /spot/orders/{id}`).
-pub(crate) fn parse_order(body: &[u8]) -> Result<RestOrder, RestError> {
-    let order: SpotOrder<'_> = decode(body)?;
-    order.normalize()
+/// A flat list of orders: spot `GET /spot/orders?status=finished`, futures
+/// `GET /futures/usdt/orders?status=finished`.
+pub(crate) fn parse_order_list(market: Market, body: &[u8]) -> Result<Vec<RestOrder>, RestError> {
+    match market {
+        Market::Spot => {
+            let orders: Vec<SpotOrder<'_>> = decode(body)?;
+            orders.iter().map(SpotOrder::normalize).collect()
+        }
+        Market::Futures => parse_orders(market, body),
+    }
+}
+
+/// One order: spot `GET /spot/orders/{id}`, futures `GET /futures/usdt/orders/{id}`.
+pub(crate) fn parse_order(market: Market, body: &[u8]) -> Result<RestOrder, RestError> {
+    match market {
+        Market::Spot => decode::<SpotOrder<'_>>(body)?.normalize(),
+        Market::Futures => decode::<FuturesOrder<'_>>(body)?.normalize(),
+    }
 }
 
 /// Balances: spot `[{"currency","available","locked"}]`, futures one account object
@@ -343,11 +437,12 @@ pub(crate) fn parse_positions(body: &[u8], now_ms: u64) -> Result<Vec<Position>,
         .collect()
 }
 
-/// Own trades: spot `my_trades` (`amount` and `side`), futures `my_trades_timerange`
-/// (signed `size`).
+/// Own trades: spot `my_trades` (`id`, `amount` and `side`), futures
+/// `my_trades_timerange` (`trade_id`, signed `size`; `my_trades` names the id `id`).
 pub(crate) fn parse_fills(market: Market, body: &[u8]) -> Result<Vec<Fill>, RestError> {
     #[derive(Deserialize)]
     struct Rest<'a> {
+        #[serde(alias = "trade_id")]
         id: TradeId,
         order_id: OrderId,
         #[serde(borrow, default)]
@@ -766,6 +861,11 @@ impl Visitor<'_> for TimeVisitor {
     }
 }
 
+/// Rows of one finished-orders page.
+pub(crate) const ORDERS_PAGE: usize = 100;
+/// Rows of one trade-history page (Gate's largest `limit`).
+pub(crate) const FILLS_PAGE: usize = 1000;
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, reason = "tests fail loudly")]
 mod tests {
@@ -845,12 +945,80 @@ mod tests {
         assert_eq!(fills[0].trade_id.as_str(), "5736713");
         assert_eq!(fills[0].time_ms, 1_605_176_741_123);
         assert_eq!(fills[0].client_order_id, None);
-        let fills = br#"[{"id":3335259,"create_time":1628736848.321,"contract":"BTC_USDT",
-            "order_id":"4872460","size":-1,"price":"40000.4","role":"maker","text":"api",
-            "fee":"0.0009290592","point_fee":"0"}]"#;
+        // `my_trades_timerange` names the fill `trade_id` (a string); `my_trades` `id`.
+        let fills = br#"[{"trade_id":"3335259","create_time":1628736848.321,
+            "contract":"BTC_USDT","order_id":"4872460","size":-1,"close_size":0,
+            "price":"40000.4","role":"maker","text":"api","fee":"0.0009290592",
+            "point_fee":"0"},{"id":3335260,"create_time":1628736849,"contract":"BTC_USDT",
+            "order_id":"4872460","size":2,"price":"40000.4","role":"taker","fee":"0.1"}]"#;
         let fills = parse_fills(Market::Futures, fills).unwrap();
+        assert_eq!(fills[0].trade_id.as_str(), "3335259");
         assert_eq!(fills[0].side, Side::Sell);
         assert_eq!(fills[0].time_ms, 1_628_736_848_321);
+        assert_eq!(fills[1].trade_id.as_str(), "3335260");
+        assert_eq!(fills[1].role, Some(LiquidityRole::Taker));
+    }
+
+    #[test]
+    fn finished_lists_and_single_orders() {
+        let spot = br#"[{"id":"700000004","text":"t-sim700000004","currency_pair":"BTC_USDT",
+            "side":"buy","amount":"1","price":"90","left":"0.75","filled_amount":"0.25",
+            "update_time_ms":1700000002000,"status":"cancelled","finish_as":"cancelled"}]"#;
+        let orders = parse_order_list(Market::Spot, spot).unwrap();
+        assert_eq!(orders[0].order.status, OrderStatus::PartiallyCanceled);
+        assert_eq!(orders[0].order.filled.value(), d("0.25"));
+        let one = br#"{"id":"700000005","currency_pair":"ETH_USDT","side":"sell","amount":"1",
+            "price":"50","left":"0","update_time_ms":1700000003000,"status":"closed",
+            "finish_as":"filled"}"#;
+        let order = parse_order(Market::Spot, one).unwrap();
+        assert_eq!(order.order.status, OrderStatus::Filled);
+        assert_eq!(order.order.update_time_ms, 1_700_000_003_000);
+        let futures = br#"{"id":700000006,"contract":"BTC_USDT","create_time":1700000000.5,
+            "finish_time":1700000004.25,"finish_as":"filled","status":"finished","size":-4,
+            "price":"120","left":0,"fill_price":"120","tif":"gtc"}"#;
+        let order = parse_order(Market::Futures, futures).unwrap();
+        assert!(order.exact_time);
+        assert_eq!(order.order.status, OrderStatus::Filled);
+        assert_eq!(order.order.filled.value(), d("4"));
+        assert_eq!(order.order.update_time_ms, 1_700_000_004_250);
+    }
+
+    #[test]
+    fn history_calls_page_through_their_windows() {
+        let window = Window {
+            from_s: 1_700_000_000,
+            to_s: 1_700_000_060,
+        };
+        let fills = Call::Fills { window, page: 0 };
+        assert_eq!(
+            fills.target(Market::Spot),
+            (
+                "/spot/my_trades".into(),
+                "limit=1000&from=1700000000&to=1700000060".into()
+            )
+        );
+        let next = fills.next_page().unwrap();
+        assert_eq!(
+            next.target(Market::Spot).1,
+            "limit=1000&from=1700000000&to=1700000060&page=2"
+        );
+        assert_eq!(
+            next.target(Market::Futures),
+            (
+                "/futures/usdt/my_trades_timerange".into(),
+                "limit=1000&from=1700000000&to=1700000060&offset=1000".into()
+            )
+        );
+        let finished = Call::FinishedOrders { window, page: 1 };
+        assert_eq!(
+            finished.target(Market::Spot).1,
+            "status=finished&from=1700000000&to=1700000060&limit=100&page=2"
+        );
+        assert_eq!(
+            finished.target(Market::Futures).1,
+            "status=finished&limit=100&offset=100"
+        );
+        assert_eq!(Call::OpenOrders.next_page(), None);
     }
 
     #[test]
@@ -870,6 +1038,12 @@ mod tests {
         });
         let error = body(&missing).unwrap_err();
         assert!(error.is_not_found() && !error.is_fatal());
+        let unknown_order = Ok(RestReply {
+            status: 400,
+            retry_after: None,
+            body: Bytes::from_static(br#"{"label":"ORDER_NOT_FOUND","message":"no"}"#),
+        });
+        assert!(body(&unknown_order).unwrap_err().is_not_found());
         assert!(!body(&Err(RestFailure::Overloaded)).unwrap_err().is_fatal());
         assert_eq!(upper_asset(Asset::new("usdt").unwrap()).as_str(), "USDT");
     }

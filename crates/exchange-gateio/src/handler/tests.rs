@@ -717,7 +717,8 @@ fn private_spot_signs_subscriptions_delivers_once_and_reconciles() {
     assert_eq!(seen.balances[1].asset.as_str(), "BTC");
     assert!(out.rest_requests().is_empty());
 
-    // A reconnect fetches the fills of the gap; without the endpoint it is reported.
+    // A reconnect fetches the orders finished and the fills made in the gap (from the
+    // last frame, 4 ms, less the slack, to past now).
     h.on_disconnected(&DisconnectCause::ConnectionLost("eof".into()), clock.at(10));
     out.clear();
     h.on_connected(clock.at(2_000), &mut out);
@@ -725,18 +726,40 @@ fn private_spot_signs_subscriptions_delivers_once_and_reconciles() {
     out.clear();
     confirm_all(&mut h, &sent, clock.at(2_001), &mut out);
     let rest: Vec<RestRequest> = out.rest_requests().to_vec();
-    assert_eq!(rest.len(), 3);
+    let urls: Vec<&str> = rest.iter().map(|r| r.url.as_str()).collect();
     assert_eq!(
-        rest[2].url,
-        "http://127.0.0.1:1/gateio/api/v4/spot/my_trades?limit=1000&from=1699999999"
+        urls,
+        vec![
+            "http://127.0.0.1:1/gateio/api/v4/spot/open_orders?limit=100",
+            "http://127.0.0.1:1/gateio/api/v4/spot/accounts",
+            "http://127.0.0.1:1/gateio/api/v4/spot/orders?status=finished&from=1699999998&to=1700000004&limit=100",
+            "http://127.0.0.1:1/gateio/api/v4/spot/my_trades?limit=1000&from=1699999998&to=1700000004",
+        ]
     );
     out.clear();
-    h.on_rest_response(
-        reply(&rest[2], 404, r#"{"label":"NOT_FOUND","message":"no"}"#),
-        clock.at(2_002),
-        &mut out,
+    // One order opened and cancelled while disconnected, one fill of it.
+    let finished = r#"[{"id":"399123457","currency_pair":"BTC_USDT","side":"buy",
+        "amount":"2","price":"26000","left":"1.5","update_time_ms":1700000001000,
+        "status":"cancelled","finish_as":"cancelled"},
+        {"id":"399000001","currency_pair":"BTC_USDT","side":"buy","amount":"1",
+        "price":"26000","left":"0","update_time_ms":1690000000000,"status":"closed",
+        "finish_as":"filled"}]"#;
+    h.on_rest_response(reply(&rest[2], 200, finished), clock.at(2_002), &mut out);
+    let trades = r#"[{"id":"5736714","create_time":"1700000000","create_time_ms":
+        "1700000000500.000","currency_pair":"BTC_USDT","side":"buy","role":"maker",
+        "amount":"0.5","price":"26000","order_id":"399123457","fee":"0",
+        "fee_currency":"USDT","point_fee":"0","gt_fee":"0","text":"t-x"}]"#;
+    h.on_rest_response(reply(&rest[3], 200, trades), clock.at(2_002), &mut out);
+    assert_eq!(h.counters().recovered_fills, 1);
+    assert_eq!(h.callbacks().fills.len(), 2);
+    let seen = h.callbacks();
+    let last = seen.orders.last().unwrap();
+    assert_eq!(
+        (last.order_id.as_str(), last.status),
+        ("399123457", market_types::OrderStatus::PartiallyCanceled),
+        "the order of the gap is delivered; the one finished long before is not"
     );
-    assert_eq!(h.counters().fill_gaps, 1);
+    assert_eq!(seen.orders.len(), 2);
     // The order is gone from the open orders: its own query is made.
     h.on_rest_response(reply(&rest[0], 200, "[]"), clock.at(2_003), &mut out);
     let lookup = out.rest_requests()[0].clone();
@@ -748,14 +771,67 @@ fn private_spot_signs_subscriptions_delivers_once_and_reconciles() {
         "amount":"0.0001","price":"26253.3","left":"0","update_time_ms":1694655229000,
         "status":"closed","finish_as":"filled"}"#;
     h.on_rest_response(reply(&lookup, 200, finished), clock.at(2_004), &mut out);
+    assert_eq!(h.callbacks().reconciled, 1, "balances still missing");
     h.on_rest_response(reply(&rest[1], 200, accounts), clock.at(2_005), &mut out);
     let seen = h.callbacks();
     assert_eq!(seen.reconciled, 2);
-    assert_eq!(seen.orders.len(), 2);
-    assert_eq!(seen.orders[1].status, market_types::OrderStatus::Filled);
+    assert_eq!(seen.orders.len(), 3);
+    assert_eq!(seen.orders[2].status, market_types::OrderStatus::Filled);
     assert_eq!(h.open_orders().count(), 0);
+    assert!(seen.errors.is_empty(), "{:?}", seen.errors);
+    assert_eq!(
+        (h.counters().fill_gaps, h.counters().unresolved_orders),
+        (0, 0)
+    );
+
+    // The next gap: without the endpoints the loss is reported, and an order the venue
+    // does not know is reported by id.
+    let another = String::from_utf8_lossy(SPOT_ORDERS).replace("399123456", "399123999");
+    feed(&mut h, another.as_bytes(), clock.at(3_000), &mut out);
+    assert_eq!(h.open_orders().count(), 1);
+    h.on_disconnected(
+        &DisconnectCause::ConnectionLost("eof".into()),
+        clock.at(3_010),
+    );
+    out.clear();
+    h.on_connected(clock.at(5_000), &mut out);
+    let sent = texts(&out);
+    out.clear();
+    confirm_all(&mut h, &sent, clock.at(5_001), &mut out);
+    let rest: Vec<RestRequest> = out.rest_requests().to_vec();
+    assert_eq!(rest.len(), 4);
+    out.clear();
+    let not_found = r#"{"label":"NOT_FOUND","message":"no"}"#;
+    h.on_rest_response(reply(&rest[2], 404, not_found), clock.at(5_002), &mut out);
+    h.on_rest_response(reply(&rest[3], 404, not_found), clock.at(5_002), &mut out);
+    assert_eq!((h.counters().fill_gaps, h.counters().order_gaps), (1, 1));
+    h.on_rest_response(reply(&rest[0], 200, "[]"), clock.at(5_003), &mut out);
+    let lookup = out.rest_requests()[0].clone();
+    out.clear();
+    h.on_rest_response(
+        reply(
+            &lookup,
+            404,
+            r#"{"label":"ORDER_NOT_FOUND","message":"Order not found"}"#,
+        ),
+        clock.at(5_004),
+        &mut out,
+    );
+    h.on_rest_response(reply(&rest[1], 200, accounts), clock.at(5_005), &mut out);
+    let seen = h.callbacks();
+    assert_eq!(seen.reconciled, 3);
+    assert_eq!(h.counters().unresolved_orders, 1);
+    assert_eq!(h.open_orders().count(), 0);
+    assert!(
+        seen.errors
+            .iter()
+            .any(|e| e.message.contains("399123999") && e.message.contains("final state"))
+    );
     assert!(seen.errors.iter().any(|e| e.category == ErrorCategory::Rest
+        && e.message.contains("fills between")
         && e.message.contains("cannot be recovered")));
+    assert!(seen.errors.iter().any(|e| e.category == ErrorCategory::Rest
+        && e.message.contains("orders both opened and closed")));
 }
 
 #[test]

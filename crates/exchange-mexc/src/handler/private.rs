@@ -4,7 +4,9 @@ use std::cell::Cell;
 use std::collections::HashMap;
 use std::time::Instant;
 
-use market_types::{Asset, Balance, Fill, Order, OrderId, PrivateEvent, Symbol};
+use market_types::{
+    Asset, Balance, Fill, Order, OrderId, OrderStatus, PrivateEvent, Quantity, Symbol,
+};
 use ws_core::{
     ConnectionContext, DisconnectCause, DisconnectKind, InboundFrame, Outbox, ReconnectDecision,
     ReconnectionPolicy, RestRequest, RestRequestId, RestResponse, Session, SessionSignal,
@@ -29,7 +31,10 @@ use crate::wire::decode_push;
 
 use super::config::MexcHandlerConfig;
 use super::format::{AuthView, ControlOutcome, Subscriptions, decode_error, message_type};
-use super::reconcile::{parse_account, parse_open_orders};
+use super::reconcile::{
+    ALL_ORDERS, HistoryRequests, MY_TRADES, ORDER, ORDERS_PAGE, TRADES_PAGE, parse_account,
+    parse_order, parse_order_page, parse_orders, parse_trades,
+};
 
 /// A MEXC spot user-data connection: orders, fills and balances of one account.
 ///
@@ -52,16 +57,21 @@ use super::reconcile::{parse_account, parse_open_orders};
 ///   symbol. What changed while disconnected is emitted (deduplicated by the ledger; a REST
 ///   balance is not emitted for an asset the stream updated after the request was sent),
 ///   then `H::on_reconciled`. An order the handler saw open that is missing from
-///   `openOrders` finished while disconnected; MEXC would tell its final state and fills
-///   through `GET /api/v3/order` and `GET /api/v3/myTrades`, which this handler does not
-///   query (the simulator serves neither): it is reported to `H::on_error` (category
-///   `Rest`) naming the order, counted in [`PrivateCounters::unresolved_orders`] and
-///   forgotten. Fills of an order that is still open are likewise not replayed: the
-///   order's new filled quantity and the balances are.
+///   `openOrders` finished while disconnected: `GET /api/v3/order` tells its final state.
+///   After a disconnect, for each symbol, `GET /api/v3/allOrders` from the last frame
+///   received (less a clock slack) delivers the orders opened meanwhile, including those
+///   both opened and closed, and `GET /api/v3/myTrades` from the last fill seen (or the
+///   disconnect, whichever is earlier) replays the fills, page by page; all of it goes
+///   through the ledger before `H::on_reconciled`. An order the venue no longer knows
+///   (`-2013`) is reported to `H::on_error` (category `Rest`), counted in
+///   [`PrivateCounters::unresolved_orders`] and forgotten; a history query the venue
+///   refuses for good is reported with its window and counted in
+///   [`PrivateCounters::fill_gaps`] / [`PrivateCounters::order_gaps`].
 #[derive(Debug)]
 pub struct MexcPrivateWebSocketHandler<H: PrivateWebSocketMixin> {
     config: MexcHandlerConfig,
     signer: Option<RestSigner>,
+    history: Option<HistoryRequests>,
     symbols: Vec<Symbol>,
     subscriptions: Subscriptions,
     key: ListenKey,
@@ -73,12 +83,18 @@ pub struct MexcPrivateWebSocketHandler<H: PrivateWebSocketMixin> {
     generation: u64,
     round: Option<Round>,
     ledger: PrivateLedger,
-    /// Orders delivered as open, with their symbol and when they were last delivered.
-    open_orders: HashMap<OrderId, (Symbol, u64)>,
+    /// Orders delivered as open, with what was delivered.
+    open_orders: HashMap<OrderId, OrderView>,
     /// When each asset's balance last came from the stream.
     balance_seen: HashMap<Asset, u64>,
     /// Counts deliveries, to order stream and REST information.
     seq: u64,
+    /// Wall-clock ms of the last frame (or connect) on the current connection.
+    last_seen_ms: u64,
+    /// Venue time of the latest fill delivered.
+    last_fill_ms: Option<u64>,
+    /// Start of a disconnected window still to be recovered.
+    gap_from_ms: Option<u64>,
     /// A connection attempt failed: check the key before the next one. Set from
     /// `should_reconnect`, which only gets `&self`.
     check_key: Cell<bool>,
@@ -117,8 +133,15 @@ pub struct PrivateCounters {
     pub reconciled_orders: u64,
     /// Balances delivered from reconciliation.
     pub reconciled_balances: u64,
-    /// Orders that left the open orders while disconnected, final state unknown.
+    /// Orders that left the open orders while disconnected and that the venue no
+    /// longer knows: final state unknown.
     pub unresolved_orders: u64,
+    /// Fills of a disconnected window delivered from `myTrades`.
+    pub recovered_fills: u64,
+    /// Symbols whose fills of a disconnected window could not be fetched (reported).
+    pub fill_gaps: u64,
+    /// Symbols whose orders of a disconnected window could not be listed (reported).
+    pub order_gaps: u64,
     /// REST calls that failed (each reported to `on_error`).
     pub rest_errors: u64,
     /// Frames that did not decode.
@@ -158,6 +181,7 @@ impl<H: PrivateWebSocketMixin> MexcPrivateWebSocketHandler<H> {
             }
         }
         Self {
+            history: HistoryRequests::new(&config.mexc, signer.as_ref()),
             signer,
             symbols: unique,
             subscriptions,
@@ -171,6 +195,9 @@ impl<H: PrivateWebSocketMixin> MexcPrivateWebSocketHandler<H> {
             open_orders: HashMap::new(),
             balance_seen: HashMap::new(),
             seq: 0,
+            last_seen_ms: 0,
+            last_fill_ms: None,
+            gap_from_ms: None,
             check_key: Cell::new(false),
             callbacks,
             stats: HandlerStats::default(),
@@ -197,9 +224,7 @@ impl<H: PrivateWebSocketMixin> MexcPrivateWebSocketHandler<H> {
 
     /// Orders delivered as open, with their symbols.
     pub fn open_orders(&self) -> impl Iterator<Item = (OrderId, Symbol)> + '_ {
-        self.open_orders
-            .iter()
-            .map(|(id, (symbol, _))| (*id, *symbol))
+        self.open_orders.iter().map(|(id, view)| (*id, view.symbol))
     }
 
     /// What has been delivered (exactly-once bookkeeping).
@@ -360,9 +385,38 @@ impl<H: PrivateWebSocketMixin> MexcPrivateWebSocketHandler<H> {
             return;
         }
         round.started = true;
+        round.gap_from_ms = self.gap_from_ms;
         self.request(Call::Account, now, out);
         for symbol in self.symbols.clone() {
             self.request(Call::OpenOrders(symbol), now, out);
+        }
+        if let Some(gap_ms) = self.gap_from_ms {
+            // Orders opened from the last frame on (less the difference of the clocks);
+            // fills from the last one seen, or that point if earlier, but not from
+            // further back than the venue keeps.
+            let orders_from = gap_ms.saturating_sub(GAP_SLACK_MS);
+            let fills_from = self
+                .last_fill_ms
+                .map_or(orders_from, |last| last.min(orders_from))
+                .max(orders_from.saturating_sub(MAX_LOOKBACK_MS));
+            for symbol in self.symbols.clone() {
+                self.request(
+                    Call::AllOrders {
+                        symbol,
+                        start_ms: orders_from,
+                    },
+                    now,
+                    out,
+                );
+                self.request(
+                    Call::Trades {
+                        symbol,
+                        start_ms: fills_from,
+                    },
+                    now,
+                    out,
+                );
+            }
         }
         self.finish_if_done();
     }
@@ -375,15 +429,41 @@ impl<H: PrivateWebSocketMixin> MexcPrivateWebSocketHandler<H> {
             generation,
             seq,
         };
-        let sent = self.send(purpose, out, |signer, id| match call {
-            Call::Account => signer.account(id, now),
-            Call::OpenOrders(symbol) => signer.open_orders(symbol, id, now),
-        });
+        let sent = match call {
+            Call::Account => self.send(purpose, out, |signer, id| signer.account(id, now)),
+            Call::OpenOrders(symbol) => self.send(purpose, out, |signer, id| {
+                signer.open_orders(symbol, id, now)
+            }),
+            Call::Order { .. } | Call::AllOrders { .. } | Call::Trades { .. } => {
+                self.send_history(purpose, call, now, out)
+            }
+        };
         if sent.is_some()
             && let Some(round) = self.round.as_mut()
         {
             round.waiting += 1;
         }
+    }
+
+    fn send_history(
+        &mut self,
+        purpose: Purpose,
+        call: Call,
+        now: Timestamp,
+        out: &mut Outbox,
+    ) -> Option<RestRequestId> {
+        let id = RestRequestId(self.next_request_id);
+        let history = self.history.as_ref()?;
+        let request = match call {
+            Call::Order { symbol, order_id } => history.order(symbol, order_id, id, now),
+            Call::AllOrders { symbol, start_ms } => history.all_orders(symbol, start_ms, id, now),
+            Call::Trades { symbol, start_ms } => history.my_trades(symbol, start_ms, id, now),
+            Call::Account | Call::OpenOrders(_) => return None,
+        };
+        self.next_request_id += 1;
+        out.rest(request);
+        self.in_flight.push((id, purpose));
+        Some(id)
     }
 
     fn on_reconcile_reply(
@@ -397,16 +477,39 @@ impl<H: PrivateWebSocketMixin> MexcPrivateWebSocketHandler<H> {
         if let Some(round) = self.round.as_mut() {
             round.waiting = round.waiting.saturating_sub(1);
         }
-        let endpoint = match call {
-            Call::Account => ACCOUNT,
-            Call::OpenOrders(_) => OPEN_ORDERS,
-        };
+        let endpoint = call.endpoint();
         let result = check_reply(endpoint, &response.result).and_then(|body| match call {
             Call::Account => parse_account(body, now.unix_millis()).map(Reply::Balances),
-            Call::OpenOrders(_) => parse_open_orders(body).map(Reply::Orders),
+            Call::OpenOrders(_) => parse_orders(body).map(|orders| Reply::Orders(orders, None)),
+            Call::AllOrders { .. } => {
+                parse_order_page(body).map(|(orders, newest)| Reply::Orders(orders, newest))
+            }
+            Call::Order { .. } => parse_order(body).map(|order| Reply::Orders(vec![order], None)),
+            Call::Trades { .. } => parse_trades(body).map(Reply::Fills),
         });
         match result {
-            Ok(Reply::Balances(balances)) => {
+            Ok(reply) => self.apply(call, reply, seq_at_send, now, out),
+            Err(error) if error.is_fatal() => {
+                self.counters.rest_errors += 1;
+                self.reject_credentials(&error, out);
+                return;
+            }
+            Err(error) => self.on_reconcile_error(call, &error, now),
+        }
+        self.finish_if_done();
+    }
+
+    /// Delivers what one answer says.
+    fn apply(
+        &mut self,
+        call: Call,
+        reply: Reply,
+        seq_at_send: u64,
+        now: Timestamp,
+        out: &mut Outbox,
+    ) {
+        match (call, reply) {
+            (_, Reply::Balances(balances)) => {
                 for balance in balances {
                     let streamed_since = self
                         .balance_seen
@@ -417,27 +520,75 @@ impl<H: PrivateWebSocketMixin> MexcPrivateWebSocketHandler<H> {
                     }
                 }
             }
-            Ok(Reply::Orders(orders)) => {
-                let Call::OpenOrders(symbol) = call else {
-                    return;
-                };
+            (Call::OpenOrders(symbol), Reply::Orders(orders, _)) => {
                 for order in orders.iter().filter(|o| o.symbol == symbol) {
-                    if self.deliver_order(order) {
-                        self.counters.reconciled_orders += 1;
+                    self.reconcile_order(order, seq_at_send);
+                }
+                self.look_up_missing(symbol, seq_at_send, &orders, now, out);
+            }
+            (Call::AllOrders { symbol, start_ms }, Reply::Orders(orders, newest)) => {
+                for order in orders.iter().filter(|o| o.symbol == symbol) {
+                    self.reconcile_order(order, seq_at_send);
+                }
+                // Oldest first: a full page continues from its latest creation time.
+                if orders.len() >= ORDERS_PAGE {
+                    self.next_page(call, start_ms, newest, now, out);
+                }
+            }
+            (Call::Order { .. }, Reply::Orders(orders, _)) => {
+                for order in &orders {
+                    self.reconcile_order(order, seq_at_send);
+                }
+            }
+            (Call::Trades { symbol, start_ms }, Reply::Fills(fills)) => {
+                for fill in fills.iter().filter(|f| f.symbol == symbol) {
+                    if self.deliver_fill(fill) {
+                        self.counters.recovered_fills += 1;
                     }
                 }
-                self.resolve_missing(symbol, seq_at_send, &orders);
+                let newest = fills.iter().map(|f| f.time_ms).max();
+                if fills.len() >= TRADES_PAGE {
+                    self.next_page(call, start_ms, newest, now, out);
+                }
             }
-            Err(error) if error.is_fatal() => {
-                self.counters.rest_errors += 1;
-                self.reject_credentials(&error, out);
-                return;
+            _ => {}
+        }
+    }
+
+    /// Asks for the page after a full one, from the newest time it held (the ledger
+    /// drops what the two pages share). A full page within one millisecond cannot be
+    /// paged past: that is reported as a gap.
+    fn next_page(
+        &mut self,
+        call: Call,
+        start_ms: u64,
+        newest: Option<u64>,
+        now: Timestamp,
+        out: &mut Outbox,
+    ) {
+        let next = newest.filter(|t| *t > start_ms).and_then(|t| call.from(t));
+        match next {
+            Some(next) => self.request(next, now, out),
+            None => self.report_gap(
+                call,
+                &format!("more than one page at {start_ms} ms cannot be paged past"),
+            ),
+        }
+    }
+
+    fn on_reconcile_error(&mut self, call: Call, error: &Error, now: Timestamp) {
+        self.counters.rest_errors += 1;
+        match call {
+            Call::Order { symbol, order_id } if is_unknown_order(error) => {
+                self.unresolved(order_id, symbol, &format!("{ORDER} answered {error}"));
             }
-            Err(error) => {
-                self.counters.rest_errors += 1;
+            Call::AllOrders { .. } | Call::Trades { .. } if !error.is_retryable() => {
+                self.report_gap(call, &error.to_string());
+            }
+            _ => {
                 self.report(
                     ErrorCategory::Rest,
-                    format!("reconciliation {endpoint}: {error}; retrying"),
+                    format!("reconciliation {}: {error}; retrying", call.endpoint()),
                 );
                 if let Some(round) = self.round.as_mut() {
                     round
@@ -446,31 +597,88 @@ impl<H: PrivateWebSocketMixin> MexcPrivateWebSocketHandler<H> {
                 }
             }
         }
-        self.finish_if_done();
+    }
+
+    /// A history query that cannot be answered: what it would have recovered is lost.
+    fn report_gap(&mut self, call: Call, why: &str) {
+        let (what, symbol, start_ms) = match call {
+            Call::AllOrders { symbol, start_ms } => {
+                self.counters.order_gaps += 1;
+                ("orders opened", symbol, start_ms)
+            }
+            Call::Trades { symbol, start_ms } => {
+                self.counters.fill_gaps += 1;
+                ("fills", symbol, start_ms)
+            }
+            _ => return,
+        };
+        self.report(
+            ErrorCategory::Rest,
+            format!(
+                "{what} of {symbol} from {start_ms} (ms since the Unix epoch) while \
+                 disconnected cannot be recovered: {} {why}; open orders and balances \
+                 were reconciled",
+                call.endpoint()
+            ),
+        );
+    }
+
+    /// A REST view of an order: delivered when it says something the stream has not
+    /// (the ledger drops what was delivered already).
+    fn reconcile_order(&mut self, order: &Order, seq_at_send: u64) {
+        match self.open_orders.get(&order.order_id) {
+            // The stream updated it after the request went out: it knows better.
+            Some(view) if view.seq > seq_at_send => {
+                self.counters.duplicates += 1;
+                return;
+            }
+            Some(view) if view.status == order.status && view.filled == order.filled => {
+                self.counters.duplicates += 1;
+                return;
+            }
+            _ => {}
+        }
+        if self.deliver_order(order) {
+            self.counters.reconciled_orders += 1;
+        }
     }
 
     /// Orders seen open, missing from `openOrders`, and not updated by the stream since
-    /// the request was sent: they finished while the socket was down.
-    fn resolve_missing(&mut self, symbol: Symbol, seq_at_send: u64, listed: &[Order]) {
+    /// the request was sent: they finished while the socket was down. Each is looked up.
+    fn look_up_missing(
+        &mut self,
+        symbol: Symbol,
+        seq_at_send: u64,
+        listed: &[Order],
+        now: Timestamp,
+        out: &mut Outbox,
+    ) {
         let missing: Vec<OrderId> = self
             .open_orders
             .iter()
-            .filter(|(id, (s, seen))| {
-                *s == symbol && *seen <= seq_at_send && !listed.iter().any(|o| o.order_id == **id)
+            .filter(|(id, view)| {
+                view.symbol == symbol
+                    && view.seq <= seq_at_send
+                    && !listed.iter().any(|o| o.order_id == **id)
             })
             .map(|(id, _)| *id)
             .collect();
         for order_id in missing {
-            self.open_orders.remove(&order_id);
-            self.counters.unresolved_orders += 1;
-            self.report(
-                ErrorCategory::Rest,
-                format!(
-                    "order {order_id} ({symbol}) finished while disconnected; its final state \
-                     and fills are unknown (no order or trade query is made)"
-                ),
-            );
+            self.request(Call::Order { symbol, order_id }, now, out);
         }
+    }
+
+    /// An order seen open that the venue no longer knows: reported, forgotten.
+    fn unresolved(&mut self, order_id: OrderId, symbol: Symbol, why: &str) {
+        self.open_orders.remove(&order_id);
+        self.counters.unresolved_orders += 1;
+        self.report(
+            ErrorCategory::Rest,
+            format!(
+                "order {order_id} ({symbol}) finished while disconnected; its final state \
+                 is unknown ({why})"
+            ),
+        );
     }
 
     fn finish_if_done(&mut self) {
@@ -479,6 +687,11 @@ impl<H: PrivateWebSocketMixin> MexcPrivateWebSocketHandler<H> {
         };
         if round.started && round.waiting == 0 && round.retries.is_empty() && !round.reported {
             round.reported = true;
+            // The window is recovered (or its loss reported): the next disconnect starts
+            // a new one.
+            if round.gap_from_ms.is_some() {
+                self.gap_from_ms = None;
+            }
             self.counters.reconciliations += 1;
             self.callbacks.on_reconciled();
         }
@@ -491,7 +704,9 @@ impl<H: PrivateWebSocketMixin> MexcPrivateWebSocketHandler<H> {
             PrivateEvent::Order(order) => {
                 self.deliver_order(&order);
             }
-            PrivateEvent::Fill(fill) => self.deliver_fill(&fill),
+            PrivateEvent::Fill(fill) => {
+                self.deliver_fill(&fill);
+            }
             PrivateEvent::Balance(balance) => {
                 self.seq += 1;
                 self.balance_seen.insert(balance.asset, self.seq);
@@ -511,21 +726,33 @@ impl<H: PrivateWebSocketMixin> MexcPrivateWebSocketHandler<H> {
         if order.status.is_terminal() {
             self.open_orders.remove(&order.order_id);
         } else {
-            self.open_orders
-                .insert(order.order_id, (order.symbol, self.seq));
+            self.open_orders.insert(
+                order.order_id,
+                OrderView {
+                    symbol: order.symbol,
+                    status: order.status,
+                    filled: order.filled,
+                    seq: self.seq,
+                },
+            );
         }
         self.counters.orders += 1;
         self.callbacks.on_order(order);
         true
     }
 
-    fn deliver_fill(&mut self, fill: &Fill) {
+    fn deliver_fill(&mut self, fill: &Fill) -> bool {
         if !self.ledger.observe_fill(fill) {
             self.counters.duplicates += 1;
-            return;
+            return false;
         }
+        self.last_fill_ms = Some(
+            self.last_fill_ms
+                .map_or(fill.time_ms, |t| t.max(fill.time_ms)),
+        );
         self.counters.fills += 1;
         self.callbacks.on_fill(fill);
+        true
     }
 
     fn deliver_balance(&mut self, balance: &Balance) -> bool {
@@ -643,6 +870,7 @@ impl<H: PrivateWebSocketMixin> BaseMessageHandler for MexcPrivateWebSocketHandle
         frame: InboundFrame<'_>,
         out: &mut Outbox,
     ) -> Result<(), HandlerError> {
+        self.last_seen_ms = frame.received_at.unix_millis();
         if message_type == WebSocketMessageType::Unknown
             && frame.kind == ws_core::FrameKind::Binary
             && let Err(error) = super::format::body_kind(frame.payload)
@@ -806,6 +1034,7 @@ impl<H: PrivateWebSocketMixin + Send + 'static> Session for MexcPrivateWebSocket
         }
         self.generation += 1;
         self.round = Some(Round::default());
+        self.last_seen_ms = now.unix_millis();
         if self.key.keep_alive_at.is_none() {
             self.key.keep_alive_at = Some(now.monotonic + self.config.listen_key_keep_alive);
         }
@@ -876,6 +1105,8 @@ impl<H: PrivateWebSocketMixin + Send + 'static> Session for MexcPrivateWebSocket
     fn on_disconnected(&mut self, _cause: &DisconnectCause, _now: Timestamp) {
         self.subscriptions.on_disconnected();
         self.round = None;
+        // What happened from the last frame on is recovered after the reconnect.
+        self.gap_from_ms.get_or_insert(self.last_seen_ms);
         self.key.keep_alive_in_flight = false;
         self.key.state = match std::mem::replace(&mut self.key.state, KeyState::Missing) {
             KeyState::Ready if self.key.key.is_some() => KeyState::Unverified,
@@ -934,15 +1165,57 @@ enum Purpose {
     },
 }
 
+/// One reconciliation call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Call {
+    /// Balances.
     Account,
+    /// The open orders of one symbol.
     OpenOrders(Symbol),
+    /// One order that left the open orders.
+    Order { symbol: Symbol, order_id: OrderId },
+    /// One page of the orders of a symbol created from `start_ms` on.
+    AllOrders { symbol: Symbol, start_ms: u64 },
+    /// One page of the fills of a symbol from `start_ms` on.
+    Trades { symbol: Symbol, start_ms: u64 },
+}
+
+impl Call {
+    fn endpoint(self) -> &'static str {
+        match self {
+            Call::Account => ACCOUNT,
+            Call::OpenOrders(_) => OPEN_ORDERS,
+            Call::Order { .. } => ORDER,
+            Call::AllOrders { .. } => ALL_ORDERS,
+            Call::Trades { .. } => MY_TRADES,
+        }
+    }
+
+    /// The same history query from `start_ms`.
+    fn from(self, start_ms: u64) -> Option<Call> {
+        match self {
+            Call::AllOrders { symbol, .. } => Some(Call::AllOrders { symbol, start_ms }),
+            Call::Trades { symbol, .. } => Some(Call::Trades { symbol, start_ms }),
+            _ => None,
+        }
+    }
 }
 
 enum Reply {
     Balances(Vec<Balance>),
-    Orders(Vec<Order>),
+    /// Orders, and for `allOrders` the latest creation time among them.
+    Orders(Vec<Order>, Option<u64>),
+    Fills(Vec<Fill>),
+}
+
+/// What was last delivered of an order that is not finished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct OrderView {
+    symbol: Symbol,
+    status: OrderStatus,
+    filled: Quantity,
+    /// Delivery sequence number.
+    seq: u64,
 }
 
 /// The reconciliation of one connection.
@@ -952,6 +1225,17 @@ struct Round {
     waiting: usize,
     retries: Vec<(Call, Instant)>,
     reported: bool,
+    /// The disconnected window's start, when it is being recovered.
+    gap_from_ms: Option<u64>,
+}
+
+/// `-2013 Order does not exist.` (or no such endpoint): the venue cannot tell the end.
+fn is_unknown_order(error: &Error) -> bool {
+    match error {
+        Error::Rest { code, status, .. } => *code == UNKNOWN_ORDER || *status == 404,
+        Error::Http { status, .. } => *status == 404,
+        _ => false,
+    }
 }
 
 impl Round {
@@ -968,3 +1252,10 @@ const PRIVATE_CHANNELS: [Channel; 3] = [
 const USER_DATA_STREAM: &str = "/api/v3/userDataStream";
 const ACCOUNT: &str = "/api/v3/account";
 const OPEN_ORDERS: &str = "/api/v3/openOrders";
+/// MEXC's "Order does not exist."
+const UNKNOWN_ORDER: i64 = -2013;
+/// History is fetched from this much before the last frame: venue and local clocks
+/// differ (the ledger drops what was delivered already).
+const GAP_SLACK_MS: u64 = 2_000;
+/// Fills are not fetched from further back than this before the disconnect.
+const MAX_LOOKBACK_MS: u64 = 24 * 60 * 60 * 1000;

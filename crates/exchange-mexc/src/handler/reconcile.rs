@@ -1,16 +1,124 @@
-//! The signed REST answers used to reconcile private state after a reconnect:
-//! `GET /api/v3/account` and `GET /api/v3/openOrders`, parsed once into the normalized
-//! model (MEXC spot v3 docs, "Account Information" and "Current Open Orders").
+//! The signed REST calls used to reconcile private state after a reconnect, and their
+//! answers parsed once into the normalized model (MEXC spot v3 docs, "Account
+//! Information", "Current Open Orders", "Query Order", "All Orders", "Account Trade
+//! List"): `GET /api/v3/account`, `/api/v3/openOrders`, `/api/v3/order`,
+//! `/api/v3/allOrders` and `/api/v3/myTrades`.
 
 use std::borrow::Cow;
 
+use bytes::Bytes;
 use market_types::{
-    Asset, Balance, ClientOrderId, Decimal, Order, OrderId, OrderStatus, OrderType, Price,
-    Quantity, Side, Symbol, Venue,
+    Asset, Balance, ClientOrderId, Decimal, Fill, LiquidityRole, Order, OrderId, OrderStatus,
+    OrderType, Price, Quantity, Side, Symbol, TradeId, Venue,
 };
 use serde::Deserialize;
+use ws_core::{RestMethod, RestRequest, RestRequestId, Timestamp};
 
+use crate::auth::{API_KEY_HEADER, RestSigner};
+use crate::config::MexcConfig;
 use crate::error::Error;
+
+/// Builds the signed history queries (`order`, `allOrders`, `myTrades`): the
+/// [`RestSigner`] signs the query; the URL and key header are put around it here.
+#[derive(Debug, Clone)]
+pub(crate) struct HistoryRequests {
+    signer: RestSigner,
+    rest_url: String,
+    api_key: String,
+}
+
+impl HistoryRequests {
+    /// `None` without credentials.
+    pub(crate) fn new(config: &MexcConfig, signer: Option<&RestSigner>) -> Option<Self> {
+        Some(HistoryRequests {
+            signer: signer?.clone(),
+            rest_url: config.endpoints.rest_url.trim_end_matches('/').to_string(),
+            api_key: config.credentials.as_ref()?.api_key().to_string(),
+        })
+    }
+
+    /// `GET /api/v3/order?symbol=..&orderId=..`: one order, open or not.
+    pub(crate) fn order(
+        &self,
+        symbol: Symbol,
+        order_id: OrderId,
+        id: RestRequestId,
+        now: Timestamp,
+    ) -> RestRequest {
+        self.get(
+            ORDER,
+            &[("symbol", symbol.as_str()), ("orderId", order_id.as_str())],
+            id,
+            now,
+        )
+    }
+
+    /// `GET /api/v3/allOrders?symbol=..&startTime=..&limit=..`: orders created from
+    /// `start_ms` on, oldest first.
+    pub(crate) fn all_orders(
+        &self,
+        symbol: Symbol,
+        start_ms: u64,
+        id: RestRequestId,
+        now: Timestamp,
+    ) -> RestRequest {
+        let start = start_ms.to_string();
+        let limit = ORDERS_PAGE.to_string();
+        self.get(
+            ALL_ORDERS,
+            &[
+                ("symbol", symbol.as_str()),
+                ("startTime", &start),
+                ("limit", &limit),
+            ],
+            id,
+            now,
+        )
+    }
+
+    /// `GET /api/v3/myTrades?symbol=..&startTime=..&limit=..`: fills from `start_ms` on,
+    /// oldest first.
+    pub(crate) fn my_trades(
+        &self,
+        symbol: Symbol,
+        start_ms: u64,
+        id: RestRequestId,
+        now: Timestamp,
+    ) -> RestRequest {
+        let start = start_ms.to_string();
+        let limit = TRADES_PAGE.to_string();
+        self.get(
+            MY_TRADES,
+            &[
+                ("symbol", symbol.as_str()),
+                ("startTime", &start),
+                ("limit", &limit),
+            ],
+            id,
+            now,
+        )
+    }
+
+    fn get(
+        &self,
+        path: &str,
+        params: &[(&str, &str)],
+        id: RestRequestId,
+        now: Timestamp,
+    ) -> RestRequest {
+        let query = self.signer.signed_query(params, now.unix_millis());
+        RestRequest {
+            id,
+            method: RestMethod::Get,
+            url: format!("{}{path}?{query}", self.rest_url),
+            headers: vec![
+                (API_KEY_HEADER.to_string(), self.api_key.clone()),
+                ("Content-Type".to_string(), "application/json".to_string()),
+            ],
+            body: Bytes::new(),
+        }
+    }
+}
 
 /// The balances of `GET /api/v3/account`, each stamped `time_ms` (the answer has no
 /// per-asset time).
@@ -53,7 +161,7 @@ pub(crate) fn parse_account(body: &[u8], time_ms: u64) -> Result<Vec<Balance>, E
         .collect()
 }
 
-/// The orders of `GET /api/v3/openOrders?symbol=..`.
+/// The orders of `GET /api/v3/openOrders?symbol=..` and `GET /api/v3/allOrders`.
 ///
 /// Sample (docs): `[{"symbol":"LTCBTC","orderId":"C02__443776347957968896088",
 /// "orderListId":-1,"clientOrderId":"","price":"0.1","origQty":"1.0","executedQty":"0.0",
@@ -66,10 +174,119 @@ pub(crate) fn parse_account(body: &[u8], time_ms: u64) -> Result<Vec<Balance>, E
 ///
 /// # Errors
 /// [`Error::Json`] for another shape or an unknown status, side or amount.
-pub(crate) fn parse_open_orders(body: &[u8]) -> Result<Vec<Order>, Error> {
+pub(crate) fn parse_orders(body: &[u8]) -> Result<Vec<Order>, Error> {
+    parse_order_page(body).map(|(orders, _)| orders)
+}
+
+/// [`parse_orders`], and the latest creation time (`time`) among them: `allOrders`
+/// pages by creation time.
+///
+/// # Errors
+/// As [`parse_orders`].
+pub(crate) fn parse_order_page(body: &[u8]) -> Result<(Vec<Order>, Option<u64>), Error> {
     let orders: Vec<RestOrder<'_>> =
-        serde_json::from_slice(body).map_err(|source| json("open orders", source))?;
-    orders.iter().map(RestOrder::to_order).collect()
+        serde_json::from_slice(body).map_err(|source| json("orders", source))?;
+    let newest = orders.iter().filter_map(|o| o.time).max();
+    let orders = orders
+        .iter()
+        .map(RestOrder::to_order)
+        .collect::<Result<_, _>>()?;
+    Ok((orders, newest))
+}
+
+/// The order of `GET /api/v3/order?symbol=..&orderId=..`, in the shape of one
+/// `openOrders` element.
+///
+/// # Errors
+/// As [`parse_orders`].
+pub(crate) fn parse_order(body: &[u8]) -> Result<Order, Error> {
+    let order: RestOrder<'_> =
+        serde_json::from_slice(body).map_err(|source| json("order", source))?;
+    order.to_order()
+}
+
+/// The fills of `GET /api/v3/myTrades?symbol=..`, in the answer's order.
+///
+/// Sample (docs): `[{"symbol":"BNBBTC","id":"fad2af9e942049b6adbda1a271f990c6",
+/// "orderId":"bb41e5663e124046bd9497a3f5692f39","orderListId":-1,"price":"4.00000100",
+/// "qty":"12.00000000","quoteQty":"48.000012","commission":"10.10000000",
+/// "commissionAsset":"BNB","time":1499865549590,"isBuyer":true,"isMaker":false,
+/// "isBestMatch":true,"isSelfTrade":true,"clientOrderId":null}]`
+///
+/// `id` (the `tradeId` of the `privateDeals` push) and `orderId` may be strings or
+/// numbers; the side is `isBuyer`'s.
+///
+/// # Errors
+/// [`Error::Json`] for another shape; a bad identifier or amount.
+pub(crate) fn parse_trades(body: &[u8]) -> Result<Vec<Fill>, Error> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct RestTrade<'a> {
+        symbol: Symbol,
+        #[serde(borrow)]
+        id: IdText<'a>,
+        #[serde(borrow)]
+        order_id: IdText<'a>,
+        #[serde(borrow)]
+        price: Cow<'a, str>,
+        #[serde(borrow)]
+        qty: Cow<'a, str>,
+        #[serde(borrow, default)]
+        commission: Option<Cow<'a, str>>,
+        #[serde(borrow, default)]
+        commission_asset: Option<Cow<'a, str>>,
+        time: u64,
+        is_buyer: bool,
+        #[serde(default)]
+        is_maker: Option<bool>,
+        #[serde(borrow, default)]
+        client_order_id: Option<Cow<'a, str>>,
+    }
+    let trades: Vec<RestTrade<'_>> =
+        serde_json::from_slice(body).map_err(|source| json("myTrades", source))?;
+    trades
+        .iter()
+        .map(|t| {
+            let trade_id = match &t.id {
+                IdText::Text(text) => TradeId::new(text),
+                IdText::Number(number) => Ok(TradeId::from_u64(*number)),
+            }
+            .map_err(|source| Error::InvalidIdentifier {
+                context: "myTrades id",
+                source,
+            })?;
+            Ok(Fill {
+                venue: Venue::MexcSpot,
+                symbol: t.symbol,
+                trade_id,
+                order_id: t.order_id.to_order_id("myTrades orderId")?,
+                client_order_id: client_order_id(
+                    t.client_order_id.as_deref(),
+                    "myTrades clientOrderId",
+                )?,
+                side: if t.is_buyer { Side::Buy } else { Side::Sell },
+                price: Price::new(amount(&t.price, "myTrades price")?),
+                quantity: Quantity::new(amount(&t.qty, "myTrades qty")?),
+                fee: match t.commission.as_deref() {
+                    None | Some("") => Decimal::ZERO,
+                    Some(text) => amount(text, "myTrades commission")?,
+                },
+                fee_asset: t
+                    .commission_asset
+                    .as_deref()
+                    .filter(|a| !a.is_empty())
+                    .and_then(|a| Asset::new(a).ok()),
+                role: t.is_maker.map(|maker| {
+                    if maker {
+                        LiquidityRole::Maker
+                    } else {
+                        LiquidityRole::Taker
+                    }
+                }),
+                time_ms: t.time,
+            })
+        })
+        .collect()
 }
 
 #[derive(Deserialize)]
@@ -106,27 +323,34 @@ enum IdText<'a> {
     Number(u64),
 }
 
-impl RestOrder<'_> {
-    fn to_order(&self) -> Result<Order, Error> {
-        let order_id = match &self.order_id {
+impl IdText<'_> {
+    fn to_order_id(&self, context: &'static str) -> Result<OrderId, Error> {
+        match self {
             IdText::Text(text) => OrderId::new(text),
             IdText::Number(number) => Ok(OrderId::from_u64(*number)),
         }
-        .map_err(|source| Error::InvalidIdentifier {
-            context: "openOrders orderId",
-            source,
-        })?;
-        let client_order_id = match self.client_order_id.as_deref() {
-            None | Some("") => None,
-            Some(id) => {
-                Some(
-                    ClientOrderId::new(id).map_err(|source| Error::InvalidIdentifier {
-                        context: "openOrders clientOrderId",
-                        source,
-                    })?,
-                )
-            }
-        };
+        .map_err(|source| Error::InvalidIdentifier { context, source })
+    }
+}
+
+/// A client order id; `None` when absent or empty.
+fn client_order_id(
+    text: Option<&str>,
+    context: &'static str,
+) -> Result<Option<ClientOrderId>, Error> {
+    match text {
+        None | Some("") => Ok(None),
+        Some(id) => ClientOrderId::new(id)
+            .map(Some)
+            .map_err(|source| Error::InvalidIdentifier { context, source }),
+    }
+}
+
+impl RestOrder<'_> {
+    fn to_order(&self) -> Result<Order, Error> {
+        let order_id = self.order_id.to_order_id("openOrders orderId")?;
+        let client_order_id =
+            client_order_id(self.client_order_id.as_deref(), "openOrders clientOrderId")?;
         let order_type = match self.order_type.as_deref() {
             Some("LIMIT") => OrderType::Limit,
             Some("MARKET") => OrderType::Market,
@@ -186,6 +410,17 @@ fn json(context: &'static str, source: serde_json::Error) -> Error {
     Error::Json { context, source }
 }
 
+/// Rows of one `allOrders` page (the venue's largest `limit`).
+pub(crate) const ORDERS_PAGE: usize = 1000;
+/// Rows of one `myTrades` page (the venue's largest `limit`).
+pub(crate) const TRADES_PAGE: usize = 100;
+/// `GET /api/v3/order`.
+pub(crate) const ORDER: &str = "/api/v3/order";
+/// `GET /api/v3/allOrders`.
+pub(crate) const ALL_ORDERS: &str = "/api/v3/allOrders";
+/// `GET /api/v3/myTrades`.
+pub(crate) const MY_TRADES: &str = "/api/v3/myTrades";
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, reason = "tests fail loudly")]
 mod tests {
@@ -203,7 +438,7 @@ mod tests {
         assert_eq!(balances[1].time_ms, 7);
 
         let orders = br#"[{"symbol":"LTCBTC","orderId":"C02__443776347957968896088","orderListId":-1,"clientOrderId":"","price":"0.1","origQty":"1.0","executedQty":"0.25","cummulativeQuoteQty":"0.025","status":"PARTIALLY_FILLED","timeInForce":"","type":"LIMIT","side":"BUY","stopPrice":"","icebergQty":"","time":1499827319559,"updateTime":1499827319999,"isWorking":true,"origQuoteOrderQty":"0.000000"},{"symbol":"LTCBTC","orderId":42,"price":"0.2","origQty":"2","executedQty":"0","status":"NEW","type":"LIMIT_MAKER","side":"SELL","time":5}]"#;
-        let orders = parse_open_orders(orders).unwrap();
+        let orders = parse_orders(orders).unwrap();
         assert_eq!(orders.len(), 2);
         let first = orders[0];
         assert_eq!(first.order_id.as_str(), "C02__443776347957968896088");
@@ -219,6 +454,41 @@ mod tests {
     }
 
     #[test]
+    fn history_samples() {
+        // "Account Trade List", docs sample.
+        let trades = br#"[{"symbol":"BNBBTC","id":"fad2af9e942049b6adbda1a271f990c6","orderId":"bb41e5663e124046bd9497a3f5692f39","orderListId":-1,"price":"4.00000100","qty":"12.00000000","quoteQty":"48.000012","commission":"10.10000000","commissionAsset":"BNB","time":1499865549590,"isBuyer":true,"isMaker":false,"isBestMatch":true,"isSelfTrade":true,"clientOrderId":null},{"symbol":"BNBBTC","id":7,"orderId":8,"price":"4","qty":"1","commission":"0","commissionAsset":"","time":1,"isBuyer":false,"isMaker":true}]"#;
+        let fills = parse_trades(trades).unwrap();
+        assert_eq!(fills.len(), 2);
+        let first = fills[0];
+        assert_eq!(first.trade_id.as_str(), "fad2af9e942049b6adbda1a271f990c6");
+        assert_eq!(first.order_id.as_str(), "bb41e5663e124046bd9497a3f5692f39");
+        assert_eq!(first.side, Side::Buy);
+        assert_eq!(first.quantity, Quantity::parse("12").unwrap());
+        assert_eq!(first.fee, Decimal::parse("10.1").unwrap());
+        assert_eq!(first.fee_asset.map(|a| a.to_string()), Some("BNB".into()));
+        assert_eq!(first.role, Some(LiquidityRole::Taker));
+        assert_eq!(first.time_ms, 1_499_865_549_590);
+        assert_eq!(first.client_order_id, None);
+        assert_eq!(fills[1].trade_id.as_str(), "7");
+        assert_eq!(fills[1].side, Side::Sell);
+        assert_eq!(fills[1].fee_asset, None);
+
+        // "Query Order", docs sample, then finished.
+        let order = br#"{"symbol":"LTCBTC","orderId":"C02__443776347957968896088","orderListId":-1,"clientOrderId":"","price":"0.1","origQty":"1.0","executedQty":"1.0","cummulativeQuoteQty":"0.1","status":"FILLED","timeInForce":"","type":"LIMIT","side":"BUY","stopPrice":"","icebergQty":"","time":1499827319559,"updateTime":1499827319999,"isWorking":true,"origQuoteOrderQty":"0.000000"}"#;
+        let order = parse_order(order).unwrap();
+        assert_eq!(order.status, OrderStatus::Filled);
+        assert_eq!(order.filled, Quantity::parse("1").unwrap());
+        assert_eq!(order.update_time_ms, 1_499_827_319_999);
+
+        // "All Orders" pages by creation time.
+        let all = br#"[{"symbol":"LTCBTC","orderId":"1","price":"1","origQty":"1","executedQty":"0","status":"CANCELED","side":"SELL","time":30,"updateTime":90},{"symbol":"LTCBTC","orderId":"2","price":"1","origQty":"1","executedQty":"0","status":"NEW","side":"SELL","time":40,"updateTime":40}]"#;
+        let (orders, newest) = parse_order_page(all).unwrap();
+        assert_eq!(orders.len(), 2);
+        assert_eq!(orders[0].status, OrderStatus::Canceled);
+        assert_eq!(newest, Some(40));
+    }
+
+    #[test]
     fn bad_answers_are_errors() {
         assert!(parse_account(b"{}", 0).is_err());
         assert!(
@@ -228,9 +498,11 @@ mod tests {
             )
             .is_err()
         );
-        assert!(parse_open_orders(br#"{"code":700002,"msg":"x"}"#).is_err());
+        assert!(parse_orders(br#"{"code":700002,"msg":"x"}"#).is_err());
+        assert!(parse_order(b"[]").is_err());
+        assert!(parse_trades(br#"[{"symbol":"A","id":"1","orderId":"2","price":"x","qty":"1","time":1,"isBuyer":true}]"#).is_err());
         let bad_status = br#"[{"symbol":"A","orderId":"1","origQty":"1","executedQty":"0","status":"WEIRD","side":"BUY"}]"#;
-        assert!(parse_open_orders(bad_status).is_err());
-        assert_eq!(parse_open_orders(b"[]").unwrap(), Vec::new());
+        assert!(parse_orders(bad_status).is_err());
+        assert_eq!(parse_orders(b"[]").unwrap(), Vec::new());
     }
 }

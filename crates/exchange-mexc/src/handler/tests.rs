@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use market_types::{
     Balance, BookStatus, BookStatusEvent, BookTicker, BookUpdate, BookUpdateKind, Decimal, Fill,
-    Order, OrderBook, OrderStatus, Price, Quantity, ResyncReason, Symbol, Trade,
+    LiquidityRole, Order, OrderBook, OrderStatus, Price, Quantity, ResyncReason, Side, Symbol,
+    Trade,
 };
 use prost::Message as _;
 use ws_core::{
@@ -987,6 +988,49 @@ fn listen_key_subscriptions_and_reconciliation() {
     assert_eq!(seen.orders.len(), 3);
 }
 
+/// Drops the connection at `t`, checks the key, reconnects, acknowledges; returns the
+/// reconciliation requests.
+fn reconnect(h: &mut Private, t: u64) -> Vec<RestRequest> {
+    h.on_disconnected(&DisconnectCause::ConnectionLost("eof".into()), at(t));
+    // The key held is checked (extended) before it is used again.
+    let mut out = Outbox::new();
+    assert!(!h.ready_to_connect(at(t + 1), &mut out));
+    let verify = out.rest_requests()[0].clone();
+    assert_eq!(verify.method, RestMethod::Put);
+    assert!(verify.url.contains("listenKey=K1"));
+    let mut out = Outbox::new();
+    h.on_rest_response(ok(&verify, r#"{"listenKey":"K1"}"#), at(t + 2), &mut out);
+    assert!(h.ready_to_connect(at(t + 2), &mut out));
+    let mut out = Outbox::new();
+    h.on_connected(at(t + 3), &mut out);
+    let mut requests = Vec::new();
+    for channel in [
+        Channel::PrivateOrders,
+        Channel::PrivateDeals,
+        Channel::PrivateAccount,
+    ] {
+        requests.extend(
+            feed_text(h, &ack(channel), at(t + 4))
+                .rest_requests()
+                .iter()
+                .cloned(),
+        );
+    }
+    requests
+}
+
+fn rest_order(id: &str, status: &str, filled: &str, time: u64, update: u64) -> String {
+    format!(
+        r#"{{"symbol":"BTCUSDT","orderId":"{id}","orderListId":-1,"clientOrderId":"","price":"100","origQty":"2","executedQty":"{filled}","cummulativeQuoteQty":"0","status":"{status}","type":"LIMIT","side":"BUY","time":{time},"updateTime":{update},"isWorking":true}}"#
+    )
+}
+
+fn rest_trade(id: &str, order_id: &str, time: u64) -> String {
+    format!(
+        r#"{{"symbol":"BTCUSDT","id":"{id}","orderId":"{order_id}","orderListId":-1,"price":"100","qty":"1","quoteQty":"100","commission":"0","commissionAsset":"USDT","time":{time},"isBuyer":true,"isMaker":true,"isBestMatch":true,"isSelfTrade":false,"clientOrderId":null}}"#
+    )
+}
+
 #[test]
 fn reconnect_reconciles_what_happened_while_disconnected() {
     let mut h = private_handler();
@@ -1006,55 +1050,178 @@ fn reconnect_reconciles_what_happened_while_disconnected() {
         &order_frame("O2", 1, "0", 10),
         at(6),
     );
-    h.on_disconnected(&DisconnectCause::ConnectionLost("eof".into()), at(7));
-
-    // The key held is checked (extended) before it is used again.
-    let mut out = Outbox::new();
-    assert!(!h.ready_to_connect(at(8), &mut out));
-    let verify = out.rest_requests()[0].clone();
-    assert_eq!(verify.method, RestMethod::Put);
-    assert!(verify.url.contains("listenKey=K1"));
-    let mut out = Outbox::new();
-    h.on_rest_response(ok(&verify, r#"{"listenKey":"K1"}"#), at(9), &mut out);
-    assert!(h.ready_to_connect(at(9), &mut out));
-    let mut out = Outbox::new();
-    h.on_connected(at(10), &mut out);
-    let mut requests = Vec::new();
-    for channel in [
-        Channel::PrivateOrders,
-        Channel::PrivateDeals,
-        Channel::PrivateAccount,
-    ] {
-        requests.extend(
-            feed_text(&mut h, &ack(channel), at(11))
-                .rest_requests()
+    let requests = reconnect(&mut h, 7);
+    // Besides balances and open orders: the orders opened and the fills made from the
+    // last frame (6 ms) less the slack on.
+    let paths: Vec<&str> = requests
+        .iter()
+        .map(|r| r.url.split('?').next().unwrap())
+        .collect();
+    assert_eq!(
+        paths,
+        vec![
+            "http://127.0.0.1:1/api/v3/account",
+            "http://127.0.0.1:1/api/v3/openOrders",
+            "http://127.0.0.1:1/api/v3/allOrders",
+            "http://127.0.0.1:1/api/v3/myTrades",
+        ]
+    );
+    assert!(
+        requests[2]
+            .url
+            .contains("?symbol=BTCUSDT&startTime=1777999998006&limit=1000&timestamp=")
+    );
+    assert!(
+        requests[3]
+            .url
+            .contains("?symbol=BTCUSDT&startTime=1777999998006&limit=100&timestamp=")
+    );
+    assert!(requests.iter().all(|r| {
+        r.url.contains("&signature=")
+            && r.headers
                 .iter()
-                .cloned(),
-        );
-    }
-    // O1 filled partly while disconnected; O2 is gone (finished, state unknown).
+                .any(|(k, v)| k == "X-MEXC-APIKEY" && v == "key")
+    }));
+
+    // O1 filled partly while disconnected; O2 is gone: it is looked up.
     let mut out = Outbox::new();
     h.on_rest_response(ok(&requests[0], r#"{"balances":[]}"#), at(12), &mut out);
+    let open = format!("[{}]", rest_order("O1", "PARTIALLY_FILLED", "1", 10, 20));
+    h.on_rest_response(ok(&requests[1], &open), at(12), &mut out);
+    let lookup = out.rest_requests()[0].clone();
+    assert!(
+        lookup
+            .url
+            .starts_with("http://127.0.0.1:1/api/v3/order?symbol=BTCUSDT&orderId=O2&timestamp=")
+    );
+    // O3 lived and died unseen; O1 is listed again (not delivered twice).
+    let all = format!(
+        "[{},{}]",
+        rest_order("O1", "PARTIALLY_FILLED", "1", 10, 20),
+        rest_order("O3", "CANCELED", "0", 15, 16)
+    );
+    h.on_rest_response(ok(&requests[2], &all), at(13), &mut out);
+    let trades = format!(
+        "[{},{}]",
+        rest_trade("T1", "O1", 20),
+        rest_trade("T2", "O2", 21)
+    );
+    h.on_rest_response(ok(&requests[3], &trades), at(13), &mut out);
+    assert_eq!(h.callbacks().reconciled, 1, "O2 still unknown");
     h.on_rest_response(
-        ok(
-            &requests[1],
-            r#"[{"symbol":"BTCUSDT","orderId":"O1","price":"100","origQty":"2","executedQty":"1","status":"PARTIALLY_FILLED","type":"LIMIT","side":"BUY","time":10,"updateTime":20}]"#,
-        ),
-        at(12),
+        ok(&lookup, &rest_order("O2", "FILLED", "2", 10, 21)),
+        at(14),
         &mut out,
     );
     let seen = h.callbacks();
     assert_eq!(seen.reconciled, 2);
-    let last = seen.orders.last().unwrap();
+    let orders: Vec<(&str, OrderStatus)> = seen
+        .orders
+        .iter()
+        .skip(2)
+        .map(|o| (o.order_id.as_str(), o.status))
+        .collect();
     assert_eq!(
-        (last.order_id.as_str(), last.status),
-        ("O1", OrderStatus::PartiallyFilled)
+        orders,
+        vec![
+            ("O1", OrderStatus::PartiallyFilled),
+            ("O3", OrderStatus::Canceled),
+            ("O2", OrderStatus::Filled),
+        ]
     );
+    let fills: Vec<&str> = seen.fills.iter().map(|f| f.trade_id.as_str()).collect();
+    assert_eq!(fills, vec!["T1", "T2"]);
+    assert_eq!(seen.fills[0].role, Some(LiquidityRole::Maker));
+    assert_eq!(seen.fills[1].side, Side::Buy);
+    assert!(seen.errors.is_empty(), "{:?}", seen.errors);
+    assert_eq!(h.counters().recovered_fills, 2);
+    assert_eq!(h.counters().unresolved_orders, 0);
+    let open: Vec<String> = h.open_orders().map(|(id, _)| id.to_string()).collect();
+    assert_eq!(open, vec!["O1".to_string()]);
+
+    // That window is closed: the next one starts at the last frame of the new connection
+    // (its acks, at 11 ms).
+    let requests = reconnect(&mut h, 100);
+    assert!(requests[2].url.contains("startTime=1777999998011&"));
+}
+
+#[test]
+fn history_is_paged_and_refusals_are_reported() {
+    let mut h = private_handler();
+    let requests = connected_private(&mut h);
+    let mut out = Outbox::new();
+    h.on_rest_response(ok(&requests[0], r#"{"balances":[]}"#), at(5), &mut out);
+    h.on_rest_response(ok(&requests[1], "[]"), at(5), &mut out);
+    feed(
+        &mut h,
+        FrameKind::Binary,
+        &order_frame("O1", 1, "0", 10),
+        at(6),
+    );
+    // A fill seen at venue time 5: fills are fetched from there, but not from further
+    // back than a day before the disconnect.
+    feed(&mut h, FrameKind::Binary, &deal_frame("T0", "O1"), at(6));
+    let requests = reconnect(&mut h, 7);
+    let day_before: u64 = 1_777_999_998_006 - 86_400_000;
+    assert!(
+        requests[3]
+            .url
+            .contains(&format!("startTime={day_before}&limit=100&"))
+    );
+    let mut out = Outbox::new();
+    h.on_rest_response(ok(&requests[0], r#"{"balances":[]}"#), at(12), &mut out);
+    h.on_rest_response(ok(&requests[1], "[]"), at(12), &mut out);
+    let lookup = out.rest_requests()[0].clone();
+    // A full page of fills: the next page starts at its newest fill.
+    let page: Vec<String> = (0..100)
+        .map(|i| rest_trade(&format!("P{i}"), "O9", 1_777_999_999_000 + i))
+        .collect();
+    let mut out = Outbox::new();
+    h.on_rest_response(
+        ok(&requests[3], &format!("[{}]", page.join(","))),
+        at(13),
+        &mut out,
+    );
+    let next = out.rest_requests()[0].clone();
+    assert!(
+        next.url
+            .contains("myTrades?symbol=BTCUSDT&startTime=1777999999099&limit=100&")
+    );
+    h.on_rest_response(
+        ok(
+            &next,
+            &format!("[{}]", rest_trade("P99", "O9", 1_777_999_999_099)),
+        ),
+        at(14),
+        &mut out,
+    );
+    assert_eq!(h.callbacks().fills.len(), 101, "T0 and P0..P99, each once");
+    // A refusal that will not change: the loss is reported, not retried.
+    h.on_rest_response(
+        refused(&requests[2], -1121, "Invalid symbol."),
+        at(15),
+        &mut out,
+    );
+    assert_eq!(h.counters().order_gaps, 1);
+    // The venue no longer knows O1.
+    h.on_rest_response(
+        refused(&lookup, -2013, "Order does not exist."),
+        at(16),
+        &mut out,
+    );
+    let seen = h.callbacks();
+    assert_eq!(seen.reconciled, 2);
     assert_eq!(h.counters().unresolved_orders, 1);
-    let error = seen.errors.last().unwrap();
-    assert_eq!(error.category, ErrorCategory::Rest);
-    assert!(error.message.contains("O2"));
-    assert_eq!(h.open_orders().count(), 1);
+    assert_eq!(h.open_orders().count(), 0);
+    assert!(seen.errors.iter().any(|e| e.category == ErrorCategory::Rest
+        && e.message.contains("O1")
+        && e.message.contains("-2013")));
+    assert!(
+        seen.errors
+            .iter()
+            .any(|e| e.message.contains("orders opened of BTCUSDT")
+                && e.message.contains("cannot be recovered"))
+    );
 }
 
 #[test]

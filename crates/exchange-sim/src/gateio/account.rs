@@ -295,11 +295,35 @@ pub struct FuturesPosition {
     pub time_ms: i64,
 }
 
+/// One fill of the simulated user, kept for the REST trade history
+/// (`GET /spot/my_trades`, `GET /futures/usdt/my_trades_timerange`); the same id and time
+/// as its `*.usertrades` push.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct UserTrade {
+    pub(crate) trade_id: u64,
+    pub(crate) market: Market,
+    pub(crate) order_id: SimOrderId,
+    pub(crate) symbol: String,
+    pub(crate) side: Side,
+    pub(crate) price: Decimal,
+    /// Absolute amount (futures: contracts).
+    pub(crate) amount: Decimal,
+    pub(crate) fee: Decimal,
+    /// Futures: the part of the fill that reduced an opposite position, signed like the
+    /// fill (`close_size`); zero for spot.
+    pub(crate) close_size: Decimal,
+    /// The order's `text`.
+    pub(crate) text: String,
+    pub(crate) time_ms: i64,
+}
+
 /// The simulated user's whole private state.
 #[derive(Debug, Clone)]
 pub(crate) struct Account {
     next_order_id: u64,
     pub(crate) orders: BTreeMap<SimOrderId, OrderState>,
+    /// Every fill, oldest first.
+    pub(crate) trades: Vec<UserTrade>,
     pub(crate) spot: BTreeMap<String, SpotBalance>,
     pub(crate) futures_balance: Decimal,
     pub(crate) positions: BTreeMap<String, FuturesPosition>,
@@ -331,6 +355,7 @@ impl Account {
         Self {
             next_order_id: FIRST_ORDER_ID,
             orders: BTreeMap::new(),
+            trades: Vec::new(),
             spot,
             futures_balance: start,
             positions,
@@ -435,6 +460,10 @@ impl Account {
             amount,
             fee,
         });
+        let close_size = match order.market {
+            Market::Spot => Decimal::ZERO,
+            Market::Futures => self.closed_part(&order, amount),
+        };
         match order.market {
             Market::Spot => {
                 let (base, quote_ccy) = split_pair(&order.symbol);
@@ -470,8 +499,47 @@ impl Account {
             }
         }
         self.orders.insert(id, updated);
+        self.trades.push(UserTrade {
+            trade_id,
+            market: order.market,
+            order_id: id,
+            symbol: order.symbol.clone(),
+            side: order.side,
+            price: order.price,
+            amount,
+            fee,
+            close_size,
+            text: order.text.clone(),
+            time_ms: now_ms,
+        });
         self.ledger.extend(records.iter().cloned());
         Ok(records)
+    }
+
+    /// The trade with this id.
+    pub(crate) fn trade(&self, trade_id: u64) -> Option<&UserTrade> {
+        self.trades.iter().rev().find(|t| t.trade_id == trade_id)
+    }
+
+    /// How much of a futures fill of `amount` closes the opposite position it meets,
+    /// signed like the fill.
+    fn closed_part(&self, order: &OrderState, amount: Decimal) -> Decimal {
+        let held = self
+            .positions
+            .get(&order.symbol)
+            .map_or(Decimal::ZERO, |p| p.size);
+        let opposite = match order.side {
+            Side::Buy => held.is_negative(),
+            Side::Sell => held.is_positive(),
+        };
+        if !opposite {
+            return Decimal::ZERO;
+        }
+        let closed = held.abs().min(amount);
+        match order.side {
+            Side::Buy => closed,
+            Side::Sell => closed.neg(),
+        }
     }
 
     /// Cancels an open order, unlocking what is left.
@@ -694,6 +762,29 @@ mod tests {
             }
         ));
         assert!(account.fill(id, dec("1"), 6, 3).is_err());
+        // A buy of 15 closes the short 10 and opens 5 long.
+        let (buy, _) = account
+            .place(
+                Market::Futures,
+                "BTC_USDT",
+                Side::Buy,
+                dec("90"),
+                dec("15"),
+                4,
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(account.fill(buy, dec("15"), 7, 5).is_ok());
+        let closed: Vec<(u64, Decimal, i64)> = account
+            .trades
+            .iter()
+            .map(|t| (t.trade_id, t.close_size, t.time_ms))
+            .collect();
+        assert_eq!(closed, [(5, Decimal::ZERO, 2), (7, dec("10"), 5)]);
+        assert_eq!(account.positions["BTC_USDT"].size, dec("5"));
+        assert_eq!(
+            account.trade(7).map(|t| t.text.as_str()),
+            Some("t-sim700000002")
+        );
     }
 
     #[test]

@@ -13,7 +13,12 @@
 //! | `GET /api/v4/spot/order_book?currency_pair=X&limit=L&with_id=true` | spot snapshot, `current`/`update` in ms, `[["p","a"]]` levels |
 //! | `GET /api/v4/futures/usdt/order_book?contract=X&limit=L&with_id=true` | futures snapshot, float seconds, `{"p","s"}` levels |
 //! | `GET /api/v4/spot/open_orders`, `/api/v4/spot/accounts` | signed; open orders grouped per pair, balances |
-//! | `GET /api/v4/futures/usdt/orders?status=open&contract=X`, `/positions`, `/accounts` | signed |
+//! | `GET /api/v4/spot/orders?status=open\|finished&currency_pair=X&from&to&page&limit&side` | signed; a flat list, finished ones newest first, `from`/`to` on the finish time |
+//! | `GET /api/v4/spot/orders/{order_id}?currency_pair=X` | signed; one order (`status` open/closed/cancelled, `finish_as`); the id or its `t-…` text; `404 ORDER_NOT_FOUND` |
+//! | `GET /api/v4/spot/my_trades?currency_pair=X&from&to&page&limit&order_id` | signed; the user's fills, newest first, with the ids and times of their `spot.usertrades` pushes |
+//! | `GET /api/v4/futures/usdt/orders?status=open\|finished&contract=X&limit&offset`, `/positions`, `/accounts` | signed |
+//! | `GET /api/v4/futures/usdt/orders/{order_id}` | signed; one order; `404 ORDER_NOT_FOUND` |
+//! | `GET /api/v4/futures/usdt/my_trades_timerange?contract=X&from&to&limit&offset&role` | signed; the user's fills, newest first (`trade_id`, float-second `create_time`) |
 //!
 //! Any other WebSocket path is closed with 1008. REST errors are Gate's
 //! `{"label","message"}`; a bad signature is `401 INVALID_SIGNATURE`. The REST signature is
@@ -56,7 +61,8 @@
 //! the simulated user's orders; each call pushes its events, one element per push, to
 //! every subscribed authenticated connection, and appends them to the ledger
 //! ([`GateioVenue::private_events`], [`PrivateRecord`]). REST always shows the current
-//! state. [`GateioSimConfig::auto_trading`] makes the venue place and fill small orders
+//! state, and the history a reconnecting client needs: any order by id, finished orders,
+//! and every fill with the trade id and time its push carried. [`GateioSimConfig::auto_trading`] makes the venue place and fill small orders
 //! by itself, for the demo.
 //!
 //! # Faults

@@ -1,10 +1,14 @@
 //! The Gate REST v4 endpoints the venue serves (spec §3.5, §4.3; private ones for
-//! reconciliation). Paths are below the mount prefix and start at `/api/v4/`.
+//! reconciliation: open and finished orders, one order by id, balances, positions, and
+//! the trade history). Paths are below the mount prefix and start at `/api/v4/`.
 
 use bytes::Bytes;
 use http::{HeaderMap, Method, Response, StatusCode};
 use serde_json::{Value, json};
 
+use market_types::Side;
+
+use super::account::{Account, OrderState, SimOrderId};
 use super::config::{GateioSimConfig, Market};
 use super::sign;
 use super::venue::GateioVenue;
@@ -22,21 +26,76 @@ pub(crate) fn handle(venue: &GateioVenue, request: &HttpRequest) -> Response<Byt
     }
     let now = Now::read();
     match request.path.as_str() {
-        "/api/v4/spot/order_book" => order_book(venue, request, Market::Spot, now),
-        "/api/v4/futures/usdt/order_book" => order_book(venue, request, Market::Futures, now),
-        "/api/v4/spot/open_orders"
-        | "/api/v4/spot/accounts"
-        | "/api/v4/futures/usdt/orders"
-        | "/api/v4/futures/usdt/positions"
-        | "/api/v4/futures/usdt/accounts" => match authenticate(venue.config(), request, now) {
-            Ok(()) => private(venue, request),
-            Err((label, message)) => error(StatusCode::UNAUTHORIZED, label, message),
-        },
-        _ => error(
+        "/api/v4/spot/order_book" => return order_book(venue, request, Market::Spot, now),
+        "/api/v4/futures/usdt/order_book" => {
+            return order_book(venue, request, Market::Futures, now);
+        }
+        _ => {}
+    }
+    let Some(endpoint) = Private::of(&request.path) else {
+        return error(
             StatusCode::NOT_FOUND,
             "NOT_FOUND",
             "no such endpoint in the simulator",
-        ),
+        );
+    };
+    match authenticate(venue.config(), request, now) {
+        Ok(()) => private(venue, request, endpoint).unwrap_or_else(Refusal::into_response),
+        Err((label, message)) => error(StatusCode::UNAUTHORIZED, label, message),
+    }
+}
+
+/// The signed endpoints, each below `/api/v4/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Private<'a> {
+    /// `GET /spot/open_orders`
+    SpotOpenOrders,
+    /// `GET /spot/orders?status=open|finished`
+    SpotOrders,
+    /// `GET /spot/orders/{order_id}`
+    SpotOrder(&'a str),
+    /// `GET /spot/my_trades`
+    SpotMyTrades,
+    /// `GET /spot/accounts`
+    SpotAccounts,
+    /// `GET /futures/usdt/orders?status=open|finished`
+    FuturesOrders,
+    /// `GET /futures/usdt/orders/{order_id}`
+    FuturesOrder(&'a str),
+    /// `GET /futures/usdt/my_trades_timerange`
+    FuturesMyTrades,
+    /// `GET /futures/usdt/positions`
+    FuturesPositions,
+    /// `GET /futures/usdt/accounts`
+    FuturesAccounts,
+}
+
+impl<'a> Private<'a> {
+    fn of(path: &'a str) -> Option<Private<'a>> {
+        let endpoint = match path {
+            "/api/v4/spot/open_orders" => Private::SpotOpenOrders,
+            "/api/v4/spot/orders" => Private::SpotOrders,
+            "/api/v4/spot/my_trades" => Private::SpotMyTrades,
+            "/api/v4/spot/accounts" => Private::SpotAccounts,
+            "/api/v4/futures/usdt/orders" => Private::FuturesOrders,
+            "/api/v4/futures/usdt/my_trades_timerange" => Private::FuturesMyTrades,
+            "/api/v4/futures/usdt/positions" => Private::FuturesPositions,
+            "/api/v4/futures/usdt/accounts" => Private::FuturesAccounts,
+            _ => {
+                let one = |prefix: &str| {
+                    path.strip_prefix(prefix)
+                        .filter(|id| !id.is_empty() && !id.contains('/'))
+                };
+                if let Some(id) = one("/api/v4/spot/orders/") {
+                    Private::SpotOrder(id)
+                } else if let Some(id) = one("/api/v4/futures/usdt/orders/") {
+                    Private::FuturesOrder(id)
+                } else {
+                    return None;
+                }
+            }
+        };
+        Some(endpoint)
     }
 }
 
@@ -113,15 +172,33 @@ fn order_book(
     ok(&body)
 }
 
+/// Why a private request is refused: Gate's `{"label","message"}` and the status.
+#[derive(Debug)]
+struct Refusal {
+    status: StatusCode,
+    label: &'static str,
+    message: String,
+}
+
+impl Refusal {
+    fn into_response(self) -> Response<Bytes> {
+        error(self.status, self.label, &self.message)
+    }
+}
+
 /// Answers the private endpoints from the current state.
-fn private(venue: &GateioVenue, request: &HttpRequest) -> Response<Bytes> {
+fn private(
+    venue: &GateioVenue,
+    request: &HttpRequest,
+    endpoint: Private<'_>,
+) -> Result<Response<Bytes>, Refusal> {
     let config = venue.config();
     let sizes = config.futures_sizes;
     let state = venue.lock();
     let account = &state.account;
-    let body = match request.path.as_str() {
+    let body = match endpoint {
         // A list of `{currency_pair, total, orders}`, one per pair with open orders.
-        "/api/v4/spot/open_orders" => {
+        Private::SpotOpenOrders => {
             let mut pairs: Vec<(String, Vec<Value>)> = Vec::new();
             for order in account.orders.values() {
                 if order.market != Market::Spot || !order.is_open() {
@@ -143,7 +220,68 @@ fn private(venue: &GateioVenue, request: &HttpRequest) -> Response<Bytes> {
                     .collect(),
             )
         }
-        "/api/v4/spot/accounts" => Value::Array(
+        Private::SpotOrders => list_orders(account, request, Market::Spot, config)?,
+        Private::FuturesOrders => list_orders(account, request, Market::Futures, config)?,
+        Private::SpotOrder(id) => {
+            let order = find_order(account, id, Market::Spot)?;
+            // The pair may be left out only for finished orders.
+            match request.query_param("currency_pair") {
+                Some(pair) if pair != order.symbol => return Err(order_not_found()),
+                None if order.is_open() => {
+                    return Err(missing_param("currency_pair"));
+                }
+                _ => wire::spot_order_rest(order),
+            }
+        }
+        Private::FuturesOrder(id) => {
+            let order = find_order(account, id, Market::Futures)?;
+            wire::futures_order_rest(order, config.user_id, sizes)
+        }
+        Private::SpotMyTrades => {
+            let pair = known_symbol(request, config, Market::Spot)?;
+            let window = Window::of(request)?;
+            let order_id = request.query_param("order_id");
+            let (skip, limit) = paging(request, Paging::Page, MAX_TRADES_LIMIT)?;
+            Value::Array(
+                account
+                    .trades
+                    .iter()
+                    .rev()
+                    .filter(|t| t.market == Market::Spot)
+                    .filter(|t| pair.is_none_or(|p| p == t.symbol))
+                    .filter(|t| order_id.is_none_or(|id| id == t.order_id.to_string()))
+                    .filter(|t| window.contains(t.time_ms))
+                    .skip(skip)
+                    .take(limit)
+                    .map(wire::spot_trade_rest)
+                    .collect(),
+            )
+        }
+        Private::FuturesMyTrades => {
+            let contract = known_symbol(request, config, Market::Futures)?;
+            let window = Window::of(request)?;
+            let (skip, limit) = paging(request, Paging::Offset, MAX_TRADES_LIMIT)?;
+            // Every simulated fill is a maker fill.
+            let role = request.query_param("role");
+            if role.is_some_and(|r| r != "maker" && r != "taker") {
+                return Err(invalid_param("role"));
+            }
+            Value::Array(
+                account
+                    .trades
+                    .iter()
+                    .rev()
+                    .filter(|t| t.market == Market::Futures)
+                    .filter(|t| contract.is_none_or(|c| c == t.symbol))
+                    .filter(|_| role.is_none_or(|r| r == "maker"))
+                    .filter(|t| window.contains(t.time_ms))
+                    .skip(skip)
+                    .take(limit)
+                    .map(|t| wire::futures_trade_rest(t, sizes))
+                    .collect(),
+            )
+        }
+        Private::SpotAccounts => Value::Array(
             account
                 .spot
                 .iter()
@@ -158,27 +296,7 @@ fn private(venue: &GateioVenue, request: &HttpRequest) -> Response<Bytes> {
                 })
                 .collect(),
         ),
-        "/api/v4/futures/usdt/orders" => {
-            let Some(status) = request.query_param("status") else {
-                return error(StatusCode::BAD_REQUEST, "MISSING_REQUIRED_PARAM", "missing status");
-            };
-            let want_open = match status {
-                "open" => true,
-                "finished" => false,
-                _ => return error(StatusCode::BAD_REQUEST, "INVALID_PARAM_VALUE", "invalid status"),
-            };
-            let contract = request.query_param("contract");
-            Value::Array(
-                account
-                    .orders
-                    .values()
-                    .filter(|o| o.market == Market::Futures && o.is_open() == want_open)
-                    .filter(|o| contract.is_none_or(|c| c == o.symbol))
-                    .map(|o| wire::futures_order_rest(o, config.user_id, sizes))
-                    .collect(),
-            )
-        }
-        "/api/v4/futures/usdt/positions" => Value::Array(
+        Private::FuturesPositions => Value::Array(
             account
                 .positions
                 .iter()
@@ -216,7 +334,7 @@ fn private(venue: &GateioVenue, request: &HttpRequest) -> Response<Bytes> {
                 })
                 .collect(),
         ),
-        "/api/v4/futures/usdt/accounts" => {
+        Private::FuturesAccounts => {
             let balance = account.futures_balance.to_string();
             json!({
                 "user": config.user_id,
@@ -234,9 +352,189 @@ fn private(venue: &GateioVenue, request: &HttpRequest) -> Response<Bytes> {
                 "maintenance_margin": "0",
             })
         }
-        _ => return error(StatusCode::NOT_FOUND, "NOT_FOUND", "no such endpoint in the simulator"),
     };
-    ok(&body)
+    Ok(ok(&body))
+}
+
+/// `GET /spot/orders?status=open|finished` (a flat list; open needs `currency_pair`,
+/// `limit` ≤ 100) and `GET /futures/usdt/orders?status=open|finished`. Finished orders
+/// come newest first; spot takes `page`, `from`/`to` (seconds, the finish time) and
+/// `side`, futures `offset`.
+fn list_orders(
+    account: &Account,
+    request: &HttpRequest,
+    market: Market,
+    config: &GateioSimConfig,
+) -> Result<Value, Refusal> {
+    let want_open = match request.query_param("status") {
+        None => return Err(missing_param("status")),
+        Some("open") => true,
+        Some("finished") => false,
+        Some(_) => return Err(invalid_param("status")),
+    };
+    let symbol = known_symbol(request, config, market)?;
+    let (pages, window, side) = match market {
+        Market::Spot => {
+            if want_open && symbol.is_none() {
+                return Err(missing_param("currency_pair"));
+            }
+            let side = match request.query_param("side") {
+                None => None,
+                Some("buy") => Some(Side::Buy),
+                Some("sell") => Some(Side::Sell),
+                Some(_) => return Err(invalid_param("side")),
+            };
+            (Paging::Page, Window::of(request)?, side)
+        }
+        Market::Futures => (Paging::Offset, Window::default(), None),
+    };
+    let max = if want_open && market == Market::Spot {
+        MAX_OPEN_ORDERS_LIMIT
+    } else {
+        MAX_ORDERS_LIMIT
+    };
+    let (skip, limit) = paging(request, pages, max)?;
+    let mut orders: Vec<&OrderState> = account
+        .orders
+        .values()
+        .filter(|o| o.market == market && o.is_open() == want_open)
+        .filter(|o| symbol.is_none_or(|s| s == o.symbol))
+        .filter(|o| side.is_none_or(|s| s == o.side))
+        .filter(|o| want_open || window.contains(o.update_time_ms))
+        .collect();
+    if !want_open {
+        orders.sort_by_key(|o| std::cmp::Reverse((o.update_time_ms, o.id)));
+    }
+    let render = |o: &OrderState| match market {
+        Market::Spot => wire::spot_order_rest(o),
+        Market::Futures => wire::futures_order_rest(o, config.user_id, config.futures_sizes),
+    };
+    Ok(Value::Array(
+        orders
+            .into_iter()
+            .skip(skip)
+            .take(limit)
+            .map(render)
+            .collect(),
+    ))
+}
+
+/// An order by the id Gate gave out or by its `text` (`t-…`), as the path allows.
+fn find_order<'a>(
+    account: &'a Account,
+    id: &str,
+    market: Market,
+) -> Result<&'a OrderState, Refusal> {
+    let found = if id.starts_with("t-") {
+        account.orders.values().find(|o| o.text == id)
+    } else {
+        id.parse::<u64>()
+            .ok()
+            .and_then(|id| account.orders.get(&SimOrderId(id)))
+    };
+    found
+        .filter(|o| o.market == market)
+        .ok_or_else(order_not_found)
+}
+
+/// The pair or contract asked for, if any; refused when the market does not serve it.
+fn known_symbol<'a>(
+    request: &'a HttpRequest,
+    config: &GateioSimConfig,
+    market: Market,
+) -> Result<Option<&'a str>, Refusal> {
+    let (param, label) = match market {
+        Market::Spot => ("currency_pair", "INVALID_CURRENCY_PAIR"),
+        Market::Futures => ("contract", "CONTRACT_NOT_FOUND"),
+    };
+    match request.query_param(param) {
+        Some(symbol) if !config.serves(market, symbol) => Err(Refusal {
+            status: StatusCode::BAD_REQUEST,
+            label,
+            message: format!("unknown {param} {symbol}"),
+        }),
+        symbol => Ok(symbol),
+    }
+}
+
+/// `from`/`to` in seconds, both inclusive (Gate's trade and finished-order filters).
+#[derive(Debug, Clone, Copy, Default)]
+struct Window {
+    from_s: Option<i64>,
+    to_s: Option<i64>,
+}
+
+impl Window {
+    fn of(request: &HttpRequest) -> Result<Window, Refusal> {
+        let seconds = |name: &str| {
+            request
+                .query_param(name)
+                .map(|v| v.parse::<i64>().map_err(|_| invalid_param(name)))
+                .transpose()
+        };
+        Ok(Window {
+            from_s: seconds("from")?,
+            to_s: seconds("to")?,
+        })
+    }
+
+    fn contains(self, time_ms: i64) -> bool {
+        let secs = time_ms.div_euclid(1000);
+        self.from_s.is_none_or(|from| secs >= from) && self.to_s.is_none_or(|to| secs <= to)
+    }
+}
+
+/// How a list endpoint pages: spot by `page` (from 1), futures by `offset`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Paging {
+    Page,
+    Offset,
+}
+
+/// `(skip, limit)` from `limit` (default 100, at most `max`) and `page` or `offset`.
+fn paging(request: &HttpRequest, paging: Paging, max: usize) -> Result<(usize, usize), Refusal> {
+    let number = |name: &str| {
+        request
+            .query_param(name)
+            .map(|v| v.parse::<usize>().map_err(|_| invalid_param(name)))
+            .transpose()
+    };
+    let limit = number("limit")?.unwrap_or(DEFAULT_LIST_LIMIT);
+    if limit == 0 || limit > max {
+        return Err(invalid_param("limit"));
+    }
+    let skip = match paging {
+        Paging::Page => match number("page")?.unwrap_or(1) {
+            0 => return Err(invalid_param("page")),
+            page => (page - 1).saturating_mul(limit),
+        },
+        Paging::Offset => number("offset")?.unwrap_or(0),
+    };
+    Ok((skip, limit))
+}
+
+fn order_not_found() -> Refusal {
+    Refusal {
+        status: StatusCode::NOT_FOUND,
+        label: "ORDER_NOT_FOUND",
+        message: "Order not found".to_owned(),
+    }
+}
+
+fn missing_param(name: &str) -> Refusal {
+    Refusal {
+        status: StatusCode::BAD_REQUEST,
+        label: "MISSING_REQUIRED_PARAM",
+        message: format!("missing {name}"),
+    }
+}
+
+fn invalid_param(name: &str) -> Refusal {
+    Refusal {
+        status: StatusCode::BAD_REQUEST,
+        label: "INVALID_PARAM_VALUE",
+        message: format!("invalid {name}"),
+    }
 }
 
 /// Checks the APIv4 headers `KEY`, `Timestamp` and `SIGN`: the signature is over
@@ -305,6 +603,14 @@ fn error(status: StatusCode, label: &str, message: &str) -> Response<Bytes> {
 
 /// Gate's default `limit` for order books.
 const DEFAULT_LIMIT: usize = 10;
+/// Gate's default `limit` of the order and trade lists.
+const DEFAULT_LIST_LIMIT: usize = 100;
+/// The largest `limit` of `my_trades` and `my_trades_timerange`.
+const MAX_TRADES_LIMIT: usize = 1000;
+/// The largest `limit` of finished-order lists.
+const MAX_ORDERS_LIMIT: usize = 1000;
+/// The largest `limit` when listing open spot orders.
+const MAX_OPEN_ORDERS_LIMIT: usize = 100;
 
 #[cfg(test)]
 mod tests {

@@ -662,8 +662,16 @@ impl State {
                 PrivateRecord::Order { order_id, .. } => self.account.orders.get(order_id),
                 _ => None,
             };
+            // A trade carries the time REST reports for it too.
+            let at = match record {
+                PrivateRecord::Trade { trade_id, .. } => self
+                    .account
+                    .trade(*trade_id)
+                    .map_or(now, |t| Now::from_millis(t.time_ms)),
+                _ => now,
+            };
             let payload =
-                wire::private_push(record, config.user_id, config.futures_sizes, order, now);
+                wire::private_push(record, config.user_id, config.futures_sizes, order, at);
             let symbol = record.symbol().and_then(|s| Symbol::new(s).ok());
             self.publisher.send(topic, symbol, payload);
         }

@@ -13,7 +13,7 @@ use serde::ser::{Serialize, Serializer};
 use serde::{Deserialize, Serialize as SerializeDerive};
 use serde_json::{Value, json};
 
-use super::account::{FinishAs, OrderEvent, OrderState, PrivateRecord, split_pair};
+use super::account::{FinishAs, OrderEvent, OrderState, PrivateRecord, UserTrade, split_pair};
 use super::book::{Depth, GenTrade, Grid, LevelChanges};
 use super::config::{Market, SizeFormat};
 
@@ -31,6 +31,11 @@ impl Now {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX));
         Self::from_micros(us)
+    }
+
+    /// The instant `ms` milliseconds after the epoch.
+    pub(crate) fn from_millis(ms: i64) -> Self {
+        Self::from_micros(ms.saturating_mul(1_000))
     }
 
     pub(crate) fn from_micros(us: i64) -> Self {
@@ -835,6 +840,61 @@ pub(crate) fn spot_order_rest(order: &OrderState) -> Value {
         "stp_id": 0,
         "stp_act": "-",
         "finish_as": order.finish_as.as_str(),
+    })
+}
+
+/// One of the user's spot trades as `GET /spot/my_trades` lists it (G3 `Trade`): the same
+/// id, order and time as its `spot.usertrades` push, all strings.
+///
+/// ```json
+/// {"id":"300000005","create_time":"1700000000","create_time_ms":"1700000000123.000",
+///  "currency_pair":"BTC_USDT","side":"buy","role":"maker","amount":"0.5","price":"100",
+///  "order_id":"700000001","fee":"0","fee_currency":"USDT","point_fee":"0","gt_fee":"0",
+///  "text":"t-sim700000001"}
+/// ```
+pub(crate) fn spot_trade_rest(trade: &UserTrade) -> Value {
+    let at = Now::from_millis(trade.time_ms);
+    json!({
+        "id": trade.trade_id.to_string(),
+        "create_time": at.secs.to_string(),
+        "create_time_ms": at.ms_text(),
+        "currency_pair": trade.symbol,
+        "side": trade.side.as_str(),
+        "role": "maker",
+        "amount": trade.amount.to_string(),
+        "price": trade.price.to_string(),
+        "order_id": trade.order_id.to_string(),
+        "fee": trade.fee.to_string(),
+        "fee_currency": split_pair(&trade.symbol).1,
+        "point_fee": "0",
+        "gt_fee": "0",
+        "text": trade.text,
+    })
+}
+
+/// One of the user's futures trades as `GET /futures/usdt/my_trades_timerange` lists it
+/// (G3 `MyFuturesTradeTimeRange`: the fill id is `trade_id`, a string; `create_time` is
+/// float seconds; `size` and `close_size` signed, per the size format; `fee` and
+/// `point_fee` strings).
+///
+/// ```json
+/// {"trade_id":"300000007","create_time":1700000000.123,"contract":"BTC_USDT",
+///  "order_id":"700000002","size":-4,"close_size":0,"price":"120","role":"maker",
+///  "text":"t-sim700000002","fee":"0.096","point_fee":"0"}
+/// ```
+pub(crate) fn futures_trade_rest(trade: &UserTrade, sizes: SizeFormat) -> Value {
+    json!({
+        "trade_id": trade.trade_id.to_string(),
+        "create_time": trade.time_ms as f64 / 1000.0,
+        "contract": trade.symbol,
+        "order_id": trade.order_id.to_string(),
+        "size": WireSize(signed(trade.amount, trade.side), sizes).json(),
+        "close_size": WireSize(trade.close_size, sizes).json(),
+        "price": trade.price.to_string(),
+        "role": "maker",
+        "text": trade.text,
+        "fee": trade.fee.to_string(),
+        "point_fee": "0",
     })
 }
 

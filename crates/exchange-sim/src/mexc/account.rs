@@ -198,6 +198,8 @@ pub(crate) struct Account {
     orders: BTreeMap<String, OrderTruth>,
     next_order: u64,
     fills: u64,
+    /// Every fill, oldest first (the REST trade history).
+    deals: Vec<DealPush>,
     ledger: Vec<LedgerEntry>,
     id_field: OrderIdField,
 }
@@ -212,6 +214,7 @@ impl Account {
             orders: BTreeMap::new(),
             next_order: 0,
             fills: 0,
+            deals: Vec::new(),
             ledger: Vec::new(),
             id_field,
         }
@@ -307,6 +310,7 @@ impl Account {
         };
         let pay = self.adjust(paid, Decimal::ZERO, neg(paid_amount), "ENTRUST", now_ms)?;
         let receive = self.adjust(got, got_amount, Decimal::ZERO, "ENTRUST", now_ms)?;
+        self.deals.push(deal.clone());
         Ok(vec![
             PrivatePush::Deal(deal),
             PrivatePush::Order(order_push),
@@ -486,6 +490,26 @@ impl Account {
 
     pub(crate) fn order(&self, order_id: &str) -> Option<&OrderTruth> {
         self.orders.get(order_id)
+    }
+
+    /// Every order of `symbol`, open or not, oldest first.
+    pub(crate) fn all_orders(&self, symbol: Symbol) -> Vec<&OrderTruth> {
+        let mut all: Vec<&OrderTruth> = self
+            .orders
+            .values()
+            .filter(|o| o.symbol == symbol)
+            .collect();
+        all.sort_by(|a, b| {
+            a.create_time
+                .cmp(&b.create_time)
+                .then(a.order_id.cmp(&b.order_id))
+        });
+        all
+    }
+
+    /// Every fill, oldest first.
+    pub(crate) fn deals(&self) -> &[DealPush] {
+        &self.deals
     }
 
     fn open_order(&self, order_id: &str) -> Result<&OrderTruth, MexcError> {

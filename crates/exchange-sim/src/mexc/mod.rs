@@ -77,10 +77,18 @@
 //! `{"lastUpdateId":V,"bids":[["p","q"],…],"asks":[…]}` from the truth. SIGNED calls
 //! (header `X-MEXC-APIKEY`, `timestamp`, optional `recvWindow`, `signature` = [`sign`]
 //! of query string + body without the signature): `POST`/`GET`/`PUT`/`DELETE
-//! userDataStream`, `GET openOrders?symbol=S`, `GET account`. Refusals are HTTP 400 with
+//! userDataStream`, `GET openOrders?symbol=S`, `GET account`, and the history a
+//! reconnecting client reconciles with: `GET order?symbol=S&orderId=ID` (one order, open
+//! or not, in the `openOrders` shape; unknown is -2013 `Order does not exist.`),
+//! `GET allOrders?symbol=S&startTime&endTime&limit` (by creation time, default 500, at
+//! most 1000) and `GET myTrades?symbol=S&orderId&startTime&endTime&limit` (the fills
+//! with the `tradeId` and time of their `privateDeals` pushes, default and at most 100).
+//! History lists are oldest first: with `startTime` the first `limit` from there, else the
+//! latest `limit`. Refusals are HTTP 400 with
 //! `{"code":C,"msg":…}`: 700001 no key header, 10072 wrong key, 700002 bad signature,
 //! 700005 `recvWindow` over 60000, 700003 timestamp outside the window; an unknown
-//! listen key is -1125, an unknown symbol -1121. `GET ping` and `GET time` are served too.
+//! listen key is -1125, an unknown symbol -1121, a missing mandatory parameter -1102, an
+//! unreadable one -1100. `GET ping` and `GET time` are served too.
 //!
 //! # Truth, ledger and faults
 //!
