@@ -1,0 +1,4 @@
+//! Per-venue translation tables shared by both paths.
+
+pub(crate) mod gateio;
+pub(crate) mod mexc;
