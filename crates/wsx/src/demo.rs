@@ -1,220 +1,461 @@
-//! `wsx demo`: the simulator and the client stack in one process, offline.
+//! `wsx demo`: the embedded simulator and the whole client stack in one process, offline.
+//!
+//! The simulator serves every venue on 127.0.0.1 (MEXC spot at `/mexc`, Gate.io spot and
+//! USDT futures at `/gateio`), with a moving book per symbol and an account that trades by
+//! itself. The demo streams all of them through the same sessions `wsx stream` uses, shows
+//! a top-of-book row per symbol and a status line, injects a fault every few seconds
+//! (dropped connections, closes without status, sequence gaps, crossed updates, malformed
+//! frames), and at the end stops the generators, lets the books settle and checks every
+//! local book against the simulator's truth.
 
-use std::collections::HashMap;
-use std::io::{IsTerminal, Write};
-use std::time::{Duration, Instant};
+use std::io::IsTerminal;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use anyhow::{Context, Result};
-use exchange_sim::{Fault, MalformedKind, SimConfig, Simulator};
-use serde::Deserialize;
-use ws_core::{
-    Connection, ConnectionContext, DriverConfig, InboundFrame, Outbox, PingSettings,
-    ReconnectionPolicy, Session, SessionSignal, Timestamp,
-};
+use anyhow::{Context, Result, bail};
+use exchange_sim::gateio::{GateioFault, GateioSimConfig, GateioVenue, Market};
+use exchange_sim::mexc::{MexcConfig, MexcFault, MexcVenue, PbDefect, PrivateFlow};
+use exchange_sim::{Fault, SimConfig, Simulator};
+use market_types::{Decimal, Level, Symbol, Venue};
+
+use crate::credentials::ApiKey;
+use crate::event::BookLine;
+use crate::metrics::{MetricsServer, MetricsSnapshot};
+use crate::nats::NatsPublisher;
+use crate::output::{Format, Printer};
+use crate::run::{Exit, LoopConfig, Run, start_group};
+use crate::tap::{Delivery, RunControl};
+use crate::venue::{ChannelName, StreamPlan};
 
 /// Options of `wsx demo`.
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
     /// How long to run, in seconds.
-    #[arg(long, default_value_t = 10)]
-    duration: u64,
-    /// How many topics to subscribe.
-    #[arg(long, default_value_t = 4)]
-    topics: usize,
+    #[arg(long, value_name = "SECS", default_value_t = 20.0)]
+    duration: f64,
+    /// Seconds between injected faults.
+    #[arg(long, value_name = "SECS", default_value_t = 3.0)]
+    fault_every: f64,
     /// Do not inject faults.
     #[arg(long)]
     no_faults: bool,
+    /// table (default): top of book per symbol and a status line; jsonl: every event.
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+    /// Serve Prometheus metrics at http://HOST:PORT/metrics.
+    #[arg(long, value_name = "HOST:PORT")]
+    metrics_addr: Option<String>,
+    /// Publish every event to NATS.
+    #[arg(long, value_name = "nats://HOST:PORT")]
+    publish: Option<String>,
 }
 
+/// `wsx demo`.
 pub async fn run(args: DemoArgs) -> Result<()> {
-    let sim = Simulator::start(SimConfig::default())
-        .await
-        .context("could not start the embedded simulator on 127.0.0.1")?;
-    let topics: Vec<String> = (1..=args.topics.max(1))
-        .map(|i| format!("feed-{i}"))
-        .collect();
-    let session = FeedSession::new(sim.ws_url("/test"), topics.clone());
-    let mut connection = Connection::spawn(session, DriverConfig::default())
-        .context("could not start the connection")?;
-    let faults = [
-        Fault::Drop,
-        Fault::CloseNoStatus,
-        Fault::Malformed(MalformedKind::TruncatedJson),
-        Fault::Stall,
-    ];
-    let started = Instant::now();
-    let deadline = started + Duration::from_secs(args.duration);
-    let tty = std::io::stdout().is_terminal();
-    let mut last_messages = 0u64;
-    let mut last_tick = Instant::now();
-    let mut next_fault = started + Duration::from_secs(3);
-    let mut fault_index = 0;
-    let mut ticker = tokio::time::interval(Duration::from_millis(if tty { 250 } else { 1000 }));
-    println!(
-        "wsx demo: simulator on {} (loopback only), {} topics, {} s{}",
+    if args.duration.is_nan() || args.duration <= 0.0 {
+        bail!("--duration must be positive");
+    }
+    if args.fault_every.is_nan() || args.fault_every <= 0.0 {
+        bail!("--fault-every must be positive");
+    }
+    let mexc = Arc::new(
+        MexcVenue::new(MexcConfig {
+            private_flow: PrivateFlow::Automatic {
+                every: Duration::from_millis(700),
+            },
+            ..MexcConfig::default()
+        })
+        .context("cannot configure the simulated MEXC venue")?,
+    );
+    let gate = GateioVenue::new(GateioSimConfig {
+        auto_trading: Some(Duration::from_millis(700)),
+        ..GateioSimConfig::default()
+    });
+    let sim = Simulator::start(
+        SimConfig::default()
+            .mount("/mexc", mexc.clone())
+            .mount("/gateio", gate.clone()),
+    )
+    .await
+    .context("could not start the embedded simulator on 127.0.0.1")?;
+
+    let plans = plans(&sim, &mexc, &gate);
+    let mut built = Vec::new();
+    let mut venues = Vec::new();
+    let mut symbols = 0;
+    for plan in &plans {
+        match crate::venue::build(plan) {
+            Ok(groups) => {
+                venues.push(plan.venue.as_str());
+                symbols += plan.symbols.len();
+                built.extend(groups.into_iter().map(|g| (plan.venue, g)));
+            }
+            Err(why) => eprintln!("wsx demo: skipping {}: {why}", plan.venue),
+        }
+    }
+    if built.is_empty() {
+        bail!("no venue could be started");
+    }
+    let intro = format!(
+        "wsx demo: simulator on {} (loopback only), {} ({symbols} books), {:.0} s{}",
         sim.addr(),
-        topics.len(),
+        venues.join(", "),
         args.duration,
         if args.no_faults {
-            ""
+            String::new()
         } else {
-            ", a fault every 3 s"
+            format!(", a fault every {:.0} s", args.fault_every)
         }
     );
-    loop {
-        tokio::select! {
-            _ = ticker.tick() => {}
-            _ = tokio::signal::ctrl_c() => break,
+    if args.format == Format::Table {
+        println!("{intro}");
+    } else {
+        eprintln!("{intro}");
+    }
+    let tty = std::io::stdout().is_terminal();
+    let printer = Printer::start(args.format, tty, crate::stream::EVENT_QUEUE)
+        .context("cannot start the printer")?;
+    let nats = match &args.publish {
+        Some(url) => Some(
+            NatsPublisher::start(url, crate::stream::EVENT_QUEUE)
+                .await
+                .map_err(anyhow::Error::msg)?,
+        ),
+        None => None,
+    };
+    let metrics = match &args.metrics_addr {
+        Some(addr) => {
+            let shared = Arc::new(Mutex::new(MetricsSnapshot::default()));
+            let server = MetricsServer::start(addr, shared.clone())
+                .await
+                .map_err(anyhow::Error::msg)?;
+            eprintln!("wsx: metrics at http://{}/metrics", server.addr());
+            Some((server, shared))
         }
-        let now = Instant::now();
-        if now >= deadline {
-            break;
-        }
-        if !args.no_faults && now >= next_fault {
-            let fault = faults[fault_index % faults.len()].clone();
-            fault_index += 1;
-            sim.inject(fault.clone());
-            if !tty {
-                println!("injected {fault:?}");
-            }
-            next_fault = now + Duration::from_secs(3);
-        }
-        let stats = connection.stats();
-        let c = stats.counters;
-        let rate = (c.messages_received - last_messages) as f64
-            / now.duration_since(last_tick).as_secs_f64().max(1e-3);
-        last_messages = c.messages_received;
-        last_tick = now;
-        let (latest, gaps, parse_errors) = connection.with_session(|s| {
-            let latest: Vec<String> = topics
-                .iter()
-                .map(|t| format!("{t}#{}", s.last_seq.get(t).copied().unwrap_or(0)))
-                .collect();
-            (latest.join(" "), s.gaps, s.parse_errors)
-        });
-        let line = format!(
-            "{:<12} {:>8.0} msg/s  p99 {:>6.1} µs  reconnects {:>2}  gaps {:>3}  bad {:>2}  | {}",
-            connection.state().as_str(),
-            rate,
-            stats.latency.quantile_nanos(0.99) as f64 / 1000.0,
-            c.reconnects,
-            gaps,
-            parse_errors,
-            latest
+        None => None,
+    };
+    let control = RunControl::new();
+    let printer_tx = printer.sender();
+    let nats_tx = nats.as_ref().map(NatsPublisher::sender);
+    let delivery = move || Delivery::Live {
+        printer: printer_tx.clone(),
+        nats: nats_tx.clone(),
+    };
+    let driver = ws_core::DriverConfig::default();
+    let mut groups = Vec::new();
+    let mut shard = 0u16;
+    for (venue, group) in built {
+        let n = group.len() as u16;
+        groups.push(
+            start_group(venue, group, shard, &control, &delivery, &driver)
+                .map_err(anyhow::Error::msg)?,
         );
-        if tty {
-            print!("\r\x1b[2K{line}");
-            let _ = std::io::stdout().flush();
-        } else {
-            println!("{line}");
+        shard += n;
+    }
+
+    let mut run = Run {
+        groups,
+        control,
+        printer,
+        nats,
+        metrics,
+    };
+    let duration = Duration::from_secs_f64(args.duration);
+    // The generators stop a little before the end so the books can settle for the check.
+    let settle = Duration::from_millis(1500).min(duration / 3);
+    let pause_at = duration - settle;
+    let fault_every = Duration::from_secs_f64(args.fault_every);
+    let mut next_fault = fault_every;
+    let mut paused = false;
+    let faults = fault_schedule(venues.contains(&"gateio-spot"));
+    let mut fault_index = 0usize;
+    let config = LoopConfig {
+        duration: Some(duration),
+        connect_timeout: Duration::from_secs(10),
+        refresh: Duration::from_millis(if tty { 250 } else { 1000 }),
+        show_status: true,
+    };
+    let exit = run
+        .run_loop(&config, |elapsed| {
+            if !paused && elapsed >= pause_at {
+                paused = true;
+                mexc.pause();
+                gate.pause();
+                return Some("generators paused; letting the books settle".into());
+            }
+            if args.no_faults || paused || elapsed < next_fault {
+                return None;
+            }
+            next_fault = elapsed + fault_every;
+            let fault = faults.get(fault_index % faults.len()).copied()?;
+            fault_index += 1;
+            Some(inject(fault, &sim, &mexc, &gate))
+        })
+        .await;
+    if !paused {
+        mexc.pause();
+        gate.pause();
+    }
+    run.control.freeze();
+    let books = run.final_books();
+    let (matched, total, mismatches) = check_books(&books, &mexc, &gate);
+    let (_, totals) = run.collect();
+    let groups_snapshot = run.collect().0;
+    let result = run.finish(&exit).await;
+    sim.shutdown().await;
+    let totals = result.map_err(anyhow::Error::msg).unwrap_or(totals);
+    let mut by_cause = [0u64; 4];
+    for group in &groups_snapshot {
+        for conn in &group.connections {
+            let c = &conn.counters;
+            by_cause[0] += c.disconnects(ws_core::DisconnectKind::Lost);
+            by_cause[1] += c.disconnects(ws_core::DisconnectKind::NoStatus);
+            by_cause[2] += c.disconnects(ws_core::DisconnectKind::Idle);
+            by_cause[3] += c.disconnects(ws_core::DisconnectKind::Protocol)
+                + c.disconnects(ws_core::DisconnectKind::Session);
         }
     }
-    if tty {
-        println!();
-    }
-    let stats = connection.stats();
-    connection.close().await.context("closing the connection")?;
-    sim.shutdown().await;
-    let c = stats.counters;
-    let latency = stats.latency.summary();
-    println!(
-        "done: {} messages, {} reconnects ({} lost, {} 1005, {} idle), receive→handled p50 {:.1} µs p99 {:.1} µs p99.9 {:.1} µs",
-        c.messages_received,
-        c.reconnects,
-        c.disconnects(ws_core::DisconnectKind::Lost),
-        c.disconnects(ws_core::DisconnectKind::NoStatus),
-        c.disconnects(ws_core::DisconnectKind::Idle),
+    let latency = totals.latency.summary();
+    let summary = format!(
+        "done: {} messages, {} events, {} reconnects ({} lost, {} 1005, {} idle, {} other), \
+         {} resyncs ({} gaps), receive→handled p50 {:.1} µs p99 {:.1} µs p99.9 {:.1} µs; \
+         books match the simulator's truth: {matched} of {total}",
+        totals.messages,
+        totals.events,
+        totals.reconnects,
+        by_cause[0],
+        by_cause[1],
+        by_cause[2],
+        by_cause[3],
+        totals.resyncs,
+        totals.gaps,
         latency.p50_ns as f64 / 1000.0,
         latency.p99_ns as f64 / 1000.0,
         latency.p999_ns as f64 / 1000.0,
     );
-    Ok(())
+    if args.format == Format::Table {
+        println!("{summary}");
+    } else {
+        eprintln!("{summary}");
+    }
+    for mismatch in &mismatches {
+        eprintln!("wsx demo: {mismatch}");
+    }
+    match exit {
+        Exit::Failed(message) => bail!(message),
+        _ if matched < total => bail!(
+            "{} of {total} books differ from the simulator's truth",
+            total - matched
+        ),
+        _ => Ok(()),
+    }
 }
 
-/// Subscribes the simulator's generic topics and tracks their sequence numbers.
-struct FeedSession {
-    url: String,
-    topics: Vec<String>,
-    last_seq: HashMap<String, u64>,
-    gaps: u64,
-    parse_errors: u64,
-    pending: usize,
+/// What the demo streams: every venue, every channel the venue has.
+fn plans(sim: &Simulator, mexc: &MexcVenue, gate: &GateioVenue) -> Vec<StreamPlan> {
+    let symbols = |names: &[String]| -> Vec<Symbol> {
+        names.iter().filter_map(|s| Symbol::new(s).ok()).collect()
+    };
+    let gate_key = ApiKey::new(&gate.config().api_key, &gate.config().api_secret);
+    let gate_rest = format!("{}/api/v4", sim.http_url("/gateio"));
+    vec![
+        StreamPlan {
+            venue: Venue::GateioSpot,
+            symbols: symbols(&gate.config().spot_symbols),
+            channels: vec![
+                ChannelName::Book,
+                ChannelName::Trades,
+                ChannelName::Ticker,
+                ChannelName::Orders,
+                ChannelName::Fills,
+                ChannelName::Balances,
+            ],
+            ws_url: sim.ws_url("/gateio/ws/v4/"),
+            rest_url: gate_rest.clone(),
+            depth: None,
+            levels: 5,
+            credentials: Some(gate_key.clone()),
+            fast_timers: true,
+        },
+        StreamPlan {
+            venue: Venue::GateioFutures,
+            symbols: symbols(&gate.config().futures_contracts),
+            channels: vec![
+                ChannelName::Book,
+                ChannelName::Trades,
+                ChannelName::Ticker,
+                ChannelName::Orders,
+                ChannelName::Fills,
+                ChannelName::Balances,
+                ChannelName::Positions,
+            ],
+            ws_url: sim.ws_url("/gateio/v4/ws/usdt"),
+            rest_url: gate_rest,
+            depth: None,
+            levels: 5,
+            credentials: Some(gate_key),
+            fast_timers: true,
+        },
+        StreamPlan {
+            venue: Venue::MexcSpot,
+            symbols: mexc.config().symbols.iter().map(|s| s.symbol).collect(),
+            channels: vec![
+                ChannelName::Book,
+                ChannelName::Trades,
+                ChannelName::Ticker,
+                ChannelName::Orders,
+                ChannelName::Fills,
+                ChannelName::Balances,
+            ],
+            ws_url: sim.ws_url("/mexc/ws"),
+            rest_url: sim.http_url("/mexc"),
+            depth: None,
+            levels: 5,
+            credentials: Some(ApiKey::new(
+                &mexc.config().api_key,
+                &mexc.config().api_secret,
+            )),
+            fast_timers: true,
+        },
+    ]
 }
 
-impl FeedSession {
-    fn new(url: String, topics: Vec<String>) -> Self {
-        Self {
-            url,
-            topics,
-            last_seq: HashMap::new(),
-            gaps: 0,
-            parse_errors: 0,
-            pending: 0,
+#[derive(Debug, Clone, Copy)]
+enum DemoFault {
+    DropAll,
+    CloseNoStatusAll,
+    MexcGap,
+    MexcCrossed,
+    MexcMalformed,
+    GateSpotGap,
+    GateFuturesCrossed,
+    GateSpotFull,
+}
+
+fn fault_schedule(with_gate: bool) -> Vec<DemoFault> {
+    let mut faults = vec![DemoFault::DropAll, DemoFault::MexcGap];
+    if with_gate {
+        faults.push(DemoFault::GateSpotGap);
+    }
+    faults.push(DemoFault::CloseNoStatusAll);
+    faults.push(DemoFault::MexcCrossed);
+    if with_gate {
+        faults.push(DemoFault::GateFuturesCrossed);
+        faults.push(DemoFault::GateSpotFull);
+    }
+    faults.push(DemoFault::MexcMalformed);
+    faults
+}
+
+fn inject(fault: DemoFault, sim: &Simulator, mexc: &MexcVenue, gate: &GateioVenue) -> String {
+    let symbol = |s: &str| Symbol::new(s).unwrap_or_else(|_| unreachable!("static symbol"));
+    let result = match fault {
+        DemoFault::DropAll => {
+            let n = sim.inject(Fault::Drop);
+            return format!("injected: dropped all {n} connections (as a network loss would)");
         }
-    }
+        DemoFault::CloseNoStatusAll => {
+            let n = sim.inject(Fault::CloseNoStatus);
+            return format!("injected: closed all {n} connections without a status (1005)");
+        }
+        DemoFault::MexcGap => mexc
+            .inject(MexcFault::VersionGap {
+                symbol: symbol("BTCUSDT"),
+            })
+            .map(|()| "injected: mexc-spot BTCUSDT skips versions (gap → resync)".to_string())
+            .map_err(|e| e.to_string()),
+        DemoFault::MexcCrossed => mexc
+            .inject(MexcFault::CrossedUpdate {
+                symbol: symbol("ETHUSDT"),
+            })
+            .map(|()| "injected: mexc-spot ETHUSDT crossed update (→ resync)".to_string())
+            .map_err(|e| e.to_string()),
+        DemoFault::MexcMalformed => mexc
+            .inject(MexcFault::MalformedProtobuf(PbDefect::OverlongVarint))
+            .map(|()| "injected: mexc-spot malformed protobuf frame (skipped, counted)".to_string())
+            .map_err(|e| e.to_string()),
+        DemoFault::GateSpotGap => gate
+            .inject(GateioFault::SequenceGap {
+                market: Market::Spot,
+                symbol: "BTC_USDT".into(),
+            })
+            .map(|()| "injected: gateio-spot BTC_USDT sequence gap (→ resync)".to_string())
+            .map_err(|e| e.to_string()),
+        DemoFault::GateFuturesCrossed => gate
+            .inject(GateioFault::CrossedUpdate {
+                market: Market::Futures,
+                symbol: "ETH_USDT".into(),
+            })
+            .map(|()| "injected: gateio-futures ETH_USDT crossed update (→ resync)".to_string())
+            .map_err(|e| e.to_string()),
+        DemoFault::GateSpotFull => gate
+            .inject(GateioFault::FullPush {
+                market: Market::Spot,
+                symbol: "ETH_USDT".into(),
+            })
+            .map(|()| {
+                "injected: gateio-spot ETH_USDT full snapshot push (replaces the book)".to_string()
+            })
+            .map_err(|e| e.to_string()),
+    };
+    result.unwrap_or_else(|e| format!("fault not injected: {e}"))
 }
 
-#[derive(Deserialize)]
-struct Frame<'a> {
-    op: Option<&'a str>,
-    topic: Option<&'a str>,
-    seq: Option<u64>,
-}
-
-impl Session for FeedSession {
-    type Command = ();
-
-    fn connection_context(&self) -> ConnectionContext {
-        let mut ctx = ConnectionContext::new("demo", self.url.clone());
-        ctx.ping = PingSettings {
-            app_ping_interval: Some(Duration::from_secs(1)),
-            protocol_ping_interval: None,
-            idle_timeout: Some(Duration::from_millis(800)),
-        };
-        ctx
-    }
-
-    fn reconnection_policy(&self) -> ReconnectionPolicy {
-        ReconnectionPolicy {
-            initial_delay: Duration::from_millis(100),
-            max_delay: Duration::from_secs(2),
-            ..ReconnectionPolicy::default()
-        }
-    }
-
-    fn on_connected(&mut self, _now: Timestamp, out: &mut Outbox) {
-        self.pending = self.topics.len();
-        for (i, topic) in self.topics.iter().enumerate() {
-            out.send_text(format!(
-                r#"{{"op":"subscribe","id":{i},"topic":"{topic}"}}"#
-            ));
-        }
-    }
-
-    fn on_frame(&mut self, frame: InboundFrame<'_>, out: &mut Outbox) {
-        let Ok(message) = serde_json::from_slice::<Frame<'_>>(frame.payload) else {
-            self.parse_errors += 1;
-            return;
-        };
-        match (message.op, message.topic, message.seq) {
-            (Some("subscribed"), _, _) => {
-                self.pending = self.pending.saturating_sub(1);
-                if self.pending == 0 {
-                    out.signal(SessionSignal::Ready);
-                }
+/// Compares each final book with the simulator's: `(matching, total, what differs)`.
+fn check_books(
+    books: &[(Venue, BookLine, u64)],
+    mexc: &MexcVenue,
+    gate: &GateioVenue,
+) -> (usize, usize, Vec<String>) {
+    let mut matched = 0;
+    let mut mismatches = Vec::new();
+    for (venue, book, _) in books {
+        let truth: Option<(u64, Vec<Level>, Vec<Level>)> = match venue {
+            Venue::MexcSpot => mexc
+                .book(book.symbol.as_str())
+                .map(|t| (t.version, t.bids, t.asks)),
+            Venue::GateioSpot | Venue::GateioFutures => {
+                let market = if *venue == Venue::GateioSpot {
+                    Market::Spot
+                } else {
+                    Market::Futures
+                };
+                let depth = book.bids.len().max(book.asks.len()).max(20);
+                gate.book(market, book.symbol.as_str()).map(|t| {
+                    let t = t.top(depth);
+                    (t.update_id, levels(&t.bids), levels(&t.asks))
+                })
             }
-            (None, Some(topic), Some(seq)) => {
-                let last = self.last_seq.insert(topic.to_string(), seq).unwrap_or(0);
-                if last != 0 && seq > last + 1 {
-                    // Frames published while disconnected; a venue book would resync here.
-                    self.gaps += 1;
-                }
+        };
+        match truth {
+            Some((id, bids, asks))
+                if book.status.is_live() && bids == book.bids && asks == book.asks =>
+            {
+                let _ = id;
+                matched += 1;
             }
-            _ => {}
+            Some((id, bids, asks)) => mismatches.push(format!(
+                "{venue} {}: local book ({}, update {}, {}x{} levels) differs from the truth \
+                 (update {id}, {}x{} levels)",
+                book.symbol,
+                book.status,
+                book.update_id,
+                book.bids.len(),
+                book.asks.len(),
+                bids.len(),
+                asks.len()
+            )),
+            None => mismatches.push(format!("{venue} {}: no truth", book.symbol)),
         }
     }
+    (matched, books.len(), mismatches)
+}
 
-    fn on_app_ping(&mut self, _now: Timestamp, out: &mut Outbox) {
-        out.send_text(r#"{"op":"ping"}"#);
-    }
+fn levels(side: &[(Decimal, Decimal)]) -> Vec<Level> {
+    side.iter()
+        .map(|(p, q)| Level {
+            price: market_types::Price::new(*p),
+            quantity: market_types::Quantity::new(*q),
+        })
+        .collect()
 }

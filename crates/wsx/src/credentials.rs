@@ -1,0 +1,132 @@
+//! API credentials: from the environment or a file, never from arguments, never shown.
+
+use std::fmt;
+use std::path::Path;
+
+use market_types::Venue;
+
+/// An API key and its secret. `Debug` and `Display` show neither.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    key: String,
+    secret: String,
+}
+
+impl ApiKey {
+    /// The key (sent to the venue in headers or signed payloads).
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The secret (only ever used to sign).
+    pub fn secret(&self) -> &str {
+        &self.secret
+    }
+
+    /// A key given in code (the demo's simulator keys).
+    pub fn new(key: &str, secret: &str) -> Self {
+        Self {
+            key: key.into(),
+            secret: secret.into(),
+        }
+    }
+
+    /// A stand-in for replay, where requests are signed but never sent.
+    pub fn placeholder() -> Self {
+        Self {
+            key: "replay".into(),
+            secret: "replay".into(),
+        }
+    }
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiKey(<redacted>)")
+    }
+}
+
+/// The environment variable names of a venue's key and secret.
+pub fn variable_names(venue: Venue) -> (&'static str, &'static str) {
+    match venue {
+        Venue::GateioSpot | Venue::GateioFutures => ("GATEIO_API_KEY", "GATEIO_API_SECRET"),
+        Venue::MexcSpot => ("MEXC_API_KEY", "MEXC_API_SECRET"),
+    }
+}
+
+/// Finds the credentials for `venue`: in `file` when given (lines `NAME=value`, `#`
+/// comments, optional `export ` and quotes), else in the environment.
+pub fn load(venue: Venue, file: Option<&Path>) -> Result<Option<ApiKey>, String> {
+    let (key_name, secret_name) = variable_names(venue);
+    let (key, secret) = match file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read --credentials-file {}: {e}", path.display()))?;
+            (lookup(&text, key_name), lookup(&text, secret_name))
+        }
+        None => (
+            std::env::var(key_name).ok(),
+            std::env::var(secret_name).ok(),
+        ),
+    };
+    match (
+        key.filter(|k| !k.is_empty()),
+        secret.filter(|s| !s.is_empty()),
+    ) {
+        (Some(key), Some(secret)) => Ok(Some(ApiKey { key, secret })),
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(format!(
+            "{key_name} is set but {secret_name} is not; set both"
+        )),
+        (None, Some(_)) => Err(format!(
+            "{secret_name} is set but {key_name} is not; set both"
+        )),
+    }
+}
+
+/// The message for private channels without credentials.
+pub fn missing_message(venue: Venue, channels: &str) -> String {
+    let (key, secret) = variable_names(venue);
+    format!(
+        "the {channels} channel needs API credentials for {venue}: set {key} and {secret} \
+         in the environment, or pass --credentials-file FILE with {key}=... and {secret}=... \
+         lines (never on the command line)"
+    )
+}
+
+fn lookup(text: &str, name: &str) -> Option<String> {
+    text.lines().find_map(|line| {
+        let line = line.trim();
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        let (k, v) = line.split_once('=')?;
+        if k.trim() != name {
+            return None;
+        }
+        let v = v.trim();
+        let v = v
+            .strip_prefix('"')
+            .and_then(|v| v.strip_suffix('"'))
+            .or_else(|| v.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')))
+            .unwrap_or(v);
+        Some(v.to_string())
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests fail loudly")]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_lines() {
+        let text = "# keys\nexport MEXC_API_KEY=\"abc\"\nMEXC_API_SECRET='s3'\nOTHER=1\n";
+        assert_eq!(lookup(text, "MEXC_API_KEY").as_deref(), Some("abc"));
+        assert_eq!(lookup(text, "MEXC_API_SECRET").as_deref(), Some("s3"));
+        assert_eq!(lookup(text, "GATEIO_API_KEY"), None);
+        let key = ApiKey {
+            key: "abc".into(),
+            secret: "s3".into(),
+        };
+        assert!(!format!("{key:?}").contains("abc"));
+    }
+}

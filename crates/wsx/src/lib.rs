@@ -1,0 +1,26 @@
+//! `wsx`: exchange WebSocket connectivity from the command line, as a library so that the
+//! pieces can be tested on their own. The binary (`main.rs`) is the command-line front.
+//!
+//! - [`event`]: the normalized output events and their jsonl form, and [`event::EventSink`],
+//!   the callbacks every venue handler is given;
+//! - [`tap`]: [`tap::Tap`], the session wrapper that records, stamps and delivers, live and
+//!   in replay;
+//! - [`venue`]: venues, channels and symbols as the command line names them, and the
+//!   handlers they become;
+//! - [`record`]: the recording format; [`replay`]: the replay engine;
+//! - [`run`]: live runs (pools, status, failure messages); [`stream`]: `stream`/`record`;
+//! - [`output`]: jsonl and table printing; [`metrics`]: the Prometheus exporter;
+//!   [`nats`]: the NATS publisher and `wsx subscribe`; [`demo`]: the offline demo.
+
+pub mod credentials;
+pub mod demo;
+pub mod event;
+pub mod metrics;
+pub mod nats;
+pub mod output;
+pub mod record;
+pub mod replay;
+pub mod run;
+pub mod stream;
+pub mod tap;
+pub mod venue;

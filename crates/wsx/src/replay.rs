@@ -1,0 +1,268 @@
+//! `wsx replay`: a recording fed through the same sessions, without sockets.
+//!
+//! The header says how the sessions were built; they are built again the same way (the
+//! same handler types, settings, symbols and channels) and wrapped in the same [`Tap`] as
+//! live. Each record becomes the same `Session` call it was live, with the recorded
+//! timestamps (monotonic time re-based on the replay's start), in the recorded order. What
+//! a session asks for in return (frames to send, REST calls) is discarded: the answers it
+//! got live are in the recording. So the events, their receive timestamps and the final
+//! books come out as they did live.
+
+use std::fs::File;
+use std::io::{BufReader, IsTerminal};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use ws_core::{InboundFrame, Outbox, Session, Timestamp};
+
+use crate::event::{BookLine, Event, EventBody};
+use crate::nats::NatsPublisher;
+use crate::output::{Format, Out, Printer};
+use crate::record::{Input, Record, RecordReader};
+use crate::tap::{Delivery, RunControl, Tap, VenueSession};
+use crate::venue::{ChannelName, StreamPlan, parse_symbol, parse_venue};
+
+/// Options of `wsx replay`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReplayArgs {
+    /// A recording made by `wsx record`.
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+    /// max: as fast as possible; recorded: keep the recorded pace.
+    #[arg(long, value_enum, default_value = "max")]
+    speed: Speed,
+    /// jsonl or table.
+    #[arg(long, value_enum, default_value = "jsonl")]
+    format: Format,
+    /// Publish every event to NATS (waits for the publisher: nothing is dropped).
+    #[arg(long, value_name = "nats://HOST:PORT")]
+    publish: Option<String>,
+}
+
+/// `--speed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Speed {
+    /// No waiting.
+    Max,
+    /// The recorded gaps between inputs.
+    Recorded,
+}
+
+/// One group of sessions being replayed.
+pub trait ReplayGroup {
+    /// Feeds one record to session `index` and returns its events.
+    fn feed(&mut self, index: usize, record: &Record, base: Instant) -> Vec<Event>;
+    /// The full books, with the receive time of each session's last input.
+    fn books(&self) -> Vec<(BookLine, u64)>;
+    /// Sessions.
+    fn len(&self) -> usize;
+    /// Whether there are none.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+struct Replayer<S: VenueSession> {
+    taps: Vec<Tap<S>>,
+    out: Outbox,
+}
+
+impl<S: VenueSession> ReplayGroup for Replayer<S> {
+    fn feed(&mut self, index: usize, record: &Record, base: Instant) -> Vec<Event> {
+        let Some(tap) = self.taps.get_mut(index) else {
+            return Vec::new();
+        };
+        let now = Timestamp::new(base + record.mono, record.unix_ns);
+        let out = &mut self.out;
+        out.clear();
+        match &record.input {
+            Input::Frame { kind, payload } => {
+                let mut bytes = payload.to_vec();
+                tap.on_frame(
+                    InboundFrame {
+                        kind: *kind,
+                        payload: &mut bytes,
+                        received_at: now,
+                    },
+                    out,
+                );
+            }
+            Input::Rest { response, .. } => tap.on_rest_response(response.clone(), now, out),
+            Input::Connected => tap.on_connected(now, out),
+            Input::Disconnected(cause) => tap.on_disconnected(&cause.to_cause(), now),
+            Input::Tick => tap.on_tick(now, out),
+            Input::AppPing => tap.on_app_ping(now, out),
+            Input::ReadyToConnect => {
+                let _ = tap.ready_to_connect(now, out);
+            }
+            Input::Close => tap.on_close(now, out),
+        }
+        tap.take_collected()
+    }
+
+    fn books(&self) -> Vec<(BookLine, u64)> {
+        self.taps
+            .iter()
+            .flat_map(|tap| {
+                let ts = tap.inner().sink().receive_ts();
+                tap.books().into_iter().map(move |b| (b, ts))
+            })
+            .collect()
+    }
+
+    fn len(&self) -> usize {
+        self.taps.len()
+    }
+}
+
+/// `wsx replay`.
+pub async fn replay(args: ReplayArgs) -> Result<()> {
+    let file = File::open(&args.file)
+        .with_context(|| format!("cannot open the recording {}", args.file.display()))?;
+    let mut reader = RecordReader::new(BufReader::with_capacity(1 << 20, file))
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
+    let header = reader.header().clone();
+    let plan = plan_from_header(&header)?;
+    let control = RunControl::new();
+    let mut groups: Vec<Box<dyn ReplayGroup>> = Vec::new();
+    let mut routes: Vec<(usize, usize)> = Vec::new();
+    let mut shard = 0u16;
+    for group in crate::venue::build(&plan).map_err(anyhow::Error::msg)? {
+        let g = groups.len();
+        let replayer: Box<dyn ReplayGroup> = crate::with_sessions!(group, sessions => {
+            let taps: Vec<_> = sessions.into_iter().map(|s| {
+                let tap = Tap::new(s, shard, control.clone(), Delivery::Collect(Vec::new()));
+                shard += 1;
+                tap
+            }).collect();
+            Box::new(Replayer { taps, out: Outbox::new() })
+        });
+        routes.extend((0..replayer.len()).map(|i| (g, i)));
+        groups.push(replayer);
+    }
+    if routes.len() != header.shards.len() {
+        bail!(
+            "the recording has {} sessions but this wsx builds {} for it; replay it with the wsx \
+             version that wrote it ({})",
+            header.shards.len(),
+            routes.len(),
+            header.wsx_version
+        );
+    }
+    let tty = std::io::stdout().is_terminal();
+    let printer = Printer::start(args.format, tty, crate::stream::EVENT_QUEUE)
+        .context("cannot start the printer")?;
+    let nats = match &args.publish {
+        Some(url) => Some(
+            NatsPublisher::start(url, crate::stream::EVENT_QUEUE)
+                .await
+                .map_err(anyhow::Error::msg)?,
+        ),
+        None => None,
+    };
+    let printer_tx = printer.sender();
+    let nats_tx = nats.as_ref().map(NatsPublisher::sender);
+    let emit = |event: Event| {
+        let event = Arc::new(event);
+        let printer_tx = printer_tx.clone();
+        let nats_tx = nats_tx.clone();
+        async move {
+            if let Some(nats) = &nats_tx {
+                let _ = nats.send(Out::Event(event.clone())).await;
+            }
+            let _ = printer_tx.send(Out::Event(event)).await;
+        }
+    };
+    let base = Instant::now();
+    let started = tokio::time::Instant::now();
+    let mut first_mono: Option<Duration> = None;
+    let mut records = 0u64;
+    loop {
+        let record = match reader.next_record() {
+            Ok(Some(record)) => record,
+            Ok(None) => break,
+            Err(e) => bail!("{}: {e}", args.file.display()),
+        };
+        records += 1;
+        if args.speed == Speed::Recorded {
+            let first = *first_mono.get_or_insert(record.mono);
+            tokio::time::sleep_until(started + record.mono.saturating_sub(first)).await;
+        }
+        let Some(&(g, i)) = routes.get(usize::from(record.shard)) else {
+            bail!(
+                "record for session {} but the header lists {}; the file is damaged",
+                record.shard,
+                routes.len()
+            );
+        };
+        let events = groups
+            .get_mut(g)
+            .map(|group| group.feed(i, &record, base))
+            .unwrap_or_default();
+        for event in events {
+            emit(event).await;
+        }
+    }
+    if reader.truncated() {
+        eprintln!(
+            "wsx: {} ends inside a record (the recording was cut short); replayed the {records} complete ones",
+            args.file.display()
+        );
+    }
+    for group in &groups {
+        for (book, ts) in group.books() {
+            emit(Event {
+                venue: plan.venue,
+                receive_ts_ns: ts,
+                body: EventBody::Book(book),
+            })
+            .await;
+        }
+    }
+    drop(printer_tx);
+    drop(nats_tx);
+    let printed = printer.finish().await;
+    if let Some(nats) = nats {
+        let stats = nats.finish().await;
+        if stats.failed > 0 {
+            bail!("{} events could not be published to NATS", stats.failed);
+        }
+    }
+    printed.context("writing to stdout failed")?;
+    Ok(())
+}
+
+fn plan_from_header(header: &crate::record::Header) -> Result<StreamPlan> {
+    let venue = parse_venue(&header.venue).map_err(anyhow::Error::msg)?;
+    let symbols = header
+        .symbols
+        .iter()
+        .map(|s| parse_symbol(venue, s))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(anyhow::Error::msg)?;
+    let channels = header
+        .channels
+        .iter()
+        .map(|c| c.parse::<ChannelName>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(anyhow::Error::msg)?;
+    // A private session is rebuilt with a placeholder key: it signs requests that are
+    // never sent; the recorded answers stand in for the venue's.
+    let credentials = channels
+        .iter()
+        .any(|c| c.is_private())
+        .then(crate::credentials::ApiKey::placeholder);
+    Ok(StreamPlan {
+        venue,
+        symbols,
+        channels,
+        ws_url: header.ws_url.clone(),
+        rest_url: header.rest_url.clone(),
+        depth: header.depth,
+        levels: header.levels.max(1),
+        credentials,
+        fast_timers: header.fast_timers,
+    })
+}

@@ -1,0 +1,43 @@
+//! `wsx demo`: every venue through the real stack, faults injected, books checked.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+
+mod support;
+
+use std::time::Duration;
+
+use support::run;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_streams_every_venue_recovers_and_matches_the_truth() {
+    let out = run(
+        &["demo", "--duration", "7", "--fault-every", "1.5"],
+        Duration::from_secs(60),
+    )
+    .await;
+    assert_eq!(
+        out.code,
+        Some(0),
+        "stdout: {}\nstderr: {}",
+        out.stdout,
+        out.stderr
+    );
+    let stdout = &out.stdout;
+    assert!(
+        stdout.starts_with("wsx demo: simulator on 127.0.0.1:"),
+        "{stdout}"
+    );
+    for venue in ["gateio-spot", "gateio-futures", "mexc-spot"] {
+        assert!(stdout.contains(venue), "{venue} missing");
+    }
+    assert!(stdout.contains("injected: dropped all"), "{stdout}");
+    assert!(stdout.contains("CONNECTED  6/6"), "{stdout}");
+    assert!(
+        stdout.contains("books match the simulator's truth: 7 of 7"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("\x1b["),
+        "no terminal codes when not a terminal"
+    );
+}
