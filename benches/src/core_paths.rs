@@ -13,30 +13,38 @@ use ws_handlers::{
     BaseMessageHandler, HandlerError, HandlerStats, PublicMessageHandler, WebSocketMessageType,
 };
 
-use crate::{Operation, Workload};
+use crate::{Kind, Operation, Workload};
 
 pub(crate) fn workloads() -> Vec<Workload> {
     vec![
-        Workload {
-            name: "decimal_parse",
-            what: "parse one 8-decimal price string to fixed point",
-            setup: decimal_parse,
-        },
-        Workload {
-            name: "book_apply_20",
-            what: "apply 20 level changes (10 per side) to a 100-level book",
-            setup: book_apply_20,
-        },
-        Workload {
-            name: "queue_push_pop",
-            what: "push one frame into the bounded queue and pop it",
-            setup: queue_push_pop,
-        },
-        Workload {
-            name: "handler_dispatch",
-            what: "BaseMessageHandler template: detect, route, count one message (timing off)",
-            setup: handler_dispatch,
-        },
+        Workload::new(
+            "decimal_parse",
+            "parse one 8-decimal price string to fixed point",
+            Kind::Other,
+            decimal_parse,
+        )
+        .alloc_free(),
+        Workload::new(
+            "book_apply_20",
+            "apply 20 level changes (10 per side) to a 100-level book",
+            Kind::OrderBook,
+            book_apply_20,
+        )
+        .alloc_free(),
+        Workload::new(
+            "queue_push_pop",
+            "push one frame into the bounded queue and pop it",
+            Kind::Other,
+            queue_push_pop,
+        )
+        .alloc_free(),
+        Workload::new(
+            "handler_dispatch",
+            "BaseMessageHandler template: detect, route, count one message (timing off)",
+            Kind::Detection,
+            handler_dispatch,
+        )
+        .alloc_free(),
     ]
 }
 

@@ -1,8 +1,9 @@
 //! Project automation.
 //!
 //! - `cargo xtask ci`: exactly what CI runs (`.ci/run`).
-//! - `cargo xtask bench [--quick|--full] [--save-baseline] [--threshold PCT] [--only NAME]`:
-//!   the benchmark regression gate (see docs/BENCHMARKS.md).
+//! - `cargo xtask bench [--quick|--full] [--save-baseline] [--threshold PCT] [--only NAME]
+//!   [--prove-gate NAME] [--annotate NAME]`: the benchmark regression gate and the
+//!   performance validation run (see docs/BENCHMARKS.md).
 
 mod bench;
 
@@ -22,7 +23,11 @@ fn main() -> Result<()> {
             eprintln!(
                 "  ci      format check, clippy, tests, quick bench gate, cargo-deny (what .ci/run runs)"
             );
-            eprintln!("  bench   instruction-count regression gate against benches/baseline.json");
+            eprintln!(
+                "  bench   instruction-count regression gate against benches/baseline.json \
+                 [--quick|--full] [--save-baseline] [--threshold PCT] [--only NAME] \
+                 [--prove-gate NAME] [--annotate NAME]"
+            );
             bail!("unknown or missing task")
         }
     }
