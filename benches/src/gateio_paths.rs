@@ -1,4 +1,5 @@
-//! Gate.io hot paths (`exchange-gateio`), each next to its `serde_json::Value` baseline.
+//! Gate.io hot paths (`exchange-gateio`), each next to its `serde_json::Value` baseline
+//! (and, for a 20-level book, a trade and a book ticker, a simd-json one).
 //!
 //! Book pushes: "decode" is frame bytes → typed push with every level decoded to fixed
 //! point (no book); "apply" is frame bytes → applied to a live local book through
@@ -17,6 +18,7 @@ use serde_json::Value;
 use ws_core::{Outbox, RestReply, RestResponse, Timestamp};
 
 use crate::baseline::{self, BookClient};
+use crate::baseline_simd::SimdClient;
 use crate::data::{self, FIRST_ID, FrameCycle};
 use crate::{Kind, Operation, Workload};
 
@@ -49,6 +51,12 @@ pub(crate) fn workloads() -> Vec<Workload> {
             "baseline: Value, then a push with Vec<Level> per side",
             Kind::Baseline,
             || book_decode_value(Market::Spot, 20),
+        ),
+        Workload::new(
+            "gateio_spot_book20_decode_simd",
+            "baseline: simd-json BorrowedValue (buffers reused), then a push with Vec<Level> per side",
+            Kind::Baseline,
+            || book_decode_simd(Market::Spot, 20),
         ),
         Workload::new(
             "gateio_spot_book20_apply",
@@ -211,6 +219,18 @@ pub(crate) fn workloads() -> Vec<Workload> {
             || book_ticker_value(data::GATEIO_FUTURES_BOOK_TICKER),
         ),
         Workload::new(
+            "gateio_spot_trade_simd",
+            "baseline: simd-json BorrowedValue of a spot.trades push, then a Trade",
+            Kind::Baseline,
+            spot_trade_simd,
+        ),
+        Workload::new(
+            "gateio_spot_book_ticker_simd",
+            "baseline: simd-json BorrowedValue of a spot.book_ticker push, then a BookTicker",
+            Kind::Baseline,
+            || book_ticker_simd(data::GATEIO_SPOT_BOOK_TICKER),
+        ),
+        Workload::new(
             "gateio_sign_subscription",
             "HMAC-SHA512 SIGN of a private subscription (channel=..&event=..&time=..), hex",
             Kind::Other,
@@ -307,6 +327,23 @@ fn book_decode_value(market: Market, levels: usize) -> Operation {
     Box::new(move || {
         i = (i + 1) & (VARIANTS - 1);
         black_box(baseline::gateio_book_push(black_box(&frames[i])));
+    })
+}
+
+fn book_decode_simd(market: Market, levels: usize) -> Operation {
+    let frames = frames(market, levels);
+    let mut client = SimdClient::default();
+    for frame in &frames {
+        assert_eq!(
+            client.gateio_book_push(frame),
+            baseline::gateio_book_push(frame),
+            "simd-json and serde_json baselines disagree"
+        );
+    }
+    let mut i = 0;
+    Box::new(move || {
+        i = (i + 1) & (VARIANTS - 1);
+        black_box(client.gateio_book_push(black_box(&frames[i])));
     })
 }
 
@@ -535,6 +572,28 @@ fn book_ticker_value(doc: &'static str) -> Operation {
     let frame = data::minify(doc);
     Box::new(move || {
         black_box(baseline::gateio_book_ticker(black_box(&frame)));
+    })
+}
+
+fn spot_trade_simd() -> Operation {
+    let frame = data::minify(data::GATEIO_SPOT_TRADE);
+    let mut client = SimdClient::default();
+    let expected = baseline::gateio_spot_trade(&frame);
+    assert!(expected.is_some());
+    assert_eq!(client.gateio_spot_trade(&frame), expected);
+    Box::new(move || {
+        black_box(client.gateio_spot_trade(black_box(&frame)));
+    })
+}
+
+fn book_ticker_simd(doc: &'static str) -> Operation {
+    let frame = data::minify(doc);
+    let mut client = SimdClient::default();
+    let expected = baseline::gateio_book_ticker(&frame);
+    assert!(expected.is_some());
+    assert_eq!(client.gateio_book_ticker(&frame), expected);
+    Box::new(move || {
+        black_box(client.gateio_book_ticker(black_box(&frame)));
     })
 }
 

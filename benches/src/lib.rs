@@ -16,6 +16,7 @@
 //! the same from run to run.
 
 pub mod baseline;
+pub mod baseline_simd;
 mod core_paths;
 pub mod data;
 mod gateio_paths;
