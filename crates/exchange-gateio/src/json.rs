@@ -247,7 +247,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// Reads a string; the scanner must be at its opening quote (after whitespace).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn string(&mut self) -> Result<JsonStr<'a>, Fault> {
         if self.peek()? != b'"' {
             return Err(self.unexpected(self.pos));
@@ -324,12 +324,7 @@ impl<'a> Scanner<'a> {
         }
         match bytes.get(i) {
             Some(b'0') => i += 1,
-            Some(b'1'..=b'9') => {
-                i += 1;
-                while matches!(bytes.get(i), Some(b'0'..=b'9')) {
-                    i += 1;
-                }
-            }
+            Some(b'1'..=b'9') => i = digit_run(bytes, i + 1),
             Some(_) => return Err(Fault::json(Malformation::InvalidNumber, i)),
             None => return Err(self.end()),
         }
@@ -424,7 +419,7 @@ impl<'a> Scanner<'a> {
                 self.pos += 1;
                 let mut first = true;
                 while self.next_key(&mut first)?.is_some() {
-                    self.skip_nested(depth + 1)?;
+                    self.skip_member(depth + 1)?;
                 }
                 Ok(())
             }
@@ -435,12 +430,36 @@ impl<'a> Scanner<'a> {
                 self.pos += 1;
                 let mut first = true;
                 while self.next_item(&mut first)? {
-                    self.skip_nested(depth + 1)?;
+                    self.skip_member(depth + 1)?;
                 }
                 Ok(())
             }
             b'"' => self.string().map(|_| ()),
             _ => self.value().map(|_| ()),
+        }
+    }
+
+    /// [`Scanner::skip_nested`] for a member or element: the scalars (almost all of
+    /// them) without another call.
+    #[inline(always)]
+    fn skip_member(&mut self, depth: u32) -> Result<(), Fault> {
+        let bytes = self.bytes;
+        match bytes.get(self.pos) {
+            Some(b'"') => self.string().map(|_| ()),
+            Some(b'-' | b'0'..=b'9') => {
+                // Integers without a leading zero (ids, times, sizes) end at the first
+                // non-digit; anything else is the full number grammar's.
+                let i = self.pos + usize::from(bytes.get(self.pos) == Some(&b'-'));
+                if matches!(bytes.get(i), Some(b'1'..=b'9')) {
+                    let end = digit_run(bytes, i + 1);
+                    if !matches!(bytes.get(end), Some(b'.' | b'e' | b'E')) {
+                        self.pos = end;
+                        return Ok(());
+                    }
+                }
+                self.number().map(|_| ())
+            }
+            _ => self.skip_nested(depth),
         }
     }
 
@@ -626,12 +645,30 @@ const ONES: u64 = u64::MAX / 0xFF;
 
 /// Position after one or more digits starting at `i`, or `None` when there is none.
 #[inline]
-fn digits(bytes: &[u8], mut i: usize) -> Option<usize> {
-    let start = i;
+fn digits(bytes: &[u8], i: usize) -> Option<usize> {
+    let end = digit_run(bytes, i);
+    if end == i { None } else { Some(end) }
+}
+
+/// Position after the digits (maybe none) starting at `i`, eight bytes at a time.
+#[inline(always)]
+fn digit_run(bytes: &[u8], mut i: usize) -> usize {
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        // Digits map to 0..=9; a byte is flagged when it is above 9 or has its top bit.
+        let values = u64::from_le_bytes(word) ^ (ONES * u64::from(b'0'));
+        let high = ONES * 0x80;
+        let others = (((values & !high) + ONES * 0x76) | values) & high;
+        if others != 0 {
+            return i + others.trailing_zeros() as usize / 8;
+        }
+        i += 8;
+    }
     while matches!(bytes.get(i), Some(b'0'..=b'9')) {
         i += 1;
     }
-    if i == start { None } else { Some(i) }
+    i
 }
 
 /// Nesting bound for skipped values: Gate frames nest four levels at most.
@@ -731,6 +768,18 @@ mod tests {
             }
             let cut = format!("\"{body}");
             assert!(Scanner::new(cut.as_bytes()).string().is_err());
+        }
+    }
+
+    #[test]
+    fn digit_runs_of_every_length() {
+        for len in 0..40 {
+            for tail in ["", "x", ".5", "e", "/", ":", "\u{80}"] {
+                let text = format!("{}{tail}", "7".repeat(len));
+                for start in 0..=len {
+                    assert_eq!(digit_run(text.as_bytes(), start), len, "{text} {start}");
+                }
+            }
         }
     }
 

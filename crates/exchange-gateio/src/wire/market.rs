@@ -53,6 +53,11 @@ pub(crate) fn decode_book_ticker(
     pair: &mut Option<Symbol>,
 ) -> Result<BookTicker, Fault> {
     let start = sc.pos();
+    if let Some(ticker) = compact_book_ticker(sc, market) {
+        *pair = Some(ticker.symbol);
+        return Ok(ticker);
+    }
+    sc.set_pos(start);
     sc.begin_object()?;
     let mut first = true;
     let mut symbol = None;
@@ -84,6 +89,49 @@ pub(crate) fn decode_book_ticker(
     })
 }
 
+/// The venue's own layout, `{"t":…,"u":…,"s":"…","b":…,"B":…,"a":…,"A":…}` without
+/// spaces, read member by member in that order without looking keys up. `None` (with the
+/// scanner anywhere) for any other layout or any bad value: the general loop decides.
+#[inline(always)]
+fn compact_book_ticker(sc: &mut Scanner<'_>, market: Market) -> Option<BookTicker> {
+    fn expect(sc: &mut Scanner<'_>, text: &[u8; 5]) -> Option<()> {
+        let at = sc.pos();
+        if sc.bytes().get(at..at + 5)? == text {
+            sc.set_pos(at + 5);
+            Some(())
+        } else {
+            None
+        }
+    }
+    expect(sc, b"{\"t\":")?;
+    let time_ms = read::millis(sc, "t").ok()?;
+    expect(sc, b",\"u\":")?;
+    let update_id = read::uint(sc, "u").ok()?;
+    expect(sc, b",\"s\":")?;
+    let symbol = read::symbol(sc, "s").ok()?;
+    expect(sc, b",\"b\":")?;
+    let bid_price = read::opt_decimal(sc, "b").ok()?;
+    expect(sc, b",\"B\":")?;
+    let bid_size = read::opt_decimal(sc, "B").ok()?;
+    expect(sc, b",\"a\":")?;
+    let ask_price = read::opt_decimal(sc, "a").ok()?;
+    expect(sc, b",\"A\":")?;
+    let ask_size = read::opt_decimal(sc, "A").ok()?;
+    let end = sc.pos();
+    if sc.bytes().get(end) != Some(&b'}') {
+        return None;
+    }
+    sc.set_pos(end + 1);
+    Some(BookTicker {
+        venue: market.venue(),
+        symbol,
+        bid: side_level(bid_price, bid_size),
+        ask: side_level(ask_price, ask_size),
+        update_id: Some(update_id),
+        exchange_time_ms: time_ms,
+    })
+}
+
 fn side_level(price: Option<Decimal>, size: Option<Decimal>) -> Option<Level> {
     match (price, size) {
         (Some(price), Some(size)) if size.is_positive() => {
@@ -104,6 +152,7 @@ pub(crate) fn decode_trade(
     let mut first = true;
     let mut symbol = None;
     let mut id = None;
+    let mut id_text = None;
     let mut market_trade_id = None;
     let mut time_ms = None;
     let mut time_s = None;
@@ -118,7 +167,11 @@ pub(crate) fn decode_trade(
                 symbol = Some(read::symbol(sc, "currency_pair")?);
                 *pair = symbol;
             }
-            b"id" => id = Some(read::uint(sc, "id")?),
+            b"id" => {
+                let at = sc.pos();
+                id = Some(read::uint(sc, "id")?);
+                id_text = sc.bytes().get(at..sc.pos());
+            }
             b"id_market" => market_trade_id = Some(read::uint(sc, "id_market")?),
             b"create_time_ms" => time_ms = Some(read::millis(sc, "create_time_ms")?),
             b"create_time" => time_s = Some(read::seconds_as_millis(sc, "create_time")?),
@@ -150,7 +203,7 @@ pub(crate) fn decode_trade(
         trade: Trade {
             venue: market.venue(),
             symbol: symbol.ok_or(Fault::missing("currency_pair", start))?,
-            trade_id: TradeId::from_u64(id),
+            trade_id: trade_id(id, id_text),
             price: price.ok_or(Fault::missing("price", start))?,
             quantity: Quantity::new(quantity),
             taker_side,
@@ -161,6 +214,18 @@ pub(crate) fn decode_trade(
         market_trade_id,
         internal,
     })
+}
+
+/// The id as text: a bare JSON integer without leading zeros is already the id's
+/// decimal form, so it is copied instead of printed again.
+#[inline]
+fn trade_id(id: u64, text: Option<&[u8]>) -> TradeId {
+    match text {
+        Some(text @ [b'1'..=b'9', rest @ ..]) if rest.iter().all(u8::is_ascii_digit) => {
+            TradeId::from_bytes(text).unwrap_or_else(|_| TradeId::from_u64(id))
+        }
+        _ => TradeId::from_u64(id),
+    }
 }
 
 /// One ticker object of either market (spec §3.4 `spot.tickers`, §4.3 `futures.tickers`).
