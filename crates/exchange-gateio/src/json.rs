@@ -459,6 +459,14 @@ impl<'a> Scanner<'a> {
                 }
                 self.number().map(|_| ())
             }
+            Some(b't') if bytes.get(self.pos..self.pos + 4) == Some(b"true") => {
+                self.pos += 4;
+                Ok(())
+            }
+            Some(b'f') if bytes.get(self.pos..self.pos + 5) == Some(b"false") => {
+                self.pos += 5;
+                Ok(())
+            }
             _ => self.skip_nested(depth),
         }
     }
@@ -517,12 +525,16 @@ impl<'a> Scanner<'a> {
     /// `first` must start `true` for each object.
     #[inline(always)]
     pub(crate) fn next_key(&mut self, first: &mut bool) -> Result<Option<JsonStr<'a>>, Fault> {
-        // Compact frames: `,"key":` (`"key":` first) with a plain key, read in one go;
-        // anything else (whitespace, the closing brace, escapes, errors) the general way.
+        // Compact frames: `,"key":` (`"key":` first) with a plain key, read in one go, and
+        // the closing brace; anything else (whitespace, escapes, errors) the general way.
         let bytes = self.bytes;
         let quote = match bytes.get(self.pos) {
             Some(b',') if !*first => self.pos + 1,
             Some(b'"') if *first => self.pos,
+            Some(b'}') => {
+                self.pos += 1;
+                return Ok(None);
+            }
             _ => return self.next_key_general(first),
         };
         if bytes.get(quote) == Some(&b'"') {
