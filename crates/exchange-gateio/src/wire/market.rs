@@ -7,7 +7,7 @@ use market_types::{
 use super::read;
 use crate::channel::Market;
 use crate::error::FieldError;
-use crate::json::{Fault, Scanner};
+use crate::json::{Fault, JsonStr, Scanner};
 
 /// One public trade with Gate's extras.
 ///
@@ -162,25 +162,25 @@ pub(crate) fn decode_trade(
     let mut price = None;
     let mut internal = false;
     while let Some(key) = sc.next_key(&mut first)? {
-        match key.raw {
-            b"currency_pair" | b"contract" => {
+        match trade_key(sc.bytes(), &key) {
+            TradeKey::Pair => {
                 symbol = Some(read::symbol(sc, "currency_pair")?);
                 *pair = symbol;
             }
-            b"id" => {
+            TradeKey::Id => {
                 let at = sc.pos();
                 id = Some(read::uint(sc, "id")?);
                 id_text = sc.bytes().get(at..sc.pos());
             }
-            b"id_market" => market_trade_id = Some(read::uint(sc, "id_market")?),
-            b"create_time_ms" => time_ms = Some(read::millis(sc, "create_time_ms")?),
-            b"create_time" => time_s = Some(read::seconds_as_millis(sc, "create_time")?),
-            b"side" => side = Some(read::side(sc, "side")?),
-            b"amount" => amount = Some(read::decimal(sc, "amount")?),
-            b"size" => size = Some(read::decimal(sc, "size")?),
-            b"price" => price = Some(read::price(sc, "price")?),
-            b"is_internal" => internal = read::boolean(sc, "is_internal")?,
-            _ => sc.skip_value()?,
+            TradeKey::IdMarket => market_trade_id = Some(read::uint(sc, "id_market")?),
+            TradeKey::TimeMs => time_ms = Some(read::millis(sc, "create_time_ms")?),
+            TradeKey::Time => time_s = Some(read::seconds_as_millis(sc, "create_time")?),
+            TradeKey::Side => side = Some(read::side(sc, "side")?),
+            TradeKey::Amount => amount = Some(read::decimal(sc, "amount")?),
+            TradeKey::Size => size = Some(read::decimal(sc, "size")?),
+            TradeKey::Price => price = Some(read::price(sc, "price")?),
+            TradeKey::Internal => internal = read::boolean(sc, "is_internal")?,
+            TradeKey::Other => sc.skip_value()?,
         }
     }
     let (quantity, taker_side) = match (amount, size) {
@@ -214,6 +214,81 @@ pub(crate) fn decode_trade(
         market_trade_id,
         internal,
     })
+}
+
+/// The members of a trade object [`decode_trade`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TradeKey {
+    Pair,
+    Id,
+    IdMarket,
+    TimeMs,
+    Time,
+    Side,
+    Amount,
+    Size,
+    Price,
+    Internal,
+    Other,
+}
+
+/// Which member `key` (read from `bytes`) names: its length and the eight bytes after its
+/// opening quote, one compare each instead of string compares; the same answer as
+/// comparing the raw key text ([`trade_key_text`], used near the end of the frame).
+#[inline(always)]
+fn trade_key(bytes: &[u8], key: &JsonStr<'_>) -> TradeKey {
+    let raw = key.raw;
+    let Some(chunk) = bytes.get(key.at + 1..key.at + 9) else {
+        return trade_key_text(raw);
+    };
+    let mut word = [0u8; 8];
+    word.copy_from_slice(chunk);
+    let word = u64::from_le_bytes(word);
+    let head = |len: usize| word & (u64::MAX >> (64 - 8 * len));
+    let tail = raw.get(8..).unwrap_or_default();
+    match raw.len() {
+        2 if head(2) == head_of(b"id") => TradeKey::Id,
+        4 if head(4) == head_of(b"side") => TradeKey::Side,
+        4 if head(4) == head_of(b"size") => TradeKey::Size,
+        5 if head(5) == head_of(b"price") => TradeKey::Price,
+        6 if head(6) == head_of(b"amount") => TradeKey::Amount,
+        8 if word == head_of(b"contract") => TradeKey::Pair,
+        9 if word == head_of(b"id_marke") && tail == b"t" => TradeKey::IdMarket,
+        11 if word == head_of(b"create_t") && tail == b"ime" => TradeKey::Time,
+        11 if word == head_of(b"is_inter") && tail == b"nal" => TradeKey::Internal,
+        13 if word == head_of(b"currency") && tail == b"_pair" => TradeKey::Pair,
+        14 if word == head_of(b"create_t") && tail == b"ime_ms" => TradeKey::TimeMs,
+        _ => TradeKey::Other,
+    }
+}
+
+/// [`trade_key`] by comparing the key's text.
+#[inline(never)]
+fn trade_key_text(raw: &[u8]) -> TradeKey {
+    match raw {
+        b"currency_pair" | b"contract" => TradeKey::Pair,
+        b"id" => TradeKey::Id,
+        b"id_market" => TradeKey::IdMarket,
+        b"create_time_ms" => TradeKey::TimeMs,
+        b"create_time" => TradeKey::Time,
+        b"side" => TradeKey::Side,
+        b"amount" => TradeKey::Amount,
+        b"size" => TradeKey::Size,
+        b"price" => TradeKey::Price,
+        b"is_internal" => TradeKey::Internal,
+        _ => TradeKey::Other,
+    }
+}
+
+/// Up to eight bytes as a little-endian word, zero past their end.
+const fn head_of(text: &[u8]) -> u64 {
+    let mut word = [0u8; 8];
+    let mut i = 0;
+    while i < text.len() && i < 8 {
+        word[i] = text[i];
+        i += 1;
+    }
+    u64::from_le_bytes(word)
 }
 
 /// The id as text: a bare JSON integer without leading zeros is already the id's
@@ -299,5 +374,58 @@ pub(crate) fn signed_side(size: Decimal) -> Option<Side> {
         Some(Side::Sell)
     } else {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trade_keys_by_word_match_the_text() {
+        let keys = [
+            "currency_pair",
+            "contract",
+            "id",
+            "id_market",
+            "create_time_ms",
+            "create_time",
+            "side",
+            "size",
+            "amount",
+            "price",
+            "is_internal",
+            "range",
+            "i",
+            "ide",
+            "sid",
+            "id_marker",
+            "create_time_m",
+            "create_timex",
+            "contracts",
+            "currency_paix",
+            "is_internat",
+            "amounts",
+            "pric",
+            "",
+            "create_t",
+            "is_inter",
+            "id_marke",
+        ];
+        for key in keys {
+            for pad in ["", ":1}", r#":1,"xxxxxxxxxxxxxxxx":2}"#] {
+                let text = format!("\"{key}\"{pad}");
+                let s = JsonStr {
+                    raw: key.as_bytes(),
+                    escaped: false,
+                    at: 0,
+                };
+                assert_eq!(
+                    trade_key(text.as_bytes(), &s),
+                    trade_key_text(key.as_bytes()),
+                    "{text}"
+                );
+            }
+        }
     }
 }

@@ -385,7 +385,29 @@ fn scan<'a>(frame: &'a [u8], state: &mut ScanState) -> Result<Result<Message<'a>
             // As the `result` arm below, with everything before it read.
             first = false;
             state.channel = Some(channel);
-            env.result = Some(decode_result(&mut sc, channel, event, &mut state.pair)?);
+            let decoded = decode_result(&mut sc, channel, event, &mut state.pair)?;
+            // Nothing after the result but the closing brace: no `error`, `id` or second
+            // `result` can follow, so the message is what the checks below would make.
+            if sc.pos() + 1 == frame.len() && frame.last() == Some(&b'}') {
+                match decoded {
+                    Decoded::BookTicker(ticker) => return Ok(Ok(Message::BookTicker(ticker))),
+                    Decoded::Trade(trade) => return Ok(Ok(Message::Trade(trade))),
+                    Decoded::List(span) => {
+                        let items = ItemsSpan {
+                            frame,
+                            span,
+                            channel,
+                            time_ms: env.millis(),
+                        };
+                        return Ok(Ok(list_message(items).unwrap_or(Message::Other {
+                            channel,
+                            result: frame.get(span.start..span.end).unwrap_or_default(),
+                        })));
+                    }
+                    _ => {}
+                }
+            }
+            env.result = Some(decoded);
         }
         None => {
             env = Envelope::default();
