@@ -163,9 +163,9 @@ impl BookSync {
         sink: &mut S,
     ) -> Result<(), Error> {
         let symbol = header.symbol()?;
-        let index = self
-            .index(symbol)
-            .ok_or(Error::UntrackedSymbol { symbol })?;
+        let Some(index) = self.index(symbol) else {
+            return Err(Error::UntrackedSymbol { symbol });
+        };
         let Some(book) = self.books.get_mut(index) else {
             return Err(Error::UntrackedSymbol { symbol });
         };
@@ -236,9 +236,9 @@ impl BookSync {
         out: &mut Outbox,
         sink: &mut S,
     ) -> Result<(), Error> {
-        let index = self
-            .index(symbol)
-            .ok_or(Error::UntrackedSymbol { symbol })?;
+        let Some(index) = self.index(symbol) else {
+            return Err(Error::UntrackedSymbol { symbol });
+        };
         if let Some(book) = self.books.get_mut(index) {
             book.restart(
                 &mut self.shared,
@@ -351,6 +351,12 @@ enum ApplyError {
     Decode(Error),
     Book(BookError),
     Crossed,
+}
+
+impl From<Error> for ApplyError {
+    fn from(error: Error) -> ApplyError {
+        ApplyError::Decode(error)
+    }
 }
 
 impl SymbolBook {
@@ -731,11 +737,10 @@ impl SymbolBook {
 /// Applies every level of a push straight from the frame, then checks the book.
 #[inline]
 fn apply_push(book: &mut OrderBook, depth: &AggreDepths<'_>) -> Result<(), ApplyError> {
-    for level in depth.levels() {
-        let level = level.map_err(ApplyError::Decode)?;
+    depth.for_each_level(|level| {
         book.apply(level.side, level.price, level.quantity)
-            .map_err(ApplyError::Book)?;
-    }
+            .map_err(ApplyError::Book)
+    })?;
     if book.is_crossed() {
         return Err(ApplyError::Crossed);
     }

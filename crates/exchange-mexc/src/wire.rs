@@ -12,6 +12,11 @@
 //! UTF-8 and known fields with the wrong wire type are typed [`Error`]s; nothing here
 //! panics on any input.
 //!
+//! The common shapes take straight-line fast paths: one-byte keys, lengths and varints,
+//! multi-byte varints eight bytes at a time, and a depth level written as
+//! `0a|12 len 0a plen price 12 qlen quantity`. Each falls back to the general reader for
+//! anything else, so the errors are always the general reader's.
+//!
 //! Raw sample (`aggre_book_ticker_2026doc`, spec §1.7.4, 95 bytes):
 //! `0a 34 "spot@public.aggre.bookTicker.v3.api.pb@100ms@BTCUSDT"` · `1a 07 "BTCUSDT"` ·
 //! `30 c8f6b4ecdf33` · `da 13 16` → `0a 03 "100"` · `12 01 "4"` · `2a 05 "10023"` ·
@@ -54,7 +59,9 @@ pub fn decode_push(frame: &[u8]) -> Result<Push<'_>, Error> {
             },
         }
     }
-    let raw = body.ok_or(Error::MissingBody)?;
+    let Some(raw) = body else {
+        return Err(Error::MissingBody);
+    };
     let body = match raw.kind {
         BodyKind::PublicAggreDepths => Body::AggreDepths(AggreDepths::decode(raw.bytes)?),
         BodyKind::PublicAggreDeals => Body::AggreDeals(AggreDeals::decode(raw.bytes)?),
@@ -417,15 +424,29 @@ impl<'a> AggreDepths<'a> {
         let mut to: &[u8] = b"";
         let mut last_order_create_time = 0;
         let (mut asks, mut bids) = (0u32, 0u32);
-        while let Some(key) = reader.key()? {
+        // Where the last level ends: iterating the levels stops there.
+        let mut levels_end = 0;
+        loop {
+            // The level list, item after item, in the common one-byte shape.
+            let (more_asks, more_bids) = reader.skip_short_levels();
+            if more_asks | more_bids != 0 {
+                asks = asks.saturating_add(more_asks);
+                bids = bids.saturating_add(more_bids);
+                levels_end = reader.pos;
+            }
+            let Some(key) = reader.key()? else {
+                break;
+            };
             match key.field {
                 1 => {
                     reader.bytes(key, ASKS)?;
                     asks = asks.saturating_add(1);
+                    levels_end = reader.pos;
                 }
                 2 => {
                     reader.bytes(key, BIDS)?;
                     bids = bids.saturating_add(1);
+                    levels_end = reader.pos;
                 }
                 3 => event_type = reader.string(key, "PublicAggreDepthsV3Api.eventType")?,
                 4 => from = reader.bytes(key, FROM_VERSION)?,
@@ -445,7 +466,9 @@ impl<'a> AggreDepths<'a> {
             });
         }
         Ok(AggreDepths {
-            bytes,
+            // Past the last level there is nothing more to iterate, and what is there
+            // was checked above.
+            bytes: bytes.get(..levels_end).unwrap_or(bytes),
             event_type,
             from_version,
             to_version,
@@ -503,10 +526,17 @@ impl<'a> AggreDepths<'a> {
         F: FnMut(DepthLevel) -> Result<(), E>,
         E: From<Error>,
     {
-        for level in self.levels() {
-            sink(level?)?;
+        let mut reader = Reader::new(self.bytes);
+        loop {
+            if let Some(level) = plain_level(&mut reader) {
+                sink(level)?;
+                continue;
+            }
+            match next_level_general(&mut reader)? {
+                Some(level) => sink(level)?,
+                None => return Ok(()),
+            }
         }
-        Ok(())
     }
 }
 
@@ -547,8 +577,48 @@ impl Iterator for DepthLevels<'_> {
 
 impl core::iter::FusedIterator for DepthLevels<'_> {}
 
-#[inline]
+#[inline(always)]
 fn next_level(reader: &mut Reader<'_>) -> Result<Option<DepthLevel>, Error> {
+    if let Some(level) = plain_level(reader) {
+        return Ok(Some(level));
+    }
+    next_level_general(reader)
+}
+
+/// A level in the plain shape (see [`Reader::plain_level`]) whose price and quantity both
+/// parse; `None` (the cursor untouched) otherwise, for [`next_level_general`] to read the
+/// same bytes again and report what is wrong.
+#[inline(always)]
+fn plain_level(reader: &mut Reader<'_>) -> Option<DepthLevel> {
+    let mut ahead = reader.clone();
+    let (side, price, quantity) = ahead.plain_level()?;
+    let (Ok(price), Ok(quantity)) = (Price::parse_bytes(price), Quantity::parse_bytes(quantity))
+    else {
+        return None;
+    };
+    *reader = ahead;
+    Some(DepthLevel {
+        side,
+        price,
+        quantity,
+    })
+}
+
+/// A level from its two texts; the error (which text, why) is worked out off the hot path.
+#[inline(always)]
+fn level(side: Side, price: &[u8], quantity: &[u8]) -> Result<DepthLevel, Error> {
+    match (Price::parse_bytes(price), Quantity::parse_bytes(quantity)) {
+        (Ok(price), Ok(quantity)) => Ok(DepthLevel {
+            side,
+            price,
+            quantity,
+        }),
+        _ => Err(pair_error(price, quantity, LEVEL_PRICE, LEVEL_QUANTITY)),
+    }
+}
+
+#[inline(never)]
+fn next_level_general(reader: &mut Reader<'_>) -> Result<Option<DepthLevel>, Error> {
     while let Some(key) = reader.key()? {
         let side = match key.field {
             1 => Side::Sell,
@@ -576,11 +646,7 @@ fn decode_level(bytes: &[u8], side: Side) -> Result<DepthLevel, Error> {
             _ => reader.skip(key)?,
         }
     }
-    Ok(DepthLevel {
-        side,
-        price: parse_price(price, LEVEL_PRICE)?,
-        quantity: parse_quantity(quantity, LEVEL_QUANTITY)?,
-    })
+    level(side, price, quantity)
 }
 
 /// `PublicAggreDealsV3Api` (314), spec §1.7.2: trades aggregated over 10 or 100 ms.
@@ -737,9 +803,14 @@ fn next_deal<'a>(reader: &mut Reader<'a>) -> Result<Option<AggreDeal<'a>>, Error
                 _ => item.skip(key)?,
             }
         }
+        let (Ok(price), Ok(quantity)) =
+            (Price::parse_bytes(price), Quantity::parse_bytes(quantity))
+        else {
+            return Err(pair_error(price, quantity, DEAL_PRICE, DEAL_QUANTITY));
+        };
         return Ok(Some(AggreDeal {
-            price: parse_price(price, DEAL_PRICE)?,
-            quantity: parse_quantity(quantity, DEAL_QUANTITY)?,
+            price,
+            quantity,
             taker_side: trade_side(trade_type, DEAL_TRADE_TYPE)?,
             time_ms: u64::try_from(time)
                 .map_err(|_| Error::InvalidNumber { context: DEAL_TIME })?,
@@ -827,10 +898,32 @@ fn ticker_side(
     if price.is_empty() && quantity.is_empty() {
         return Ok(None);
     }
-    Ok(Some(Level::new(
-        parse_price(price, price_context)?,
-        parse_quantity(quantity, quantity_context)?,
-    )))
+    if let (Ok(price), Ok(quantity)) = (Price::parse_bytes(price), Quantity::parse_bytes(quantity))
+    {
+        return Ok(Some(Level::new(price, quantity)));
+    }
+    Err(pair_error(price, quantity, price_context, quantity_context))
+}
+
+/// Why a price and quantity pair did not parse (the price first), off the hot path.
+#[cold]
+#[inline(never)]
+fn pair_error(
+    price: &[u8],
+    quantity: &[u8],
+    price_context: &'static str,
+    quantity_context: &'static str,
+) -> Error {
+    match parse_price(price, price_context) {
+        Err(error) => error,
+        Ok(_) => match parse_quantity(quantity, quantity_context) {
+            Err(error) => error,
+            // Both parse after all: nothing to report but the pair.
+            Ok(_) => Error::InvalidNumber {
+                context: quantity_context,
+            },
+        },
+    }
 }
 
 /// `tradeType`: 1 buy, 2 sell, 0 (absent) unknown.
@@ -863,13 +956,17 @@ pub(crate) fn parse_u64(bytes: &[u8], context: &'static str) -> Result<u64, Erro
     }
     let mut value: u64 = 0;
     for &b in bytes {
-        if !b.is_ascii_digit() {
+        let digit = b.wrapping_sub(b'0');
+        if digit > 9 {
             return Err(Error::InvalidNumber { context });
         }
-        value = value
+        value = match value
             .checked_mul(10)
-            .and_then(|v| v.checked_add(u64::from(b - b'0')))
-            .ok_or(Error::InvalidNumber { context })?;
+            .and_then(|v| v.checked_add(u64::from(digit)))
+        {
+            Some(value) => value,
+            None => return Err(Error::InvalidNumber { context }),
+        };
     }
     Ok(value)
 }
@@ -938,9 +1035,92 @@ impl<'a> Reader<'a> {
         Reader { buf, pos: 0 }
     }
 
+    /// Skips depth levels (fields 1 and 2, length-delimited) while their key and length
+    /// are one byte each and they fit, and counts them: `(asks, bids)`. Stops, the cursor
+    /// on it, at anything else.
+    #[inline(always)]
+    fn skip_short_levels(&mut self) -> (u32, u32) {
+        let (mut asks, mut bids) = (0u32, 0u32);
+        let buf = self.buf;
+        let mut pos = self.pos;
+        while let Some(&[key, len]) = buf.get(pos..).and_then(<[u8]>::first_chunk) {
+            let end = pos + 2 + usize::from(len);
+            if len >= 0x80 || end > buf.len() {
+                break;
+            }
+            match key {
+                0x0a => asks += 1,
+                0x12 => bids += 1,
+                _ => break,
+            }
+            pos = end;
+        }
+        self.pos = pos;
+        (asks, bids)
+    }
+
+    /// A depth level in the shape every encoder writes, read straight through:
+    /// `0a|12 len` (ask or bid) then `0a plen price 12 qlen quantity` filling the item
+    /// exactly, every length one byte. Returns the side and the two texts and moves past
+    /// the item; `None` (the cursor untouched) for anything else, which the general path
+    /// then reads — with the same result for these bytes, so nothing is decided here.
+    #[inline(always)]
+    fn plain_level(&mut self) -> Option<(Side, &'a [u8], &'a [u8])> {
+        let pos = self.pos;
+        let &[tag, len, price_key, price_len] = self.buf.get(pos..)?.first_chunk::<4>()?;
+        let side = match tag {
+            0x0a => Side::Sell,
+            0x12 => Side::Buy,
+            _ => return None,
+        };
+        if len >= 0x80 || price_key != 0x0a || price_len >= 0x80 {
+            return None;
+        }
+        let end = pos + 2 + usize::from(len);
+        let price_start = pos + 4;
+        let price_end = price_start + usize::from(price_len);
+        let &[quantity_key, quantity_len] = self.buf.get(price_end..)?.first_chunk::<2>()?;
+        if quantity_key != 0x12 || price_end + 2 + usize::from(quantity_len) != end {
+            return None;
+        }
+        // `quantity_len < 0x80` follows from the sum (`len < 0x80`).
+        let price = self.buf.get(price_start..price_end)?;
+        let quantity = self.buf.get(price_end + 2..end)?;
+        self.pos = end;
+        Some((side, price, quantity))
+    }
+
     /// The next key, or `None` at the end of the message.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn key(&mut self) -> Result<Option<Key>, Error> {
+        let Some(&byte) = self.buf.get(self.pos) else {
+            return Ok(None);
+        };
+        // One byte: fields 1 to 15, what every hot message uses.
+        if (8..0x80).contains(&byte) {
+            let wire_type = match byte & 7 {
+                0 => Some(WireType::Varint),
+                1 => Some(WireType::Fixed64),
+                2 => Some(WireType::Len),
+                5 => Some(WireType::Fixed32),
+                _ => None,
+            };
+            if let Some(wire_type) = wire_type {
+                let offset = self.pos;
+                self.pos += 1;
+                return Ok(Some(Key {
+                    field: u32::from(byte >> 3),
+                    wire_type,
+                    offset,
+                }));
+            }
+        }
+        self.key_general()
+    }
+
+    /// [`Reader::key`] for every other key, errors included.
+    #[inline(never)]
+    fn key_general(&mut self) -> Result<Option<Key>, Error> {
         if self.pos >= self.buf.len() {
             return Ok(None);
         }
@@ -1017,8 +1197,42 @@ impl<'a> Reader<'a> {
         Ok(self.varint(context)? != 0)
     }
 
-    #[inline]
+    #[inline(always)]
     fn varint(&mut self, context: &'static str) -> Result<u64, Error> {
+        if let Some(&byte) = self.buf.get(self.pos)
+            && byte < 0x80
+        {
+            self.pos += 1;
+            return Ok(u64::from(byte));
+        }
+        self.varint_general(context)
+    }
+
+    /// [`Reader::varint`] past one byte: up to eight bytes at once when eight are there
+    /// (timestamps take six), else byte by byte.
+    #[inline(never)]
+    fn varint_general(&mut self, context: &'static str) -> Result<u64, Error> {
+        if let Some(chunk) = self.buf.get(self.pos..).and_then(<[u8]>::first_chunk::<8>) {
+            let word = u64::from_le_bytes(*chunk);
+            let stops = !word & 0x8080_8080_8080_8080;
+            if stops != 0 {
+                // The varint ends in the byte of the lowest stop bit.
+                let len = stops.trailing_zeros() as usize / 8 + 1;
+                let bits = word & 0x7f7f_7f7f_7f7f_7f7f & (u64::MAX >> (64 - 8 * len));
+                // Squeeze the 7-bit groups together: pairs, then quads, then all eight.
+                let pairs = (bits & 0x007f_007f_007f_007f) | ((bits & 0x7f00_7f00_7f00_7f00) >> 1);
+                let quads =
+                    (pairs & 0x0000_3fff_0000_3fff) | ((pairs & 0x3fff_0000_3fff_0000) >> 2);
+                let value = (quads & 0x0fff_ffff) | ((quads & 0x0fff_ffff_0000_0000) >> 4);
+                self.pos += len;
+                return Ok(value);
+            }
+        }
+        self.varint_bytes(context)
+    }
+
+    /// [`Reader::varint`] byte by byte: every length, every error.
+    fn varint_bytes(&mut self, context: &'static str) -> Result<u64, Error> {
         let start = self.pos;
         let mut value: u64 = 0;
         for i in 0..MAX_VARINT_LEN {
@@ -1056,7 +1270,24 @@ impl<'a> Reader<'a> {
         }
     }
 
+    #[inline(always)]
     fn len_delimited(&mut self, context: &'static str) -> Result<&'a [u8], Error> {
+        // A one-byte length that fits: the common case for the small hot messages.
+        if let Some(&len) = self.buf.get(self.pos)
+            && len < 0x80
+        {
+            let start = self.pos + 1;
+            if let Some(bytes) = self.buf.get(start..start + usize::from(len)) {
+                self.pos = start + usize::from(len);
+                return Ok(bytes);
+            }
+        }
+        self.len_delimited_general(context)
+    }
+
+    /// [`Reader::len_delimited`] for longer lengths, errors included.
+    #[inline(never)]
+    fn len_delimited_general(&mut self, context: &'static str) -> Result<&'a [u8], Error> {
         let offset = self.pos;
         let len = self.varint(context)?;
         let remaining = self.buf.len() - self.pos;
@@ -1133,6 +1364,35 @@ mod tests {
                 value,
                 "{bytes:02x?}"
             );
+        }
+    }
+
+    #[test]
+    fn word_varints_agree_with_the_byte_loop() {
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        for round in 0..20_000u32 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let value = state >> (round % 64);
+            let mut bytes = Vec::new();
+            let mut v = value;
+            while v >= 0x80 {
+                bytes.push((v as u8) | 0x80);
+                v >>= 7;
+            }
+            bytes.push(v as u8);
+            let len = bytes.len();
+            // With and without eight readable bytes, and with junk after.
+            for pad in [0usize, 3, 8] {
+                let mut padded = bytes.clone();
+                padded.extend((0..pad).map(|i| (state >> (8 * i)) as u8));
+                let mut reader = Reader::new(&padded);
+                assert_eq!(reader.varint("v").unwrap(), value, "{padded:02x?}");
+                assert_eq!(reader.pos, len);
+                let mut reader = Reader::new(&padded);
+                assert_eq!(reader.varint_bytes("v").unwrap(), value);
+            }
         }
     }
 
@@ -1270,6 +1530,88 @@ mod tests {
         let mut reader = Reader::new(&bytes);
         let k = key(&mut reader);
         assert_eq!(reader.int32(k, "t").unwrap(), -1);
+    }
+
+    /// Levels read by the general path alone, over the whole body.
+    fn general_levels(bytes: &[u8]) -> Vec<Result<DepthLevel, Error>> {
+        let mut reader = Reader::new(bytes);
+        let mut out = Vec::new();
+        loop {
+            match next_level_general(&mut reader) {
+                Ok(Some(level)) => out.push(Ok(level)),
+                Ok(None) => return out,
+                Err(error) => {
+                    out.push(Err(error));
+                    return out;
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn fast_level_paths_agree_with_the_general_reader() {
+        let item = |price: &str, quantity: &str| pb::PublicAggreDepthV3ApiItem {
+            price: price.into(),
+            quantity: quantity.into(),
+        };
+        let body = pb::PublicAggreDepthsV3Api {
+            asks: vec![
+                item("19137.75", "0.6135"),
+                item("19137.82", "0"),
+                item("", "1"),
+            ],
+            bids: vec![
+                item("19137.74", "12.5"),
+                item("1.0000000001", "100000000000"),
+            ],
+            event_type: "spot@public.aggre.depth.v3.api.pb@10ms".into(),
+            from_version: "10589632359".into(),
+            to_version: "10589632360".into(),
+            last_order_create_time: 1_778_075_380_572,
+        }
+        .encode_to_vec();
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut agreed = 0;
+        for round in 0..50_000 {
+            let mut bytes = body.clone();
+            // Up to three byte changes, biased to the characters and tags that matter.
+            for _ in 0..(round % 4) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let at = (state >> 8) as usize % bytes.len();
+                let picks = [b'.', b'0', b'9', b'-', 0x0a, 0x12, 0x1a, 0x80, 0x00, 0x05];
+                bytes[at] = if state.is_multiple_of(3) {
+                    picks[(state >> 40) as usize % picks.len()]
+                } else {
+                    (state >> 32) as u8
+                };
+            }
+            let Ok(depth) = AggreDepths::decode(&bytes) else {
+                continue;
+            };
+            agreed += 1;
+            let general = general_levels(&bytes);
+            let fast: Vec<_> = depth.levels().collect();
+            assert_eq!(format!("{fast:?}"), format!("{general:?}"), "{bytes:02x?}");
+            let mut streamed = Vec::new();
+            let result = depth.for_each_level(|level| {
+                streamed.push(level);
+                Ok::<(), Error>(())
+            });
+            let oks: Vec<_> = general.iter().filter_map(|l| l.as_ref().ok()).collect();
+            assert_eq!(streamed.iter().collect::<Vec<_>>(), oks);
+            assert_eq!(
+                result.err().map(|e| format!("{e:?}")),
+                general
+                    .iter()
+                    .find_map(|l| l.as_ref().err())
+                    .map(|e| format!("{e:?}"))
+            );
+            let counted = general.len() - usize::from(general.last().is_some_and(Result::is_err));
+            assert!(depth.ask_count() + depth.bid_count() >= counted);
+        }
+        assert!(agreed > 10_000, "{agreed}");
     }
 
     #[test]

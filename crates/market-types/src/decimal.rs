@@ -96,7 +96,20 @@ impl Decimal {
     /// [`DecimalError::InvalidCharacter`] (spaces, exponents, a second dot, ...),
     /// [`DecimalError::Overflow`] past 19 significant digits or `i64::MAX`,
     /// [`DecimalError::TooManyDecimals`] for a non-zero digit past the 18th decimal.
+    #[inline]
     pub const fn parse_bytes(bytes: &[u8]) -> Result<Decimal, DecimalError> {
+        // The common shape (unsigned, at most eight digits on each side of the dot) is
+        // read eight bytes at a time; anything else, errors included, takes the digit loop,
+        // which accepts everything the fast path accepts with the same value.
+        match parse_short(bytes) {
+            Some(value) => Ok(value),
+            None => Decimal::parse_general(bytes),
+        }
+    }
+
+    /// The digit-by-digit parser: every shape, every error.
+    #[inline(never)]
+    const fn parse_general(bytes: &[u8]) -> Result<Decimal, DecimalError> {
         let len = bytes.len();
         if len == 0 {
             return Err(DecimalError::Empty);
@@ -451,6 +464,179 @@ impl Visitor<'_> for DecimalVisitor {
     }
 }
 
+/// `digits(.digits)?` with at least one digit and at most eight on each side of the dot
+/// (at most seven in all up to eight bytes), read eight bytes at a time (SWAR): a digit
+/// mask validates the text, trailing fractional zeros are dropped by mask (so the result
+/// is normalized without a division loop) and digits are converted eight at a time with
+/// three multiplies. `None` for any other input (signs, more digits, anything invalid),
+/// which [`Decimal::parse_general`] then decides.
+#[inline(always)]
+const fn parse_short(bytes: &[u8]) -> Option<Decimal> {
+    let len = bytes.len();
+    if len.wrapping_sub(1) >= 8 {
+        return parse_short_long(bytes);
+    }
+    // The padding from `len` up reads as `'0' ^ 0`, which is not a digit.
+    let text = load_le(bytes, len) ^ ASCII_ZEROS;
+    let ends = non_digits(text);
+    let int_len = (ends.trailing_zeros() / 8) as usize;
+    if int_len == len {
+        // Only digits (`int_len` is 1 to 8 here).
+        return Some(Decimal {
+            mantissa: eight_digits(text << (64 - 8 * int_len)) as i64,
+            scale: 0,
+        });
+    }
+    // One dot at `int_len`, digits elsewhere, and at least one digit.
+    let dot = 0x80u64 << (8 * int_len);
+    if ends & low_bytes(len) != dot || (text >> (8 * int_len)) as u8 != b'.' ^ b'0' || len == 1 {
+        return None;
+    }
+    // Splice the dot out: the digits from `int_len` on move down one byte. What lies past
+    // the last digit is shifted out when the digits are moved to the top.
+    let below = low_bytes(int_len);
+    let joined = (text & below) | ((text >> 8) & !below);
+    let top = joined << (72 - 8 * len);
+    if top >> 56 != 0 {
+        // The last digit is not a zero: nothing to drop.
+        return Some(Decimal {
+            mantissa: eight_digits(top) as i64,
+            scale: (len - 1 - int_len) as u8,
+        });
+    }
+    Some(normalized(joined & low_bytes(len - 1), int_len))
+}
+
+/// The value of the digits in `digits` (the first in the lowest byte, zero bytes after the
+/// last, at most eight), of which those from `int_len` on are the fraction, with trailing
+/// fractional zeros dropped.
+#[inline(always)]
+const fn normalized(digits: u64, int_len: usize) -> Decimal {
+    let fraction = non_zero_bytes(digits) & !low_bytes(int_len);
+    // Up to the last non-zero fraction digit, or just the integer when there is none.
+    let last = (71 - fraction.leading_zeros() as usize) / 8;
+    let kept = if last > int_len { last } else { int_len };
+    // No digit kept (a zero fraction alone) shifts everything out: zero.
+    let top = match digits.checked_shl((64 - 8 * kept) as u32) {
+        Some(top) => top,
+        None => 0,
+    };
+    Decimal {
+        mantissa: eight_digits(top) as i64,
+        scale: (kept - int_len) as u8,
+    }
+}
+
+/// [`parse_short`] for nine to seventeen bytes: at most eight integer digits, the dot,
+/// at most eight fraction digits, each part converted on its own.
+#[inline(never)]
+const fn parse_short_long(bytes: &[u8]) -> Option<Decimal> {
+    let len = bytes.len();
+    if len == 0 || len > 17 {
+        return None;
+    }
+    let head = load_le(bytes, 8) ^ ASCII_ZEROS;
+    // At most eight: when all eight are digits, byte 8 must be the dot.
+    let int_len = (non_digits(head).trailing_zeros() / 8) as usize;
+    let Some((_, fraction)) = bytes.split_at_checked(int_len) else {
+        return None;
+    };
+    let Some((&b'.', fraction)) = fraction.split_first() else {
+        return None;
+    };
+    let fraction_len = fraction.len();
+    if fraction_len > 8 {
+        return None;
+    }
+    let fraction = load_le(fraction, fraction_len) ^ ASCII_ZEROS;
+    let valid = low_bytes(fraction_len);
+    if non_digits(fraction) & valid != 0 {
+        return None;
+    }
+    let fraction = normalized(fraction & valid, 0);
+    let int_value = if int_len == 0 {
+        0
+    } else {
+        eight_digits(head << (64 - 8 * int_len))
+    };
+    // At most sixteen digits: below 10^16, no overflow.
+    Some(Decimal {
+        mantissa: int_value as i64 * POW10_I64[fraction.scale as usize] + fraction.mantissa,
+        scale: fraction.scale,
+    })
+}
+
+/// The first `n` (at most eight) bytes of `bytes` as a little-endian word, zero above:
+/// two overlapping loads instead of a byte loop.
+#[inline(always)]
+const fn load_le(bytes: &[u8], n: usize) -> u64 {
+    if n >= 8 {
+        return match bytes.first_chunk::<8>() {
+            Some(chunk) => u64::from_le_bytes(*chunk),
+            None => 0,
+        };
+    }
+    let Some((bytes, _)) = bytes.split_at_checked(n) else {
+        return 0;
+    };
+    if n >= 4 {
+        let (Some(first), Some(last)) = (bytes.first_chunk::<4>(), bytes.last_chunk::<4>()) else {
+            return 0;
+        };
+        // The overlapping bytes are the same in both, so OR joins them.
+        return u32::from_le_bytes(*first) as u64
+            | (u32::from_le_bytes(*last) as u64) << (8 * (n - 4));
+    }
+    if n == 0 {
+        return 0;
+    }
+    // One to three bytes: the first, the middle and the last cover them all.
+    bytes[0] as u64
+        | (bytes[n / 2] as u64) << (8 * (n / 2))
+        | (bytes[n - 1] as u64) << (8 * (n - 1))
+}
+
+/// `'0'` in every byte: XOR maps the digits to 0..=9 and every other byte elsewhere.
+const ASCII_ZEROS: u64 = 0x3030_3030_3030_3030;
+
+/// `0x80` in each byte of `values` (digits already mapped to 0..=9) that is not a digit.
+#[inline(always)]
+const fn non_digits(values: u64) -> u64 {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    (((values & !HIGH) + 0x7676_7676_7676_7676) | values) & HIGH
+}
+
+/// `0x80` in each non-zero byte of `values` (bytes at most `0x7F`).
+#[inline(always)]
+const fn non_zero_bytes(values: u64) -> u64 {
+    (values + 0x7F7F_7F7F_7F7F_7F7F) & 0x8080_8080_8080_8080
+}
+
+/// A mask of the `n` lowest bytes (`n` at most 8).
+#[inline(always)]
+const fn low_bytes(n: usize) -> u64 {
+    LOW_BYTES[n & 15]
+}
+
+/// [`low_bytes`] by table (a lookup instead of a branch and a shift); all ones from 8 up.
+const LOW_BYTES: [u64; 16] = {
+    let mut table = [u64::MAX; 16];
+    let mut n = 0;
+    while n < 8 {
+        table[n] = (1u64 << (8 * n)) - 1;
+        n += 1;
+    }
+    table
+};
+
+/// The value of eight digits (bytes 0..=9, the first digit in the lowest byte).
+#[inline(always)]
+const fn eight_digits(digits: u64) -> u64 {
+    let pairs = (digits.wrapping_mul(10 * 256 + 1) >> 8) & 0x00FF_00FF_00FF_00FF;
+    let quads = (pairs.wrapping_mul(100 * 65_536 + 1) >> 16) & 0x0000_FFFF_0000_FFFF;
+    quads.wrapping_mul(10_000 * (1 << 32) + 1) >> 32
+}
+
 /// Both mantissas at the larger scale, widened so the rescale cannot overflow.
 #[inline]
 const fn align(a: Decimal, b: Decimal) -> (i128, i128, u32) {
@@ -748,6 +934,96 @@ mod tests {
         assert_eq!(format!("{:+}", d("1.5")), "+1.5");
         assert_eq!(format!("{:06}", d("-1.5")), "-001.5");
         assert_eq!(format!("{:?}", d("-0.25")), "-0.25");
+    }
+
+    #[test]
+    fn fast_path_agrees_with_the_general_parser() {
+        // Every shape the fast path takes, and its edges.
+        let ints = [
+            "",
+            "0",
+            "00",
+            "7",
+            "19137",
+            "0000000",
+            "1234567",
+            "12345678",
+            "123456789",
+        ];
+        let fractions = [
+            "",
+            ".",
+            ".0",
+            ".5",
+            ".74",
+            ".0001",
+            ".6135",
+            ".470000",
+            ".00000000",
+            ".10",
+            ".1234567",
+            ".12345678",
+            ".123456789",
+            ".00000001",
+            ".9999",
+        ];
+        let mut engaged = 0;
+        for sign in ["", "-", "+"] {
+            for int in ints {
+                for fraction in fractions {
+                    let text = format!("{sign}{int}{fraction}");
+                    let general = Decimal::parse_general(text.as_bytes());
+                    assert_eq!(Decimal::parse(&text), general, "{text:?}");
+                    if let Some(value) = parse_short(text.as_bytes()) {
+                        engaged += 1;
+                        assert_eq!(Ok(value), general, "{text:?}");
+                    }
+                    let plain = sign.is_empty() && int.len() <= 8 && fraction.len() <= 9;
+                    if plain && general.is_ok() {
+                        assert!(parse_short(text.as_bytes()).is_some(), "{text:?}");
+                    }
+                }
+            }
+        }
+        assert!(engaged > 100, "{engaged}");
+        // Pseudo-random bytes over the characters that matter, mostly digits.
+        let alphabet = b"0123456789.-+e \x00\xff";
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..300_000 {
+            let r = next();
+            let len = (r % 20) as usize;
+            let mut bytes = Vec::with_capacity(len);
+            for i in 0..len {
+                let pick = next();
+                let b = if pick.is_multiple_of(4) {
+                    alphabet[(pick >> 8) as usize % alphabet.len()]
+                } else if (r >> (i + 8)) & 1 == 0 {
+                    b'0'
+                } else {
+                    b'0' + (pick >> 16) as u8 % 10
+                };
+                bytes.push(b);
+            }
+            let general = Decimal::parse_general(&bytes);
+            assert_eq!(
+                Decimal::parse_bytes(&bytes),
+                general,
+                "{:?}",
+                String::from_utf8_lossy(&bytes)
+            );
+        }
+        for n in 0..=8 {
+            let text = b"12345678";
+            let word = load_le(text, n);
+            assert_eq!(word.to_le_bytes()[..n], text[..n]);
+            assert_eq!(word.checked_shr(8 * n as u32).unwrap_or(0), 0, "{n}");
+        }
     }
 
     #[test]
