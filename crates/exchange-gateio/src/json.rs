@@ -197,18 +197,22 @@ impl<'a> Scanner<'a> {
     }
 
     /// The next significant byte, not consumed.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn peek(&mut self) -> Result<u8, Fault> {
         match self.bytes.get(self.pos) {
             // Gate frames are compact: the common case is no whitespace at all.
             Some(&b) if b > b' ' => Ok(b),
-            _ => {
-                self.skip_ws();
-                match self.bytes.get(self.pos) {
-                    Some(&b) => Ok(b),
-                    None => Err(self.end()),
-                }
-            }
+            _ => self.peek_after_ws(),
+        }
+    }
+
+    /// [`Scanner::peek`] past whitespace, or at the end.
+    #[inline(never)]
+    fn peek_after_ws(&mut self) -> Result<u8, Fault> {
+        self.skip_ws();
+        match self.bytes.get(self.pos) {
+            Some(&b) => Ok(b),
+            None => Err(self.end()),
         }
     }
 

@@ -608,7 +608,7 @@ fn scalar_digits(bytes: &[u8], at: usize) -> Option<(u64, usize)> {
 /// `"16.4700000000"`, `37000`, `-108`), the parts read eight bytes at a time; trailing
 /// fractional zeros are found by mask and never multiplied in. Accepts a subset of what
 /// [`scalar_decimal`] accepts, with the same value and end.
-#[inline]
+#[inline(always)]
 fn wide_decimal(bytes: &[u8], start: usize, quoted: bool) -> Option<(Decimal, usize)> {
     if quoted && bytes.get(start) != Some(&b'"') {
         return None;
