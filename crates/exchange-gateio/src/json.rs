@@ -519,6 +519,25 @@ impl<'a> Scanner<'a> {
         Err(self.end())
     }
 
+    /// The extent of the array (or object) at the scanner, for items decoded with full
+    /// checks later by [`crate::wire::Items`]: only the brackets outside strings are
+    /// counted, nothing else is checked. A walk of well-formed JSON ends exactly where
+    /// this count does, and the iterator reports an error for anything else.
+    ///
+    /// An array of flat objects without spaces or escapes (trade pushes) is stepped
+    /// through member by member; anything else is left to [`Scanner::skip_container_fast`].
+    #[inline]
+    pub(crate) fn skip_items_lazy(&mut self) -> Result<Span, Fault> {
+        let start = self.pos;
+        match flat_array_end(self.bytes, start) {
+            Some(end) => {
+                self.pos = end;
+                Ok(Span { start, end })
+            }
+            None => self.skip_container_fast(),
+        }
+    }
+
     /// Consumes `{`.
     #[inline]
     pub(crate) fn begin_object(&mut self) -> Result<(), Fault> {
@@ -648,6 +667,78 @@ fn quote_or_backslash(text: &[u8]) -> Option<usize> {
     tail.iter()
         .position(|&b| b == b'"' || b == b'\\')
         .map(|at| offset + at)
+}
+
+/// Where the compact array of flat objects at `i` ends, `[{"k":v,…},…]` with scalar
+/// values (unescaped strings, digit runs with an optional fraction, `true`, `false`,
+/// `null`), no spaces: the position after its `]`. Values are not checked beyond what
+/// finds their end, so this is where a bracket count outside strings ends too. `None` for
+/// any other shape.
+#[inline]
+fn flat_array_end(bytes: &[u8], start: usize) -> Option<usize> {
+    let mut i = start;
+    if bytes.get(i) != Some(&b'[') {
+        return None;
+    }
+    i += 1;
+    if bytes.get(i) == Some(&b']') {
+        return Some(i + 1);
+    }
+    loop {
+        if bytes.get(i) != Some(&b'{') {
+            return None;
+        }
+        i += 1;
+        if bytes.get(i) == Some(&b'}') {
+            i += 1;
+        } else {
+            loop {
+                // `"key":`
+                if bytes.get(i) != Some(&b'"') {
+                    return None;
+                }
+                let rest = bytes.get(i + 1..)?;
+                let len = quote_or_backslash(rest)?;
+                if rest.get(len) != Some(&b'"') || rest.get(len + 1) != Some(&b':') {
+                    return None;
+                }
+                i += len + 3;
+                match *bytes.get(i)? {
+                    b'"' => {
+                        let rest = bytes.get(i + 1..)?;
+                        let len = quote_or_backslash(rest)?;
+                        if rest.get(len) != Some(&b'"') {
+                            return None;
+                        }
+                        i += len + 2;
+                    }
+                    b'-' | b'0'..=b'9' => {
+                        i = digit_run(bytes, i + 1);
+                        if bytes.get(i) == Some(&b'.') {
+                            i = digit_run(bytes, i + 1);
+                        }
+                    }
+                    b't' if bytes.get(i..i + 4) == Some(b"true") => i += 4,
+                    b'f' if bytes.get(i..i + 5) == Some(b"false") => i += 5,
+                    b'n' if bytes.get(i..i + 4) == Some(b"null") => i += 4,
+                    _ => return None,
+                }
+                match *bytes.get(i)? {
+                    b',' => i += 1,
+                    b'}' => {
+                        i += 1;
+                        break;
+                    }
+                    _ => return None,
+                }
+            }
+        }
+        match *bytes.get(i)? {
+            b',' => i += 1,
+            b']' => return Some(i + 1),
+            _ => return None,
+        }
+    }
 }
 
 /// `0x80` in the lowest zero byte of `word` (and possibly in higher bytes above it).
@@ -795,6 +886,62 @@ mod tests {
                 for start in 0..=len {
                     assert_eq!(digit_run(text.as_bytes(), start), len, "{text} {start}");
                 }
+            }
+        }
+    }
+
+    /// A bracket count that ends where the grammar-checked skip does on every container
+    /// the grammar accepts, fast member-by-member path or not.
+    #[test]
+    fn lazy_item_skip_ends_where_the_grammar_does() {
+        let texts = [
+            &br#"[]"#[..],
+            br#"[{}]"#,
+            br#"[{"size":-108,"id":27753479,"price":"96.4","is_internal":true,"x":null},{"a":false}]"#,
+            br#"[{"a":1.5,"b":"]}\"{["},{"c":[1,{"d":"}"}],"e":1e3}]"#,
+            br#"[ {"a" : 1} , {"b":"x\\"} ]"#,
+            br#"{"size":1,"id":2}"#,
+            br#"[{"a":"]"},{"b":0}]"#,
+            br#"[{"k":"long string value over eight bytes","kk":"\\\\"}]"#,
+        ];
+        for text in texts {
+            let mut padded = text.to_vec();
+            padded.extend_from_slice(br#","tail":[1]}"#);
+            let mut lazy = Scanner::new(&padded);
+            let span = lazy.skip_items_lazy().unwrap();
+            let mut strict = Scanner::new(&padded);
+            strict.skip_value().unwrap();
+            assert_eq!(span.end, strict.pos(), "{}", String::from_utf8_lossy(text));
+            assert_eq!(lazy.pos(), strict.pos());
+            // Cut short anywhere inside, the count never ends.
+            for cut in 0..text.len() {
+                let cut = text.get(..cut).unwrap();
+                assert!(Scanner::new(cut).skip_items_lazy().is_err(), "{cut:?}");
+            }
+        }
+        // Mutations: whenever the grammar accepts the container, the count agrees.
+        let base = br#"[{"size":-108,"id":27753479,"create_time":1545136464,"price":"96.4","contract":"BTC_USD","is_internal":true},{"a":[1,{"b":"""}]}],"x":[]}"#;
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let structural = b"{}[]\",:\\-.0e t";
+        for _ in 0..20_000 {
+            let mut text = base.to_vec();
+            for _ in 0..1 + next() % 3 {
+                let at = (next() % text.len() as u64) as usize;
+                text[at] = structural[(next() % structural.len() as u64) as usize];
+            }
+            // Callers only hand it containers.
+            let container = matches!(text.first(), Some(b'[' | b'{'));
+            let mut strict = Scanner::new(&text);
+            if container && strict.skip_value().is_ok() {
+                let mut lazy = Scanner::new(&text);
+                let span = lazy.skip_items_lazy().unwrap();
+                assert_eq!(span.end, strict.pos(), "{}", String::from_utf8_lossy(&text));
             }
         }
     }

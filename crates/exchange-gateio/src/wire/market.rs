@@ -148,8 +148,6 @@ pub(crate) fn decode_trade(
     pair: &mut Option<Symbol>,
 ) -> Result<PublicTrade, Fault> {
     let start = sc.pos();
-    sc.begin_object()?;
-    let mut first = true;
     let mut symbol = None;
     let mut id = None;
     let mut id_text = None;
@@ -161,26 +159,42 @@ pub(crate) fn decode_trade(
     let mut size = None;
     let mut price = None;
     let mut internal = false;
-    while let Some(key) = sc.next_key(&mut first)? {
-        match trade_key(sc.bytes(), &key) {
-            TradeKey::Pair => {
-                symbol = Some(read::symbol(sc, "currency_pair")?);
-                *pair = symbol;
+    if let Some(fast) = compact_futures_trade(sc) {
+        // What the loop below reads from the same members.
+        symbol = Some(fast.symbol);
+        *pair = symbol;
+        id = Some(fast.id);
+        id_text = fast.id_text;
+        time_s = Some(fast.time_s);
+        time_ms = Some(fast.time_ms);
+        size = Some(fast.size);
+        price = Some(fast.price);
+        internal = fast.internal;
+    } else {
+        sc.set_pos(start);
+        sc.begin_object()?;
+        let mut first = true;
+        while let Some(key) = sc.next_key(&mut first)? {
+            match trade_key(sc.bytes(), &key) {
+                TradeKey::Pair => {
+                    symbol = Some(read::symbol(sc, "currency_pair")?);
+                    *pair = symbol;
+                }
+                TradeKey::Id => {
+                    let at = sc.pos();
+                    id = Some(read::uint(sc, "id")?);
+                    id_text = sc.bytes().get(at..sc.pos());
+                }
+                TradeKey::IdMarket => market_trade_id = Some(read::uint(sc, "id_market")?),
+                TradeKey::TimeMs => time_ms = Some(read::millis(sc, "create_time_ms")?),
+                TradeKey::Time => time_s = Some(read::seconds_as_millis(sc, "create_time")?),
+                TradeKey::Side => side = Some(read::side(sc, "side")?),
+                TradeKey::Amount => amount = Some(read::decimal(sc, "amount")?),
+                TradeKey::Size => size = Some(read::decimal(sc, "size")?),
+                TradeKey::Price => price = Some(read::price(sc, "price")?),
+                TradeKey::Internal => internal = read::boolean(sc, "is_internal")?,
+                TradeKey::Other => sc.skip_value()?,
             }
-            TradeKey::Id => {
-                let at = sc.pos();
-                id = Some(read::uint(sc, "id")?);
-                id_text = sc.bytes().get(at..sc.pos());
-            }
-            TradeKey::IdMarket => market_trade_id = Some(read::uint(sc, "id_market")?),
-            TradeKey::TimeMs => time_ms = Some(read::millis(sc, "create_time_ms")?),
-            TradeKey::Time => time_s = Some(read::seconds_as_millis(sc, "create_time")?),
-            TradeKey::Side => side = Some(read::side(sc, "side")?),
-            TradeKey::Amount => amount = Some(read::decimal(sc, "amount")?),
-            TradeKey::Size => size = Some(read::decimal(sc, "size")?),
-            TradeKey::Price => price = Some(read::price(sc, "price")?),
-            TradeKey::Internal => internal = read::boolean(sc, "is_internal")?,
-            TradeKey::Other => sc.skip_value()?,
         }
     }
     let (quantity, taker_side) = match (amount, size) {
@@ -212,6 +226,64 @@ pub(crate) fn decode_trade(
                 .ok_or(Fault::missing("create_time_ms", start))?,
         },
         market_trade_id,
+        internal,
+    })
+}
+
+/// The members of a futures trade in the venue's own order.
+struct CompactTrade<'a> {
+    size: Decimal,
+    id: u64,
+    id_text: Option<&'a [u8]>,
+    time_s: u64,
+    time_ms: u64,
+    price: Price,
+    symbol: Symbol,
+    internal: bool,
+}
+
+/// The venue's futures layout, `{"size":…,"id":…,"create_time":…,"create_time_ms":…,
+/// "price":…,"contract":…,"is_internal":…}` without spaces, read member by member in that
+/// order without looking keys up (each key one compare of its text). `None` (with the
+/// scanner anywhere) for any other layout or any bad value: the general loop decides.
+#[inline(always)]
+fn compact_futures_trade<'a>(sc: &mut Scanner<'a>) -> Option<CompactTrade<'a>> {
+    #[inline(always)]
+    fn expect<const N: usize>(sc: &mut Scanner<'_>, text: &[u8; N]) -> Option<()> {
+        let at = sc.pos();
+        let found: &[u8; N] = sc.bytes().get(at..at + N)?.try_into().ok()?;
+        if found == text {
+            sc.set_pos(at + N);
+            Some(())
+        } else {
+            None
+        }
+    }
+    expect(sc, b"{\"size\":")?;
+    let size = read::decimal(sc, "size").ok()?;
+    expect(sc, b",\"id\":")?;
+    let at = sc.pos();
+    let id = read::uint(sc, "id").ok()?;
+    let id_text = sc.bytes().get(at..sc.pos());
+    expect(sc, b",\"create_time\":")?;
+    let time_s = read::seconds_as_millis(sc, "create_time").ok()?;
+    expect(sc, b",\"create_time_ms\":")?;
+    let time_ms = read::millis(sc, "create_time_ms").ok()?;
+    expect(sc, b",\"price\":")?;
+    let price = read::price(sc, "price").ok()?;
+    expect(sc, b",\"contract\":")?;
+    let symbol = read::symbol(sc, "currency_pair").ok()?;
+    expect(sc, b",\"is_internal\":")?;
+    let internal = read::boolean(sc, "is_internal").ok()?;
+    expect(sc, b"}")?;
+    Some(CompactTrade {
+        size,
+        id,
+        id_text,
+        time_s,
+        time_ms,
+        price,
+        symbol,
         internal,
     })
 }

@@ -5,7 +5,9 @@
 //! (Gate sends them first), so the hot pushes are read once, without a DOM and without
 //! allocating. Level arrays of book pushes are kept as raw text and decoded straight into
 //! the book by whoever iterates them. Arrays of private items are decoded lazily by
-//! [`Items`]. Unknown members are skipped everywhere.
+//! [`Items`]; trade arrays are only delimited when the frame is read (brackets counted
+//! outside strings), their items checked in full as they are iterated, so a malformed
+//! trade array ends its iteration with an error. Unknown members are skipped everywhere.
 //!
 //! Refusals by the venue (a rejected subscription, a failed WebSocket API call) come back
 //! as [`Error::Rejected`] / [`Error::Api`]; broken frames as the decode variants of
@@ -27,7 +29,7 @@ pub use self::private::{BalanceUpdate, OrderEvent, OrderUpdate};
 
 use self::book::once;
 use crate::channel::{Channel, Market, RequestEvent};
-use crate::error::{Context, Error, ErrorCode, FieldError, Snippet};
+use crate::error::{Context, Error, ErrorCode, FieldError, Malformation, Snippet};
 use crate::json::{Fault, JsonStr, Scanner, Span, Value};
 
 /// One decoded server frame.
@@ -179,6 +181,7 @@ impl<'a, T> Items<'a, T> {
     pub fn iter(&self) -> ItemIter<'a, T> {
         ItemIter {
             sc: Scanner::at(self.frame, self.span.start),
+            end: self.span.end,
             channel: self.channel,
             time_ms: self.time_ms,
             decode: self.decode,
@@ -224,6 +227,8 @@ impl<'a, T> IntoIterator for Items<'a, T> {
 /// Iterator over [`Items`]; stops after the first error.
 pub struct ItemIter<'a, T> {
     sc: Scanner<'a>,
+    /// Where the array (or object) ends: a walk that succeeds ends exactly here.
+    end: usize,
     channel: Channel,
     time_ms: u64,
     decode: DecodeFn<T>,
@@ -276,7 +281,9 @@ impl<T> ItemIter<'_, T> {
                 if self.sc.peek()? == b'{' {
                     // A single object stands for a one-element array.
                     self.state = ItemState::Done;
-                    return (self.decode)(&mut self.sc, market, self.time_ms, pair).map(Some);
+                    let item = (self.decode)(&mut self.sc, market, self.time_ms, pair)?;
+                    self.at_end()?;
+                    return Ok(Some(item));
                 }
                 self.sc.begin_array()?;
                 true
@@ -285,11 +292,31 @@ impl<T> ItemIter<'_, T> {
         };
         self.state = ItemState::Done;
         if !self.sc.next_item(&mut first)? {
+            self.at_end()?;
             return Ok(None);
         }
         let item = (self.decode)(&mut self.sc, market, self.time_ms, pair)?;
         self.state = ItemState::Array { first };
         Ok(Some(item))
+    }
+
+    /// The walk ended where the span does. The trade arrays' spans are found without
+    /// grammar checks ([`Scanner::skip_items_lazy`]); a walk of well-formed JSON
+    /// always ends at the same place, so this only guards against input that is not.
+    #[inline]
+    fn at_end(&self) -> Result<(), Fault> {
+        let pos = self.sc.pos();
+        if pos == self.end {
+            Ok(())
+        } else {
+            Err(Fault::json(
+                match self.sc.bytes().get(pos) {
+                    Some(&b) => Malformation::UnexpectedByte(b),
+                    None => Malformation::UnexpectedEnd,
+                },
+                pos,
+            ))
+        }
     }
 }
 
@@ -677,9 +704,18 @@ fn decode_result<'a>(
             Decoded::BookTicker(market::decode_book_ticker(sc, market, pair)?)
         }
         Channel::SpotTrades if object => Decoded::Trade(market::decode_trade(sc, market, pair)?),
-        Channel::SpotTrades
-        | Channel::FuturesTrades
-        | Channel::SpotTickers
+        // Trade arrays are only delimited here: their items are checked with the full
+        // grammar when they are decoded, on iteration (see `ItemIter`), which reports a
+        // malformed array as an error item instead of ending quietly.
+        Channel::SpotTrades | Channel::FuturesTrades => {
+            let at = sc.pos();
+            if !matches!(sc.peek()?, b'[' | b'{') {
+                sc.skip_value()?;
+                return Err(Fault::invalid("result", FieldError::ExpectedArray, at));
+            }
+            Decoded::List(sc.skip_items_lazy()?)
+        }
+        Channel::SpotTickers
         | Channel::FuturesTickers
         | Channel::SpotOrders
         | Channel::SpotUserTrades
@@ -1071,5 +1107,159 @@ mod tests {
                 assert_eq!(summary(&fast), summary(&slow), "{compact}");
             }
         }
+    }
+
+    const TRADES_HEAD: &str = r#"{"channel":"futures.trades","event":"update","time":1541503698,"time_ms":1541503698123,"result":"#;
+    const TRADE: &str = r#"{"size":-108,"id":27753479,"create_time":1545136464,"create_time_ms":1545136464123,"price":"96.4","contract":"BTC_USD","is_internal":true}"#;
+
+    fn trades_frame(result: &str) -> String {
+        format!("{TRADES_HEAD}{result}}}")
+    }
+
+    /// The venue's futures trade layout (read in order without key lookups) and its
+    /// near misses give what the general loop gives, values and errors alike.
+    #[test]
+    fn compact_futures_trades_agree_with_the_general_path() {
+        let items = [
+            TRADE.to_string(),
+            TRADE.replace("-108", "\"5.25\""),
+            TRADE.replace("true", "false"),
+            TRADE.replace("true", "1"),
+            TRADE.replace("\"96.4\"", "96.4"),
+            TRADE.replace("\"96.4\"", "\"x\""),
+            TRADE.replace("\"96.4\"", "\"\""),
+            TRADE.replace("27753479", "\"0012\""),
+            TRADE.replace("27753479", "-1"),
+            TRADE.replace("1545136464123", "\"1545136464123.5\""),
+            TRADE.replace("BTC_USD", ""),
+            TRADE.replace(",\"is_internal\":true", ""),
+            TRADE.replace("}", ",\"x\":1}"),
+            TRADE.replace("\"contract\"", "\"contracts\""),
+            TRADE.replace("\"size\":-108,", "") + ",",
+            TRADE.replace("\"size\"", "\"amount\""),
+            TRADE.replace("\"create_time_ms\"", "\"create_time\""),
+        ];
+        for item in &items {
+            for result in [
+                item.clone(),
+                format!("[{item}]"),
+                format!("[{TRADE},{item}]"),
+                format!("[{item},{TRADE}]"),
+            ] {
+                let frame = trades_frame(&result);
+                for cut in 0..=frame.len() {
+                    let Some(compact) = frame.get(..cut) else {
+                        continue;
+                    };
+                    let general = spaced(compact);
+                    let fast = parse_frame(compact.as_bytes());
+                    let slow = parse_frame(general.as_bytes());
+                    assert_eq!(items_summary(&fast), items_summary(&slow), "{compact}");
+                }
+            }
+        }
+    }
+
+    /// [`summary`] with the items' errors by kind (their offsets differ with spacing).
+    fn items_summary(result: &Result<Message<'_>, Error>) -> String {
+        match result {
+            Ok(Message::Trades(items)) => {
+                let items: Vec<String> = items
+                    .iter()
+                    .map(|item| match item {
+                        Ok(trade) => format!("{trade:?}"),
+                        Err(Error::InvalidField { field, reason, .. }) => {
+                            format!("invalid {field}: {reason:?}")
+                        }
+                        Err(Error::MissingField { field, .. }) => format!("missing {field}"),
+                        Err(error) => format!("{:?}", core::mem::discriminant(&error)),
+                    })
+                    .collect();
+                format!("{items:?}")
+            }
+            other => summary(other),
+        }
+    }
+
+    /// Trade arrays are only delimited when the frame is parsed; whatever is wrong inside
+    /// them comes out of the iterator as an error, never as an array cut short.
+    #[test]
+    fn malformed_trade_arrays_end_in_an_error_item() {
+        let results = [
+            format!("[{TRADE}}}"),
+            format!("[{TRADE},]"),
+            format!("[{TRADE} {TRADE}]"),
+            format!("[{TRADE}{TRADE}]"),
+            format!("[{TRADE},{}]", TRADE.replace("-108", "01")),
+            format!("[{TRADE},{}]", TRADE.replace("-108", "-")),
+            format!("[{TRADE},{}]", TRADE.replace("true", "tru")),
+            format!("[{TRADE},{}]", TRADE.replace(":true", ":[}")),
+            format!("[{TRADE},{}]", TRADE.replace("BTC_USD", "BTC\\qUSD")),
+            format!("[{TRADE},{}]", TRADE.replace(",\"id\"", "\"id\"")),
+            format!("[{TRADE},{}]", TRADE.replace("\"price\":", "\"price\"")),
+            format!("[{TRADE},{}]", TRADE.replace("}", ",\"x\":[1 2]}")),
+            format!("[{TRADE},{}]", TRADE.replace("}", ",\"x\":{\"a\":]}")),
+            format!("[{TRADE}, 7]"),
+            format!("[{TRADE},[]]"),
+            TRADE.replace("}", "]"),
+        ];
+        let mut lazily = 0;
+        for result in &results {
+            for frame in [trades_frame(result), spaced(&trades_frame(result))] {
+                match parse_frame(frame.as_bytes()) {
+                    Ok(Message::Trades(items)) => {
+                        lazily += 1;
+                        let all: Vec<_> = items.iter().collect();
+                        let last = all.last().unwrap_or_else(|| panic!("no items: {frame}"));
+                        match last {
+                            Err(error) => assert!(error.is_decode(), "{frame}: {error}"),
+                            Ok(_) => panic!("malformed array read as valid: {frame}"),
+                        }
+                        assert!(all.iter().rev().skip(1).all(Result::is_ok), "{frame}");
+                    }
+                    Ok(other) => panic!("{frame}: {other:?}"),
+                    Err(error) => assert!(error.is_decode(), "{frame}: {error}"),
+                }
+            }
+        }
+        // Most are only found on iteration; none is read as a shorter valid array.
+        assert!(lazily >= 20, "{lazily}");
+    }
+
+    /// Whatever a trades push's iterator reads without an error is valid JSON ending
+    /// exactly where the array does (random structural damage to a two-trade push).
+    #[test]
+    fn trade_items_read_cleanly_only_from_valid_arrays() {
+        let frame = trades_frame(&format!("[{TRADE},{}]", TRADE.replace("-108", "5")));
+        let structural = b"{}[]\",:\\-.0e t";
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut clean = 0;
+        for _ in 0..30_000 {
+            let mut bytes = frame.as_bytes().to_vec();
+            for _ in 0..1 + next() % 2 {
+                let at = (next() % bytes.len() as u64) as usize;
+                bytes[at] = structural[(next() % structural.len() as u64) as usize];
+            }
+            let Ok(Message::Trades(items)) = parse_frame(&bytes) else {
+                continue;
+            };
+            if items.iter().all(|item| item.is_ok()) {
+                let array = items.as_bytes();
+                let mut sc = Scanner::new(array);
+                assert!(
+                    sc.skip_value().and_then(|()| sc.finish()).is_ok(),
+                    "{}",
+                    String::from_utf8_lossy(&bytes)
+                );
+                clean += 1;
+            }
+        }
+        assert!(clean > 100, "{clean}");
     }
 }
