@@ -205,39 +205,48 @@ impl Channel {
         }
     }
 
-    /// Reads a wire name; `None` for channels this crate does not know.
+    /// Reads a wire name; `None` for channels this crate does not know. The market prefix
+    /// is split off first, so each name is one length switch and one compare.
     #[inline]
     pub fn from_wire(name: &[u8]) -> Option<Channel> {
-        let channel = match name {
-            b"spot.order_book_update" => Channel::SpotOrderBookUpdate,
-            b"spot.book_ticker" => Channel::SpotBookTicker,
-            b"spot.trades" => Channel::SpotTrades,
-            b"futures.order_book_update" => Channel::FuturesOrderBookUpdate,
-            b"futures.book_ticker" => Channel::FuturesBookTicker,
-            b"futures.trades" => Channel::FuturesTrades,
-            b"spot.tickers" => Channel::SpotTickers,
-            b"futures.tickers" => Channel::FuturesTickers,
-            b"spot.ping" => Channel::SpotPing,
-            b"spot.pong" => Channel::SpotPong,
-            b"spot.login" => Channel::SpotLogin,
-            b"spot.order_book" => Channel::SpotOrderBook,
-            b"spot.obu" => Channel::SpotObu,
-            b"spot.candlesticks" => Channel::SpotCandlesticks,
-            b"spot.orders" => Channel::SpotOrders,
-            b"spot.usertrades" => Channel::SpotUserTrades,
-            b"spot.balances" => Channel::SpotBalances,
-            b"futures.ping" => Channel::FuturesPing,
-            b"futures.pong" => Channel::FuturesPong,
-            b"futures.login" => Channel::FuturesLogin,
-            b"futures.order_book" => Channel::FuturesOrderBook,
-            b"futures.obu" => Channel::FuturesObu,
-            b"futures.orders" => Channel::FuturesOrders,
-            b"futures.usertrades" => Channel::FuturesUserTrades,
-            b"futures.positions" => Channel::FuturesPositions,
-            b"futures.balances" => Channel::FuturesBalances,
-            b"futures.liquidates" => Channel::FuturesLiquidates,
-            b"futures.public_liquidates" => Channel::FuturesPublicLiquidates,
-            _ => return None,
+        let channel = if let Some(rest) = name.strip_prefix(b"spot.") {
+            match rest {
+                b"order_book_update" => Channel::SpotOrderBookUpdate,
+                b"book_ticker" => Channel::SpotBookTicker,
+                b"trades" => Channel::SpotTrades,
+                b"tickers" => Channel::SpotTickers,
+                b"ping" => Channel::SpotPing,
+                b"pong" => Channel::SpotPong,
+                b"login" => Channel::SpotLogin,
+                b"order_book" => Channel::SpotOrderBook,
+                b"obu" => Channel::SpotObu,
+                b"candlesticks" => Channel::SpotCandlesticks,
+                b"orders" => Channel::SpotOrders,
+                b"usertrades" => Channel::SpotUserTrades,
+                b"balances" => Channel::SpotBalances,
+                _ => return None,
+            }
+        } else if let Some(rest) = name.strip_prefix(b"futures.") {
+            match rest {
+                b"order_book_update" => Channel::FuturesOrderBookUpdate,
+                b"book_ticker" => Channel::FuturesBookTicker,
+                b"trades" => Channel::FuturesTrades,
+                b"tickers" => Channel::FuturesTickers,
+                b"ping" => Channel::FuturesPing,
+                b"pong" => Channel::FuturesPong,
+                b"login" => Channel::FuturesLogin,
+                b"order_book" => Channel::FuturesOrderBook,
+                b"obu" => Channel::FuturesObu,
+                b"orders" => Channel::FuturesOrders,
+                b"usertrades" => Channel::FuturesUserTrades,
+                b"positions" => Channel::FuturesPositions,
+                b"balances" => Channel::FuturesBalances,
+                b"liquidates" => Channel::FuturesLiquidates,
+                b"public_liquidates" => Channel::FuturesPublicLiquidates,
+                _ => return None,
+            }
+        } else {
+            return None;
         };
         Some(channel)
     }
@@ -721,7 +730,24 @@ mod tests {
             let prefix = channel.as_str().split('.').next().unwrap();
             assert_eq!(prefix, channel.market().as_str());
         }
-        assert_eq!(Channel::from_wire(b"spot.trades_v2"), None);
+        for name in [
+            &b"spot.trades_v2"[..],
+            b"",
+            b"spot.",
+            b"futures.",
+            b"spot",
+            b"futures.candlesticks",
+            b"spot.positions",
+            b"spot.public_liquidates",
+            b"SPOT.trades",
+            b"spot.futures.trades",
+            b"futures.spot.trades",
+            b"spot.book_tickers",
+            b"spot.book_ticke",
+            b" spot.trades",
+        ] {
+            assert_eq!(Channel::from_wire(name), None, "{name:?}");
+        }
     }
 
     #[test]

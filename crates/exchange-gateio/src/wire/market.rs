@@ -93,7 +93,7 @@ pub(crate) fn decode_book_ticker(
 /// spaces, read member by member in that order without looking keys up. `None` (with the
 /// scanner anywhere) for any other layout or any bad value: the general loop decides.
 #[inline(always)]
-fn compact_book_ticker(sc: &mut Scanner<'_>, market: Market) -> Option<BookTicker> {
+pub(crate) fn compact_book_ticker(sc: &mut Scanner<'_>, market: Market) -> Option<BookTicker> {
     fn expect(sc: &mut Scanner<'_>, text: &[u8; 5]) -> Option<()> {
         let at = sc.pos();
         if sc.bytes().get(at..at + 5)? == text {

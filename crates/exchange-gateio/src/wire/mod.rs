@@ -409,6 +409,23 @@ fn scan<'a>(frame: &'a [u8], state: &mut ScanState) -> Result<Result<Message<'a>
     let mut env = Envelope::default();
     match compact_envelope(&mut sc, &mut env) {
         Some((channel, event)) => {
+            // A compact book ticker closing the frame: what `decode_result` and the check
+            // below make of it, without the intermediate results. Anything else is read
+            // again from the result's start by the path below.
+            if matches!(
+                channel,
+                Channel::SpotBookTicker | Channel::FuturesBookTicker
+            ) && matches!(event, Event::Update | Event::All)
+            {
+                let start = sc.pos();
+                if let Some(ticker) = market::compact_book_ticker(&mut sc, channel.market())
+                    && sc.pos() + 1 == frame.len()
+                    && frame.last() == Some(&b'}')
+                {
+                    return Ok(Ok(Message::BookTicker(ticker)));
+                }
+                sc.set_pos(start);
+            }
             // As the `result` arm below, with everything before it read.
             first = false;
             state.channel = Some(channel);
@@ -1107,6 +1124,70 @@ mod tests {
                 assert_eq!(summary(&fast), summary(&slow), "{compact}");
             }
         }
+    }
+
+    /// The book ticker read straight from `scan` (a compact result closing the frame) and
+    /// its near misses give what the general loop gives, values and errors alike, for
+    /// every prefix.
+    #[test]
+    fn compact_book_tickers_from_scan_agree_with_the_general_path() {
+        const HEAD: &str = r#"{"time":1606293275,"time_ms":1606293275723,"channel":"spot.book_ticker","event":"update","result":"#;
+        const RESULT: &str = r#"{"t":1606293275123,"u":48733182,"s":"BTC_USDT","b":"19177.79","B":"0.0003341504","a":"19179.38","A":"0.09"}"#;
+        let results = [
+            RESULT.to_string(),
+            RESULT.replace("0.0003341504", "0.00033415"),
+            RESULT.replace("0.0003341504", "0.000334150"),
+            RESULT.replace("0.0003341504", "0.000334150400000"),
+            RESULT.replace("0.0003341504", "0.0003341504000000"),
+            RESULT.replace("0.0003341504", "1234567.12345678901"),
+            RESULT.replace("0.0003341504", "123.000000000000000"),
+            RESULT.replace("0.0003341504", "0.0000000000"),
+            RESULT.replace("0.0003341504", "0.00033415x4"),
+            RESULT.replace("0.0003341504", "0.0003341504 "),
+            RESULT.replace("\"0.09\"", "\"0.0900000001\""),
+            RESULT.replace("\"0.09\"", "\"0.\""),
+            RESULT.replace("\"0.09\"", "\"\""),
+            RESULT.replace("\"0.09\"", "9"),
+            RESULT.replace("\"0.09\"", "null"),
+            RESULT.replace("BTC_USDT", ""),
+            RESULT.replace("}", ",\"x\":1}"),
+            RESULT.replace("}", "} "),
+        ];
+        let mut frames = Vec::new();
+        for result in &results {
+            frames.push(format!("{HEAD}{result}}}"));
+            frames.push(format!("{HEAD}{result},\"x\":1}}"));
+            frames.push(format!("{HEAD}{result}}} "));
+            frames.push(format!("{HEAD}{result}"));
+            frames.push(format!("{HEAD}{result}}}").replace("update", "all"));
+            frames.push(format!("{HEAD}{result}}}").replace("update", "subscribe"));
+            frames.push(
+                format!("{HEAD}{result}}}").replace("spot.book_ticker", "futures.book_ticker"),
+            );
+            frames.push(format!("{HEAD}{result}}}").replace("spot.book_ticker", "spot.trades"));
+        }
+        for frame in &frames {
+            for cut in 0..=frame.len() {
+                let Some(compact) = frame.get(..cut) else {
+                    continue;
+                };
+                let general = spaced(compact);
+                let fast = parse_frame(compact.as_bytes());
+                let slow = parse_frame(general.as_bytes());
+                assert_eq!(summary(&fast), summary(&slow), "{compact}");
+            }
+        }
+        let frame = format!("{HEAD}{RESULT}}}");
+        let Ok(Message::BookTicker(ticker)) = parse_frame(frame.as_bytes()) else {
+            panic!("{frame}");
+        };
+        let (Some(bid), Some(ask)) = (ticker.bid, ticker.ask) else {
+            panic!("{ticker:?}");
+        };
+        let decimal = market_types::Decimal::parse;
+        assert_eq!(Ok(bid.quantity.value()), decimal("0.0003341504"));
+        assert_eq!(Ok(ask.quantity.value()), decimal("0.09"));
+        assert_eq!(ticker.update_id, Some(48_733_182));
     }
 
     const TRADES_HEAD: &str = r#"{"channel":"futures.trades","event":"update","time":1541503698,"time_ms":1541503698123,"result":"#;

@@ -319,11 +319,12 @@ pub(crate) fn quick_decimal(bytes: &[u8], start: usize, quoted: bool) -> Option<
 /// ends, trailing fractional zeros are dropped by mask (so the result is normalized
 /// without a division loop), and digits are converted eight at a time with three
 /// multiplies. Returns the mantissa, the scale and the position after the closing quote;
-/// `None` for any other shape (signs included), for more than seven digits in either
-/// part, or when fewer than eight bytes follow a part, so the scalar reader decides.
+/// `None` for any other shape (signs included), for more than seven integer digits, more
+/// than fifteen fractional digits or more than eighteen in all, so the wider readers
+/// decide. Past the end of `bytes` the reads see zero bytes, which end no part.
 #[inline(always)]
 pub(crate) fn swar_decimal(bytes: &[u8], at: usize) -> Option<(i64, u8, usize)> {
-    let text = eight_bytes(bytes, at)?;
+    let text = padded_eight_bytes(bytes, at);
     let digits = text ^ ASCII_ZEROS;
     let int_len = non_digits(digits).trailing_zeros() as usize / 8;
     if int_len.wrapping_sub(1) >= 7 {
@@ -341,7 +342,7 @@ pub(crate) fn swar_decimal(bytes: &[u8], at: usize) -> Option<(i64, u8, usize)> 
     // Up to eight digits in all: the same bytes read one further on hold the fraction
     // where the dot was, so one mask splices out the dot.
     let integer = low_bytes(int_len);
-    let shifted = eight_bytes(bytes, at + 1)? ^ ASCII_ZEROS;
+    let shifted = padded_eight_bytes(bytes, at + 1) ^ ASCII_ZEROS;
     let ends = non_digits(shifted) & !integer;
     let end = ends.trailing_zeros() as usize / 8;
     if end < 8 && end > int_len && (shifted >> (8 * end)) as u8 == b'"' ^ b'0' {
@@ -353,7 +354,7 @@ pub(crate) fn swar_decimal(bytes: &[u8], at: usize) -> Option<(i64, u8, usize)> 
 
 /// [`swar_decimal`] for more than eight digits in all: the fraction from its own eight
 /// bytes.
-#[inline]
+#[inline(always)]
 fn swar_decimal_long(
     bytes: &[u8],
     at: usize,
@@ -362,9 +363,12 @@ fn swar_decimal_long(
 ) -> Option<(i64, u8, usize)> {
     let int_value = eight_digits(digits << (64 - 8 * int_len));
     let fraction_at = at + int_len + 1;
-    let fraction_text = eight_bytes(bytes, fraction_at)?;
+    let fraction_text = padded_eight_bytes(bytes, fraction_at);
     let fraction_digits = fraction_text ^ ASCII_ZEROS;
     let fraction_len = non_digits(fraction_digits).trailing_zeros() as usize / 8;
+    if fraction_len == 8 {
+        return swar_fraction_wide(bytes, int_value, int_len, fraction_at, fraction_digits);
+    }
     if fraction_len.wrapping_sub(1) >= 7 || (fraction_text >> (8 * fraction_len)) as u8 != b'"' {
         return None;
     }
@@ -376,6 +380,35 @@ fn swar_decimal_long(
     let factor = POW10_SHORT[usize::from(kept) & 7];
     // At most fourteen digits: no overflow, and the cast cannot wrap.
     Some((int_value as i64 * factor as i64 + fraction, kept, end))
+}
+
+/// [`swar_decimal_long`] for eight to fifteen fractional digits (`"0.0003341504"`), at
+/// most eighteen digits in all: the fraction's second eight bytes read as well, trailing
+/// zeros dropped by mask as in [`wide_decimal`]. `first` holds the first eight fractional
+/// digits (all digits), mapped to 0..=9.
+#[inline(always)]
+fn swar_fraction_wide(
+    bytes: &[u8],
+    int_value: u64,
+    int_len: usize,
+    fraction_at: usize,
+    first: u64,
+) -> Option<(i64, u8, usize)> {
+    let second_text = padded_eight_bytes(bytes, fraction_at + 8);
+    let second = second_text ^ ASCII_ZEROS;
+    let len = non_digits(second).trailing_zeros() as usize / 8;
+    if len >= 8 || int_len + 8 + len > 18 || (second_text >> (8 * len)) as u8 != b'"' {
+        return None;
+    }
+    let tail = last_non_zero(second & low_bytes(len));
+    let (mantissa, kept) = if tail == 0 {
+        let kept = last_non_zero(first);
+        (scaled(int_value, first, kept), kept)
+    } else {
+        (scaled(scaled(int_value, first, 8), second, tail), 8 + tail)
+    };
+    // At most eighteen digits: below 10^18, so the cast cannot wrap.
+    Some((mantissa as i64, kept as u8, fraction_at + 8 + len + 1))
 }
 
 /// The value of the digits in `digits` (the first in the lowest byte, zero bytes after
@@ -396,13 +429,6 @@ fn normalized(digits: u64, int_len: usize, end: usize) -> (i64, u8, usize) {
 
 /// `10^n` for the scales [`swar_decimal`] produces.
 const POW10_SHORT: [u64; 8] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000];
-
-/// Eight bytes from `at`, the first in the lowest byte.
-#[inline]
-fn eight_bytes(bytes: &[u8], at: usize) -> Option<u64> {
-    let chunk: [u8; 8] = bytes.get(at..at + 8)?.try_into().ok()?;
-    Some(u64::from_le_bytes(chunk))
-}
 
 /// `'0'` in every byte: XOR maps the digits to 0..=9 and every other byte elsewhere.
 const ASCII_ZEROS: u64 = 0x3030_3030_3030_3030;
@@ -694,9 +720,30 @@ fn padded_eight_bytes(bytes: &[u8], at: usize) -> u64 {
     }
 }
 
-/// [`padded_eight_bytes`] near the end of the frame.
-#[inline(never)]
+/// [`padded_eight_bytes`] near the end of the frame: the frame's last eight bytes shifted
+/// down (no copy loop), or byte by byte for frames shorter than eight bytes.
+#[inline]
 fn tail_bytes(bytes: &[u8], at: usize) -> u64 {
+    let len = bytes.len();
+    if at >= len {
+        return 0;
+    }
+    match len.checked_sub(8).and_then(|last| bytes.get(last..)) {
+        Some(chunk) => {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            // `at` is within the last eight bytes (a full word from `at` did not fit), so
+            // the shift is 8 to 56 bits.
+            u64::from_le_bytes(word) >> (8 * (at + 8 - len))
+        }
+        None => short_tail_bytes(bytes, at),
+    }
+}
+
+/// [`tail_bytes`] for frames shorter than eight bytes.
+#[cold]
+#[inline(never)]
+fn short_tail_bytes(bytes: &[u8], at: usize) -> u64 {
     let rest = bytes.get(at..).unwrap_or_default();
     let mut word = [0u8; 8];
     for (slot, &b) in word.iter_mut().zip(rest) {
@@ -973,6 +1020,70 @@ mod tests {
             eight_digits(u64::from_le_bytes(*b"12345678") ^ ASCII_ZEROS),
             12_345_678
         );
+    }
+
+    /// The SWAR reader near the end of the input (reads padded with zero bytes) and with
+    /// eight to fifteen fractional digits agrees with the scalar reader on every prefix.
+    #[test]
+    fn swar_decimals_at_the_end_and_with_long_fractions() {
+        let texts = [
+            "0.09",
+            "0.0003341504",
+            "0.00033415",
+            "0.000334150",
+            "0.000334150400000",
+            "0.0003341504000000",
+            "1234567.12345678901",
+            "1234567.1234567890",
+            "12.1234567890123456",
+            "123.000000000000000",
+            "0.0000000000",
+            "7.100000000",
+            "19177.79",
+            "9",
+            "1234567",
+        ];
+        let mut engaged = 0;
+        for text in texts {
+            let full = format!("\"{text}\"}}}}");
+            for cut in 1..=full.len() {
+                let bytes = &full.as_bytes()[..cut];
+                if let Some((mantissa, scale, end)) = swar_decimal(bytes, 1) {
+                    engaged += 1;
+                    let found = (Decimal::from_parts(mantissa, scale).unwrap(), end);
+                    assert_eq!(Some(found), scalar_decimal(bytes, 0, true), "{text} {cut}");
+                    assert_eq!(found.0, Decimal::parse(text).unwrap(), "{text} {cut}");
+                }
+            }
+        }
+        assert!(engaged > 30, "{engaged}");
+        // Taken at the very end of the input and with long fractions.
+        assert!(swar_decimal(b"\"0.09\"", 1).is_some());
+        assert!(swar_decimal(b"\"0.0003341504\"", 1).is_some());
+        assert!(swar_decimal(b"\"1234567.12345678901\"", 1).is_some());
+        // Past eighteen digits or fifteen fractional digits: left to the wider readers.
+        assert!(swar_decimal(b"\"1234567.123456789012\"}", 1).is_none());
+        assert!(swar_decimal(b"\"1.1234567812345678\"}", 1).is_none());
+    }
+
+    #[test]
+    fn padded_reads_near_the_end() {
+        let text = b"0123456789abcdefghij";
+        for len in 0..=text.len() {
+            let bytes = &text[..len];
+            for at in 0..len + 10 {
+                let mut word = [0u8; 8];
+                for (i, slot) in word.iter_mut().enumerate() {
+                    *slot = bytes.get(at + i).copied().unwrap_or(0);
+                }
+                assert_eq!(
+                    padded_eight_bytes(bytes, at),
+                    u64::from_le_bytes(word),
+                    "{len} {at}"
+                );
+            }
+        }
+        assert_eq!(tail_bytes(b"", usize::MAX), 0);
     }
 
     #[test]
