@@ -528,14 +528,15 @@ impl<'a> AggreDepths<'a> {
     {
         let mut reader = Reader::new(self.bytes);
         loop {
-            if let Some(level) = plain_level(&mut reader) {
-                sink(level)?;
-                continue;
-            }
-            match next_level_general(&mut reader)? {
-                Some(level) => sink(level)?,
-                None => return Ok(()),
-            }
+            // One call site, so that the sink is inlined into the loop.
+            let level = match plain_level(&mut reader) {
+                Some(level) => level,
+                None => match next_level_general(&mut reader)? {
+                    Some(level) => level,
+                    None => return Ok(()),
+                },
+            };
+            sink(level)?;
         }
     }
 }
@@ -590,13 +591,12 @@ fn next_level(reader: &mut Reader<'_>) -> Result<Option<DepthLevel>, Error> {
 /// same bytes again and report what is wrong.
 #[inline(always)]
 fn plain_level(reader: &mut Reader<'_>) -> Option<DepthLevel> {
-    let mut ahead = reader.clone();
-    let (side, price, quantity) = ahead.plain_level()?;
+    let (side, price, quantity, next) = reader.plain_level()?;
     let (Ok(price), Ok(quantity)) = (Price::parse_bytes(price), Quantity::parse_bytes(quantity))
     else {
         return None;
     };
-    *reader = ahead;
+    reader.pos = next;
     Some(DepthLevel {
         side,
         price,
@@ -1061,33 +1061,31 @@ impl<'a> Reader<'a> {
 
     /// A depth level in the shape every encoder writes, read straight through:
     /// `0a|12 len` (ask or bid) then `0a plen price 12 qlen quantity` filling the item
-    /// exactly, every length one byte. Returns the side and the two texts and moves past
-    /// the item; `None` (the cursor untouched) for anything else, which the general path
-    /// then reads — with the same result for these bytes, so nothing is decided here.
+    /// exactly, every length one byte. Returns the side, the two texts and where the item
+    /// ends, without moving (the caller moves once the texts parse); `None` for anything
+    /// else, which the general path then reads — with the same result for these bytes, so
+    /// nothing is decided here.
     #[inline(always)]
-    fn plain_level(&mut self) -> Option<(Side, &'a [u8], &'a [u8])> {
+    fn plain_level(&self) -> Option<(Side, &'a [u8], &'a [u8], usize)> {
         let pos = self.pos;
-        let &[tag, len, price_key, price_len] = self.buf.get(pos..)?.first_chunk::<4>()?;
-        let side = match tag {
-            0x0a => Side::Sell,
-            0x12 => Side::Buy,
+        let (head, rest) = self.buf.get(pos..)?.split_first_chunk::<4>()?;
+        // `tag len 0a plen` little-endian: the tag and the price key whole, the high bits of
+        // both lengths (one byte each), checked with one mask and compare per side.
+        let side = match u32::from_le_bytes(*head) & 0x80FF_80FF {
+            0x000A_000A => Side::Sell,
+            0x000A_0012 => Side::Buy,
             _ => return None,
         };
-        if len >= 0x80 || price_key != 0x0a || price_len >= 0x80 {
-            return None;
-        }
-        let end = pos + 2 + usize::from(len);
-        let price_start = pos + 4;
-        let price_end = price_start + usize::from(price_len);
-        let &[quantity_key, quantity_len] = self.buf.get(price_end..)?.first_chunk::<2>()?;
-        if quantity_key != 0x12 || price_end + 2 + usize::from(quantity_len) != end {
+        let len = usize::from(head[1]);
+        let (price, rest) = rest.split_at_checked(usize::from(head[3]))?;
+        let (&[quantity_key, quantity_len], rest) = rest.split_first_chunk::<2>()?;
+        let quantity_len = usize::from(quantity_len);
+        if quantity_key != 0x12 || price.len() + 4 + quantity_len != len {
             return None;
         }
         // `quantity_len < 0x80` follows from the sum (`len < 0x80`).
-        let price = self.buf.get(price_start..price_end)?;
-        let quantity = self.buf.get(price_end + 2..end)?;
-        self.pos = end;
-        Some((side, price, quantity))
+        let quantity = rest.get(..quantity_len)?;
+        Some((side, price, quantity, pos + 2 + len))
     }
 
     /// The next key, or `None` at the end of the message.

@@ -162,7 +162,7 @@ impl OrderBook {
     ///
     /// # Errors
     /// [`BookError::NegativeQuantity`]; the book is left unchanged.
-    #[inline]
+    #[inline(always)]
     pub fn apply(&mut self, side: Side, price: Price, quantity: Quantity) -> Result<(), BookError> {
         if quantity.is_negative() {
             return Err(BookError::NegativeQuantity {
@@ -389,7 +389,7 @@ impl FusedIterator for Levels<'_> {}
 /// touch), where the next change of a best-first push usually is, then the top of the
 /// book, where a push's first change usually is. A match or a gap that `price` falls
 /// into settles it there with one or two comparisons.
-#[inline]
+#[inline(always)]
 fn search_near(levels: &[Level], side: Side, price: Price, cursor: usize) -> Result<usize, usize> {
     if let Some(below) = cursor.checked_sub(1)
         && let Some(level) = levels.get(below)
@@ -420,7 +420,7 @@ fn search_near(levels: &[Level], side: Side, price: Price, cursor: usize) -> Res
 }
 
 /// Whether a level at `a` sits before (further from the touch than) one at `b`.
-#[inline]
+#[inline(always)]
 fn sorts_before(side: Side, a: Price, b: Price) -> bool {
     match side {
         Side::Buy => a < b,
