@@ -1,12 +1,33 @@
 //! Any bytes through the Gate.io frame decoder, the REST snapshot decoder and the channel
-//! peek: never a panic, and everything a decoded message points at can be walked.
+//! peek: never a panic, and everything a decoded message points at can be walked. The
+//! public handler's stream classification runs the handler's message-type detection.
 #![no_main]
 
-use exchange_gateio::{Message, parse_frame, parse_snapshot, peek_channel};
+use exchange_gateio::{
+    Endpoints, GateioHandlerConfig, GateioSpotPublicWebSocketHandler, Market, Message,
+    parse_frame, parse_snapshot, peek_channel,
+};
 use libfuzzer_sys::fuzz_target;
+use ws_core::{FrameKind, InboundFrame, Session, Timestamp};
+
+thread_local! {
+    static HANDLER: GateioSpotPublicWebSocketHandler<()> = GateioSpotPublicWebSocketHandler::new(
+        GateioHandlerConfig::new(Endpoints::live(Market::Spot)),
+        [],
+        (),
+    )
+    .expect("spot handler");
+}
 
 fuzz_target!(|data: &[u8]| {
     let _ = peek_channel(data);
+    let mut payload = data.to_vec();
+    let frame = InboundFrame {
+        kind: FrameKind::Text,
+        payload: &mut payload,
+        received_at: Timestamp::now(),
+    };
+    let _ = HANDLER.with(|handler| handler.stream_kind(&frame));
     if let Ok(snapshot) = parse_snapshot(data) {
         for level in snapshot.bids.iter().chain(snapshot.asks.iter()) {
             let _ = level;

@@ -759,7 +759,7 @@ fn digits(bytes: &[u8], i: usize) -> Option<usize> {
 
 /// Position after the digits (maybe none) starting at `i`, eight bytes at a time.
 #[inline(always)]
-fn digit_run(bytes: &[u8], mut i: usize) -> usize {
+pub(crate) fn digit_run(bytes: &[u8], mut i: usize) -> usize {
     while let Some(chunk) = bytes.get(i..i + 8) {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);

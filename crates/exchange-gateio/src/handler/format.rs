@@ -12,7 +12,7 @@ use crate::channel::{
 use crate::config::Credentials;
 use crate::error::{Error, ErrorCode};
 use crate::json::Scanner;
-use crate::wire::read;
+use crate::wire::{self, Event, read};
 
 /// One public subscription of one pair or contract. Requests are per channel: topics of
 /// one channel share a request (`["BTC_USDT","ETH_USDT"]`); each book has its own
@@ -272,21 +272,37 @@ pub(crate) fn recheck_ready<T: Topic>(lifecycle: &mut Lifecycle<T>, out: &mut Ou
 
 /// The message type of a Gate frame, read from the envelope's `channel` and `event`
 /// without decoding `result` (Gate sends both first). Never allocates.
+///
+/// Frames as the venue sends them (`{"time":…,"time_ms":…,"channel":"…","event":"…",
+/// "result":…`, see [`wire::compact_channel_event`]) are recognised by one word compare
+/// per key; anything else is read by [`scanned_message_type`], with the same results.
+#[inline]
 pub(crate) fn message_type(frame: &[u8]) -> WebSocketMessageType {
+    match wire::compact_channel_event(frame) {
+        // Only `time`, `time_ms`, `channel` and `event` (valid, each once) come before the
+        // `result`: the general scan stops at the same channel and event, with no `error`,
+        // `request_id` or `header` before them.
+        Some((channel, event)) => classify(Some(channel), Some(event), false),
+        None => scanned_message_type(frame),
+    }
+}
+
+/// [`message_type`] of any frame: the envelope's members read one by one.
+pub(crate) fn scanned_message_type(frame: &[u8]) -> WebSocketMessageType {
     let mut sc = Scanner::new(frame);
     if sc.begin_object().is_err() {
         return WebSocketMessageType::Unknown;
     }
     let mut first = true;
     let mut channel: Option<Option<Channel>> = None;
-    let mut event: Option<&[u8]> = None;
+    let mut event: Option<Event> = None;
     let mut error = false;
     while let Ok(Some(key)) = sc.next_key(&mut first) {
         let step = match key.raw {
             b"channel" => read::word(&mut sc, "channel").map(|raw| {
                 channel = Some(Channel::from_wire(raw));
             }),
-            b"event" => read::word(&mut sc, "event").map(|raw| event = Some(raw)),
+            b"event" => read::word(&mut sc, "event").map(|raw| event = Some(Event::from_raw(raw))),
             // The WebSocket API (login) answers with `request_id` and `header`.
             b"request_id" | b"header" => return WebSocketMessageType::Auth,
             b"error" => match sc.null() {
@@ -307,15 +323,15 @@ pub(crate) fn message_type(frame: &[u8]) -> WebSocketMessageType {
     classify(channel.flatten(), event, error)
 }
 
-fn classify(channel: Option<Channel>, event: Option<&[u8]>, error: bool) -> WebSocketMessageType {
+fn classify(channel: Option<Channel>, event: Option<Event>, error: bool) -> WebSocketMessageType {
     use WebSocketMessageType as T;
     match (event, channel) {
-        (Some(b"subscribe"), _) => T::Subscribe,
-        (Some(b"unsubscribe"), _) => T::Unsubscribe,
-        (Some(b"api"), _) => T::Auth,
+        (Some(Event::Subscribe), _) => T::Subscribe,
+        (Some(Event::Unsubscribe), _) => T::Unsubscribe,
+        (Some(Event::Api), _) => T::Auth,
         (_, Some(Channel::SpotPong | Channel::FuturesPong)) => T::Pong,
         (_, Some(Channel::SpotPing | Channel::FuturesPing)) => T::Ping,
-        (Some(b"update" | b"all"), Some(channel)) => match channel {
+        (Some(Event::Update | Event::All), Some(channel)) => match channel {
             Channel::SpotOrderBookUpdate
             | Channel::FuturesOrderBookUpdate
             | Channel::SpotObu
@@ -338,3 +354,109 @@ fn classify(channel: Option<Channel>, event: Option<&[u8]>, error: bool) -> WebS
 
 /// Pairs one request may carry. Gate documents no limit; this keeps requests small.
 const MAX_PAIRS_PER_REQUEST: usize = 50;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests fail loudly")]
+mod tests {
+    use super::*;
+
+    /// `text` without whitespace outside strings (the venue's compact layout).
+    fn minified(text: &[u8]) -> Vec<u8> {
+        let (mut out, mut quoted, mut escaped) = (Vec::new(), false, false);
+        for &b in text {
+            if quoted {
+                quoted = escaped || b != b'"';
+                escaped = !escaped && b == b'\\';
+            } else if b.is_ascii_whitespace() {
+                continue;
+            } else {
+                quoted = b == b'"';
+            }
+            out.push(b);
+        }
+        out
+    }
+
+    fn frames_in(dir: &str) -> Vec<Vec<u8>> {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return Vec::new();
+        };
+        entries
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("gateio_")
+            })
+            .map(|p| std::fs::read(p).unwrap())
+            .collect()
+    }
+
+    /// The compact fast path and the general scan agree on every fixture (as stored and
+    /// minified), on near misses of the compact layout and on every prefix of each.
+    #[test]
+    fn compact_detection_agrees_with_the_general_scan() {
+        let root = env!("CARGO_MANIFEST_DIR");
+        let mut fixtures = frames_in(&format!("{root}/tests/data"));
+        assert!(fixtures.len() >= 40);
+        fixtures.extend(frames_in(&format!("{root}/../../benches/data")));
+        let mut frames: Vec<Vec<u8>> = Vec::new();
+        let mut fast = 0;
+        for fixture in &fixtures {
+            let compact = minified(fixture);
+            fast += usize::from(wire::compact_channel_event(&compact).is_some());
+            let text = String::from_utf8(compact.clone()).unwrap();
+            frames.push(fixture.clone());
+            frames.push(compact);
+            for (from, to) in [
+                (",\"", ", \""),
+                ("{\"time\"", "{ \"time\""),
+                ("\"event\"", "\"error\":{\"code\":1},\"event\""),
+                ("\"channel\"", "\"error\":null,\"channel\""),
+                ("\"channel\"", "\"request_id\":\"1\",\"channel\""),
+                ("\"time\"", "\"header\":{},\"time\""),
+                (
+                    "\"result\"",
+                    "\"error\":{\"code\":2,\"message\":\"x\"},\"result\"",
+                ),
+                (
+                    "\"channel\":\"spot.",
+                    "\"channel\":\"spot.nothing\",\"x\":\"spot.",
+                ),
+                ("\"channel\":\"futures.", "\"channel\":\"futures.x"),
+                ("\"event\":\"update\"", "\"event\":\"all\""),
+                ("\"event\":\"update\"", "\"event\":\"\""),
+                ("\"event\":\"update\"", "\"event\":\"updat\""),
+                ("\"time\":", "\"time\":0"),
+                ("\"time\":", "\"time\":-"),
+                ("\"time\":", "\"time\":\"1\","),
+                ("\"time_ms\":", "\"time_ms\":1.5,\"y\":"),
+                ("\"time_ms\":", "\"time_ms\":1e3,\"y\":"),
+                ("\"time\":", "\"time\":1,\"time\":"),
+                ("\"result\"", "\"time\":1,\"result\""),
+            ] {
+                frames.push(text.replacen(from, to, 1).into_bytes());
+            }
+            // The envelope's members in another order.
+            if let Some(rest) = text.strip_prefix('{')
+                && let Some((first, rest)) = rest.split_once(',')
+                && let Some((second, rest)) = rest.split_once(',')
+            {
+                frames.push(format!("{{{second},{first},{rest}").into_bytes());
+            }
+        }
+        assert!(fast >= 20, "{fast}");
+        for frame in &frames {
+            for cut in 0..=frame.len() {
+                let prefix = &frame[..cut];
+                assert_eq!(
+                    message_type(prefix),
+                    scanned_message_type(prefix),
+                    "{}",
+                    String::from_utf8_lossy(prefix)
+                );
+            }
+        }
+    }
+}

@@ -355,8 +355,9 @@ struct ScanState {
     pair: Option<Symbol>,
 }
 
+/// The envelope's `event`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Event {
+pub(crate) enum Event {
     Subscribe,
     Unsubscribe,
     Update,
@@ -364,6 +365,22 @@ enum Event {
     Empty,
     Api,
     Other,
+}
+
+impl Event {
+    /// The event named by `raw` (the string's raw text).
+    #[inline]
+    pub(crate) fn from_raw(raw: &[u8]) -> Event {
+        match raw {
+            b"update" => Event::Update,
+            b"all" => Event::All,
+            b"subscribe" => Event::Subscribe,
+            b"unsubscribe" => Event::Unsubscribe,
+            b"" => Event::Empty,
+            b"api" => Event::Api,
+            _ => Event::Other,
+        }
+    }
 }
 
 enum Decoded<'a> {
@@ -407,7 +424,7 @@ fn scan<'a>(frame: &'a [u8], state: &mut ScanState) -> Result<Result<Message<'a>
     let mut sc = Scanner::new(frame);
     let mut first = true;
     let mut env = Envelope::default();
-    match compact_envelope(&mut sc, &mut env) {
+    match compact_envelope::<true>(&mut sc, &mut env) {
         Some((channel, event)) => {
             // A compact book ticker closing the frame: what `decode_result` and the check
             // below make of it, without the intermediate results. Anything else is read
@@ -585,14 +602,30 @@ fn scan<'a>(frame: &'a [u8], state: &mut ScanState) -> Result<Result<Message<'a>
     Ok(Ok(message))
 }
 
+/// The channel and event of a compact frame (what [`compact_envelope`] accepts: `time`,
+/// `time_ms`, `channel` and `event`, each at most once and in any order, then `result`,
+/// no spaces, a known channel), read without decoding anything else; `None` for any
+/// other frame.
+#[inline]
+pub(crate) fn compact_channel_event(frame: &[u8]) -> Option<(Channel, Event)> {
+    let mut sc = Scanner::new(frame);
+    let mut env = Envelope::default();
+    compact_envelope::<false>(&mut sc, &mut env)
+}
+
 /// The members before `result` of a compact frame, `{"time":…,"time_ms":…,"channel":"…",
 /// "event":"…","result":` (those four in any order, each once, no spaces), recognised by
 /// comparing the eight bytes after each key's quote instead of reading the key. On
 /// success the scanner is at the result's value and `env` holds what the general loop
 /// would hold at that point; `None` (with `env` and the scanner anywhere) for anything
-/// else, which the general loop then reads from the start.
+/// else, which the general loop then reads from the start. Without `TIMES` the times are
+/// stepped over when they are plain integers (`env` then holds `Some(0)` for them), for callers that only want
+/// the channel and event.
 #[inline(always)]
-fn compact_envelope<'a>(sc: &mut Scanner<'a>, env: &mut Envelope<'a>) -> Option<(Channel, Event)> {
+fn compact_envelope<'a, const TIMES: bool>(
+    sc: &mut Scanner<'a>,
+    env: &mut Envelope<'a>,
+) -> Option<(Channel, Event)> {
     const TIME: u64 = u64::from_le_bytes(*b"time\":\0\0");
     const EVENT: u64 = u64::from_le_bytes(*b"event\":\0");
     const TIME_MS: u64 = u64::from_le_bytes(*b"time_ms\"");
@@ -617,10 +650,20 @@ fn compact_envelope<'a>(sc: &mut Scanner<'a>, env: &mut Envelope<'a>) -> Option<
             return Some((env.channel?, env.event?));
         } else if word & SIX == TIME && env.time_s.is_none() {
             sc.set_pos(quote + 7);
-            env.time_s = Some(read::uint(sc, "time").ok()?);
+            env.time_s = Some(if TIMES {
+                read::uint(sc, "time").ok()?
+            } else {
+                skip_plain_uint(sc)?;
+                0
+            });
         } else if word == TIME_MS && colon && env.time_ms.is_none() {
             sc.set_pos(quote + 10);
-            env.time_ms = Some(read::uint(sc, "time_ms").ok()?);
+            env.time_ms = Some(if TIMES {
+                read::uint(sc, "time_ms").ok()?
+            } else {
+                skip_plain_uint(sc)?;
+                0
+            });
         } else if word == CHANNEL && colon && env.channel_raw.is_none() {
             sc.set_pos(quote + 10);
             let raw = read::word(sc, "channel").ok()?;
@@ -644,6 +687,21 @@ fn compact_envelope<'a>(sc: &mut Scanner<'a>, env: &mut Envelope<'a>) -> Option<
         }
         quote = comma + 1;
     }
+}
+
+/// Steps over a plain non-negative integer (`0` or digits without a leading zero), where
+/// [`Scanner::skip_value`] ends when a `,` follows; `None` for anything else.
+#[inline(always)]
+fn skip_plain_uint(sc: &mut Scanner<'_>) -> Option<()> {
+    let at = sc.pos();
+    let end = crate::json::digit_run(sc.bytes(), at);
+    match sc.bytes().get(at) {
+        Some(b'0') if end == at + 1 => {}
+        Some(b'1'..=b'9') => {}
+        _ => return None,
+    }
+    sc.set_pos(end);
+    Some(())
 }
 
 struct ItemsSpan<'a> {
@@ -827,15 +885,7 @@ fn ack(
 }
 
 fn event(sc: &mut Scanner<'_>) -> Result<Event, Fault> {
-    Ok(match read::word(sc, "event")? {
-        b"update" => Event::Update,
-        b"all" => Event::All,
-        b"subscribe" => Event::Subscribe,
-        b"unsubscribe" => Event::Unsubscribe,
-        b"" => Event::Empty,
-        b"api" => Event::Api,
-        _ => Event::Other,
-    })
+    read::word(sc, "event").map(Event::from_raw)
 }
 
 /// `error`: `null` or `{"code":2,"message":"…"}`.
