@@ -11,6 +11,8 @@
 //!   signal `Ready` to the driver.
 //! - [`PrivateLedger`]: exactly-once private events across the stream and REST
 //!   reconciliation after a reconnect.
+//! - [`OpenOrders`]: the orders delivered as open and the delivery sequence the
+//!   reconcilers compare REST answers against.
 //!
 //! An exchange handler is a struct that implements these traits plus the mixins of
 //! `ws-mixins`, and `ws_core::Session` by calling [`BaseMessageHandler::handle_message`]
@@ -25,6 +27,7 @@ mod error;
 mod ledger;
 mod lifecycle;
 mod message_type;
+mod open_orders;
 mod private;
 mod public;
 mod stats;
@@ -34,6 +37,7 @@ pub use error::HandlerError;
 pub use ledger::PrivateLedger;
 pub use lifecycle::Lifecycle;
 pub use message_type::WebSocketMessageType;
+pub use open_orders::{OpenOrder, OpenOrders};
 pub use private::PrivateMessageHandler;
 pub use public::PublicMessageHandler;
 pub use stats::HandlerStats;

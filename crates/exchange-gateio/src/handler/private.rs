@@ -5,13 +5,13 @@ use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::time::{Duration, Instant};
 
-use market_types::{Asset, Balance, Fill, Order, OrderId, OrderStatus, Position, Quantity, Symbol};
+use market_types::{Asset, Balance, Fill, Order, OrderId, Position, Symbol};
 use ws_core::{
     ConnectionContext, DisconnectCause, InboundFrame, OutFrame, Outbox, ReconnectDecision,
     ReconnectionPolicy, RestRequestId, RestResponse, Session, SessionSignal, StreamKind, Timestamp,
 };
 use ws_handlers::{
-    BaseMessageHandler, HandlerError, HandlerStats, Lifecycle, PrivateLedger,
+    BaseMessageHandler, HandlerError, HandlerStats, Lifecycle, OpenOrders, PrivateLedger,
     PrivateMessageHandler, WebSocketMessageType,
 };
 use ws_mixins::{
@@ -150,14 +150,13 @@ pub struct GateioPrivateWebSocketHandler<H: PrivateWebSocketMixin, M: GateioMark
     format: PrivateFormat,
     signer: Option<RestSigner>,
     ledger: PrivateLedger,
-    /// Orders delivered as not finished, with what was delivered.
-    open_orders: HashMap<OrderId, OrderView>,
+    /// Orders delivered as not finished, with what was delivered, and the delivery
+    /// sequence that orders stream and REST information.
+    open_orders: OpenOrders,
     /// When each asset's balance last came from the stream (delivery sequence).
     balance_seen: HashMap<Asset, u64>,
     /// When each contract's position last came from the stream.
     position_seen: HashMap<Symbol, u64>,
-    /// Counts deliveries, to order stream and REST information.
-    seq: u64,
     /// One per connection; REST answers of an older one are ignored.
     generation: u64,
     round: Option<Round>,
@@ -266,10 +265,9 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateWebSocketHandler<H,
             lifecycle,
             format,
             ledger: PrivateLedger::default(),
-            open_orders: HashMap::new(),
+            open_orders: OpenOrders::new(),
             balance_seen: HashMap::new(),
             position_seen: HashMap::new(),
-            seq: 0,
             generation: 0,
             round: None,
             in_flight: Vec::new(),
@@ -299,7 +297,7 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateWebSocketHandler<H,
 
     /// Orders delivered as open, with their symbols.
     pub fn open_orders(&self) -> impl Iterator<Item = (OrderId, Symbol)> + '_ {
-        self.open_orders.iter().map(|(id, view)| (*id, view.symbol))
+        self.open_orders.iter().map(|(id, view)| (id, view.symbol))
     }
 
     /// Whether a socket is open.
@@ -354,21 +352,7 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateWebSocketHandler<H,
             self.counters.duplicates += 1;
             return false;
         }
-        self.seq += 1;
-        if order.status.is_terminal() {
-            self.open_orders.remove(&order.order_id);
-        } else {
-            self.open_orders.insert(
-                order.order_id,
-                OrderView {
-                    symbol: order.symbol,
-                    status: order.status,
-                    filled: order.filled,
-                    time_ms: order.update_time_ms,
-                    seq: self.seq,
-                },
-            );
-        }
+        self.open_orders.record(order);
         self.counters.orders += 1;
         self.callbacks.on_order(order);
         true
@@ -406,14 +390,14 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateWebSocketHandler<H,
 
     fn stream_balance(&mut self, mut balance: Balance) {
         balance.asset = upper_asset(balance.asset);
-        self.seq += 1;
-        self.balance_seen.insert(balance.asset, self.seq);
+        let seq = self.open_orders.next_seq();
+        self.balance_seen.insert(balance.asset, seq);
         self.deliver_balance(&balance);
     }
 
     fn stream_position(&mut self, position: &Position) {
-        self.seq += 1;
-        self.position_seen.insert(position.symbol, self.seq);
+        let seq = self.open_orders.next_seq();
+        self.position_seen.insert(position.symbol, seq);
         self.deliver_position(position);
     }
 
@@ -487,7 +471,7 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateWebSocketHandler<H,
             Pending {
                 call,
                 generation: self.generation,
-                seq: self.seq,
+                seq: self.open_orders.seq(),
                 sent_ms: now.unix_millis(),
             },
         ));
@@ -541,11 +525,9 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateWebSocketHandler<H,
                 // Each one's end is asked for by id.
                 let missing: Vec<(OrderId, Symbol)> = self
                     .open_orders
-                    .iter()
-                    .filter(|(id, view)| {
-                        view.seq <= seq_at_send && !orders.iter().any(|o| o.order.order_id == **id)
-                    })
-                    .map(|(id, view)| (*id, view.symbol))
+                    .delivered_by(seq_at_send)
+                    .filter(|(id, _)| !orders.iter().any(|o| o.order.order_id == *id))
+                    .map(|(id, view)| (id, view.symbol))
                     .collect();
                 for (id, symbol) in missing {
                     self.request(Call::Order { id, symbol }, now, out);
@@ -1109,17 +1091,6 @@ impl<H: PrivateWebSocketMixin + Send + 'static, M: GateioMarket> Session
         // Fills from the last frame on are fetched after the reconnect.
         self.gap_from_ms.get_or_insert(self.last_seen_ms);
     }
-}
-
-/// What was last delivered of an order that is not finished.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct OrderView {
-    symbol: Symbol,
-    status: OrderStatus,
-    filled: Quantity,
-    time_ms: u64,
-    /// Delivery sequence number.
-    seq: u64,
 }
 
 /// A REST call in flight.

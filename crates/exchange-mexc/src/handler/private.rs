@@ -4,17 +4,15 @@ use std::cell::Cell;
 use std::collections::HashMap;
 use std::time::Instant;
 
-use market_types::{
-    Asset, Balance, Fill, Order, OrderId, OrderStatus, PrivateEvent, Quantity, Symbol,
-};
+use market_types::{Asset, Balance, Fill, Order, OrderId, PrivateEvent, Symbol};
 use ws_core::{
     ConnectionContext, DisconnectCause, DisconnectKind, InboundFrame, Outbox, ReconnectDecision,
     ReconnectionPolicy, RestRequest, RestRequestId, RestResponse, Session, SessionSignal,
     StreamKind, Timestamp,
 };
 use ws_handlers::{
-    BaseMessageHandler, HandlerError, HandlerStats, PrivateLedger, PrivateMessageHandler,
-    WebSocketMessageType,
+    BaseMessageHandler, HandlerError, HandlerStats, OpenOrders, PrivateLedger,
+    PrivateMessageHandler, WebSocketMessageType,
 };
 use ws_mixins::{
     AuthMixin, ConnectionMixin, ErrorCategory, PrivateWebSocketMixin, StreamError,
@@ -83,12 +81,11 @@ pub struct MexcPrivateWebSocketHandler<H: PrivateWebSocketMixin> {
     generation: u64,
     round: Option<Round>,
     ledger: PrivateLedger,
-    /// Orders delivered as open, with what was delivered.
-    open_orders: HashMap<OrderId, OrderView>,
+    /// Orders delivered as open, with what was delivered, and the delivery sequence that
+    /// orders stream and REST information.
+    open_orders: OpenOrders,
     /// When each asset's balance last came from the stream.
     balance_seen: HashMap<Asset, u64>,
-    /// Counts deliveries, to order stream and REST information.
-    seq: u64,
     /// Wall-clock ms of the last frame (or connect) on the current connection.
     last_seen_ms: u64,
     /// Venue time of the latest fill delivered.
@@ -192,9 +189,8 @@ impl<H: PrivateWebSocketMixin> MexcPrivateWebSocketHandler<H> {
             generation: 0,
             round: None,
             ledger: PrivateLedger::default(),
-            open_orders: HashMap::new(),
+            open_orders: OpenOrders::new(),
             balance_seen: HashMap::new(),
-            seq: 0,
             last_seen_ms: 0,
             last_fill_ms: None,
             gap_from_ms: None,
@@ -224,7 +220,7 @@ impl<H: PrivateWebSocketMixin> MexcPrivateWebSocketHandler<H> {
 
     /// Orders delivered as open, with their symbols.
     pub fn open_orders(&self) -> impl Iterator<Item = (OrderId, Symbol)> + '_ {
-        self.open_orders.iter().map(|(id, view)| (*id, view.symbol))
+        self.open_orders.iter().map(|(id, view)| (id, view.symbol))
     }
 
     /// What has been delivered (exactly-once bookkeeping).
@@ -423,7 +419,7 @@ impl<H: PrivateWebSocketMixin> MexcPrivateWebSocketHandler<H> {
 
     fn request(&mut self, call: Call, now: Timestamp, out: &mut Outbox) {
         let generation = self.generation;
-        let seq = self.seq;
+        let seq = self.open_orders.seq();
         let purpose = Purpose::Reconcile {
             call,
             generation,
@@ -655,13 +651,9 @@ impl<H: PrivateWebSocketMixin> MexcPrivateWebSocketHandler<H> {
     ) {
         let missing: Vec<OrderId> = self
             .open_orders
-            .iter()
-            .filter(|(id, view)| {
-                view.symbol == symbol
-                    && view.seq <= seq_at_send
-                    && !listed.iter().any(|o| o.order_id == **id)
-            })
-            .map(|(id, _)| *id)
+            .delivered_by(seq_at_send)
+            .filter(|(id, view)| view.symbol == symbol && !listed.iter().any(|o| o.order_id == *id))
+            .map(|(id, _)| id)
             .collect();
         for order_id in missing {
             self.request(Call::Order { symbol, order_id }, now, out);
@@ -708,8 +700,8 @@ impl<H: PrivateWebSocketMixin> MexcPrivateWebSocketHandler<H> {
                 self.deliver_fill(&fill);
             }
             PrivateEvent::Balance(balance) => {
-                self.seq += 1;
-                self.balance_seen.insert(balance.asset, self.seq);
+                let seq = self.open_orders.next_seq();
+                self.balance_seen.insert(balance.asset, seq);
                 self.deliver_balance(&balance);
             }
             // Spot has no positions.
@@ -722,20 +714,7 @@ impl<H: PrivateWebSocketMixin> MexcPrivateWebSocketHandler<H> {
             self.counters.duplicates += 1;
             return false;
         }
-        self.seq += 1;
-        if order.status.is_terminal() {
-            self.open_orders.remove(&order.order_id);
-        } else {
-            self.open_orders.insert(
-                order.order_id,
-                OrderView {
-                    symbol: order.symbol,
-                    status: order.status,
-                    filled: order.filled,
-                    seq: self.seq,
-                },
-            );
-        }
+        self.open_orders.record(order);
         self.counters.orders += 1;
         self.callbacks.on_order(order);
         true
@@ -1206,16 +1185,6 @@ enum Reply {
     /// Orders, and for `allOrders` the latest creation time among them.
     Orders(Vec<Order>, Option<u64>),
     Fills(Vec<Fill>),
-}
-
-/// What was last delivered of an order that is not finished.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct OrderView {
-    symbol: Symbol,
-    status: OrderStatus,
-    filled: Quantity,
-    /// Delivery sequence number.
-    seq: u64,
 }
 
 /// The reconciliation of one connection.
