@@ -200,7 +200,16 @@ fn run_gate(root: &Path, args: &BenchArgs, slow_down: Option<&str>) -> Result<()
         .filter(|l| args.only.as_deref().is_none_or(|o| o == l.name))
         .collect();
     if listed.is_empty() {
-        bail!("no workload matches {:?}", args.only);
+        let names: Vec<String> = listing
+            .lines()
+            .filter_map(Listed::parse)
+            .map(|l| l.name)
+            .collect();
+        bail!(
+            "no workload is named {}; --only takes one exact name of: {}",
+            args.only.as_deref().unwrap_or("?"),
+            names.join(", ")
+        );
     }
     let baseline_path = root.join("benches/baseline.json");
     let recorded = read_baseline(&baseline_path)?;
