@@ -263,6 +263,38 @@ pub(crate) struct Refusal<'a> {
     pub(crate) message: &'a str,
 }
 
+impl<'a> Refusal<'a> {
+    /// The refusal `error` carries, if it is an [`Error::Rejected`].
+    pub(crate) fn of(error: &'a Error) -> Option<Self> {
+        match error {
+            Error::Rejected {
+                channel,
+                event,
+                pair,
+                id,
+                code,
+                message,
+            } => Some(Refusal {
+                channel: *channel,
+                event: *event,
+                pair: *pair,
+                id: *id,
+                code: *code,
+                message,
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// How much of a frame goes into a log line or an error report.
+pub(crate) const LOGGED_BYTES: usize = 256;
+
+/// The first [`LOGGED_BYTES`] of a frame, as text, for a log line or an error report.
+pub(crate) fn shown(payload: &[u8]) -> std::borrow::Cow<'_, str> {
+    String::from_utf8_lossy(&payload[..payload.len().min(LOGGED_BYTES)])
+}
+
 /// `Lifecycle` signals `Ready` only from acks; after the last pending topic was refused,
 /// an ack for no request makes it look again (request ids start at 1, so none is
 /// `u64::MAX`).

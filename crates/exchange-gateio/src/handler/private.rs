@@ -26,7 +26,7 @@ use crate::error::{Error, ErrorCode};
 use crate::wire::{Ack, LoginResponse, Message, parse_frame};
 
 use super::config::{GateioHandlerConfig, LoginMode};
-use super::format::{PrivateFormat, Refusal, message_type, recheck_ready};
+use super::format::{PrivateFormat, Refusal, message_type, recheck_ready, shown};
 use super::market::{FuturesMarket, GateioMarket, SpotMarket};
 use super::reconcile::{
     Call, FILLS_PAGE, ORDERS_PAGE, RestError, RestOrder, RestSigner, Window, body, parse_balances,
@@ -954,10 +954,9 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> PrivateMessageHandler
         let now = frame.received_at;
         if message_type == WebSocketMessageType::Error {
             self.counters.venue_errors += 1;
-            let shown = &frame.payload[..frame.payload.len().min(LOGGED_BYTES)];
             self.report(
                 ErrorCategory::Venue,
-                format!("venue error: {}", String::from_utf8_lossy(shown)),
+                format!("venue error: {}", shown(frame.payload)),
             );
             return Ok(());
         }
@@ -966,25 +965,6 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> PrivateMessageHandler
             Ok(Message::Ack(ack)) => self.on_ack(&ack, now, out),
             Ok(Message::Pong(_)) => self.counters.pongs += 1,
             Ok(_) => {}
-            Err(Error::Rejected {
-                channel,
-                event,
-                pair,
-                id,
-                code,
-                message,
-            }) => self.on_rejected(
-                Refusal {
-                    channel,
-                    event,
-                    pair,
-                    id,
-                    code,
-                    message: &message,
-                },
-                now,
-                out,
-            ),
             Err(error @ Error::Api { .. }) => {
                 if error.is_fatal() {
                     self.reject_credentials(error.to_string(), out);
@@ -993,7 +973,10 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> PrivateMessageHandler
                     out.signal(SessionSignal::Reconnect(error.to_string()));
                 }
             }
-            Err(error) => return Err(self.fail(message_type, &error)),
+            Err(error) => match Refusal::of(&error) {
+                Some(refusal) => self.on_rejected(refusal, now, out),
+                None => return Err(self.fail(message_type, &error)),
+            },
         }
         Ok(())
     }
@@ -1136,4 +1119,3 @@ fn channels(market: Market) -> &'static [Channel] {
 /// Fills this much older than the window's start are still taken (the ledger drops the
 /// ones already delivered): venue and local clocks differ.
 const FILL_WINDOW_SLACK_MS: u64 = 2_000;
-const LOGGED_BYTES: usize = 256;

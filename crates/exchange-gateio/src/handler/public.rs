@@ -24,7 +24,7 @@ use crate::error::{Error, ErrorCode};
 use crate::wire::{Ack, Message, PublicTrade, parse_frame};
 
 use super::config::GateioHandlerConfig;
-use super::format::{GateioPublicTopic, PublicFormat, Refusal, message_type, recheck_ready};
+use super::format::{GateioPublicTopic, PublicFormat, Refusal, message_type, recheck_ready, shown};
 use super::market::{FuturesMarket, GateioMarket, SpotMarket};
 
 /// The plan's `GateioSpotPublicWebSocketHandler`.
@@ -434,12 +434,11 @@ impl<H: PublicWebSocketMixin, M: GateioMarket> BaseMessageHandler
         error: &HandlerError,
         raw: &[u8],
     ) {
-        let shown = &raw[..raw.len().min(LOGGED_BYTES)];
         tracing::warn!(
             exchange = M::NAME,
             message_type = message_type.as_str(),
             %error,
-            raw = %String::from_utf8_lossy(shown),
+            raw = %shown(raw),
             "message skipped"
         );
         let category = std::mem::replace(&mut self.error_category, ErrorCategory::Parse);
@@ -556,10 +555,9 @@ impl<H: PublicWebSocketMixin, M: GateioMarket> PublicMessageHandler
         let now = frame.received_at;
         if message_type == WebSocketMessageType::Error {
             self.counters.venue_errors += 1;
-            let shown = &frame.payload[..frame.payload.len().min(LOGGED_BYTES)];
             self.report(
                 ErrorCategory::Venue,
-                format!("venue error: {}", String::from_utf8_lossy(shown)),
+                format!("venue error: {}", shown(frame.payload)),
             );
             return Ok(());
         }
@@ -568,26 +566,10 @@ impl<H: PublicWebSocketMixin, M: GateioMarket> PublicMessageHandler
             Ok(Message::Pong(_)) => self.counters.pongs += 1,
             // Login and API answers do not concern a market-data connection.
             Ok(_) => {}
-            Err(Error::Rejected {
-                channel,
-                event,
-                pair,
-                id,
-                code,
-                message,
-            }) => self.on_rejected(
-                Refusal {
-                    channel,
-                    event,
-                    pair,
-                    id,
-                    code,
-                    message: &message,
-                },
-                now,
-                out,
-            ),
-            Err(error) => return Err(self.fail(message_type, &error)),
+            Err(error) => match Refusal::of(&error) {
+                Some(refusal) => self.on_rejected(refusal, now, out),
+                None => return Err(self.fail(message_type, &error)),
+            },
         }
         Ok(())
     }
@@ -724,6 +706,3 @@ fn pairs(topics: &[GateioPublicTopic]) -> String {
     }
     text
 }
-
-/// How much of a skipped message goes into the log and the error.
-const LOGGED_BYTES: usize = 256;
