@@ -31,8 +31,8 @@
 //!
 //!    After each push the sides are trimmed to the stream depth (levels pushed out of a
 //!    fixed-depth stream are never deleted by the venue), and a crossed book, a negative
-//!    size or an undecodable level restarts the sync (the last is reported as a gap over
-//!    the push's ids: its content is lost).
+//!    size or an undecodable level restarts the sync (the last as
+//!    [`ResyncReason::InvalidUpdate`]: part of the push may already be in the book).
 //!
 //! Every restart clears the book first (no ghost levels) and touches only that symbol.
 //! A full push received while syncing counts as a snapshot (the REST answer then finds
@@ -174,8 +174,11 @@ pub struct BookSyncStats {
     pub overlaps: u64,
     /// Restarts of any cause.
     pub resyncs: u64,
-    /// Restarts for a gap (including undecodable pushes).
+    /// Restarts for a gap.
     pub gaps: u64,
+    /// Restarts for a push that was malformed, or of another depth, after part of it was
+    /// applied.
+    pub invalid_updates: u64,
     /// Restarts for a crossed book.
     pub crossed: u64,
     /// Restarts for a non-positive size.
@@ -664,17 +667,12 @@ impl BookSync {
         if entry.phase != Phase::Live || last_id <= current || first_id > expected {
             return Fast::Fallback;
         }
-        // Committed: from here on the book changes, and a broken frame restarts it. The
-        // push's content is lost, which is reported as a gap over its ids.
-        let lost = ResyncReason::Gap {
-            expected,
-            received: last_id.saturating_add(1),
-        };
+        // Committed: from here on the book changes, and a broken frame restarts it.
         let broken = |fault| Fast::Broken {
             index,
             symbol,
             fault,
-            reason: lost,
+            reason: ResyncReason::InvalidUpdate,
         };
         let book = &mut entry.book;
         let (mut seen_bids, mut seen_asks) = (false, false);
@@ -727,7 +725,7 @@ impl BookSync {
                         if l != depth {
                             return Fast::Rejected {
                                 index,
-                                reason: lost,
+                                reason: ResyncReason::InvalidUpdate,
                             };
                         }
                         Ok(())
@@ -838,6 +836,7 @@ impl BookSync {
         self.stats.resyncs += 1;
         match reason {
             ResyncReason::Gap { .. } => self.stats.gaps += 1,
+            ResyncReason::InvalidUpdate => self.stats.invalid_updates += 1,
             ResyncReason::Crossed => self.stats.crossed += 1,
             ResyncReason::NonPositiveQuantity => self.stats.non_positive += 1,
             _ => {}
@@ -1009,6 +1008,7 @@ impl BookSync {
             // Replay found a hole or a bad push: the book cannot be trusted.
             match reason {
                 ResyncReason::Gap { .. } => self.stats.gaps += 1,
+                ResyncReason::InvalidUpdate => self.stats.invalid_updates += 1,
                 ResyncReason::Crossed => self.stats.crossed += 1,
                 ResyncReason::NonPositiveQuantity => self.stats.non_positive += 1,
                 _ => {}
@@ -1062,12 +1062,8 @@ impl BookSync {
         if first < expected {
             self.stats.overlaps += 1;
         }
-        let lost = ResyncReason::Gap {
-            expected,
-            received: last.saturating_add(1),
-        };
-        apply_side(book, Side::Buy, bids, lost)?;
-        apply_side(book, Side::Sell, asks, lost)?;
+        apply_side(book, Side::Buy, bids)?;
+        apply_side(book, Side::Sell, asks)?;
         book.truncate(Side::Buy, depth);
         book.truncate(Side::Sell, depth);
         if book.is_crossed() {
@@ -1162,12 +1158,7 @@ enum Applied {
 }
 
 #[inline]
-fn apply_side(
-    book: &mut OrderBook,
-    side: Side,
-    levels: RawLevels<'_>,
-    lost: ResyncReason,
-) -> Result<(), ResyncReason> {
+fn apply_side(book: &mut OrderBook, side: Side, levels: RawLevels<'_>) -> Result<(), ResyncReason> {
     let mut iter = levels.iter();
     loop {
         match iter.next_level() {
@@ -1178,7 +1169,7 @@ fn apply_side(
             Ok(None) => return Ok(()),
             Err(fault) => {
                 tracing::debug!(error = %iter.error(fault), "undecodable book level");
-                return Err(lost);
+                return Err(ResyncReason::InvalidUpdate);
             }
         }
     }

@@ -824,14 +824,10 @@ fn untracked_pushes_are_ignored() {
         match path {
             Path::Parsed => assert_eq!(outcome, UpdateOutcome::Untracked),
             Path::Fast => {
-                assert_eq!(
-                    outcome,
-                    UpdateOutcome::Resync(ResyncReason::Gap {
-                        expected: 11,
-                        received: 12
-                    })
-                );
+                assert_eq!(outcome, UpdateOutcome::Resync(ResyncReason::InvalidUpdate));
                 assert!(h.book("BTC_USDT").is_empty());
+                assert_eq!(h.sync.stats().invalid_updates, 1);
+                assert_eq!(h.sync.stats().gaps, 0);
             }
         }
     }
@@ -867,22 +863,20 @@ fn a_push_broken_after_its_levels_restarts_the_symbol() {
         .on_frame(frame, now, &mut h.out, &mut h.sink)
         .unwrap_err();
     assert!(error.is_decode());
+    // Not a gap: nothing was lost on the wire, the venue sent a bad push.
     assert_eq!(
         h.status("BTC_USDT"),
-        BookStatus::Resyncing(ResyncReason::Gap {
-            expected: 11,
-            received: 13
-        })
+        BookStatus::Resyncing(ResyncReason::InvalidUpdate)
     );
     assert!(h.book("BTC_USDT").is_empty());
     assert_eq!(h.requests().len(), 1);
+    assert_eq!(h.sync.stats().invalid_updates, 1);
+    assert_eq!(h.sync.stats().gaps, 0);
     // On the parsed path the same push is refused the same way.
     let mut h = Harness::new(Market::Spot, Path::Parsed);
     h.live("BTC_USDT", 10);
     let outcome = h.push(std::str::from_utf8(frame).unwrap());
-    assert!(matches!(
-        outcome,
-        UpdateOutcome::Resync(ResyncReason::Gap { .. })
-    ));
+    assert_eq!(outcome, UpdateOutcome::Resync(ResyncReason::InvalidUpdate));
     assert!(h.book("BTC_USDT").is_empty());
+    assert_eq!(h.sync.stats().invalid_updates, 1);
 }

@@ -426,7 +426,7 @@ impl SymbolBook {
                 Ok(())
             }
             Err(error) => {
-                let (reason, error) = self.apply_failure(error, from, to);
+                let (reason, error) = self.apply_failure(error);
                 // Bad data from the venue: do not hammer the snapshot endpoint.
                 self.restart(shared, reason, true, now, sink);
                 self.maybe_request(shared, now, out);
@@ -589,7 +589,7 @@ impl SymbolBook {
                 .get(push.start..push.end)
                 .unwrap_or_default();
             if let Err(error) = apply_levels(&mut self.book, levels) {
-                let (reason, _) = self.apply_failure(error, push.from, push.to);
+                let (reason, _) = self.apply_failure(error);
                 self.restart(shared, reason, true, now, sink);
                 return;
             }
@@ -690,16 +690,10 @@ impl SymbolBook {
         self.set_status(BookStatus::Resyncing(reason), sink);
     }
 
-    fn apply_failure(&self, error: ApplyError, from: u64, to: u64) -> (ResyncReason, Error) {
+    fn apply_failure(&self, error: ApplyError) -> (ResyncReason, Error) {
         match error {
-            // A push that cannot be applied is a lost push: a gap over its versions.
-            ApplyError::Decode(error) => (
-                ResyncReason::Gap {
-                    expected: from,
-                    received: to.saturating_add(1),
-                },
-                error,
-            ),
+            // Part of the push may already be in the book.
+            ApplyError::Decode(error) => (ResyncReason::InvalidUpdate, error),
             ApplyError::Book(error) => {
                 let reason = error.resync_reason();
                 (reason, self.resync_error(reason))

@@ -480,17 +480,14 @@ fn a_negative_quantity_resyncs() {
 }
 
 #[test]
-fn a_level_that_does_not_decode_resyncs_as_a_gap() {
+fn a_level_that_does_not_decode_resyncs_as_an_invalid_update() {
     let mut h = Harness::new();
     h.live_at(100);
     let error = h.push_to(BTC, 101, 103, &[("1e5", "1")], &[]).unwrap_err();
     assert!(matches!(error, Error::InvalidDecimal { .. }), "{error}");
     assert_eq!(
         h.status(BTC),
-        BookStatus::Resyncing(ResyncReason::Gap {
-            expected: 101,
-            received: 104
-        })
+        BookStatus::Resyncing(ResyncReason::InvalidUpdate)
     );
     assert!(h.book(BTC).is_empty());
 }

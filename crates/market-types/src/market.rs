@@ -147,6 +147,9 @@ pub enum ResyncReason {
     UserRequested,
     /// The snapshot could not be fetched or was invalid.
     SnapshotFailed,
+    /// An update turned out malformed (or meant for a book of another depth) after part of
+    /// it was applied: the book holds half an update and cannot be trusted.
+    InvalidUpdate,
 }
 
 /// A change of a book's [`BookStatus`].
@@ -237,6 +240,7 @@ impl fmt::Display for ResyncReason {
             ResyncReason::Reconnected => f.write_str("reconnected"),
             ResyncReason::UserRequested => f.write_str("requested by user"),
             ResyncReason::SnapshotFailed => f.write_str("snapshot failed"),
+            ResyncReason::InvalidUpdate => f.write_str("invalid update"),
         }
     }
 }
