@@ -13,6 +13,8 @@
 //!   reconciliation after a reconnect.
 //! - [`OpenOrders`]: the orders delivered as open and the delivery sequence the
 //!   reconcilers compare REST answers against.
+//! - [`PrivateDelivery`]: the one path by which private handlers hand orders, fills,
+//!   balances and positions to the user (ledger, open orders and counts together).
 //!
 //! An exchange handler is a struct that implements these traits plus the mixins of
 //! `ws-mixins`, and `ws_core::Session` by calling [`BaseMessageHandler::handle_message`]
@@ -23,6 +25,7 @@
 //! No cargo features.
 
 mod base;
+mod delivery;
 mod error;
 mod ledger;
 mod lifecycle;
@@ -33,6 +36,7 @@ mod public;
 mod stats;
 
 pub use base::BaseMessageHandler;
+pub use delivery::{DeliveryCounts, PrivateDelivery, RestOrderView};
 pub use error::HandlerError;
 pub use ledger::PrivateLedger;
 pub use lifecycle::Lifecycle;

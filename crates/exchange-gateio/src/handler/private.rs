@@ -1,18 +1,17 @@
 //! The account session: the plan's `GateioSpotPrivateWebSocketHandler` (and its futures
 //! twin) with `GateioAuthMixin`, exactly-once delivery and REST reconciliation.
 
-use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::time::{Duration, Instant};
 
-use market_types::{Asset, Balance, Fill, Order, OrderId, Position, Symbol};
+use market_types::{Fill, Order, OrderId, Symbol};
 use ws_core::{
     ConnectionContext, DisconnectCause, InboundFrame, OutFrame, Outbox, ReconnectDecision,
     ReconnectionPolicy, RestRequestId, RestResponse, Session, SessionSignal, StreamKind, Timestamp,
 };
 use ws_handlers::{
-    BaseMessageHandler, HandlerError, HandlerStats, Lifecycle, OpenOrders, PrivateLedger,
-    PrivateMessageHandler, WebSocketMessageType,
+    BaseMessageHandler, DeliveryCounts, HandlerError, HandlerStats, Lifecycle, PrivateDelivery,
+    PrivateLedger, PrivateMessageHandler, RestOrderView, WebSocketMessageType,
 };
 use ws_mixins::{
     AuthMixin, ConnectionMixin, ErrorCategory, PrivateWebSocketMixin, StreamError,
@@ -149,14 +148,8 @@ pub struct GateioPrivateWebSocketHandler<H: PrivateWebSocketMixin, M: GateioMark
     lifecycle: Lifecycle<Channel>,
     format: PrivateFormat,
     signer: Option<RestSigner>,
-    ledger: PrivateLedger,
-    /// Orders delivered as not finished, with what was delivered, and the delivery
-    /// sequence that orders stream and REST information.
-    open_orders: OpenOrders,
-    /// When each asset's balance last came from the stream (delivery sequence).
-    balance_seen: HashMap<Asset, u64>,
-    /// When each contract's position last came from the stream.
-    position_seen: HashMap<Symbol, u64>,
+    /// Ledger, open orders and delivery sequence: the one way to the user's callbacks.
+    delivery: PrivateDelivery,
     /// One per connection; REST answers of an older one are ignored.
     generation: u64,
     round: Option<Round>,
@@ -178,17 +171,10 @@ pub struct GateioPrivateWebSocketHandler<H: PrivateWebSocketMixin, M: GateioMark
 
 /// Counters of a private handler beyond [`HandlerStats`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+///
+/// What was delivered (and dropped as already delivered) is in
+/// [`GateioPrivateWebSocketHandler::delivery_counts`].
 pub struct PrivateCounters {
-    /// Order updates delivered (stream and REST).
-    pub orders: u64,
-    /// Fills delivered.
-    pub fills: u64,
-    /// Balances delivered.
-    pub balances: u64,
-    /// Positions delivered.
-    pub positions: u64,
-    /// Changes already delivered, not delivered again (stream and REST overlap).
-    pub duplicates: u64,
     /// Completed reconciliations.
     pub reconciliations: u64,
     /// Orders delivered from reconciliation.
@@ -264,10 +250,7 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateWebSocketHandler<H,
             auth,
             lifecycle,
             format,
-            ledger: PrivateLedger::default(),
-            open_orders: OpenOrders::new(),
-            balance_seen: HashMap::new(),
-            position_seen: HashMap::new(),
+            delivery: PrivateDelivery::new(),
             generation: 0,
             round: None,
             in_flight: Vec::new(),
@@ -297,7 +280,10 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateWebSocketHandler<H,
 
     /// Orders delivered as open, with their symbols.
     pub fn open_orders(&self) -> impl Iterator<Item = (OrderId, Symbol)> + '_ {
-        self.open_orders.iter().map(|(id, view)| (id, view.symbol))
+        self.delivery
+            .open_orders()
+            .iter()
+            .map(|(id, view)| (id, view.symbol))
     }
 
     /// Whether a socket is open.
@@ -307,7 +293,12 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateWebSocketHandler<H,
 
     /// What has been delivered (exactly-once bookkeeping).
     pub fn ledger(&self) -> &PrivateLedger {
-        &self.ledger
+        self.delivery.ledger()
+    }
+
+    /// Orders, fills, balances and positions delivered, and repeats not delivered.
+    pub fn delivery_counts(&self) -> DeliveryCounts {
+        self.delivery.counts()
     }
 
     /// The user id futures channels carry (configured or learned at login).
@@ -348,76 +339,25 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateWebSocketHandler<H,
     // ------------------------------------------------------------ delivery
 
     fn deliver_order(&mut self, order: &Order) -> bool {
-        if !self.ledger.observe_order(order) {
-            self.counters.duplicates += 1;
-            return false;
-        }
-        self.open_orders.record(order);
-        self.counters.orders += 1;
-        self.callbacks.on_order(order);
-        true
+        self.delivery.order(order, &mut self.callbacks)
     }
 
     fn deliver_fill(&mut self, fill: &Fill) -> bool {
-        if !self.ledger.observe_fill(fill) {
-            self.counters.duplicates += 1;
-            return false;
-        }
-        self.counters.fills += 1;
-        self.callbacks.on_fill(fill);
-        true
-    }
-
-    fn deliver_balance(&mut self, balance: &Balance) -> bool {
-        if !self.ledger.observe_balance(balance) {
-            self.counters.duplicates += 1;
-            return false;
-        }
-        self.counters.balances += 1;
-        self.callbacks.on_balance(balance);
-        true
-    }
-
-    fn deliver_position(&mut self, position: &Position) -> bool {
-        if !self.ledger.observe_position(position) {
-            self.counters.duplicates += 1;
-            return false;
-        }
-        self.counters.positions += 1;
-        self.callbacks.on_position(position);
-        true
-    }
-
-    fn stream_balance(&mut self, mut balance: Balance) {
-        balance.asset = upper_asset(balance.asset);
-        let seq = self.open_orders.next_seq();
-        self.balance_seen.insert(balance.asset, seq);
-        self.deliver_balance(&balance);
-    }
-
-    fn stream_position(&mut self, position: &Position) {
-        let seq = self.open_orders.next_seq();
-        self.position_seen.insert(position.symbol, seq);
-        self.deliver_position(position);
+        self.delivery.fill(fill, &mut self.callbacks)
     }
 
     /// A REST view of an order: delivered when it says something the stream has not.
     fn reconcile_order(&mut self, rest: RestOrder, seq_at_send: u64, sent_ms: u64) -> bool {
         let mut order = rest.order;
-        match self.open_orders.get(&order.order_id) {
-            // The stream updated it after the request went out: it knows better.
-            Some(view) if view.seq > seq_at_send => return false,
-            Some(view) if view.status == order.status && view.filled == order.filled => {
-                self.counters.duplicates += 1;
-                return false;
-            }
+        match self.delivery.rest_order_view(&order, seq_at_send) {
+            RestOrderView::StreamedSince | RestOrderView::Unchanged => return false,
             // REST does not say when an open futures order last changed; it is at least
             // as new as what was delivered and no newer than the request.
-            Some(view) if !rest.exact_time => {
+            RestOrderView::News(Some(view)) if !rest.exact_time => {
                 order.update_time_ms = order.update_time_ms.max(view.time_ms).max(sent_ms);
             }
-            None if !rest.exact_time => order.update_time_ms = sent_ms,
-            _ => {}
+            RestOrderView::News(None) if !rest.exact_time => order.update_time_ms = sent_ms,
+            RestOrderView::News(_) => {}
         }
         let delivered = self.deliver_order(&order);
         if delivered {
@@ -471,7 +411,7 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateWebSocketHandler<H,
             Pending {
                 call,
                 generation: self.generation,
-                seq: self.open_orders.seq(),
+                seq: self.delivery.open_orders().seq(),
                 sent_ms: now.unix_millis(),
             },
         ));
@@ -524,7 +464,8 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateWebSocketHandler<H,
                 // Delivered as open before the request, no longer open: closed meanwhile.
                 // Each one's end is asked for by id.
                 let missing: Vec<(OrderId, Symbol)> = self
-                    .open_orders
+                    .delivery
+                    .open_orders()
                     .delivered_by(seq_at_send)
                     .filter(|(id, _)| !orders.iter().any(|o| o.order.order_id == *id))
                     .map(|(id, view)| (id, view.symbol))
@@ -558,22 +499,21 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateWebSocketHandler<H,
             }
             Call::Balances => {
                 for balance in parse_balances(market, body, now.unix_millis())? {
-                    let streamed_since = self
-                        .balance_seen
-                        .get(&balance.asset)
-                        .is_some_and(|seen| *seen > seq_at_send);
-                    if !streamed_since && self.deliver_balance(&balance) {
+                    if self
+                        .delivery
+                        .reconciled_balance(&balance, seq_at_send, &mut self.callbacks)
+                    {
                         self.counters.reconciled_balances += 1;
                     }
                 }
             }
             Call::Positions => {
                 for position in parse_positions(body, now.unix_millis())? {
-                    let streamed_since = self
-                        .position_seen
-                        .get(&position.symbol)
-                        .is_some_and(|seen| *seen > seq_at_send);
-                    if !streamed_since && self.deliver_position(&position) {
+                    if self.delivery.reconciled_position(
+                        &position,
+                        seq_at_send,
+                        &mut self.callbacks,
+                    ) {
                         self.counters.reconciled_positions += 1;
                     }
                 }
@@ -664,7 +604,7 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateWebSocketHandler<H,
 
     /// An order delivered as open whose end the venue cannot tell: reported, forgotten.
     fn unresolved(&mut self, id: OrderId, symbol: Symbol, why: &str) {
-        self.open_orders.remove(&id);
+        self.delivery.forget_order(&id);
         self.counters.unresolved_orders += 1;
         self.report(
             ErrorCategory::Rest,
@@ -808,14 +748,17 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateWebSocketHandler<H,
             }
             Message::Balances(items) => {
                 for item in items {
-                    let update = item.map_err(|e| self.fail(message_type, &e))?;
-                    self.stream_balance(update.balance);
+                    let mut balance = item.map_err(|e| self.fail(message_type, &e))?.balance;
+                    balance.asset = upper_asset(balance.asset);
+                    self.delivery
+                        .streamed_balance(&balance, &mut self.callbacks);
                 }
             }
             Message::Positions(items) => {
                 for item in items {
                     let position = item.map_err(|e| self.fail(message_type, &e))?;
-                    self.stream_position(&position);
+                    self.delivery
+                        .streamed_position(&position, &mut self.callbacks);
                 }
             }
             _ => return Err(HandlerError::Unsupported(message_type)),

@@ -694,7 +694,7 @@ fn private_spot_signs_subscriptions_delivers_once_and_reconciles() {
         (seen.orders.len(), seen.fills.len(), seen.balances.len()),
         (1, 1, 1)
     );
-    assert_eq!(h.counters().duplicates, 3);
+    assert_eq!(h.delivery_counts().duplicates, 3);
     assert_eq!(h.open_orders().count(), 1);
 
     // Reconciliation: the order is unchanged (not delivered again), the streamed

@@ -1,18 +1,17 @@
 //! The user-data session: listen key, private pushes, REST reconciliation.
 
 use std::cell::Cell;
-use std::collections::HashMap;
 use std::time::Instant;
 
-use market_types::{Asset, Balance, Fill, Order, OrderId, PrivateEvent, Symbol};
+use market_types::{Balance, Fill, Order, OrderId, PrivateEvent, Symbol};
 use ws_core::{
     ConnectionContext, DisconnectCause, DisconnectKind, InboundFrame, Outbox, ReconnectDecision,
     ReconnectionPolicy, RestRequest, RestRequestId, RestResponse, Session, SessionSignal,
     StreamKind, Timestamp,
 };
 use ws_handlers::{
-    BaseMessageHandler, HandlerError, HandlerStats, OpenOrders, PrivateLedger,
-    PrivateMessageHandler, WebSocketMessageType,
+    BaseMessageHandler, DeliveryCounts, HandlerError, HandlerStats, PrivateDelivery, PrivateLedger,
+    PrivateMessageHandler, RestOrderView, WebSocketMessageType,
 };
 use ws_mixins::{
     AuthMixin, ConnectionMixin, ErrorCategory, PrivateWebSocketMixin, StreamError,
@@ -80,12 +79,8 @@ pub struct MexcPrivateWebSocketHandler<H: PrivateWebSocketMixin> {
     /// One per connection; reconciliation answers of an older one are ignored.
     generation: u64,
     round: Option<Round>,
-    ledger: PrivateLedger,
-    /// Orders delivered as open, with what was delivered, and the delivery sequence that
-    /// orders stream and REST information.
-    open_orders: OpenOrders,
-    /// When each asset's balance last came from the stream.
-    balance_seen: HashMap<Asset, u64>,
+    /// Ledger, open orders and delivery sequence: the one way to the user's callbacks.
+    delivery: PrivateDelivery,
     /// Wall-clock ms of the last frame (or connect) on the current connection.
     last_seen_ms: u64,
     /// Venue time of the latest fill delivered.
@@ -102,6 +97,9 @@ pub struct MexcPrivateWebSocketHandler<H: PrivateWebSocketMixin> {
 }
 
 /// Counters of a private handler beyond [`HandlerStats`].
+///
+/// What was delivered (and dropped as already delivered) is in
+/// [`MexcPrivateWebSocketHandler::delivery_counts`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PrivateCounters {
     /// Listen keys created.
@@ -116,14 +114,6 @@ pub struct PrivateCounters {
     pub listen_keys_replaced: u64,
     /// Listen keys deleted on close.
     pub listen_keys_deleted: u64,
-    /// Order updates delivered.
-    pub orders: u64,
-    /// Fills delivered.
-    pub fills: u64,
-    /// Balances delivered.
-    pub balances: u64,
-    /// Events the ledger had already delivered (stream and REST overlap, rotation).
-    pub duplicates: u64,
     /// Completed reconciliations.
     pub reconciliations: u64,
     /// Orders delivered from reconciliation.
@@ -188,9 +178,7 @@ impl<H: PrivateWebSocketMixin> MexcPrivateWebSocketHandler<H> {
             next_request_id: 1,
             generation: 0,
             round: None,
-            ledger: PrivateLedger::default(),
-            open_orders: OpenOrders::new(),
-            balance_seen: HashMap::new(),
+            delivery: PrivateDelivery::new(),
             last_seen_ms: 0,
             last_fill_ms: None,
             gap_from_ms: None,
@@ -220,12 +208,20 @@ impl<H: PrivateWebSocketMixin> MexcPrivateWebSocketHandler<H> {
 
     /// Orders delivered as open, with their symbols.
     pub fn open_orders(&self) -> impl Iterator<Item = (OrderId, Symbol)> + '_ {
-        self.open_orders.iter().map(|(id, view)| (id, view.symbol))
+        self.delivery
+            .open_orders()
+            .iter()
+            .map(|(id, view)| (id, view.symbol))
     }
 
     /// What has been delivered (exactly-once bookkeeping).
     pub fn ledger(&self) -> &PrivateLedger {
-        &self.ledger
+        self.delivery.ledger()
+    }
+
+    /// Orders, fills and balances delivered, and repeats not delivered.
+    pub fn delivery_counts(&self) -> DeliveryCounts {
+        self.delivery.counts()
     }
 
     /// The private channels and their subscription state.
@@ -419,7 +415,7 @@ impl<H: PrivateWebSocketMixin> MexcPrivateWebSocketHandler<H> {
 
     fn request(&mut self, call: Call, now: Timestamp, out: &mut Outbox) {
         let generation = self.generation;
-        let seq = self.open_orders.seq();
+        let seq = self.delivery.open_orders().seq();
         let purpose = Purpose::Reconcile {
             call,
             generation,
@@ -507,11 +503,10 @@ impl<H: PrivateWebSocketMixin> MexcPrivateWebSocketHandler<H> {
         match (call, reply) {
             (_, Reply::Balances(balances)) => {
                 for balance in balances {
-                    let streamed_since = self
-                        .balance_seen
-                        .get(&balance.asset)
-                        .is_some_and(|seen| *seen > seq_at_send);
-                    if !streamed_since && self.deliver_balance(&balance) {
+                    if self
+                        .delivery
+                        .reconciled_balance(&balance, seq_at_send, &mut self.callbacks)
+                    {
                         self.counters.reconciled_balances += 1;
                     }
                 }
@@ -622,19 +617,13 @@ impl<H: PrivateWebSocketMixin> MexcPrivateWebSocketHandler<H> {
     /// A REST view of an order: delivered when it says something the stream has not
     /// (the ledger drops what was delivered already).
     fn reconcile_order(&mut self, order: &Order, seq_at_send: u64) {
-        match self.open_orders.get(&order.order_id) {
-            // The stream updated it after the request went out: it knows better.
-            Some(view) if view.seq > seq_at_send => {
-                self.counters.duplicates += 1;
-                return;
-            }
-            Some(view) if view.status == order.status && view.filled == order.filled => {
-                self.counters.duplicates += 1;
-                return;
-            }
-            _ => {}
+        if !matches!(
+            self.delivery.rest_order_view(order, seq_at_send),
+            RestOrderView::News(_)
+        ) {
+            return;
         }
-        if self.deliver_order(order) {
+        if self.delivery.order(order, &mut self.callbacks) {
             self.counters.reconciled_orders += 1;
         }
     }
@@ -650,7 +639,8 @@ impl<H: PrivateWebSocketMixin> MexcPrivateWebSocketHandler<H> {
         out: &mut Outbox,
     ) {
         let missing: Vec<OrderId> = self
-            .open_orders
+            .delivery
+            .open_orders()
             .delivered_by(seq_at_send)
             .filter(|(id, view)| view.symbol == symbol && !listed.iter().any(|o| o.order_id == *id))
             .map(|(id, _)| id)
@@ -662,7 +652,7 @@ impl<H: PrivateWebSocketMixin> MexcPrivateWebSocketHandler<H> {
 
     /// An order seen open that the venue no longer knows: reported, forgotten.
     fn unresolved(&mut self, order_id: OrderId, symbol: Symbol, why: &str) {
-        self.open_orders.remove(&order_id);
+        self.delivery.forget_order(&order_id);
         self.counters.unresolved_orders += 1;
         self.report(
             ErrorCategory::Rest,
@@ -694,54 +684,29 @@ impl<H: PrivateWebSocketMixin> MexcPrivateWebSocketHandler<H> {
     fn deliver(&mut self, event: PrivateEvent) {
         match event {
             PrivateEvent::Order(order) => {
-                self.deliver_order(&order);
+                self.delivery.order(&order, &mut self.callbacks);
             }
             PrivateEvent::Fill(fill) => {
                 self.deliver_fill(&fill);
             }
             PrivateEvent::Balance(balance) => {
-                let seq = self.open_orders.next_seq();
-                self.balance_seen.insert(balance.asset, seq);
-                self.deliver_balance(&balance);
+                self.delivery
+                    .streamed_balance(&balance, &mut self.callbacks);
             }
             // Spot has no positions.
             PrivateEvent::Position(_) => {}
         }
     }
 
-    fn deliver_order(&mut self, order: &Order) -> bool {
-        if !self.ledger.observe_order(order) {
-            self.counters.duplicates += 1;
-            return false;
-        }
-        self.open_orders.record(order);
-        self.counters.orders += 1;
-        self.callbacks.on_order(order);
-        true
-    }
-
     fn deliver_fill(&mut self, fill: &Fill) -> bool {
-        if !self.ledger.observe_fill(fill) {
-            self.counters.duplicates += 1;
-            return false;
+        let delivered = self.delivery.fill(fill, &mut self.callbacks);
+        if delivered {
+            self.last_fill_ms = Some(
+                self.last_fill_ms
+                    .map_or(fill.time_ms, |t| t.max(fill.time_ms)),
+            );
         }
-        self.last_fill_ms = Some(
-            self.last_fill_ms
-                .map_or(fill.time_ms, |t| t.max(fill.time_ms)),
-        );
-        self.counters.fills += 1;
-        self.callbacks.on_fill(fill);
-        true
-    }
-
-    fn deliver_balance(&mut self, balance: &Balance) -> bool {
-        if !self.ledger.observe_balance(balance) {
-            self.counters.duplicates += 1;
-            return false;
-        }
-        self.counters.balances += 1;
-        self.callbacks.on_balance(balance);
-        true
+        delivered
     }
 
     fn on_private_push(
