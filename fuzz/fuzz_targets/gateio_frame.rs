@@ -1,22 +1,32 @@
 //! Any bytes through the Gate.io frame decoder, the REST snapshot decoder and the channel
 //! peek: never a panic, and everything a decoded message points at can be walked. The
-//! public handler's stream classification runs the handler's message-type detection.
+//! public handler's stream classification runs the handler's message-type detection, and
+//! its `on_frame` the whole handler path (detection, then parsing from the detected
+//! envelope).
 #![no_main]
 
+use std::cell::RefCell;
+
 use exchange_gateio::{
-    Endpoints, GateioHandlerConfig, GateioSpotPublicWebSocketHandler, Market, Message,
-    parse_frame, parse_snapshot, peek_channel,
+    Endpoints, GateioHandlerConfig, GateioPublicTopic, GateioSpotPublicWebSocketHandler, Market,
+    Message, parse_frame, parse_snapshot, peek_channel,
 };
 use libfuzzer_sys::fuzz_target;
-use ws_core::{FrameKind, InboundFrame, Session, Timestamp};
+use market_types::Symbol;
+use ws_core::{FrameKind, InboundFrame, Outbox, Session, Timestamp};
 
 thread_local! {
-    static HANDLER: GateioSpotPublicWebSocketHandler<()> = GateioSpotPublicWebSocketHandler::new(
-        GateioHandlerConfig::new(Endpoints::live(Market::Spot)),
-        [],
-        (),
-    )
-    .expect("spot handler");
+    static HANDLER: RefCell<GateioSpotPublicWebSocketHandler<()>> = RefCell::new(
+        GateioSpotPublicWebSocketHandler::new(
+            GateioHandlerConfig::new(Endpoints::live(Market::Spot)),
+            // A tracked (syncing) book, so that order book pushes reach the book path.
+            [GateioPublicTopic::OrderBook(
+                Symbol::new("BTC_USDT").expect("symbol"),
+            )],
+            (),
+        )
+        .expect("spot handler"),
+    );
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -27,7 +37,8 @@ fuzz_target!(|data: &[u8]| {
         payload: &mut payload,
         received_at: Timestamp::now(),
     };
-    let _ = HANDLER.with(|handler| handler.stream_kind(&frame));
+    let _ = HANDLER.with(|handler| handler.borrow().stream_kind(&frame));
+    HANDLER.with(|handler| handler.borrow_mut().on_frame(frame, &mut Outbox::new()));
     if let Ok(snapshot) = parse_snapshot(data) {
         for level in snapshot.bids.iter().chain(snapshot.asks.iter()) {
             let _ = level;

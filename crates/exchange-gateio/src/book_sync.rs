@@ -72,7 +72,10 @@ use crate::error::Error;
 use crate::json::{Fault, Scanner};
 use crate::wire::book::{level, quick_level};
 use crate::wire::read;
-use crate::wire::{BookSnapshot, Message, OrderBookUpdate, RawLevels, parse_frame, parse_snapshot};
+use crate::wire::{
+    BookSnapshot, CompactHead, Event, Message, OrderBookUpdate, RawLevels, parse_frame_with,
+    parse_snapshot,
+};
 
 /// Receives what the book sync produces. Implemented by the session that owns the sync;
 /// generic, so the per-update call is inlined.
@@ -324,10 +327,23 @@ impl BookSync {
         out: &mut Outbox,
         sink: &mut impl BookSink,
     ) -> Result<Option<UpdateOutcome>, Error> {
-        match self.stream(frame, sink) {
+        self.on_frame_with(frame, None, now, out, sink)
+    }
+
+    /// [`Self::on_frame`] of a frame whose envelope [`crate::wire::compact_head`] has already
+    /// read: the push is read from its `result`.
+    pub(crate) fn on_frame_with(
+        &mut self,
+        frame: &[u8],
+        head: Option<CompactHead>,
+        now: Timestamp,
+        out: &mut Outbox,
+        sink: &mut impl BookSink,
+    ) -> Result<Option<UpdateOutcome>, Error> {
+        match self.stream(frame, head, sink) {
             Fast::NotOurs => Ok(None),
             Fast::Done(outcome) => Ok(Some(outcome)),
-            Fast::Fallback => match parse_frame(frame)? {
+            Fast::Fallback => match parse_frame_with(frame, head)? {
                 Message::OrderBookUpdate(update) => {
                     Ok(Some(self.on_update(&update, now, out, sink)))
                 }
@@ -562,39 +578,63 @@ impl BookSync {
         (self.config.first_request_id..self.next_request).contains(&id.0)
     }
 
+    /// Reads the envelope up to the `result` of an `update` push of this sync's channel;
+    /// what to answer instead for any other frame.
+    fn read_envelope(&self, sc: &mut Scanner<'_>) -> Option<Fast> {
+        let mut first = true;
+        if sc.begin_object().is_err() {
+            return Some(Fast::Fallback);
+        }
+        let (mut ours, mut update) = (false, false);
+        loop {
+            let Ok(Some(key)) = sc.next_key(&mut first) else {
+                return Some(Fast::Fallback);
+            };
+            match key.raw {
+                b"channel" => match read::word(sc, "channel") {
+                    Ok(name) if name == self.channel.as_str().as_bytes() => ours = true,
+                    Ok(_) => return Some(Fast::NotOurs),
+                    Err(_) => return Some(Fast::Fallback),
+                },
+                b"event" => match read::word(sc, "event") {
+                    Ok(b"update" | b"all") => update = true,
+                    Ok(_) => return Some(Fast::NotOurs),
+                    Err(_) => return Some(Fast::Fallback),
+                },
+                b"result" if ours && update => return None,
+                b"result" => return Some(Fast::Fallback),
+                _ => {
+                    if sc.skip_value().is_err() {
+                        return Some(Fast::Fallback);
+                    }
+                }
+            }
+        }
+    }
+
     /// The single-pass decoder behind [`BookSync::on_frame`]. It commits to applying only
     /// once the header has been read and says the push continues a live book; until then
     /// nothing is changed and any surprise means [`Fast::Fallback`].
     #[inline]
-    fn stream(&mut self, frame: &[u8], sink: &mut impl BookSink) -> Fast {
+    fn stream(
+        &mut self,
+        frame: &[u8],
+        head: Option<CompactHead>,
+        sink: &mut impl BookSink,
+    ) -> Fast {
         let mut sc = Scanner::new(frame);
-        let mut first = true;
-        if sc.begin_object().is_err() {
-            return Fast::Fallback;
-        }
         // Envelope up to `result`: only `update` pushes of our channel are taken.
-        let (mut ours, mut update) = (false, false);
-        loop {
-            let Ok(Some(key)) = sc.next_key(&mut first) else {
-                return Fast::Fallback;
-            };
-            match key.raw {
-                b"channel" => match read::word(&mut sc, "channel") {
-                    Ok(name) if name == self.channel.as_str().as_bytes() => ours = true,
-                    Ok(_) => return Fast::NotOurs,
-                    Err(_) => return Fast::Fallback,
-                },
-                b"event" => match read::word(&mut sc, "event") {
-                    Ok(b"update" | b"all") => update = true,
-                    Ok(_) => return Fast::NotOurs,
-                    Err(_) => return Fast::Fallback,
-                },
-                b"result" if ours && update => break,
-                b"result" => return Fast::Fallback,
-                _ => {
-                    if sc.skip_value().is_err() {
-                        return Fast::Fallback;
-                    }
+        match head {
+            Some(head) => {
+                if head.channel != self.channel || !matches!(head.event, Event::Update | Event::All)
+                {
+                    return Fast::NotOurs;
+                }
+                sc.set_pos(head.result_at);
+            }
+            None => {
+                if let Some(fast) = self.read_envelope(&mut sc) {
+                    return fast;
                 }
             }
         }

@@ -1,6 +1,8 @@
 //! Subscription topics and how they are rendered (the handlers' `SubscriptionMixin`s), and
 //! the cheap message-type detection both handlers route with.
 
+use std::cell::Cell;
+
 use market_types::Symbol;
 use ws_core::{OutFrame, Outbox, Timestamp};
 use ws_handlers::{Lifecycle, WebSocketMessageType};
@@ -12,7 +14,7 @@ use crate::channel::{
 use crate::config::Credentials;
 use crate::error::{Error, ErrorCode};
 use crate::json::Scanner;
-use crate::wire::{self, Event, read};
+use crate::wire::{self, CompactHead, Event, Message, read};
 
 /// One public subscription of one pair or contract. Requests are per channel: topics of
 /// one channel share a request (`["BTC_USDT","ETH_USDT"]`); each book has its own
@@ -319,6 +321,57 @@ pub(crate) fn message_type(frame: &[u8]) -> WebSocketMessageType {
     }
 }
 
+/// The envelope [`HandlerHead::detect`] read, handed to the parser of the same frame so
+/// that it starts at the `result` instead of reading the envelope again.
+///
+/// The template calls `detect_message_type` and `route_message` back to back; the
+/// handlers' `route_message` calls [`HandlerHead::clear`] when routing returns. The head is
+/// kept with the frame's address and length and used only for that frame: any other is
+/// parsed from its start.
+#[derive(Debug, Default)]
+pub(crate) struct HandlerHead(Cell<Option<(usize, usize, CompactHead)>>);
+
+impl HandlerHead {
+    /// [`message_type`] of `frame`, remembering its envelope when it is compact.
+    #[inline]
+    pub(crate) fn detect(&self, frame: &[u8]) -> WebSocketMessageType {
+        match wire::compact_head(frame) {
+            Some(head) => {
+                self.0
+                    .set(Some((frame.as_ptr() as usize, frame.len(), head)));
+                classify(Some(head.channel), Some(head.event), false)
+            }
+            None => {
+                self.0.set(None);
+                scanned_message_type(frame)
+            }
+        }
+    }
+
+    /// The detected envelope, if it is `frame`'s.
+    #[inline]
+    pub(crate) fn take(&self, frame: &[u8]) -> Option<CompactHead> {
+        match self.0.take() {
+            Some((at, len, head)) if at == frame.as_ptr() as usize && len == frame.len() => {
+                Some(head)
+            }
+            _ => None,
+        }
+    }
+
+    /// [`wire::parse_frame`] of `frame`, from its `result` when its envelope was detected.
+    #[inline]
+    pub(crate) fn parse<'f>(&self, frame: &'f [u8]) -> Result<Message<'f>, Error> {
+        wire::parse_frame_with(frame, self.take(frame))
+    }
+
+    /// Forgets the detected envelope (routing of its frame is over).
+    #[inline]
+    pub(crate) fn clear(&self) {
+        self.0.set(None);
+    }
+}
+
 /// [`message_type`] of any frame: the envelope's members read one by one.
 pub(crate) fn scanned_message_type(frame: &[u8]) -> WebSocketMessageType {
     let mut sc = Scanner::new(frame);
@@ -427,6 +480,29 @@ mod tests {
 
     /// The compact fast path and the general scan agree on every fixture (as stored and
     /// minified), on near misses of the compact layout and on every prefix of each.
+    /// The envelope detected for one frame is used for that frame only, once.
+    #[test]
+    fn a_detected_envelope_serves_only_its_own_frame() {
+        let ticker = br#"{"time":1,"time_ms":1000,"channel":"spot.book_ticker","event":"update","result":{"t":1,"u":2,"s":"BTC_USDT","b":"1","B":"1","a":"2","A":"1"}}"#;
+        let trade = br#"{"time":1,"time_ms":1000,"channel":"spot.trades","event":"update","result":{"id":1,"create_time":1,"create_time_ms":"1000.5","side":"sell","currency_pair":"BTC_USDT","amount":"1","price":"2"}}"#;
+        let head = HandlerHead::default();
+        assert_eq!(head.detect(ticker), WebSocketMessageType::BookTicker);
+        // Another frame is parsed from its start.
+        assert!(matches!(head.parse(trade), Ok(Message::Trade(_))));
+        // Taken once: the detected head was dropped by the parse above.
+        assert!(head.take(ticker).is_none());
+        assert_eq!(head.detect(ticker), WebSocketMessageType::BookTicker);
+        assert!(head.take(ticker).is_some());
+        assert_eq!(head.detect(trade), WebSocketMessageType::Trade);
+        head.clear();
+        assert!(head.take(trade).is_none());
+        assert!(matches!(head.parse(trade), Ok(Message::Trade(_))));
+        // A frame the compact reader does not take leaves nothing behind.
+        let spaced = br#"{ "channel":"spot.trades","event":"update","result":{}}"#;
+        assert_eq!(head.detect(spaced), WebSocketMessageType::Trade);
+        assert!(head.take(spaced).is_none());
+    }
+
     #[test]
     fn compact_detection_agrees_with_the_general_scan() {
         let root = env!("CARGO_MANIFEST_DIR");

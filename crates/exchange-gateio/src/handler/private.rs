@@ -22,10 +22,10 @@ use crate::auth::login_request;
 use crate::channel::{Channel, Market, RequestEvent, UserId, ping_request};
 use crate::config::Credentials;
 use crate::error::{Error, ErrorCode};
-use crate::wire::{Ack, LoginResponse, Message, parse_frame};
+use crate::wire::{Ack, LoginResponse, Message};
 
 use super::config::{GateioHandlerConfig, LoginMode};
-use super::format::{PrivateFormat, Refusal, message_type, recheck_ready, shown};
+use super::format::{HandlerHead, PrivateFormat, Refusal, message_type, recheck_ready, shown};
 use super::market::{FuturesMarket, GateioMarket, SpotMarket};
 use super::reconcile::{
     Call, FILLS_PAGE, ORDERS_PAGE, RestError, RestOrder, RestSigner, Window, body, parse_balances,
@@ -164,6 +164,8 @@ pub struct GateioPrivateWebSocketHandler<H: PrivateWebSocketMixin, M: GateioMark
     fatal: Option<String>,
     callbacks: H,
     stats: HandlerStats,
+    /// The envelope `detect_message_type` read, for the parser of the same frame.
+    head: HandlerHead,
     counters: PrivateCounters,
     error_category: ErrorCategory,
     market: PhantomData<fn() -> M>,
@@ -261,6 +263,7 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateWebSocketHandler<H,
             fatal,
             callbacks,
             stats: HandlerStats::default(),
+            head: HandlerHead::default(),
             counters: PrivateCounters::default(),
             error_category: ErrorCategory::Parse,
             market: PhantomData,
@@ -732,7 +735,10 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateWebSocketHandler<H,
         message_type: WebSocketMessageType,
         frame: InboundFrame<'_>,
     ) -> Result<(), HandlerError> {
-        let message = parse_frame(frame.payload).map_err(|e| self.fail(message_type, &e))?;
+        let message = self
+            .head
+            .parse(frame.payload)
+            .map_err(|e| self.fail(message_type, &e))?;
         match message {
             Message::Orders(items) => {
                 for item in items {
@@ -813,7 +819,7 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> BaseMessageHandler
     }
 
     fn detect_message_type(&self, frame: &InboundFrame<'_>) -> WebSocketMessageType {
-        message_type(frame.payload)
+        self.head.detect(frame.payload)
     }
 
     fn route_message(
@@ -823,7 +829,9 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> BaseMessageHandler
         out: &mut Outbox,
     ) -> Result<(), HandlerError> {
         self.last_seen_ms = frame.received_at.unix_millis();
-        self.route_private(message_type, frame, out)
+        let routed = self.route_private(message_type, frame, out);
+        self.head.clear();
+        routed
     }
 
     fn handler_stats(&mut self) -> &mut HandlerStats {
@@ -903,7 +911,7 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> PrivateMessageHandler
             );
             return Ok(());
         }
-        match parse_frame(frame.payload) {
+        match self.head.parse(frame.payload) {
             Ok(Message::Login(login)) => self.on_login(&login, now, out),
             Ok(Message::Ack(ack)) => self.on_ack(&ack, now, out),
             Ok(Message::Pong(_)) => self.counters.pongs += 1,

@@ -21,10 +21,12 @@ use ws_mixins::{
 use crate::book_sync::{BookSink, BookSync, BookSyncStats, UpdateOutcome};
 use crate::channel::{RequestEvent, ping_request};
 use crate::error::{Error, ErrorCode};
-use crate::wire::{Ack, Message, PublicTrade, parse_frame};
+use crate::wire::{Ack, Message, PublicTrade, parse_frame_with};
 
 use super::config::GateioHandlerConfig;
-use super::format::{GateioPublicTopic, PublicFormat, Refusal, message_type, recheck_ready, shown};
+use super::format::{
+    GateioPublicTopic, HandlerHead, PublicFormat, Refusal, message_type, recheck_ready, shown,
+};
 use super::market::{FuturesMarket, GateioMarket, SpotMarket};
 
 /// The plan's `GateioSpotPublicWebSocketHandler`.
@@ -60,6 +62,8 @@ pub struct GateioPublicWebSocketHandler<H: PublicWebSocketMixin, M: GateioMarket
     books: BookSync,
     callbacks: H,
     stats: HandlerStats,
+    /// The envelope `detect_message_type` read, for the parser of the same frame.
+    head: HandlerHead,
     counters: PublicCounters,
     error_category: ErrorCategory,
     fatal: Option<String>,
@@ -131,6 +135,7 @@ impl<H: PublicWebSocketMixin, M: GateioMarket> GateioPublicWebSocketHandler<H, M
             books,
             callbacks,
             stats: HandlerStats::default(),
+            head: HandlerHead::default(),
             counters: PublicCounters::default(),
             error_category: ErrorCategory::Parse,
             fatal: None,
@@ -411,7 +416,7 @@ impl<H: PublicWebSocketMixin, M: GateioMarket> BaseMessageHandler
     }
 
     fn detect_message_type(&self, frame: &InboundFrame<'_>) -> WebSocketMessageType {
-        message_type(frame.payload)
+        self.head.detect(frame.payload)
     }
 
     fn route_message(
@@ -420,7 +425,9 @@ impl<H: PublicWebSocketMixin, M: GateioMarket> BaseMessageHandler
         frame: InboundFrame<'_>,
         out: &mut Outbox,
     ) -> Result<(), HandlerError> {
-        self.route_public(message_type, frame, out)
+        let routed = self.route_public(message_type, frame, out);
+        self.head.clear();
+        routed
     }
 
     fn handler_stats(&mut self) -> &mut HandlerStats {
@@ -452,8 +459,8 @@ impl<H: PublicWebSocketMixin, M: GateioMarket> BaseMessageHandler
 impl<H: PublicWebSocketMixin, M: GateioMarket> PublicMessageHandler
     for GateioPublicWebSocketHandler<H, M>
 {
-    /// [`BookSync::on_frame`] first (the one-pass path); only a frame it does not take is
-    /// decoded with [`parse_frame`].
+    /// [`BookSync::on_frame`] first (the one-pass path, from the `result` when the envelope
+    /// was detected); only a frame it does not take is decoded with `parse_frame`.
     fn parse_orderbook_update(
         &mut self,
         frame: InboundFrame<'_>,
@@ -461,12 +468,14 @@ impl<H: PublicWebSocketMixin, M: GateioMarket> PublicMessageHandler
     ) -> Result<(), HandlerError> {
         const T: WebSocketMessageType = WebSocketMessageType::OrderBook;
         let now = frame.received_at;
+        let head = self.head.take(frame.payload);
         let Self {
             books, callbacks, ..
         } = self;
-        let outcome = match books.on_frame(frame.payload, now, out, &mut Sink(callbacks)) {
+        let outcome = match books.on_frame_with(frame.payload, head, now, out, &mut Sink(callbacks))
+        {
             Ok(Some(outcome)) => outcome,
-            Ok(None) => match parse_frame(frame.payload) {
+            Ok(None) => match parse_frame_with(frame.payload, head) {
                 Ok(Message::OrderBookUpdate(update)) => {
                     books.on_update(&update, now, out, &mut Sink(callbacks))
                 }
@@ -485,7 +494,7 @@ impl<H: PublicWebSocketMixin, M: GateioMarket> PublicMessageHandler
         _out: &mut Outbox,
     ) -> Result<(), HandlerError> {
         const T: WebSocketMessageType = WebSocketMessageType::Trade;
-        match parse_frame(frame.payload) {
+        match self.head.parse(frame.payload) {
             Ok(Message::Trade(trade)) => {
                 self.deliver_trade(&trade);
                 Ok(())
@@ -510,7 +519,7 @@ impl<H: PublicWebSocketMixin, M: GateioMarket> PublicMessageHandler
         _out: &mut Outbox,
     ) -> Result<(), HandlerError> {
         const T: WebSocketMessageType = WebSocketMessageType::Ticker;
-        match parse_frame(frame.payload) {
+        match self.head.parse(frame.payload) {
             Ok(Message::Tickers(items)) => {
                 for item in items {
                     match item {
@@ -534,7 +543,7 @@ impl<H: PublicWebSocketMixin, M: GateioMarket> PublicMessageHandler
         _out: &mut Outbox,
     ) -> Result<(), HandlerError> {
         const T: WebSocketMessageType = WebSocketMessageType::BookTicker;
-        match parse_frame(frame.payload) {
+        match self.head.parse(frame.payload) {
             Ok(Message::BookTicker(ticker)) => {
                 self.counters.book_tickers += 1;
                 self.callbacks.on_book_ticker(&ticker);
@@ -561,7 +570,7 @@ impl<H: PublicWebSocketMixin, M: GateioMarket> PublicMessageHandler
             );
             return Ok(());
         }
-        match parse_frame(frame.payload) {
+        match self.head.parse(frame.payload) {
             Ok(Message::Ack(ack)) => self.on_ack(&ack, now, out),
             Ok(Message::Pong(_)) => self.counters.pongs += 1,
             // Login and API answers do not concern a market-data connection.

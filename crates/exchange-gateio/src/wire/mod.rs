@@ -327,8 +327,17 @@ impl<T> ItemIter<'_, T> {
 /// [`Error::is_fatal`]), [`Error::Api`] for a failed WebSocket API request, and the
 /// decode variants ([`Error::is_decode`]) for anything malformed or cut short.
 pub fn parse_frame(frame: &[u8]) -> Result<Message<'_>, Error> {
+    parse_frame_with(frame, None)
+}
+
+/// [`parse_frame`] of a frame whose envelope [`compact_head`] has already read: decoding
+/// starts at the `result`. With `None` it is [`parse_frame`].
+pub(crate) fn parse_frame_with(
+    frame: &[u8],
+    head: Option<CompactHead>,
+) -> Result<Message<'_>, Error> {
     let mut state = ScanState::default();
-    match scan(frame, &mut state) {
+    match scan(frame, head, &mut state) {
         Ok(result) => result,
         Err(fault) => Err(Error::from_fault(fault, frame, state.channel, state.pair)),
     }
@@ -420,11 +429,27 @@ impl Envelope<'_> {
     }
 }
 
-fn scan<'a>(frame: &'a [u8], state: &mut ScanState) -> Result<Result<Message<'a>, Error>, Fault> {
+fn scan<'a>(
+    frame: &'a [u8],
+    head: Option<CompactHead>,
+    state: &mut ScanState,
+) -> Result<Result<Message<'a>, Error>, Fault> {
     let mut sc = Scanner::new(frame);
     let mut first = true;
     let mut env = Envelope::default();
-    match compact_envelope::<true>(&mut sc, &mut env) {
+    let compact = match head {
+        Some(head) => {
+            env.channel_raw = frame.get(head.channel_raw.start..head.channel_raw.end);
+            env.channel = Some(head.channel);
+            env.event = Some(head.event);
+            env.time_s = head.time_s;
+            env.time_ms = head.time_ms;
+            sc.set_pos(head.result_at);
+            Some((head.channel, head.event))
+        }
+        None => compact_envelope::<true>(&mut sc, &mut env),
+    };
+    match compact {
         Some((channel, event)) => {
             // A compact book ticker closing the frame: what `decode_result` and the check
             // below make of it, without the intermediate results. Anything else is read
@@ -611,6 +636,40 @@ pub(crate) fn compact_channel_event(frame: &[u8]) -> Option<(Channel, Event)> {
     let mut sc = Scanner::new(frame);
     let mut env = Envelope::default();
     compact_envelope::<false>(&mut sc, &mut env)
+}
+
+/// What [`compact_envelope`] read of a compact frame's envelope, so that a parser of the
+/// same frame can start at its `result` ([`parse_frame_with`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CompactHead {
+    pub(crate) channel: Channel,
+    pub(crate) event: Event,
+    channel_raw: Span,
+    time_s: Option<u64>,
+    time_ms: Option<u64>,
+    /// Where the `result` value starts.
+    pub(crate) result_at: usize,
+}
+
+/// The envelope of a compact frame (see [`compact_channel_event`]); `None` for any other.
+#[inline]
+pub(crate) fn compact_head(frame: &[u8]) -> Option<CompactHead> {
+    let mut sc = Scanner::new(frame);
+    let mut env = Envelope::default();
+    let (channel, event) = compact_envelope::<true>(&mut sc, &mut env)?;
+    let raw = env.channel_raw?;
+    let start = (raw.as_ptr() as usize).checked_sub(frame.as_ptr() as usize)?;
+    Some(CompactHead {
+        channel,
+        event,
+        channel_raw: Span {
+            start,
+            end: start + raw.len(),
+        },
+        time_s: env.time_s,
+        time_ms: env.time_ms,
+        result_at: sc.pos(),
+    })
 }
 
 /// The members before `result` of a compact frame, `{"time":…,"time_ms":…,"channel":"…",
@@ -1145,6 +1204,24 @@ mod tests {
         }
     }
 
+    /// `parse_frame` of `frame`, checked to be exactly what the handlers' path gives: the
+    /// envelope read once by `compact_head`, then `parse_frame_with` from the `result`.
+    fn parse_both_ways(frame: &[u8]) -> Result<Message<'_>, Error> {
+        let exact = |result: &Result<Message<'_>, Error>| match result {
+            Ok(Message::Trades(items)) => format!("{:?}", items.iter().collect::<Vec<_>>()),
+            other => format!("{other:?}"),
+        };
+        let plain = parse_frame(frame);
+        let headed = parse_frame_with(frame, compact_head(frame));
+        assert_eq!(
+            exact(&headed),
+            exact(&plain),
+            "{}",
+            String::from_utf8_lossy(frame)
+        );
+        plain
+    }
+
     #[test]
     fn compact_paths_agree_with_the_general_ones() {
         let frames = [
@@ -1169,7 +1246,7 @@ mod tests {
                     continue;
                 };
                 let general = spaced(compact);
-                let fast = parse_frame(compact.as_bytes());
+                let fast = parse_both_ways(compact.as_bytes());
                 let slow = parse_frame(general.as_bytes());
                 assert_eq!(summary(&fast), summary(&slow), "{compact}");
             }
@@ -1222,7 +1299,7 @@ mod tests {
                     continue;
                 };
                 let general = spaced(compact);
-                let fast = parse_frame(compact.as_bytes());
+                let fast = parse_both_ways(compact.as_bytes());
                 let slow = parse_frame(general.as_bytes());
                 assert_eq!(summary(&fast), summary(&slow), "{compact}");
             }
@@ -1283,7 +1360,7 @@ mod tests {
                         continue;
                     };
                     let general = spaced(compact);
-                    let fast = parse_frame(compact.as_bytes());
+                    let fast = parse_both_ways(compact.as_bytes());
                     let slow = parse_frame(general.as_bytes());
                     assert_eq!(items_summary(&fast), items_summary(&slow), "{compact}");
                 }
