@@ -8,6 +8,8 @@ use core::str::FromStr;
 use serde::de::{self, Deserialize, Deserializer, Visitor};
 use serde::ser::{Serialize, Serializer};
 
+use crate::swar::{self, ASCII_ZEROS, eight_digits, low_bytes, non_digits};
+
 /// An exact decimal number: `mantissa × 10^-scale`.
 ///
 /// The value is always normalized: the mantissa has no trailing zeros when
@@ -507,23 +509,13 @@ const fn parse_short(bytes: &[u8]) -> Option<Decimal> {
     Some(normalized(joined & low_bytes(len - 1), int_len))
 }
 
-/// The value of the digits in `digits` (the first in the lowest byte, zero bytes after the
-/// last, at most eight), of which those from `int_len` on are the fraction, with trailing
-/// fractional zeros dropped.
+/// [`swar::normalized`] as a [`Decimal`].
 #[inline(always)]
 const fn normalized(digits: u64, int_len: usize) -> Decimal {
-    let fraction = non_zero_bytes(digits) & !low_bytes(int_len);
-    // Up to the last non-zero fraction digit, or just the integer when there is none.
-    let last = (71 - fraction.leading_zeros() as usize) / 8;
-    let kept = if last > int_len { last } else { int_len };
-    // No digit kept (a zero fraction alone) shifts everything out: zero.
-    let top = match digits.checked_shl((64 - 8 * kept) as u32) {
-        Some(top) => top,
-        None => 0,
-    };
+    let (mantissa, scale) = swar::normalized(digits, int_len);
     Decimal {
-        mantissa: eight_digits(top) as i64,
-        scale: (kept - int_len) as u8,
+        mantissa: mantissa as i64,
+        scale,
     }
 }
 
@@ -594,47 +586,6 @@ const fn load_le(bytes: &[u8], n: usize) -> u64 {
     bytes[0] as u64
         | (bytes[n / 2] as u64) << (8 * (n / 2))
         | (bytes[n - 1] as u64) << (8 * (n - 1))
-}
-
-/// `'0'` in every byte: XOR maps the digits to 0..=9 and every other byte elsewhere.
-const ASCII_ZEROS: u64 = 0x3030_3030_3030_3030;
-
-/// `0x80` in each byte of `values` (digits already mapped to 0..=9) that is not a digit.
-#[inline(always)]
-const fn non_digits(values: u64) -> u64 {
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    (((values & !HIGH) + 0x7676_7676_7676_7676) | values) & HIGH
-}
-
-/// `0x80` in each non-zero byte of `values` (bytes at most `0x7F`).
-#[inline(always)]
-const fn non_zero_bytes(values: u64) -> u64 {
-    (values + 0x7F7F_7F7F_7F7F_7F7F) & 0x8080_8080_8080_8080
-}
-
-/// A mask of the `n` lowest bytes (`n` at most 8).
-#[inline(always)]
-const fn low_bytes(n: usize) -> u64 {
-    LOW_BYTES[n & 15]
-}
-
-/// [`low_bytes`] by table (a lookup instead of a branch and a shift); all ones from 8 up.
-const LOW_BYTES: [u64; 16] = {
-    let mut table = [u64::MAX; 16];
-    let mut n = 0;
-    while n < 8 {
-        table[n] = (1u64 << (8 * n)) - 1;
-        n += 1;
-    }
-    table
-};
-
-/// The value of eight digits (bytes 0..=9, the first digit in the lowest byte).
-#[inline(always)]
-const fn eight_digits(digits: u64) -> u64 {
-    let pairs = (digits.wrapping_mul(10 * 256 + 1) >> 8) & 0x00FF_00FF_00FF_00FF;
-    let quads = (pairs.wrapping_mul(100 * 65_536 + 1) >> 16) & 0x0000_FFFF_0000_FFFF;
-    quads.wrapping_mul(10_000 * (1 << 32) + 1) >> 32
 }
 
 /// Both mantissas at the larger scale, widened so the rescale cannot overflow.

@@ -59,6 +59,7 @@ mod book;
 mod decimal;
 mod inline;
 mod market;
+pub mod swar;
 mod trading;
 mod units;
 mod venue;

@@ -2,6 +2,7 @@
 //! (always decoded from their text, never through `f64`), integers as numbers or strings,
 //! millisecond times with a fraction, inline identifiers.
 
+use market_types::swar::{self, ASCII_ZEROS, eight_digits, low_bytes, non_digits, non_zero_bytes};
 use market_types::{Asset, Decimal, DecimalError, Price, Quantity, Side, Symbol};
 
 use crate::error::FieldError;
@@ -411,54 +412,17 @@ fn swar_fraction_wide(
     Some((mantissa as i64, kept as u8, fraction_at + 8 + len + 1))
 }
 
-/// The value of the digits in `digits` (the first in the lowest byte, zero bytes after
-/// the last), of which those from `int_len` on are the fraction, with trailing fractional
-/// zeros dropped: `(mantissa, scale, end)`.
+/// [`swar::normalized`] of `digits`, with the position after the decimal: `(mantissa,
+/// scale, end)`.
 #[inline(always)]
 fn normalized(digits: u64, int_len: usize, end: usize) -> (i64, u8, usize) {
-    let fraction = non_zero_bytes(digits) & !low_bytes(int_len);
-    let kept = if fraction == 0 {
-        int_len
-    } else {
-        (63 - fraction.leading_zeros() as usize) / 8 + 1
-    };
-    // No digit kept (a zero fraction alone) shifts everything out: zero.
-    let top = digits.checked_shl((64 - 8 * kept) as u32).unwrap_or(0);
-    (eight_digits(top) as i64, (kept - int_len) as u8, end)
+    let (mantissa, scale) = swar::normalized(digits, int_len);
+    // At most eight digits: the cast cannot wrap.
+    (mantissa as i64, scale, end)
 }
 
 /// `10^n` for the scales [`swar_decimal`] produces.
 const POW10_SHORT: [u64; 8] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000];
-
-/// `'0'` in every byte: XOR maps the digits to 0..=9 and every other byte elsewhere.
-const ASCII_ZEROS: u64 = 0x3030_3030_3030_3030;
-
-/// `0x80` in each byte of `values` (digits already mapped to 0..=9) that is not a digit.
-#[inline]
-const fn non_digits(values: u64) -> u64 {
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    (((values & !HIGH) + 0x7676_7676_7676_7676) | values) & HIGH
-}
-
-/// `0x80` in each non-zero byte of `values` (bytes at most `0x7F`).
-#[inline]
-const fn non_zero_bytes(values: u64) -> u64 {
-    (values + 0x7F7F_7F7F_7F7F_7F7F) & 0x8080_8080_8080_8080
-}
-
-/// A mask of the `n` lowest bytes (`n` below 8).
-#[inline]
-const fn low_bytes(n: usize) -> u64 {
-    (1u64 << (8 * n)) - 1
-}
-
-/// The value of eight digits (bytes 0..=9, the first digit in the lowest byte).
-#[inline]
-const fn eight_digits(digits: u64) -> u64 {
-    let pairs = (digits.wrapping_mul(10 * 256 + 1) >> 8) & 0x00FF_00FF_00FF_00FF;
-    let quads = (pairs.wrapping_mul(100 * 65_536 + 1) >> 16) & 0x0000_FFFF_0000_FFFF;
-    quads.wrapping_mul(10_000 * (1 << 32) + 1) >> 32
-}
 
 /// The digit-by-digit version of [`quick_decimal`], up to 18 digits.
 #[inline(never)]
