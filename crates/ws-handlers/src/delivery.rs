@@ -206,9 +206,10 @@ impl PrivateDelivery {
 
 #[cfg(test)]
 mod tests {
-    use market_types::{Decimal, OrderStatus, OrderType, Price, Quantity, Side, TradeId, Venue};
+    use market_types::OrderStatus;
 
     use super::*;
+    use crate::test_support::{d, fill, order, usdt};
 
     #[derive(Default)]
     struct Seen {
@@ -233,65 +234,17 @@ mod tests {
         }
     }
 
-    fn d(s: &str) -> Decimal {
-        Decimal::parse(s).unwrap_or(Decimal::ZERO)
-    }
-
-    fn sym() -> Symbol {
-        Symbol::new("BTC_USDT").unwrap_or_else(|_| unreachable!())
-    }
-
-    fn order(status: OrderStatus, filled: &str, t: u64) -> Order {
-        Order {
-            venue: Venue::GateioSpot,
-            symbol: sym(),
-            order_id: OrderId::new("1").unwrap_or_else(|_| unreachable!()),
-            client_order_id: None,
-            side: Side::Buy,
-            order_type: OrderType::Limit,
-            price: Some(Price::from(d("100"))),
-            quantity: Quantity::from(d("2")),
-            filled: Quantity::from(d(filled)),
-            average_price: None,
-            status,
-            update_time_ms: t,
-        }
-    }
-
-    fn balance(free: &str, t: u64) -> Balance {
-        Balance {
-            venue: Venue::GateioSpot,
-            asset: Asset::new("USDT").unwrap_or_else(|_| unreachable!()),
-            available: d(free),
-            locked: d("0"),
-            time_ms: t,
-        }
-    }
-
     #[test]
     fn each_change_reaches_the_callbacks_once() {
         let (mut delivery, mut seen) = (PrivateDelivery::new(), Seen::default());
-        let open = order(OrderStatus::New, "0", 1);
+        let open = order("1", OrderStatus::New, "0", 1);
         assert!(delivery.order(&open, &mut seen));
         assert!(!delivery.order(&open, &mut seen));
-        let fill = Fill {
-            venue: Venue::GateioSpot,
-            symbol: sym(),
-            order_id: open.order_id,
-            client_order_id: None,
-            trade_id: TradeId::new("t1").unwrap_or_else(|_| unreachable!()),
-            side: Side::Buy,
-            price: Price::from(d("100")),
-            quantity: Quantity::from(d("1")),
-            fee: d("0"),
-            fee_asset: None,
-            role: None,
-            time_ms: 2,
-        };
+        let fill = fill("t1");
         assert!(delivery.fill(&fill, &mut seen));
         assert!(!delivery.fill(&fill, &mut seen));
-        assert!(delivery.streamed_balance(&balance("5", 3), &mut seen));
-        assert!(!delivery.streamed_balance(&balance("5", 3), &mut seen));
+        assert!(delivery.streamed_balance(&usdt("5", 3), &mut seen));
+        assert!(!delivery.streamed_balance(&usdt("5", 3), &mut seen));
         assert_eq!(
             (seen.orders.len(), seen.fills, seen.balances.len()),
             (1, 1, 1)
@@ -308,7 +261,7 @@ mod tests {
         );
         assert_eq!(delivery.open_orders().len(), 1);
         // A finished order is forgotten by the open orders, not by the ledger.
-        assert!(delivery.order(&order(OrderStatus::Filled, "2", 4), &mut seen));
+        assert!(delivery.order(&order("1", OrderStatus::Filled, "2", 4), &mut seen));
         assert!(delivery.open_orders().is_empty());
         assert_eq!(delivery.ledger().open_orders().count(), 0);
     }
@@ -318,15 +271,15 @@ mod tests {
         let (mut delivery, mut seen) = (PrivateDelivery::new(), Seen::default());
         // A REST answer requested at sequence 0, after which the stream moved the balance.
         let seq_at_send = delivery.open_orders().seq();
-        assert!(delivery.streamed_balance(&balance("5", 10), &mut seen));
-        assert!(!delivery.reconciled_balance(&balance("7", 9), seq_at_send, &mut seen));
+        assert!(delivery.streamed_balance(&usdt("5", 10), &mut seen));
+        assert!(!delivery.reconciled_balance(&usdt("7", 9), seq_at_send, &mut seen));
         // Requested after the stream's update, the REST view is news.
         let seq_at_send = delivery.open_orders().seq();
-        assert!(delivery.reconciled_balance(&balance("8", 11), seq_at_send, &mut seen));
+        assert!(delivery.reconciled_balance(&usdt("8", 11), seq_at_send, &mut seen));
         assert_eq!(seen.balances.len(), 2);
         assert_eq!(seen.balances[1].available, d("8"));
 
-        let open = order(OrderStatus::New, "0", 1);
+        let open = order("1", OrderStatus::New, "0", 1);
         let seq_at_send = delivery.open_orders().seq();
         assert!(delivery.order(&open, &mut seen));
         assert_eq!(
@@ -338,7 +291,7 @@ mod tests {
             delivery.rest_order_view(&open, seq_at_send),
             RestOrderView::Unchanged
         );
-        let partly = order(OrderStatus::PartiallyFilled, "1", 2);
+        let partly = order("1", OrderStatus::PartiallyFilled, "1", 2);
         let RestOrderView::News(Some(view)) = delivery.rest_order_view(&partly, seq_at_send) else {
             panic!("a changed order is news");
         };

@@ -133,47 +133,10 @@ impl PrivateLedger {
 
 #[cfg(test)]
 mod tests {
-    use market_types::{OrderType, Price, Side, Venue};
+    use market_types::{Price, Venue};
 
     use super::*;
-
-    fn d(s: &str) -> Decimal {
-        Decimal::parse(s).unwrap_or(Decimal::ZERO)
-    }
-
-    fn order(id: &str, status: OrderStatus, filled: &str, t: u64) -> Order {
-        Order {
-            venue: Venue::GateioSpot,
-            symbol: Symbol::new("BTC_USDT").unwrap_or_else(|_| unreachable!()),
-            order_id: OrderId::new(id).unwrap_or_else(|_| unreachable!()),
-            client_order_id: None,
-            side: Side::Buy,
-            order_type: OrderType::Limit,
-            price: Some(Price::from(d("100"))),
-            quantity: Quantity::from(d("2")),
-            filled: Quantity::from(d(filled)),
-            average_price: None,
-            status,
-            update_time_ms: t,
-        }
-    }
-
-    fn fill(id: &str) -> Fill {
-        Fill {
-            venue: Venue::GateioSpot,
-            symbol: Symbol::new("BTC_USDT").unwrap_or_else(|_| unreachable!()),
-            trade_id: TradeId::new(id).unwrap_or_else(|_| unreachable!()),
-            order_id: OrderId::new("1").unwrap_or_else(|_| unreachable!()),
-            client_order_id: None,
-            side: Side::Buy,
-            price: Price::from(d("100")),
-            quantity: Quantity::from(d("1")),
-            fee: d("0.01"),
-            fee_asset: None,
-            role: None,
-            time_ms: 1,
-        }
-    }
+    use crate::test_support::{btc_usdt, d, fill, order, usdt};
 
     #[test]
     fn orders_are_delivered_once_and_never_go_back() {
@@ -206,13 +169,7 @@ mod tests {
     #[test]
     fn balances_and_positions_only_when_changed() {
         let mut l = PrivateLedger::default();
-        let b = Balance {
-            venue: Venue::GateioSpot,
-            asset: Asset::new("USDT").unwrap_or_else(|_| unreachable!()),
-            available: d("10"),
-            locked: d("1"),
-            time_ms: 1,
-        };
+        let b = usdt("10", 1);
         assert!(l.observe_balance(&b));
         assert!(!l.observe_balance(&Balance { time_ms: 2, ..b }));
         assert!(l.observe_balance(&Balance {
@@ -221,7 +178,7 @@ mod tests {
         }));
         let p = Position {
             venue: Venue::GateioFutures,
-            symbol: Symbol::new("BTC_USDT").unwrap_or_else(|_| unreachable!()),
+            symbol: btc_usdt(),
             size: d("-3"),
             entry_price: Some(Price::from(d("100"))),
             leverage: None,

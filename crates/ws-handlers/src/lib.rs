@@ -34,6 +34,8 @@ mod open_orders;
 mod private;
 mod public;
 mod stats;
+#[cfg(test)]
+mod test_support;
 
 pub use base::BaseMessageHandler;
 pub use delivery::{DeliveryCounts, PrivateDelivery, RestOrderView};

@@ -108,35 +108,9 @@ impl OpenOrders {
 
 #[cfg(test)]
 mod tests {
-    use market_types::{Decimal, OrderType, Price, Side, Venue};
-
     use super::*;
     use crate::PrivateLedger;
-
-    fn d(s: &str) -> Decimal {
-        Decimal::parse(s).unwrap_or(Decimal::ZERO)
-    }
-
-    fn id(s: &str) -> OrderId {
-        OrderId::new(s).unwrap_or_else(|_| unreachable!())
-    }
-
-    fn order(order_id: &str, status: OrderStatus, filled: &str, t: u64) -> Order {
-        Order {
-            venue: Venue::GateioSpot,
-            symbol: Symbol::new("BTC_USDT").unwrap_or_else(|_| unreachable!()),
-            order_id: id(order_id),
-            client_order_id: None,
-            side: Side::Buy,
-            order_type: OrderType::Limit,
-            price: Some(Price::from(d("100"))),
-            quantity: Quantity::from(d("2")),
-            filled: Quantity::from(d(filled)),
-            average_price: None,
-            status,
-            update_time_ms: t,
-        }
-    }
+    use crate::test_support::{btc_usdt, d, id, order};
 
     #[test]
     fn records_inserts_and_updates_with_sequence() {
@@ -150,7 +124,7 @@ mod tests {
         assert_eq!(
             first,
             Some(OpenOrder {
-                symbol: Symbol::new("BTC_USDT").unwrap_or_else(|_| unreachable!()),
+                symbol: btc_usdt(),
                 status: OrderStatus::New,
                 filled: Quantity::from(d("0")),
                 time_ms: 10,
