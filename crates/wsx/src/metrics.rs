@@ -24,7 +24,6 @@
 //! | `wsx_rest_requests_total` / `wsx_rest_failures_total` | counter | REST calls made for the sessions / without an HTTP answer |
 //! | `wsx_receive_to_handled_seconds` | histogram | socket read to handler done, per connection |
 //! | `wsx_handler_messages_total` / `wsx_handler_errors_total` / `wsx_handler_unhandled_total` | counter | handler template counters |
-//! | `wsx_handler_processing_seconds` | histogram | detect + route + parse per message |
 //! | `wsx_book_snapshots_total{outcome}` | counter | REST snapshots `requested`, `applied`, `failed` |
 //! | `wsx_book_resyncs_total` / `wsx_book_gaps_total` | counter | books rebuilt / of those for an update-id gap |
 //! | `wsx_events_total{kind}` | counter | normalized events produced |
@@ -86,8 +85,6 @@ pub struct GroupSnapshot {
     pub handler_errors: u64,
     /// Unrouted messages.
     pub handler_unhandled: u64,
-    /// Handler processing time, merged.
-    pub processing: LatencyHistogram,
     /// Book sync, summed.
     pub book_sync: BookSyncSummary,
     /// Event sink counters, summed.
@@ -332,11 +329,6 @@ impl Collector for SnapshotCollector {
             "Messages of a type not routed",
             Counter,
         );
-        let mut processing = Family::new(
-            "wsx_handler_processing_seconds",
-            "Detect, route and parse time per message",
-            Histogram,
-        );
         let mut snapshots = Family::new(
             "wsx_book_snapshots",
             "REST book snapshots by outcome",
@@ -394,7 +386,6 @@ impl Collector for SnapshotCollector {
             handled.add(base(), Sample::Counter(group.handler_messages));
             handler_errors.add(base(), Sample::Counter(group.handler_errors));
             unhandled.add(base(), Sample::Counter(group.handler_unhandled));
-            processing.add(base(), Sample::Histogram(group.processing.clone()));
             if group.role == Role::Public {
                 for (outcome, value) in [
                     ("requested", group.book_sync.snapshots_requested),
@@ -464,7 +455,6 @@ impl Collector for SnapshotCollector {
             handled,
             handler_errors,
             unhandled,
-            processing,
             snapshots,
             resyncs,
             gaps,
@@ -556,7 +546,6 @@ mod tests {
                 handler_messages: 7,
                 handler_errors: 0,
                 handler_unhandled: 0,
-                processing: LatencyHistogram::new(),
                 book_sync: BookSyncSummary::default(),
                 sink: SinkCounters::default(),
             }],

@@ -70,7 +70,6 @@ impl<S: VenueSession> RunningGroup for PoolGroup<S> {
     }
 
     fn snapshot(&self) -> GroupSnapshot {
-        let mut processing = LatencyHistogram::new();
         let mut group = GroupSnapshot {
             venue: self.venue,
             role: self.role,
@@ -78,7 +77,6 @@ impl<S: VenueSession> RunningGroup for PoolGroup<S> {
             handler_messages: 0,
             handler_errors: 0,
             handler_unhandled: 0,
-            processing: LatencyHistogram::new(),
             book_sync: BookSyncSummary::default(),
             sink: SinkCounters::default(),
         };
@@ -96,7 +94,6 @@ impl<S: VenueSession> RunningGroup for PoolGroup<S> {
                     group.handler_messages += h.messages;
                     group.handler_errors += h.errors;
                     group.handler_unhandled += h.unhandled;
-                    processing.merge(&h.processing);
                 }
                 let b = inner.book_sync();
                 group.book_sync.snapshots_requested += b.snapshots_requested;
@@ -112,7 +109,6 @@ impl<S: VenueSession> RunningGroup for PoolGroup<S> {
                 group.sink.lives += s.lives;
             });
         }
-        group.processing = processing;
         group
     }
 

@@ -36,7 +36,7 @@ pub trait VenueSession: Session {
     fn book_symbols(&self) -> Vec<Symbol>;
     /// One synced book and its status.
     fn book(&self, symbol: Symbol) -> Option<(&OrderBook, BookStatus)>;
-    /// The template's counters and processing-time histogram.
+    /// The template's counters.
     fn handler_stats(&self) -> Option<&HandlerStats>;
     /// Book-sync counters in a venue-independent shape.
     fn book_sync(&self) -> BookSyncSummary;

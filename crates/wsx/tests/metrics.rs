@@ -70,7 +70,6 @@ async fn metrics_are_served_while_streaming() {
         "# TYPE wsx_receive_to_handled_seconds histogram",
         "wsx_receive_to_handled_seconds_bucket{",
         "# TYPE wsx_reconnects_total counter",
-        "wsx_handler_processing_seconds_count{",
         r#"wsx_events_total{venue="mexc-spot",role="public",kind="book_update"}"#,
         "wsx_nats_dropped_events_total 0",
         "wsx_queue_depth{",

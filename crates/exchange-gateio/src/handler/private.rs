@@ -814,6 +814,10 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> AuthMixin for GateioPrivateWebSo
 impl<H: PrivateWebSocketMixin, M: GateioMarket> BaseMessageHandler
     for GateioPrivateWebSocketHandler<H, M>
 {
+    /// Off: exchange crates read no clock (architecture invariant). The driver measures
+    /// receive-to-handled latency for every message in `ConnectionStats`.
+    const RECORD_TIMING: bool = false;
+
     fn exchange_name(&self) -> &'static str {
         M::PRIVATE_NAME
     }

@@ -411,6 +411,10 @@ impl<H: PublicWebSocketMixin, M: GateioMarket> AuthMixin for GateioPublicWebSock
 impl<H: PublicWebSocketMixin, M: GateioMarket> BaseMessageHandler
     for GateioPublicWebSocketHandler<H, M>
 {
+    /// Off: exchange crates read no clock (architecture invariant). The driver measures
+    /// receive-to-handled latency for every message in `ConnectionStats`.
+    const RECORD_TIMING: bool = false;
+
     fn exchange_name(&self) -> &'static str {
         M::NAME
     }
