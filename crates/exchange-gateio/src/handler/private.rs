@@ -172,10 +172,10 @@ pub struct GateioPrivateWebSocketHandler<H: PrivateWebSocketMixin, M: GateioMark
 }
 
 /// Counters of a private handler beyond [`HandlerStats`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 ///
 /// What was delivered (and dropped as already delivered) is in
 /// [`GateioPrivateWebSocketHandler::delivery_counts`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PrivateCounters {
     /// Completed reconciliations.
     pub reconciliations: u64,
