@@ -12,7 +12,9 @@
 //! queue to one publisher task: the sessions never wait on it; when it is full the event is
 //! dropped for NATS only and counted (status line `nats drops`, metric
 //! `wsx_nats_dropped_events_total`). `wsx replay --publish` waits instead, so a replay
-//! publishes every event.
+//! publishes every event. Before it stops, the publisher waits until the server confirms it
+//! has everything published (a round trip through the client's own inbox); a replay that
+//! gets no confirmation fails.
 
 use std::time::Duration;
 
@@ -31,12 +33,15 @@ pub struct NatsPublisher {
 }
 
 /// What the publisher did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PublishStats {
     /// Events handed to the NATS client.
     pub published: u64,
     /// Events the client refused (disconnected and its buffer full, or too large).
     pub failed: u64,
+    /// Why the server did not confirm, at the end, that it had everything published
+    /// (`None` when it did).
+    pub unconfirmed: Option<String>,
 }
 
 impl NatsPublisher {
@@ -62,9 +67,7 @@ impl NatsPublisher {
                     Out::Status(_) | Out::Line(_) => {}
                 }
             }
-            if let Err(e) = client.flush().await {
-                tracing::warn!(%e, "NATS flush failed");
-            }
+            stats.unconfirmed = round_trip(&client).await.err();
             stats
         });
         Ok(Self {
@@ -89,7 +92,7 @@ impl NatsPublisher {
         self.tx.max_capacity() - self.tx.capacity()
     }
 
-    /// Publishes what is queued, flushes the client and stops.
+    /// Publishes what is queued, waits until the server has it all and stops.
     pub async fn finish(self) -> PublishStats {
         let _ = self.tx.send(Out::Finish).await;
         self.task.await.unwrap_or_default()
@@ -171,6 +174,34 @@ pub async fn subscribe(args: SubscribeArgs) -> anyhow::Result<()> {
     eprintln!("wsx subscribe: {received} messages");
     Ok(())
 }
+
+/// Returns once the server has processed everything this client published before the
+/// call. `Client::flush` only empties the local buffer; a message to the client's own
+/// inbox comes back only after the server has handled every earlier one (it handles one
+/// connection's messages in order), so a process may exit after this without losing any.
+async fn round_trip(client: &async_nats::Client) -> Result<(), String> {
+    let inbox = client.new_inbox();
+    let mut echo = client
+        .subscribe(inbox.clone())
+        .await
+        .map_err(|e| format!("cannot subscribe to its inbox: {e}"))?;
+    client
+        .publish(inbox, bytes::Bytes::new())
+        .await
+        .map_err(|e| format!("cannot publish to its inbox: {e}"))?;
+    client
+        .flush()
+        .await
+        .map_err(|e| format!("flush failed: {e}"))?;
+    match tokio::time::timeout(ROUND_TRIP_LIMIT, echo.next()).await {
+        Ok(Some(_)) => Ok(()),
+        Ok(None) => Err("the connection closed".to_string()),
+        Err(_) => Err(format!("no answer within {} s", ROUND_TRIP_LIMIT.as_secs())),
+    }
+}
+
+/// How long [`round_trip`] waits for the server.
+const ROUND_TRIP_LIMIT: Duration = Duration::from_secs(10);
 
 async fn connect(url: &str) -> Result<async_nats::Client, String> {
     if !(url.starts_with("nats://") || url.starts_with("tls://")) {

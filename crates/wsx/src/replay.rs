@@ -229,6 +229,9 @@ pub async fn replay(args: ReplayArgs) -> Result<()> {
         if stats.failed > 0 {
             bail!("{} events could not be published to NATS", stats.failed);
         }
+        if let Some(why) = stats.unconfirmed {
+            bail!("the NATS server did not confirm it received every event: {why}");
+        }
     }
     printed.context("writing to stdout failed")?;
     Ok(())

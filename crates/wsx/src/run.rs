@@ -442,6 +442,9 @@ impl Run {
                     stats.failed
                 );
             }
+            if let Some(why) = stats.unconfirmed {
+                eprintln!("wsx: the NATS server did not confirm the last events: {why}");
+            }
         }
         if let Err(e) = printed {
             return Err(format!("writing to stdout failed: {e}"));

@@ -8,9 +8,10 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::Value;
-use support::{MexcSim, finish, run, spawn};
+use support::{MexcSim, run, spawn};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
+use tokio::sync::mpsc;
 
 /// A nats-server on a free loopback port, or `None` (with a message) when it is not
 /// installed. CI installs it and sets `WSX_REQUIRE_NATS=1` (`.ci/run`), which turns a
@@ -51,15 +52,40 @@ async fn nats_server() -> Option<(Child, String)> {
     panic!("nats-server did not start on port {port}");
 }
 
+/// A running `wsx subscribe` whose output is read as it comes, so that it never blocks on a
+/// full pipe (and, blocked, stops reading from the server: core NATS then drops messages
+/// for it as a slow consumer).
+struct Subscriber {
+    child: Child,
+    lines: mpsc::UnboundedReceiver<String>,
+}
+
+impl Subscriber {
+    /// The next `n` lines it prints, or fewer if `limit` passes first.
+    async fn take(&mut self, n: usize, limit: Duration) -> Vec<String> {
+        let mut received = Vec::with_capacity(n);
+        let _ = tokio::time::timeout(limit, async {
+            while received.len() < n {
+                match self.lines.recv().await {
+                    Some(line) => received.push(line),
+                    None => break,
+                }
+            }
+        })
+        .await;
+        received
+    }
+}
+
 /// Starts `wsx subscribe` and waits until the server has its subscription.
-async fn subscriber(url: &str, extra: &[&str]) -> Child {
+async fn subscriber(url: &str, extra: &[&str]) -> Subscriber {
     let mut args = vec!["subscribe", url, "--subject", ">", "--with-subject"];
     args.extend_from_slice(extra);
     let mut child = spawn(&args);
     let stderr = child.stderr.take().unwrap();
-    let mut lines = BufReader::new(stderr).lines();
+    let mut errors = BufReader::new(stderr).lines();
     let ready = tokio::time::timeout(Duration::from_secs(10), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
+        while let Some(line) = errors.next_line().await.unwrap() {
             if line.contains("listening") {
                 return;
             }
@@ -68,8 +94,17 @@ async fn subscriber(url: &str, extra: &[&str]) -> Child {
     });
     ready.await.expect("wsx subscribe did not start listening");
     // Keep draining stderr so the child never blocks on it.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    child
+    tokio::spawn(async move { while let Ok(Some(_)) = errors.next_line().await {} });
+    let (tx, lines) = mpsc::unbounded_channel();
+    let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = out.next_line().await {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    Subscriber { child, lines }
 }
 
 /// The subject the docs promise for a jsonl line.
@@ -83,9 +118,9 @@ fn expected_subject(line: &Value) -> String {
     }
 }
 
-fn split(received: &str) -> Vec<(String, String)> {
+fn split(received: &[String]) -> Vec<(String, String)> {
     received
-        .lines()
+        .iter()
         .map(|l| {
             let (subject, payload) = l.split_once(' ').unwrap();
             (subject.to_string(), payload.to_string())
@@ -129,7 +164,7 @@ async fn replay_publishes_every_event_to_its_subject() {
     let n = lines.len();
     assert!(n > 20, "only {n} events");
 
-    let sub = subscriber(&url, &["--count", &n.to_string(), "--duration", "30"]).await;
+    let mut sub = subscriber(&url, &["--count", &n.to_string(), "--duration", "30"]).await;
     let replayed = run(
         &["replay", file, "--publish", &url],
         Duration::from_secs(30),
@@ -137,8 +172,13 @@ async fn replay_publishes_every_event_to_its_subject() {
     .await;
     assert_eq!(replayed.code, Some(0), "{}", replayed.stderr);
     assert_eq!(replayed.stdout, recorded.stdout);
-    let received = finish(sub, Duration::from_secs(30)).await;
-    let received = split(&received.stdout);
+    let received = sub.take(n, Duration::from_secs(30)).await;
+    let status = tokio::time::timeout(Duration::from_secs(10), sub.child.wait())
+        .await
+        .expect("wsx subscribe did not stop after --count")
+        .unwrap();
+    assert!(status.success());
+    let received = split(&received);
     assert_eq!(received.len(), n, "every event arrives");
     for ((subject, payload), line) in received.iter().zip(&lines) {
         assert_eq!(payload, line, "payload is the jsonl line, in order");
@@ -166,7 +206,6 @@ async fn live_stream_publishes_what_it_prints() {
     let sim = MexcSim::start().await;
     let (ws, rest) = (sim.ws_url(), sim.rest_url());
     let mut sub = subscriber(&url, &["--duration", "60"]).await;
-    let stdout = sub.stdout.take().unwrap();
     let streamed = run(
         &[
             "stream",
@@ -189,19 +228,10 @@ async fn live_stream_publishes_what_it_prints() {
     assert_eq!(streamed.code, Some(0), "{}", streamed.stderr);
     assert!(!streamed.stderr.contains("dropped"), "{}", streamed.stderr);
     let printed: Vec<&str> = streamed.stdout.lines().collect();
-    let mut received = Vec::new();
-    let mut lines = BufReader::new(stdout).lines();
-    let all = tokio::time::timeout(Duration::from_secs(10), async {
-        while received.len() < printed.len() {
-            match lines.next_line().await.unwrap() {
-                Some(line) => received.push(line),
-                None => break,
-            }
-        }
-    })
-    .await;
-    assert!(
-        all.is_ok(),
+    let received = sub.take(printed.len(), Duration::from_secs(10)).await;
+    assert_eq!(
+        received.len(),
+        printed.len(),
         "got {} of {} events",
         received.len(),
         printed.len()
@@ -211,6 +241,6 @@ async fn live_stream_publishes_what_it_prints() {
         .map(|l| l.split_once(' ').unwrap().1)
         .collect();
     assert_eq!(payloads, printed);
-    sub.kill().await.ok();
+    sub.child.kill().await.ok();
     sim.sim.shutdown().await;
 }
