@@ -14,7 +14,7 @@ use ws_core::{
     ConnectionContext, DisconnectCause, InboundFrame, OutFrame, Outbox, PingSettings,
     ReconnectDecision, ReconnectionPolicy, RestResponse, SessionSignal, StreamKind, Timestamp,
 };
-use ws_mixins::{ErrorCategory, StreamError};
+use ws_mixins::ErrorCategory;
 
 use super::{
     Authentication, ConnectionStrategy, MessageParser, ParseContext, SubscriptionStrategy,
@@ -277,11 +277,6 @@ impl BookSink for Collect<'_> {
     }
 }
 
-fn error(cx: &mut ParseContext<'_>, category: ErrorCategory, message: String) {
-    let m = cx.translator.error(&StreamError { category, message });
-    cx.parsed.push(m);
-}
-
 impl GateioParser {
     fn on_message(&mut self, message: Message<'_>, cx: &mut ParseContext<'_>) {
         let push = |cx: &mut ParseContext<'_>, m: ParsedMessage| cx.parsed.push(m);
@@ -335,73 +330,16 @@ impl GateioParser {
                 push(cx, m);
             }
             Message::Trade(_) => {}
-            Message::Trades(items) => {
-                for item in items {
-                    match item {
-                        Ok(trade) if trade.internal => {}
-                        Ok(trade) => {
-                            let m = cx.translator.trade(&trade.trade);
-                            push(cx, m);
-                        }
-                        Err(e) => return error(cx, ErrorCategory::Parse, e.to_string()),
-                    }
-                }
-            }
-            Message::Tickers(items) => {
-                for item in items {
-                    match item {
-                        Ok(ticker) => {
-                            let m = cx.translator.ticker(&ticker);
-                            push(cx, m);
-                        }
-                        Err(e) => return error(cx, ErrorCategory::Parse, e.to_string()),
-                    }
-                }
-            }
-            Message::Orders(items) => {
-                for item in items {
-                    match item {
-                        Ok(update) => {
-                            let m = cx.translator.order(&update.order);
-                            push(cx, m);
-                        }
-                        Err(e) => return error(cx, ErrorCategory::Parse, e.to_string()),
-                    }
-                }
-            }
-            Message::UserTrades(items) => {
-                for item in items {
-                    match item {
-                        Ok(fill) => {
-                            let m = cx.translator.fill(&fill);
-                            push(cx, m);
-                        }
-                        Err(e) => return error(cx, ErrorCategory::Parse, e.to_string()),
-                    }
-                }
-            }
+            Message::Trades(items) => cx.each(items, |t, trade| {
+                (!trade.internal).then(|| t.trade(&trade.trade))
+            }),
+            Message::Tickers(items) => cx.each(items, |t, ticker| Some(t.ticker(ticker))),
+            Message::Orders(items) => cx.each(items, |t, update| Some(t.order(&update.order))),
+            Message::UserTrades(items) => cx.each(items, |t, fill| Some(t.fill(fill))),
             Message::Balances(items) => {
-                for item in items {
-                    match item {
-                        Ok(update) => {
-                            let m = cx.translator.balance(&update.balance);
-                            push(cx, m);
-                        }
-                        Err(e) => return error(cx, ErrorCategory::Parse, e.to_string()),
-                    }
-                }
+                cx.each(items, |t, update| Some(t.balance(&update.balance)));
             }
-            Message::Positions(items) => {
-                for item in items {
-                    match item {
-                        Ok(position) => {
-                            let m = cx.translator.position(&position);
-                            push(cx, m);
-                        }
-                        Err(e) => return error(cx, ErrorCategory::Parse, e.to_string()),
-                    }
-                }
-            }
+            Message::Positions(items) => cx.each(items, |t, position| Some(t.position(position))),
             _ => {}
         }
     }
@@ -420,8 +358,7 @@ impl GateioParser {
                     cx.out.signal(SessionSignal::AuthenticationFailed(format!(
                         "{event} {channel}: {code} ({message})"
                     )));
-                    return error(
-                        cx,
+                    return cx.error(
                         ErrorCategory::Authentication,
                         format!("{event} {channel}: {code} ({message})"),
                     );
@@ -443,8 +380,7 @@ impl GateioParser {
                 } else {
                     ErrorCategory::Venue
                 };
-                error(
-                    cx,
+                cx.error(
                     category,
                     format!("{event} {channel} refused: {code} ({message})"),
                 );
@@ -458,9 +394,9 @@ impl GateioParser {
             } => {
                 let reason = format!("login refused: {status} {label} {message}");
                 cx.authenticated = Some(Err(reason.clone()));
-                error(cx, ErrorCategory::Authentication, reason);
+                cx.error(ErrorCategory::Authentication, reason);
             }
-            other => error(cx, ErrorCategory::Parse, other.to_string()),
+            other => cx.error(ErrorCategory::Parse, other.to_string()),
         }
     }
 }

@@ -18,7 +18,7 @@ use ws_core::{
     ReconnectDecision, ReconnectionPolicy, RestRequestId, RestResponse, SessionSignal, StreamKind,
     Timestamp,
 };
-use ws_mixins::{ErrorCategory, StreamError};
+use ws_mixins::ErrorCategory;
 
 use super::{
     ConnectionStrategy, MessageParser, ParseContext, SubscriptionStrategy, WebSocketStrategySet,
@@ -303,11 +303,6 @@ impl BookSink for Collect<'_> {
     }
 }
 
-fn error(cx: &mut ParseContext<'_>, category: ErrorCategory, message: String) {
-    let m = cx.translator.error(&StreamError { category, message });
-    cx.parsed.push(m);
-}
-
 impl MexcParser {
     fn on_text(&mut self, payload: &[u8], cx: &mut ParseContext<'_>) {
         match parse_control(payload) {
@@ -326,7 +321,7 @@ impl MexcParser {
                 let named = named_channels(&msg);
                 self.refused(&named, &msg, code, cx);
             }
-            Err(other) => error(cx, ErrorCategory::Parse, other.to_string()),
+            Err(other) => cx.error(ErrorCategory::Parse, other.to_string()),
         }
     }
 
@@ -350,8 +345,7 @@ impl MexcParser {
             .collect::<Vec<_>>()
             .join(",");
         if ours.is_empty() {
-            return error(
-                cx,
+            return cx.error(
                 ErrorCategory::Venue,
                 format!("venue error code {code}: {reason} [{shown}]"),
             );
@@ -362,8 +356,7 @@ impl MexcParser {
                 self.books.untrack(*symbol);
             }
         }
-        error(
-            cx,
+        cx.error(
             ErrorCategory::SubscriptionRejected,
             format!("MEXC refused [{shown}] (code {code}): {reason}"),
         );
@@ -372,7 +365,7 @@ impl MexcParser {
     fn on_binary(&mut self, payload: &[u8], cx: &mut ParseContext<'_>) {
         let push = match decode_push(payload) {
             Ok(push) => push,
-            Err(e) => return error(cx, ErrorCategory::Parse, e.to_string()),
+            Err(e) => return cx.error(ErrorCategory::Parse, e.to_string()),
         };
         match push.body {
             Body::AggreDepths(depth) => {
@@ -390,25 +383,19 @@ impl MexcParser {
                 {
                     Ok(()) | Err(Error::UntrackedSymbol { .. }) => {}
                     Err(e @ Error::BookResync { .. }) => {
-                        error(cx, ErrorCategory::BookSync, e.to_string());
+                        cx.error(ErrorCategory::BookSync, e.to_string());
                     }
-                    Err(e) => error(cx, ErrorCategory::Parse, e.to_string()),
+                    Err(e) => cx.error(ErrorCategory::Parse, e.to_string()),
                 }
             }
             Body::AggreDeals(deals) => {
                 let symbol = match push.header.symbol() {
                     Ok(symbol) => symbol,
-                    Err(e) => return error(cx, ErrorCategory::Parse, e.to_string()),
+                    Err(e) => return cx.error(ErrorCategory::Parse, e.to_string()),
                 };
-                for (index, deal) in deals.deals().enumerate() {
-                    match deal.and_then(|d| d.to_trade(symbol, index)) {
-                        Ok(trade) => {
-                            let m = cx.translator.trade(&trade);
-                            cx.parsed.push(m);
-                        }
-                        Err(e) => return error(cx, ErrorCategory::Parse, e.to_string()),
-                    }
-                }
+                let trades = (deals.deals().enumerate())
+                    .map(|(index, deal)| deal.and_then(|d| d.to_trade(symbol, index)));
+                cx.each(trades, |t, trade| Some(t.trade(trade)));
             }
             Body::AggreBookTicker(ticker) => match push.header.symbol() {
                 Ok(symbol) => {
@@ -416,7 +403,7 @@ impl MexcParser {
                     let m = cx.translator.book_ticker(&t);
                     cx.parsed.push(m);
                 }
-                Err(e) => error(cx, ErrorCategory::Parse, e.to_string()),
+                Err(e) => cx.error(ErrorCategory::Parse, e.to_string()),
             },
             Body::Cold(raw)
                 if matches!(
@@ -441,11 +428,10 @@ impl MexcParser {
                         let m = cx.translator.position(&p);
                         cx.parsed.push(m);
                     }
-                    Err(e) => error(cx, ErrorCategory::Parse, e.to_string()),
+                    Err(e) => cx.error(ErrorCategory::Parse, e.to_string()),
                 }
             }
-            Body::Cold(raw) => error(
-                cx,
+            Body::Cold(raw) => cx.error(
                 ErrorCategory::Parse,
                 format!("{:?} pushes are not handled on this path", raw.kind),
             ),

@@ -123,6 +123,35 @@ pub struct ParseContext<'a> {
     pub authenticated: Option<Result<Option<u64>, String>>,
 }
 
+impl ParseContext<'_> {
+    /// Reports a problem as the old parsers did: an `ERROR` message in the stream.
+    pub(crate) fn error(&mut self, category: ws_mixins::ErrorCategory, message: String) {
+        let m = self
+            .translator
+            .error(&ws_mixins::StreamError { category, message });
+        self.parsed.push(m);
+    }
+
+    /// Translates the items of a list push in order (`None` skips one). An item that does
+    /// not decode ends the list with a parse `ERROR`; the items before it stay delivered.
+    pub(crate) fn each<T, E: std::fmt::Display>(
+        &mut self,
+        items: impl IntoIterator<Item = Result<T, E>>,
+        translate: impl Fn(&Translator, &T) -> Option<ParsedMessage>,
+    ) {
+        for item in items {
+            match item {
+                Ok(item) => {
+                    if let Some(m) = translate(self.translator, &item) {
+                        self.parsed.push(m);
+                    }
+                }
+                Err(e) => return self.error(ws_mixins::ErrorCategory::Parse, e.to_string()),
+            }
+        }
+    }
+}
+
 /// The old `MessageParser`, extended with the venue book-sync hooks (the old parsers passed
 /// each depth delta on as if it were a whole book).
 #[deprecated(
