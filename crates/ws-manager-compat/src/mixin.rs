@@ -278,60 +278,54 @@ impl MixinConnection {
         symbols: &[market_types::Symbol],
         channels: &[ChannelKind],
     ) -> Result<(), WsError> {
-        match self {
-            MixinConnection::MexcPublic(c) => {
-                for symbol in symbols {
-                    for channel in channels.iter().filter_map(|k| public_channel(*symbol, *k)) {
-                        c.command(MexcPublicCommand::Subscribe(channel)).await?;
-                    }
-                }
-                Ok(())
-            }
-            MixinConnection::GateioSpotPublic(c) => {
-                for topic in gateio_topics(symbols, channels) {
-                    c.command(GateioPublicCommand::Subscribe(topic)).await?;
-                }
-                Ok(())
-            }
-            MixinConnection::GateioFuturesPublic(c) => {
-                for topic in gateio_topics(symbols, channels) {
-                    c.command(GateioPublicCommand::Subscribe(topic)).await?;
-                }
-                Ok(())
-            }
-            // Private channels are not per symbol (all pairs are subscribed).
-            MixinConnection::MexcPrivate(_)
-            | MixinConnection::GateioSpotPrivate(_)
-            | MixinConnection::GateioFuturesPrivate(_) => Ok(()),
-        }
+        self.change(symbols, channels, true).await
     }
 
+    /// Unsubscribes `channels` of `symbols`, as [`Self::subscribe`].
     pub(crate) async fn unsubscribe(
         &self,
         symbols: &[market_types::Symbol],
         channels: &[ChannelKind],
     ) -> Result<(), WsError> {
+        self.change(symbols, channels, false).await
+    }
+
+    async fn change(
+        &self,
+        symbols: &[market_types::Symbol],
+        channels: &[ChannelKind],
+        subscribe: bool,
+    ) -> Result<(), WsError> {
+        let gateio = |topic| match subscribe {
+            true => GateioPublicCommand::Subscribe(topic),
+            false => GateioPublicCommand::Unsubscribe(topic),
+        };
         match self {
             MixinConnection::MexcPublic(c) => {
                 for symbol in symbols {
                     for channel in channels.iter().filter_map(|k| public_channel(*symbol, *k)) {
-                        c.command(MexcPublicCommand::Unsubscribe(channel)).await?;
+                        c.command(match subscribe {
+                            true => MexcPublicCommand::Subscribe(channel),
+                            false => MexcPublicCommand::Unsubscribe(channel),
+                        })
+                        .await?;
                     }
                 }
                 Ok(())
             }
             MixinConnection::GateioSpotPublic(c) => {
                 for topic in gateio_topics(symbols, channels) {
-                    c.command(GateioPublicCommand::Unsubscribe(topic)).await?;
+                    c.command(gateio(topic)).await?;
                 }
                 Ok(())
             }
             MixinConnection::GateioFuturesPublic(c) => {
                 for topic in gateio_topics(symbols, channels) {
-                    c.command(GateioPublicCommand::Unsubscribe(topic)).await?;
+                    c.command(gateio(topic)).await?;
                 }
                 Ok(())
             }
+            // Private channels are not per symbol (all pairs are subscribed).
             MixinConnection::MexcPrivate(_)
             | MixinConnection::GateioSpotPrivate(_)
             | MixinConnection::GateioFuturesPrivate(_) => Ok(()),
