@@ -13,7 +13,7 @@
 use bytes::Bytes;
 use ring::{digest, hmac};
 use serde::Serialize;
-use ws_core::{RestMethod, RestRequest, RestRequestId};
+use ws_session::{RestMethod, RestRequest, RestRequestId};
 
 use crate::channel::{Market, render};
 use crate::config::{Credentials, Endpoints};

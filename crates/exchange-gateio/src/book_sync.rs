@@ -64,7 +64,7 @@ use market_types::{
     BookStatus, BookStatusEvent, BookUpdate, BookUpdateKind, OrderBook, Price, Quantity,
     ResyncReason, Side, Symbol, Venue,
 };
-use ws_core::{Outbox, RestMethod, RestRequest, RestRequestId, RestResponse, Timestamp};
+use ws_session::{Outbox, RestMethod, RestRequest, RestRequestId, RestResponse, Timestamp};
 
 use crate::channel::{BookDepth, Channel, Market, Subscription};
 use crate::config::Endpoints;

@@ -9,7 +9,7 @@ use core::fmt;
 use market_types::{Symbol, Venue};
 use serde::Serialize;
 use serde::ser::{SerializeSeq, Serializer};
-use ws_core::StreamKind;
+use ws_session::StreamKind;
 
 use crate::auth;
 use crate::config::Credentials;

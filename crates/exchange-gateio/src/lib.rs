@@ -23,8 +23,8 @@
 //! connection to [`BookSync::on_disconnected`].
 //!
 //! What it deliberately does not do: **no sockets, no clock, no async runtime.** Time is
-//! always an argument ([`ws_core::Timestamp`], or seconds for request builders), output
-//! goes to a [`ws_core::Outbox`] or is returned. Every rule is therefore a deterministic
+//! always an argument ([`ws_session::Timestamp`], or seconds for request builders), output
+//! goes to a [`ws_session::Outbox`] or is returned. Every rule is therefore a deterministic
 //! unit test. Nothing panics on network input: broken frames are [`Error`] values.
 //!
 //! There are no cargo features.
@@ -37,7 +37,7 @@
 //! };
 //! use market_types::{BookStatusEvent, BookUpdate, OrderBook, Symbol};
 //! use std::time::Instant;
-//! use ws_core::{Outbox, RestReply, RestResponse, Timestamp};
+//! use ws_session::{Outbox, RestReply, RestResponse, Timestamp};
 //!
 //! struct Print;
 //! impl BookSink for Print {

@@ -8,7 +8,7 @@
 
 use bytes::Bytes;
 use market_types::Symbol;
-use ws_core::{RestMethod, RestRequest, RestRequestId, Timestamp};
+use ws_session::{RestMethod, RestRequest, RestRequestId, Timestamp};
 
 use crate::config::Credentials;
 

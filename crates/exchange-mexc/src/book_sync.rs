@@ -35,7 +35,7 @@ use market_types::{
     BookError, BookStatus, BookStatusEvent, BookUpdate, BookUpdateKind, OrderBook, ResyncReason,
     Symbol, Venue,
 };
-use ws_core::{Outbox, RestRequestId, RestResponse, Timestamp};
+use ws_session::{Outbox, RestRequestId, RestResponse, Timestamp};
 
 use crate::config::BookSyncConfig;
 use crate::error::Error;

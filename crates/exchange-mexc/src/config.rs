@@ -5,7 +5,7 @@ use core::fmt;
 use std::time::Duration;
 
 use ring::hmac;
-use ws_core::{ConnectionContext, PingSettings};
+use ws_session::{ConnectionContext, PingSettings};
 
 /// Everything a MEXC spot connection is configured with.
 #[derive(Debug, Clone, Default)]

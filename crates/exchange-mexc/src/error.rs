@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use market_types::{DecimalError, ResyncReason, Symbol, SymbolError};
-use ws_core::RestFailure;
+use ws_session::RestFailure;
 
 /// Everything that can go wrong while speaking MEXC spot.
 ///

@@ -16,18 +16,18 @@
 //!   ... Blocked!` refusal becomes [`Error::SubscriptionRejected`], and
 //!   [`ControlReply::confirms`] checks an ack against what was asked.
 //! - [`RestSigner`]: HMAC-SHA256 signed listen-key and reconciliation requests as
-//!   [`ws_core::RestRequest`]s; [`check_reply`] classifies the answers
+//!   [`ws_session::RestRequest`]s; [`check_reply`] classifies the answers
 //!   ([`Error::is_fatal`] for rejected credentials).
 //! - [`BookSync`]: the per-symbol local order book (buffer, snapshot, version continuity,
 //!   resync of one symbol from an empty book), reporting to a [`BookSink`].
 //! - [`MexcPublicWebSocketHandler`] and [`MexcPrivateWebSocketHandler`]: all of the above
-//!   composed into `ws_core::Session`s (the refactoring plan's handlers, built from the
+//!   composed into `ws_session::Session`s (the refactoring plan's handlers, built from the
 //!   `ws-mixins` traits and the `ws-handlers` template), generic over the user's callbacks;
 //!   [`MexcPublicWebSocketHandler::shards`] spreads more than 30 channels over a
 //!   `ws_core::ConnectionPool`.
 //!
 //! What it deliberately does not do: **no sockets, no tokio, no clock reads.** Time comes
-//! in as [`ws_core::Timestamp`], work goes out through a [`ws_core::Outbox`]; the
+//! in as [`ws_session::Timestamp`], work goes out through a [`ws_session::Outbox`]; the
 //! `ws-core` driver does the IO. Nothing here panics on network input.
 //!
 //! ```
@@ -61,7 +61,7 @@
 //! let request = exchange_mexc::subscribe(&[Channel::AggreDepth { symbol: btc, interval: AggInterval::Ms10 }], 1)?;
 //! assert_eq!(
 //!     request,
-//!     ws_core::OutFrame::text(
+//!     ws_session::OutFrame::text(
 //!         r#"{"method":"SUBSCRIPTION","params":["spot@public.aggre.depth.v3.api.pb@10ms@BTCUSDT"],"id":1}"#
 //!     )
 //! );

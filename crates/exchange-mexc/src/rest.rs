@@ -3,7 +3,7 @@
 use bytes::Bytes;
 use market_types::{Price, Quantity, Symbol};
 use serde::Deserialize;
-use ws_core::{RestFailure, RestMethod, RestReply, RestRequest, RestRequestId};
+use ws_session::{RestFailure, RestMethod, RestReply, RestRequest, RestRequestId};
 
 use crate::error::Error;
 

@@ -7,7 +7,7 @@
 //! must name exactly the channels asked for (comma-joined when there are several).
 
 use serde::Serialize;
-use ws_core::OutFrame;
+use ws_session::OutFrame;
 
 use crate::channel::Channel;
 use crate::error::Error;

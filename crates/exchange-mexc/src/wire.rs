@@ -24,7 +24,7 @@
 
 use market_types::{BookTicker, Level, Price, Quantity, Side, Symbol, Trade, TradeId, Venue};
 use prost::Message as _;
-use ws_core::{FrameKind, StreamKind};
+use ws_session::{FrameKind, StreamKind};
 
 use crate::channel::Channel;
 use crate::error::Error;

@@ -2,9 +2,8 @@
 
 use std::time::Duration;
 
-use crate::policy::ConnectLimiter;
-use crate::queue::OverflowPolicy;
-use crate::session::StreamKind;
+use ws_session::ConnectLimiter;
+use ws_session::QueueConfig;
 
 /// Which certificates a `wss://` connection trusts. Verification is never switched off.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -32,38 +31,6 @@ pub enum Processing {
     Inline,
     /// Through a bounded queue to a processing task, so a slow handler does not stall reads.
     Queued(QueueConfig),
-}
-
-/// Capacity and per-stream overflow policy of the processing queue.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QueueConfig {
-    /// Messages the queue holds.
-    pub capacity: usize,
-    /// Policy per [`StreamKind`], indexed by [`StreamKind::index`].
-    pub policies: [OverflowPolicy; StreamKind::ALL.len()],
-}
-
-impl QueueConfig {
-    /// The written defaults: control, book and private never drop (overflow forces a
-    /// reconnect, which resyncs books and reconciles private state), trades are dropped and
-    /// counted, tickers are conflated (the oldest queued ticker gives way).
-    pub fn with_capacity(capacity: usize) -> Self {
-        let mut policies = [OverflowPolicy::Reconnect; StreamKind::ALL.len()];
-        policies[StreamKind::Trade.index()] = OverflowPolicy::DropNewest;
-        policies[StreamKind::Ticker.index()] = OverflowPolicy::DropOldestSameKind;
-        Self { capacity, policies }
-    }
-
-    /// The policy for one stream kind.
-    pub fn policy(&self, kind: StreamKind) -> OverflowPolicy {
-        self.policies[kind.index()]
-    }
-
-    /// Overrides the policy for one stream kind.
-    pub fn set_policy(&mut self, kind: StreamKind, policy: OverflowPolicy) -> &mut Self {
-        self.policies[kind.index()] = policy;
-        self
-    }
 }
 
 /// Driver settings.

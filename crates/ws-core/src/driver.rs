@@ -25,18 +25,21 @@ use tokio::sync::{Semaphore, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tracing::{Instrument, debug, info, info_span, warn};
 
-use crate::config::{DriverConfig, Processing, QueueConfig};
-use crate::context::ConnectionContext;
-use crate::error::{DisconnectCause, WsError};
-use crate::policy::{Backoff, FailureKind, JitterSource, ReconnectDecision};
-use crate::queue::{FrameQueue, PushOutcome, QueuedFrame};
-use crate::session::{
+use crate::config::{DriverConfig, Processing};
+use crate::error::WsError;
+use crate::queue::{FrameQueue, QueuedFrame};
+use crate::transport::{WsStream, connect_websocket, tls_config};
+use ws_session::ConnectionContext;
+use ws_session::ConnectionState;
+use ws_session::DisconnectCause;
+use ws_session::PushOutcome;
+use ws_session::QueueConfig;
+use ws_session::{Backoff, FailureKind, JitterSource, ReconnectDecision};
+use ws_session::{ConnectionCounters, ConnectionStats, LatencyHistogram};
+use ws_session::{
     FrameKind, InboundFrame, OutFrame, Outbox, RestFailure, RestRequest, RestResponse, Session,
     SessionSignal, StreamKind, Timestamp,
 };
-use crate::state::ConnectionState;
-use crate::stats::{ConnectionCounters, ConnectionStats, LatencyHistogram};
-use crate::transport::{WsStream, connect_websocket, tls_config};
 
 type Io = TokioIo<Upgraded>;
 type Reader = WebSocketRead<ReadHalf<Io>>;
@@ -113,7 +116,7 @@ impl<S: Session> Connection<S> {
             state_tx,
             on_state,
             state: ConnectionState::Disconnected,
-            backoff: Backoff::new(crate::policy::ReconnectionPolicy::default()),
+            backoff: Backoff::new(ws_session::ReconnectionPolicy::default()),
             jitter: JitterSource::new(config.jitter_seed),
             rest_permits: Arc::new(Semaphore::new(config.rest_concurrency.max(1))),
             rest_in_flight: 0,
@@ -127,7 +130,7 @@ impl<S: Session> Connection<S> {
         let span = info_span!(
             "ws",
             label = %initial.label,
-            url = %crate::session::redact_query(&initial.url)
+            url = %ws_session::redact_query(&initial.url)
         );
         let task = tokio::spawn(supervisor.run().instrument(span));
         Ok(Self {
@@ -476,7 +479,7 @@ impl<S: Session> Supervisor<S> {
             }
             let ctx = self.shared.lock().session.connection_context();
             self.shared.lock().counters.connect_attempts += 1;
-            info!(url = %crate::session::redact_query(&ctx.url), "connecting");
+            info!(url = %ws_session::redact_query(&ctx.url), "connecting");
             let tls = self.tls.clone();
             let attempt = connect_websocket(
                 &ctx.url,

@@ -48,31 +48,25 @@
 //! No cargo features: everything here is core.
 
 mod config;
-mod context;
 mod driver;
 mod error;
-mod policy;
 mod pool;
 mod queue;
 mod rest;
-mod session;
-mod state;
-mod stats;
 mod transport;
 
-pub use config::{DriverConfig, Processing, QueueConfig, TlsRoots};
-pub use context::{ConnectionContext, PingSettings};
+pub use config::{DriverConfig, Processing, TlsRoots};
 pub use driver::Connection;
-pub use error::{DisconnectCause, DisconnectKind, WsError};
-pub use policy::{
-    Backoff, ConnectLimiter, ConnectRateLimit, FailureKind, JitterSource, MaxAttempts,
-    ReconnectDecision, ReconnectionPolicy,
-};
+pub use error::WsError;
 pub use pool::ConnectionPool;
-pub use queue::{FrameQueue, OverflowPolicy, PushOutcome, QueuedFrame};
-pub use session::{
-    FrameKind, InboundFrame, OutFrame, Outbox, RestFailure, RestMethod, RestReply, RestRequest,
-    RestRequestId, RestResponse, Session, SessionSignal, StreamKind, Timestamp, redact_query,
+pub use queue::{FrameQueue, QueuedFrame};
+
+// The sans-IO core, re-exported so users of the driver need one import path.
+pub use ws_session::{
+    Backoff, ConnectLimiter, ConnectRateLimit, ConnectionContext, ConnectionCounters,
+    ConnectionState, ConnectionStats, DisconnectCause, DisconnectKind, FailureKind, FrameKind,
+    InboundFrame, JitterSource, LatencyHistogram, LatencySummary, MaxAttempts, OutFrame, Outbox,
+    OverflowPolicy, PingSettings, PushOutcome, QueueConfig, ReconnectDecision, ReconnectionPolicy,
+    RestFailure, RestMethod, RestReply, RestRequest, RestRequestId, RestResponse, Session,
+    SessionSignal, StreamKind, Timestamp, redact_query,
 };
-pub use state::ConnectionState;
-pub use stats::{ConnectionCounters, ConnectionStats, LatencyHistogram, LatencySummary};

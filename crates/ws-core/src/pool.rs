@@ -5,10 +5,10 @@
 use crate::config::DriverConfig;
 use crate::driver::Connection;
 use crate::error::WsError;
-use crate::policy::{ConnectLimiter, ConnectRateLimit};
-use crate::session::Session;
-use crate::state::ConnectionState;
-use crate::stats::{ConnectionCounters, ConnectionStats, LatencyHistogram};
+use ws_session::ConnectionState;
+use ws_session::Session;
+use ws_session::{ConnectLimiter, ConnectRateLimit};
+use ws_session::{ConnectionCounters, ConnectionStats, LatencyHistogram};
 
 /// A set of connections driven together.
 pub struct ConnectionPool<S: Session> {

@@ -6,20 +6,7 @@ use std::sync::Mutex;
 use bytes::BytesMut;
 use tokio::sync::Notify;
 
-use crate::session::{FrameKind, StreamKind, Timestamp};
-
-/// What happens when a message arrives and the queue is full.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OverflowPolicy {
-    /// Never drop: the connection is torn down and re-established, which resyncs books and
-    /// reconciles private state. For book, private and control streams.
-    Reconnect,
-    /// Drop the arriving message and count it. For trades.
-    DropNewest,
-    /// Drop the oldest queued message of the same stream kind (the newest value supersedes
-    /// it) and count it; if none is queued, drop the arriving one. For tickers.
-    DropOldestSameKind,
-}
+use ws_session::{FrameKind, OverflowPolicy, PushOutcome, StreamKind, Timestamp};
 
 /// One queued inbound message.
 #[derive(Debug)]
@@ -32,19 +19,6 @@ pub struct QueuedFrame {
     pub payload: BytesMut,
     /// When it was read.
     pub received_at: Timestamp,
-}
-
-/// Result of [`FrameQueue::push`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PushOutcome {
-    /// Queued.
-    Queued,
-    /// Queued after dropping an older message of the same kind.
-    QueuedDroppedOldest,
-    /// The arriving message was dropped.
-    DroppedNewest,
-    /// The queue is full and the policy forbids dropping: reconnect.
-    Overflow,
 }
 
 /// A bounded multi-producer, single-consumer queue. The lock is never held across an await.

@@ -9,8 +9,8 @@ use bytes::{Bytes, BytesMut};
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
 
-use crate::session::{RestFailure, RestMethod, RestReply, RestRequest, RestResponse};
 use crate::transport::{Endpoint, open_stream, retry_after};
+use ws_session::{RestFailure, RestMethod, RestReply, RestRequest, RestResponse};
 
 /// Runs one request within `timeout`, reading at most `max_body` bytes of the answer.
 pub(crate) async fn perform(

@@ -15,7 +15,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
 use crate::config::TlsRoots;
-use crate::error::DisconnectCause;
+use ws_session::DisconnectCause;
 
 /// An open WebSocket over TCP or TLS.
 pub(crate) type WsStream = WebSocket<TokioIo<Upgraded>>;

@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use ws_core::{InboundFrame, Outbox};
+use ws_session::{InboundFrame, Outbox};
 
 use crate::error::HandlerError;
 use crate::message_type::WebSocketMessageType;

@@ -17,7 +17,7 @@
 //!   balances and positions to the user (ledger, open orders and counts together).
 //!
 //! An exchange handler is a struct that implements these traits plus the mixins of
-//! `ws-mixins`, and `ws_core::Session` by calling [`BaseMessageHandler::handle_message`]
+//! `ws-mixins`, and `ws_session::Session` by calling [`BaseMessageHandler::handle_message`]
 //! from `on_frame` and [`Lifecycle`] from the connection hooks. All of it is statically
 //! dispatched. Nothing here reads a socket; the only clock read is the optional timing in
 //! the template.

@@ -4,11 +4,11 @@
 
 use std::time::Duration;
 
-use ws_core::{Outbox, SessionSignal, Timestamp};
 use ws_mixins::{
     AuthMixin, AuthStart, Authenticator, SubscriptionError, SubscriptionMixin,
     SubscriptionRegistry, Topic,
 };
+use ws_session::{Outbox, SessionSignal, Timestamp};
 
 /// Connection-scoped state a handler embeds next to its parsers and books.
 #[derive(Debug, Clone)]

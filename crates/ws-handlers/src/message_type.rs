@@ -1,6 +1,6 @@
 //! The plan's `WebSocketMessageType`.
 
-use ws_core::StreamKind;
+use ws_session::StreamKind;
 
 /// What an inbound message is, decided before it is parsed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

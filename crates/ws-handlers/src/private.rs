@@ -1,6 +1,6 @@
 //! `PrivateMessageHandler`: routing for account streams.
 
-use ws_core::{InboundFrame, Outbox};
+use ws_session::{InboundFrame, Outbox};
 
 use crate::base::BaseMessageHandler;
 use crate::error::HandlerError;

@@ -1,6 +1,6 @@
 //! Per-handler counters and parse timing (plain data).
 
-use ws_core::LatencyHistogram;
+use ws_session::LatencyHistogram;
 
 use crate::message_type::WebSocketMessageType;
 

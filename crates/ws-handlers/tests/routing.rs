@@ -5,12 +5,12 @@
 
 use std::time::{Duration, Instant};
 
-use ws_core::{FrameKind, InboundFrame, OutFrame, Outbox, SessionSignal, Timestamp};
 use ws_handlers::{
     BaseMessageHandler, HandlerError, HandlerStats, Lifecycle, PrivateMessageHandler,
     PublicMessageHandler, WebSocketMessageType as T,
 };
 use ws_mixins::{AuthMixin, SubscriptionMixin};
+use ws_session::{FrameKind, InboundFrame, OutFrame, Outbox, SessionSignal, Timestamp};
 
 /// Frames are `TYPE:body`; the type prefix decides routing.
 fn detect(frame: &InboundFrame<'_>) -> T {

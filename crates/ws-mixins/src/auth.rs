@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use ws_core::{OutFrame, Outbox, SessionSignal, Timestamp};
+use ws_session::{OutFrame, Outbox, SessionSignal, Timestamp};
 
 /// Authentication behaviour (the plan's `AuthMixin`). The default is "no authentication".
 pub trait AuthMixin {

@@ -1,6 +1,6 @@
 //! `ConnectionMixin`: where to connect and how to recover.
 
-use ws_core::{ConnectionContext, DisconnectCause, ReconnectDecision, ReconnectionPolicy};
+use ws_session::{ConnectionContext, DisconnectCause, ReconnectDecision, ReconnectionPolicy};
 
 /// Connection behaviour a handler may override (the plan's `ConnectionMixin`). Venue
 /// crates provide their own (`MexcConnectionMixin` asks for minimal headers and resets

@@ -9,12 +9,12 @@
 //! | `PrivateWebSocketMixin` | [`PrivateWebSocketMixin`]: order, fill, balance, position callbacks |
 //!
 //! Handlers in the exchange crates implement these traits and are composed into a
-//! `ws_core::Session` by `ws-handlers`. Everything is sans-IO: time comes in as
-//! `ws_core::Timestamp`, output goes into a `ws_core::Outbox`. No venue is named here.
+//! `ws_session::Session` by `ws-handlers`. Everything is sans-IO: time comes in as
+//! `ws_session::Timestamp`, output goes into a `ws_session::Outbox`. No venue is named here.
 //!
 //! ```
 //! use std::time::{Duration, Instant};
-//! use ws_core::{OutFrame, Outbox, Timestamp};
+//! use ws_session::{OutFrame, Outbox, Timestamp};
 //! use ws_mixins::{SubscriptionMixin, SubscriptionRegistry};
 //!
 //! struct Topics;

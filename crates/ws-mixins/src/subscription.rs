@@ -9,7 +9,7 @@ use std::fmt::Debug;
 use std::hash::Hash;
 use std::time::{Duration, Instant};
 
-use ws_core::{OutFrame, Outbox, Timestamp};
+use ws_session::{OutFrame, Outbox, Timestamp};
 
 /// A subscription target: a typed channel plus its parameters (never a `"channel.symbol"`
 /// string).

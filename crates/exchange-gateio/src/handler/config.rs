@@ -5,7 +5,9 @@
 use std::time::Duration;
 
 use market_types::Symbol;
-use ws_core::{ConnectRateLimit, ConnectionContext, MaxAttempts, PingSettings, ReconnectionPolicy};
+use ws_session::{
+    ConnectRateLimit, ConnectionContext, MaxAttempts, PingSettings, ReconnectionPolicy,
+};
 
 use crate::book_sync::BookSyncConfig;
 use crate::channel::{BookDepth, Market, UserId};

@@ -4,9 +4,9 @@
 use std::cell::Cell;
 
 use market_types::Symbol;
-use ws_core::{OutFrame, Outbox, Timestamp};
 use ws_handlers::{Lifecycle, WebSocketMessageType};
 use ws_mixins::{SubscriptionMixin, Topic};
+use ws_session::{OutFrame, Outbox, Timestamp};
 
 use crate::channel::{
     BookDepth, Channel, Market, Payload, RequestEvent, Subscription, UserId, ping_request,

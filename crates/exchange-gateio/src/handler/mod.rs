@@ -1,5 +1,5 @@
 //! The Gate.io handlers: the sans-IO protocol of this crate composed into
-//! `ws_core::Session`s that the `ws-core` driver runs.
+//! `ws_session::Session`s that the `ws-core` driver runs.
 //!
 //! - [`GateioPublicWebSocketHandler`] (the plan's [`GateioSpotPublicWebSocketHandler`] and
 //!   [`GateioFuturesPublicWebSocketHandler`]): market data, local books kept by

@@ -5,10 +5,6 @@ use std::marker::PhantomData;
 use std::time::{Duration, Instant};
 
 use market_types::{Fill, Order, OrderId, Symbol};
-use ws_core::{
-    ConnectionContext, DisconnectCause, InboundFrame, OutFrame, Outbox, ReconnectDecision,
-    ReconnectionPolicy, RestRequestId, RestResponse, Session, SessionSignal, StreamKind, Timestamp,
-};
 use ws_handlers::{
     BaseMessageHandler, DeliveryCounts, HandlerError, HandlerStats, Lifecycle, PrivateDelivery,
     PrivateLedger, PrivateMessageHandler, RestOrderView, WebSocketMessageType,
@@ -16,6 +12,10 @@ use ws_handlers::{
 use ws_mixins::{
     AuthMixin, ConnectionMixin, ErrorCategory, PrivateWebSocketMixin, StreamError,
     SubscriptionError, SubscriptionRegistry,
+};
+use ws_session::{
+    ConnectionContext, DisconnectCause, InboundFrame, OutFrame, Outbox, ReconnectDecision,
+    ReconnectionPolicy, RestRequestId, RestResponse, Session, SessionSignal, StreamKind, Timestamp,
 };
 
 use crate::auth::login_request;
@@ -112,7 +112,7 @@ impl AuthMixin for GateioAuthMixin {
 /// A Gate account connection (spot or USDT futures, by `M`): orders, fills, balances and
 /// (futures) positions, composed as the plan shows from `ConnectionMixin`,
 /// [`GateioAuthMixin`], a `SubscriptionMixin` rendering signed per-channel requests,
-/// `BaseMessageHandler` + `PrivateMessageHandler` routing, and `ws_core::Session`.
+/// `BaseMessageHandler` + `PrivateMessageHandler` routing, and `ws_session::Session`.
 ///
 /// - **Channels.** Spot: `spot.orders`, `spot.usertrades`, `spot.balances`; futures:
 ///   `futures.orders`, `futures.usertrades`, `futures.positions`, `futures.balances`

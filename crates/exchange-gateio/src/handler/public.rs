@@ -5,10 +5,6 @@ use std::marker::PhantomData;
 use std::time::Instant;
 
 use market_types::{BookStatus, BookStatusEvent, BookUpdate, OrderBook, Symbol};
-use ws_core::{
-    ConnectionContext, DisconnectCause, InboundFrame, Outbox, ReconnectDecision,
-    ReconnectionPolicy, RestResponse, Session, SessionSignal, StreamKind, Timestamp,
-};
 use ws_handlers::{
     BaseMessageHandler, HandlerError, HandlerStats, Lifecycle, PublicMessageHandler,
     WebSocketMessageType,
@@ -16,6 +12,10 @@ use ws_handlers::{
 use ws_mixins::{
     AuthMixin, ConnectionMixin, ErrorCategory, PublicWebSocketMixin, StreamError,
     SubscriptionError, SubscriptionRegistry,
+};
+use ws_session::{
+    ConnectionContext, DisconnectCause, InboundFrame, Outbox, ReconnectDecision,
+    ReconnectionPolicy, RestResponse, Session, SessionSignal, StreamKind, Timestamp,
 };
 
 use crate::book_sync::{BookSink, BookSync, BookSyncStats, UpdateOutcome};
@@ -39,7 +39,7 @@ pub type GateioFuturesPublicWebSocketHandler<H> = GateioPublicWebSocketHandler<H
 /// refactoring plan shows: `ConnectionMixin` (endpoints from the configuration,
 /// `*.ping` every 15 s, idle watchdog, capped jittered backoff without `reset_on_1005`),
 /// `AuthMixin` (none), a `SubscriptionMixin` rendering Gate's per-channel requests,
-/// `BaseMessageHandler` + `PublicMessageHandler` routing, and `ws_core::Session`.
+/// `BaseMessageHandler` + `PublicMessageHandler` routing, and `ws_session::Session`.
 ///
 /// Per message: the type is read from the envelope's `channel` and `event` without
 /// decoding the rest. A book push goes first to [`BookSync::on_frame`], which applies a

@@ -19,7 +19,7 @@ use market_types::{
 };
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
-use ws_core::{RestFailure, RestMethod, RestReply, RestRequest, RestRequestId, Timestamp};
+use ws_session::{RestFailure, RestMethod, RestReply, RestRequest, RestRequestId, Timestamp};
 
 use crate::auth::rest_signature;
 use crate::channel::Market;

@@ -11,12 +11,12 @@ use market_types::{
     Balance, BookStatus, BookStatusEvent, BookTicker, BookUpdate, Fill, Order, OrderBook, Position,
     ResyncReason, Symbol, Ticker, Trade,
 };
-use ws_core::{
+use ws_handlers::WebSocketMessageType as T;
+use ws_mixins::{ErrorCategory, PrivateWebSocketMixin, PublicWebSocketMixin, StreamError};
+use ws_session::{
     DisconnectCause, FrameKind, InboundFrame, OutFrame, Outbox, ReconnectDecision, RestReply,
     RestRequest, RestResponse, Session, SessionSignal, StreamKind, Timestamp,
 };
-use ws_handlers::WebSocketMessageType as T;
-use ws_mixins::{ErrorCategory, PrivateWebSocketMixin, PublicWebSocketMixin, StreamError};
 
 use super::format::message_type;
 use super::*;
@@ -674,7 +674,7 @@ fn private_spot_signs_subscriptions_delivers_once_and_reconciles() {
         header(&rest[0], "SIGN"),
         crate::rest_signature(
             &Credentials::new("key", "secret"),
-            ws_core::RestMethod::Get,
+            ws_session::RestMethod::Get,
             "/api/v4/spot/open_orders",
             "limit=100",
             b"",

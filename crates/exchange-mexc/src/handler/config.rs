@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
-use ws_core::{ConnectRateLimit, ConnectionContext, MaxAttempts, PingSettings, ReconnectionPolicy};
+use ws_session::{
+    ConnectRateLimit, ConnectionContext, MaxAttempts, PingSettings, ReconnectionPolicy,
+};
 
 use crate::config::MexcConfig;
 

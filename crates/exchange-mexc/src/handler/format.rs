@@ -6,12 +6,12 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use serde::Deserialize;
-use ws_core::{FrameKind, OutFrame, Outbox, Timestamp};
 use ws_handlers::{HandlerError, Lifecycle, WebSocketMessageType};
 use ws_mixins::{
     AuthMixin, ErrorCategory, StreamError, SubscriptionError, SubscriptionMixin,
     SubscriptionRegistry, SubscriptionState,
 };
+use ws_session::{FrameKind, OutFrame, Outbox, Timestamp};
 
 use crate::channel::Channel;
 use crate::control::{ControlReply, parse_control};
@@ -433,7 +433,7 @@ mod tests {
     use std::time::Instant;
 
     use market_types::Symbol;
-    use ws_core::SessionSignal;
+    use ws_session::SessionSignal;
 
     use super::*;
     use crate::channel::{AggInterval, KlineInterval};

@@ -1,5 +1,5 @@
 //! The MEXC spot handlers: the sans-IO protocol of this crate composed into
-//! `ws_core::Session`s that the `ws-core` driver runs.
+//! `ws_session::Session`s that the `ws-core` driver runs.
 //!
 //! - [`MexcPublicWebSocketHandler`]: market data (depth → local books, deals, book
 //!   ticker), at most 30 channels per connection; [`MexcPublicWebSocketHandler::shards`]

@@ -4,11 +4,6 @@ use std::cell::Cell;
 use std::time::Instant;
 
 use market_types::{Balance, Fill, Order, OrderId, PrivateEvent, Symbol};
-use ws_core::{
-    ConnectionContext, DisconnectCause, DisconnectKind, InboundFrame, Outbox, ReconnectDecision,
-    ReconnectionPolicy, RestRequest, RestRequestId, RestResponse, Session, SessionSignal,
-    StreamKind, Timestamp,
-};
 use ws_handlers::{
     BaseMessageHandler, DeliveryCounts, HandlerError, HandlerStats, PrivateDelivery, PrivateLedger,
     PrivateMessageHandler, RestOrderView, WebSocketMessageType,
@@ -16,6 +11,11 @@ use ws_handlers::{
 use ws_mixins::{
     AuthMixin, ConnectionMixin, ErrorCategory, PrivateWebSocketMixin, StreamError,
     SubscriptionRegistry,
+};
+use ws_session::{
+    ConnectionContext, DisconnectCause, DisconnectKind, InboundFrame, Outbox, ReconnectDecision,
+    ReconnectionPolicy, RestRequest, RestRequestId, RestResponse, Session, SessionSignal,
+    StreamKind, Timestamp,
 };
 
 use crate::auth::RestSigner;
@@ -816,7 +816,7 @@ impl<H: PrivateWebSocketMixin> BaseMessageHandler for MexcPrivateWebSocketHandle
     ) -> Result<(), HandlerError> {
         self.last_seen_ms = frame.received_at.unix_millis();
         if message_type == WebSocketMessageType::Unknown
-            && frame.kind == ws_core::FrameKind::Binary
+            && frame.kind == ws_session::FrameKind::Binary
             && let Err(error) = super::format::body_kind(frame.payload)
         {
             self.counters.decode_errors += 1;

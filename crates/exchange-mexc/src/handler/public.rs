@@ -3,16 +3,16 @@
 use market_types::{
     BookStatus, BookStatusEvent, BookUpdate, BookUpdateKind, OrderBook, Symbol, Venue,
 };
-use ws_core::{
-    ConnectionContext, DisconnectCause, FrameKind, InboundFrame, Outbox, ReconnectDecision,
-    ReconnectionPolicy, RestResponse, Session, StreamKind, Timestamp,
-};
 use ws_handlers::{
     BaseMessageHandler, HandlerError, HandlerStats, PublicMessageHandler, WebSocketMessageType,
 };
 use ws_mixins::{
     AuthMixin, ConnectionMixin, ErrorCategory, PublicWebSocketMixin, StreamError,
     SubscriptionRegistry,
+};
+use ws_session::{
+    ConnectionContext, DisconnectCause, FrameKind, InboundFrame, Outbox, ReconnectDecision,
+    ReconnectionPolicy, RestResponse, Session, StreamKind, Timestamp,
 };
 
 use crate::book_sync::{BookSink, BookSync, BookSyncStats};
@@ -32,7 +32,7 @@ use super::format::{
 /// `ConnectionMixin` (MEXC's minimal headers, application `PING` every 20 s, idle
 /// watchdog, rotation before the 24 h cut, the plan's backoff with `reset_on_1005`),
 /// `AuthMixin` (none), [`super::MexcSubscriptionFormat`] as `SubscriptionMixin`,
-/// `BaseMessageHandler` + `PublicMessageHandler` routing, and `ws_core::Session`.
+/// `BaseMessageHandler` + `PublicMessageHandler` routing, and `ws_session::Session`.
 ///
 /// Per message: the type is read from the wrapper's keys without decoding; the push is
 /// decoded once ([`decode_push`]); depth goes through [`BookSync`] (one local book per

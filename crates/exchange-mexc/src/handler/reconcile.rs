@@ -12,7 +12,7 @@ use market_types::{
     OrderType, Price, Quantity, Side, Symbol, TradeId, Venue,
 };
 use serde::Deserialize;
-use ws_core::{RestMethod, RestRequest, RestRequestId, Timestamp};
+use ws_session::{RestMethod, RestRequest, RestRequestId, Timestamp};
 
 use crate::auth::{API_KEY_HEADER, RestSigner};
 use crate::config::MexcConfig;

@@ -14,12 +14,12 @@ use market_types::{
     Trade,
 };
 use prost::Message as _;
-use ws_core::{
+use ws_handlers::WebSocketMessageType;
+use ws_mixins::{ErrorCategory, PrivateWebSocketMixin, PublicWebSocketMixin, StreamError};
+use ws_session::{
     DisconnectCause, FrameKind, InboundFrame, OutFrame, Outbox, ReconnectDecision, RestMethod,
     RestReply, RestRequest, RestResponse, Session, SessionSignal, StreamKind, Timestamp,
 };
-use ws_handlers::WebSocketMessageType;
-use ws_mixins::{ErrorCategory, PrivateWebSocketMixin, PublicWebSocketMixin, StreamError};
 
 use super::public::shard_channels;
 use super::*;
@@ -1332,7 +1332,7 @@ fn transient_key_failure_backs_off_through_the_driver() {
     h.on_rest_response(
         RestResponse {
             id: create.id,
-            result: Err(ws_core::RestFailure::Connect("refused".into())),
+            result: Err(ws_session::RestFailure::Connect("refused".into())),
         },
         at(1),
         &mut out,

@@ -1,0 +1,63 @@
+//! The overflow vocabulary of bounded queues: what each stream kind does when its queue is
+//! full. The queue itself lives in the driver (it needs a wake-up primitive); the decisions
+//! are plain data so sessions and tests can name them.
+
+use crate::session::StreamKind;
+
+/// What happens when a message arrives and the queue is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OverflowPolicy {
+    /// Never drop: the connection is torn down and re-established, which resyncs books and
+    /// reconciles private state. For book, private and control streams.
+    Reconnect,
+    /// Drop the arriving message and count it. For trades.
+    DropNewest,
+    /// Drop the oldest queued message of the same stream kind (the newest value supersedes
+    /// it) and count it; if none is queued, drop the arriving one. For tickers.
+    DropOldestSameKind,
+}
+
+/// Result of pushing into a bounded queue (the driver's `FrameQueue::push`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PushOutcome {
+    /// Queued.
+    Queued,
+    /// Queued after dropping an older message of the same kind.
+    QueuedDroppedOldest,
+    /// The arriving message was dropped.
+    DroppedNewest,
+    /// The queue is full and the policy forbids dropping: reconnect.
+    Overflow,
+}
+
+/// Capacity and per-stream overflow policy of the processing queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueConfig {
+    /// Messages the queue holds.
+    pub capacity: usize,
+    /// Policy per [`StreamKind`], indexed by [`StreamKind::index`].
+    pub policies: [OverflowPolicy; StreamKind::ALL.len()],
+}
+
+impl QueueConfig {
+    /// The written defaults: control, book and private never drop (overflow forces a
+    /// reconnect, which resyncs books and reconciles private state), trades are dropped and
+    /// counted, tickers are conflated (the oldest queued ticker gives way).
+    pub fn with_capacity(capacity: usize) -> Self {
+        let mut policies = [OverflowPolicy::Reconnect; StreamKind::ALL.len()];
+        policies[StreamKind::Trade.index()] = OverflowPolicy::DropNewest;
+        policies[StreamKind::Ticker.index()] = OverflowPolicy::DropOldestSameKind;
+        Self { capacity, policies }
+    }
+
+    /// The policy for one stream kind.
+    pub fn policy(&self, kind: StreamKind) -> OverflowPolicy {
+        self.policies[kind.index()]
+    }
+
+    /// Overrides the policy for one stream kind.
+    pub fn set_policy(&mut self, kind: StreamKind, policy: OverflowPolicy) -> &mut Self {
+        self.policies[kind.index()] = policy;
+        self
+    }
+}
