@@ -71,7 +71,6 @@ const OVERSIZED_FILES: &[(&str, usize)] = &[
     ("crates/exchange-mexc/src/handler/private.rs", 1195),
     ("crates/exchange-mexc/src/handler/public.rs", 811),
     ("crates/exchange-mexc/src/wire.rs", 1336),
-    ("crates/market-types/src/decimal.rs", 710),
     ("crates/ws-core/src/driver.rs", 1460),
 ];
 
