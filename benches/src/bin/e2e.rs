@@ -13,6 +13,14 @@
 //!    receive-to-handled latency from ws-core's HDR histogram (`Connection::stats()`),
 //!    warm-up excluded (histogram difference), p50/p90/p99/p99.9/p99.99/max.
 //!
+//! Both phases also measure **wire to callback**: the simulator core stamps each push as
+//! it writes it to the socket (`ServerMessage::Stamped`: nanoseconds since
+//! `exchange_sim::stamp_epoch()` in the book ticker's update id, Gate.io's `u` and MEXC's
+//! `version`), and the consumer's `on_book_ticker` records `now - stamp` in its own HDR
+//! histogram. Same process, same monotonic clock, so this includes the simulator's write
+//! batch, the kernel's loopback, WebSocket framing, ws-core and the handler; receive to
+//! handled starts only once ws-core has read the frame.
+//!
 //! The simulator runs on its own thread and current-thread runtime. Process RSS is sampled
 //! every 250 ms and reported before connecting, after the warm-up and at the end of each
 //! phase (it includes the simulator). Everything stays on 127.0.0.1 and every phase is
@@ -40,7 +48,8 @@ use exchange_mexc::{
     pb,
 };
 use exchange_sim::{
-    ClientMessage, ServerMessage, SimConfig, Simulator, Venue, VenueConn, VenueFuture,
+    ClientMessage, FrameFormat, ServerMessage, SimConfig, Simulator, Venue, VenueConn, VenueFuture,
+    stamp_now_ns,
 };
 use market_types::{BookTicker, Level, Symbol};
 use prost::Message as _;
@@ -187,34 +196,43 @@ enum Pace {
 /// leaves or `stop` is set.
 struct Feed {
     kind: VenueKind,
-    frames: Vec<Bytes>,
+    /// Pushes with the slot for the simulator's write stamp.
+    frames: Vec<(Bytes, std::ops::Range<usize>)>,
     pace: Pace,
     stop: AtomicBool,
     sent: AtomicU64,
 }
 
 impl Feed {
-    fn new(kind: VenueKind, pace: Pace) -> Arc<Feed> {
+    fn new(kind: VenueKind, pace: Pace) -> Result<Arc<Feed>> {
         let frames = (0..FRAMES)
-            .map(|i| match kind {
-                VenueKind::Gateio => gateio_ticker_frame(i),
-                VenueKind::Mexc => mexc_ticker_frame(i),
+            .map(|i| {
+                let frame = match kind {
+                    VenueKind::Gateio => gateio_ticker_frame(i),
+                    VenueKind::Mexc => mexc_ticker_frame(i),
+                };
+                let slot = stamp_slot(&frame).context("no stamp placeholder in a push")?;
+                Ok((frame, slot))
             })
-            .collect();
-        Arc::new(Feed {
+            .collect::<Result<_>>()?;
+        Ok(Arc::new(Feed {
             kind,
             frames,
             pace,
             stop: AtomicBool::new(false),
             sent: AtomicU64::new(0),
-        })
+        }))
     }
 
     fn data(&self, i: usize) -> ServerMessage {
-        let frame = self.frames[i % self.frames.len()].clone();
-        match self.kind {
-            VenueKind::Gateio => ServerMessage::Text(frame),
-            VenueKind::Mexc => ServerMessage::Binary(frame),
+        let (payload, slot) = &self.frames[i % self.frames.len()];
+        ServerMessage::Stamped {
+            format: match self.kind {
+                VenueKind::Gateio => FrameFormat::Text,
+                VenueKind::Mexc => FrameFormat::Binary,
+            },
+            payload: payload.clone(),
+            slot: slot.clone(),
         }
     }
 
@@ -281,8 +299,24 @@ impl Venue for Feed {
     }
 }
 
-/// Distinct pre-rendered pushes (prices and ids move with the index).
+/// Distinct pre-rendered pushes (prices and sizes move with the index).
 const FRAMES: usize = 4096;
+
+/// Update ids carry `STAMP_BASE + stamp`: a leading `1` and [`STAMP_DIGITS`] digits that
+/// the simulator fills with the nanoseconds since the stamp epoch as it writes the push
+/// (room for 11 days of process lifetime).
+const STAMP_DIGITS: usize = 15;
+const STAMP_BASE: u64 = 10u64.pow(STAMP_DIGITS as u32);
+
+/// Where the simulator writes the stamp: the digits after the leading `1` of the first
+/// `STAMP_BASE` in the push.
+fn stamp_slot(frame: &[u8]) -> Option<std::ops::Range<usize>> {
+    let placeholder = STAMP_BASE.to_string();
+    let at = frame
+        .windows(placeholder.len())
+        .position(|w| w == placeholder.as_bytes())?;
+    Some(at + 1..at + placeholder.len())
+}
 
 /// A `spot.book_ticker` push in the documented shape (spec §3.4).
 fn gateio_ticker_frame(i: usize) -> Bytes {
@@ -291,7 +325,7 @@ fn gateio_ticker_frame(i: usize) -> Bytes {
     format!(
         r#"{{"time":1606293275,"time_ms":1606293275723,"channel":"spot.book_ticker","event":"update","result":{{"t":{},"u":{},"s":"BTC_USDT","b":"{}.{:02}","B":"0.{:010}","a":"{}.{:02}","A":"0.{:02}"}}}}"#,
         1_606_293_275_123u64 + i as u64,
-        48_733_182 + i,
+        STAMP_BASE,
         bid / 100,
         bid % 100,
         3_341_504 + i * 7,
@@ -317,7 +351,7 @@ fn mexc_ticker_frame(i: usize) -> Bytes {
                 bid_quantity: format!("0.{:08}", 4_438_243 + i),
                 ask_price: format!("{}.{:02}", (bid + 1) / 100, (bid + 1) % 100),
                 ask_quantity: format!("0.{:08}", 1_000_000 + 3 * i),
-                version: (10_023 + i).to_string(),
+                version: STAMP_BASE.to_string(),
                 last_order_create_time: 1_778_075_380_572,
             },
         )),
@@ -343,10 +377,20 @@ struct TopOfBook {
     update_id: u64,
     updates: u64,
     errors: u64,
+    /// Simulator write stamp to this callback, per push.
+    wire_to_callback: LatencyHistogram,
+    /// Pushes whose update id held no stamp.
+    unstamped: u64,
 }
 
 impl PublicWebSocketMixin for TopOfBook {
     fn on_book_ticker(&mut self, ticker: &BookTicker) {
+        match ticker.update_id.and_then(|id| id.checked_sub(STAMP_BASE)) {
+            Some(stamp) => self
+                .wire_to_callback
+                .record_nanos(stamp_now_ns().saturating_sub(stamp)),
+            None => self.unstamped += 1,
+        }
         self.bid = ticker.bid;
         self.ask = ticker.ask;
         self.update_id = ticker.update_id.unwrap_or(self.update_id);
@@ -480,7 +524,7 @@ where
     S: Handled,
     F: FnOnce(&str, &str) -> Result<S>,
 {
-    let feed = Feed::new(kind, pace);
+    let feed = Feed::new(kind, pace)?;
     let (urls_tx, urls_rx) = std::sync::mpsc::channel();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let venue = Arc::clone(&feed);
@@ -529,10 +573,18 @@ where
     let before = mark(&connection);
     let sim_cpu_before = cpu_ns_of(&sim_task);
     let histogram_before = connection.stats().latency;
+    let (wire_before, unstamped_before) = connection.with_session(|s| {
+        let consumer = s.consumer();
+        (consumer.wire_to_callback.clone(), consumer.unstamped)
+    });
     run_for(measure_secs, &mut rss, origin).await;
     let after = mark(&connection);
     let sim_cpu = (cpu_ns_of(&sim_task) - sim_cpu_before) as f64 / 1e9;
     let histogram_after = connection.stats().latency;
+    let (wire_after, unstamped_after) = connection.with_session(|s| {
+        let consumer = s.consumer();
+        (consumer.wire_to_callback.clone(), consumer.unstamped)
+    });
     let rss_end = rss_kib();
 
     feed.stop.store(true, Ordering::Relaxed);
@@ -546,6 +598,7 @@ where
     let handled = after.handled - before.handled;
     let cpu = (after.cpu_ns - before.cpu_ns) as f64 / 1e9;
     let latency = difference(&histogram_after, &histogram_before)?;
+    let wire_to_callback = difference(&wire_after, &wire_before)?;
     let rss_max = rss.iter().map(|&(_, r)| r).max().unwrap_or(rss_end);
     Ok(json!({
         "pace": match pace { Pace::Flood => json!("flood"), Pace::Rate(r) => json!(r) },
@@ -563,6 +616,8 @@ where
         "simulator_sent": feed.sent.load(Ordering::Relaxed),
         "simulator_cpu_fraction": sim_cpu / seconds,
         "latency": latency_json(&latency),
+        "wire_to_callback": latency_json(&wire_to_callback),
+        "unstamped_pushes": unstamped_after - unstamped_before,
         "rss_kib": {
             "before_connect": rss_start,
             "after_warm_up": rss_steady,
@@ -680,6 +735,8 @@ fn main() -> Result<()> {
     }
     let report = json!({
         "what": "loopback end to end: exchange-sim feed venue -> ws-core Connection (inline processing, current-thread runtime) -> venue handler -> consumer top of book",
+        "latency_is": "receive (ws-core read the frame) to handled, from ws-core's histogram",
+        "wire_to_callback_is": "simulator write stamp (as the core writes the frame to its socket buffer) to the consumer's on_book_ticker, same process and clock",
         "offered_rate": o.rate,
         "warm_up_secs": o.warm_up_secs,
         "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
@@ -693,6 +750,7 @@ fn main() -> Result<()> {
 
 fn print_summary(v: &Value) {
     let f = |p: &str| v.pointer(p).and_then(Value::as_f64).unwrap_or(f64::NAN);
+    let us = |p: &str| f(p) / 1e3;
     println!(
         "{:<7} throughput {:>9.0} msg/s (client CPU {:>4.0} %, simulator CPU {:>4.0} %, {:>9.0} msg per client-CPU-second, {:.2} allocs/msg); \
          at {:.0} msg/s: p50 {:.1} us, p99 {:.1} us, p99.9 {:.1} us, max {:.1} us; RSS after warm-up {:.0} -> end {:.0} KiB",
@@ -703,11 +761,22 @@ fn print_summary(v: &Value) {
         f("/throughput/messages_per_client_cpu_second"),
         f("/throughput/client_allocations_per_message"),
         f("/latency/messages_per_second"),
-        f("/latency/latency/p50_ns") / 1e3,
-        f("/latency/latency/p99_ns") / 1e3,
-        f("/latency/latency/p999_ns") / 1e3,
-        f("/latency/latency/max_ns") / 1e3,
+        us("/latency/latency/p50_ns"),
+        us("/latency/latency/p99_ns"),
+        us("/latency/latency/p999_ns"),
+        us("/latency/latency/max_ns"),
         f("/latency/rss_kib/after_warm_up"),
         f("/latency/rss_kib/end"),
     );
+    for (phase, label) in [("latency", "at rate"), ("throughput", "flooded")] {
+        println!(
+            "{:<7} {label:<7} wire to callback p50 {:.1} us, p99 {:.1} us, p99.9 {:.1} us; receive to handled p50 {:.1} us, p99 {:.1} us",
+            "",
+            us(&format!("/{phase}/wire_to_callback/p50_ns")),
+            us(&format!("/{phase}/wire_to_callback/p99_ns")),
+            us(&format!("/{phase}/wire_to_callback/p999_ns")),
+            us(&format!("/{phase}/latency/p50_ns")),
+            us(&format!("/{phase}/latency/p99_ns")),
+        );
+    }
 }

@@ -79,6 +79,7 @@ pub mod gateio;
 pub mod mexc;
 mod server;
 mod session;
+mod stamp;
 mod test_venue;
 mod tls;
 mod venue;
@@ -90,8 +91,9 @@ pub use crate::error::SimError;
 pub use crate::event::{ConnId, SimEvent, SimStats};
 pub use crate::fault::{AcceptFault, Fault, HttpFault, MalformedKind};
 pub use crate::server::Simulator;
+pub use crate::stamp::{stamp_epoch, stamp_now_ns};
 pub use crate::test_venue::TestVenue;
 pub use crate::venue::{
-    ClientMessage, HttpRequest, ServerMessage, Venue, VenueConn, VenueFuture, VenueTasks,
-    json_response,
+    ClientMessage, FrameFormat, HttpRequest, ServerMessage, Venue, VenueConn, VenueFuture,
+    VenueTasks, json_response,
 };

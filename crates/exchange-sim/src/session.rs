@@ -19,7 +19,8 @@ use crate::core::{ConnGuard, Core};
 use crate::event::{ConnId, SimEvent};
 use crate::fault::{Fault, MalformedKind};
 use crate::server::until_shutdown;
-use crate::venue::{ClientMessage, ConnInfo, ServerMessage, Venue, VenueConn};
+use crate::stamp::stamp_into;
+use crate::venue::{ClientMessage, ConnInfo, FrameFormat, ServerMessage, Venue, VenueConn};
 
 /// An accepted upgrade whose `101` is on its way to the client.
 pub(crate) struct PendingSession {
@@ -79,6 +80,7 @@ pub(crate) async fn run(
         core: Arc::clone(core),
         writer: write_half,
         mode: Mode::Open,
+        stamped: Vec::new(),
     };
     let driving = driver.run(Queues {
         frames,
@@ -148,6 +150,8 @@ struct Driver<W> {
     core: Arc<Core>,
     writer: WebSocketWrite<W>,
     mode: Mode,
+    /// The last stamped frame, reused so stamping does not allocate per frame.
+    stamped: Vec<u8>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -334,6 +338,14 @@ impl<W: AsyncWrite + Unpin> Driver<W> {
             let payload = match &message {
                 ServerMessage::Text(bytes) => Frame::text(Payload::Borrowed(bytes)),
                 ServerMessage::Binary(bytes) => Frame::binary(Payload::Borrowed(bytes)),
+                ServerMessage::Stamped {
+                    format,
+                    payload,
+                    slot,
+                } => data_frame(
+                    *format,
+                    stamp_into(&mut self.stamped, payload, slot.clone()),
+                ),
                 ServerMessage::Close { .. } => {
                     // Flush what is buffered, then the close (flushed by `send_close`).
                     if let Step::End = self.flush().await {
@@ -372,6 +384,18 @@ impl<W: AsyncWrite + Unpin> Driver<W> {
             ServerMessage::Text(bytes) => self.write(Frame::text(Payload::Borrowed(&bytes))).await,
             ServerMessage::Binary(bytes) => {
                 self.write(Frame::binary(Payload::Borrowed(&bytes))).await
+            }
+            ServerMessage::Stamped {
+                format,
+                payload,
+                slot,
+            } => {
+                let mut stamped = std::mem::take(&mut self.stamped);
+                let step = self
+                    .write(data_frame(format, stamp_into(&mut stamped, &payload, slot)))
+                    .await;
+                self.stamped = stamped;
+                step
             }
             ServerMessage::Close { code, reason } => {
                 self.send_close(Frame::close(code, reason.as_bytes())).await
@@ -429,6 +453,13 @@ impl<W: AsyncWrite + Unpin> Driver<W> {
                 Step::End
             }
         }
+    }
+}
+
+fn data_frame(format: FrameFormat, payload: &[u8]) -> Frame<'_> {
+    match format {
+        FrameFormat::Text => Frame::text(Payload::Borrowed(payload)),
+        FrameFormat::Binary => Frame::binary(Payload::Borrowed(payload)),
     }
 }
 

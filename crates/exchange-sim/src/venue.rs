@@ -163,6 +163,17 @@ pub enum ServerMessage {
     Text(Bytes),
     /// A binary frame.
     Binary(Bytes),
+    /// A data frame that carries the instant the core writes it to the socket: the core
+    /// fills `payload[slot]` with the nanoseconds since [`stamp_epoch`](crate::stamp_epoch)
+    /// as zero-padded ASCII digits (for latency measurements in one process).
+    Stamped {
+        /// Text or binary.
+        format: FrameFormat,
+        /// The frame with a slot of placeholder digits.
+        payload: Bytes,
+        /// Where the digits go; a slot outside `payload` leaves it unstamped.
+        slot: std::ops::Range<usize>,
+    },
     /// A close frame with this code and reason; the connection ends after it.
     Close {
         /// Close code, put on the wire as is.
@@ -170,6 +181,15 @@ pub enum ServerMessage {
         /// Close reason.
         reason: String,
     },
+}
+
+/// Whether a data frame is text or binary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameFormat {
+    /// A text frame (the bytes should be UTF-8; they are not checked).
+    Text,
+    /// A binary frame.
+    Binary,
 }
 
 /// One REST request, body already read (bounded).

@@ -15,8 +15,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, bail};
 use bytes::Bytes;
 use exchange_sim::{
-    AcceptFault, AuthPolicy, ClientMessage, Fault, HttpFault, MalformedKind, ServerMessage,
-    SimConfig, SimEvent, Simulator, TestVenueConfig, Transport, Venue, VenueConn, VenueFuture,
+    AcceptFault, AuthPolicy, ClientMessage, Fault, FrameFormat, HttpFault, MalformedKind,
+    ServerMessage, SimConfig, SimEvent, Simulator, TestVenueConfig, Transport, Venue, VenueConn,
+    VenueFuture, stamp_now_ns,
 };
 use fastwebsockets::{Frame, OpCode, Payload, WebSocket, WebSocketError, handshake};
 use http::header::{CONNECTION, RETRY_AFTER, UPGRADE};
@@ -591,6 +592,32 @@ async fn a_mounted_venue_gets_faults_for_free() {
 }
 
 #[tokio::test]
+async fn stamped_frames_carry_their_write_time() {
+    let sim = start(SimConfig::default().mount("/stamp", Arc::new(Stamper))).await;
+    let before = stamp_now_ns();
+    let mut ws = connect(&sim, "/stamp").await.unwrap();
+    send(&mut ws, "go").await;
+    for expected in [OpCode::Text, OpCode::Binary] {
+        let (opcode, payload) = next_frame(&mut ws).await.unwrap();
+        let after = stamp_now_ns();
+        assert_eq!(opcode, expected);
+        assert!(
+            payload.starts_with(b"id=") && payload.ends_with(b";"),
+            "{payload:?}"
+        );
+        let stamp: u64 = std::str::from_utf8(&payload[3..18])
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(
+            (before..=after).contains(&stamp),
+            "{before} <= {stamp} <= {after}"
+        );
+    }
+    sim.shutdown().await;
+}
+
+#[tokio::test]
 async fn bad_mounts_are_refused() {
     for prefix in ["echo", "/echo/", "/test", "/"] {
         let config = SimConfig::default().mount(prefix, Arc::new(Echo));
@@ -622,6 +649,29 @@ impl Venue for Echo {
                     }
                 }
             }
+        })
+    }
+}
+
+/// A venue that answers any text with one stamped text frame and one stamped binary frame.
+struct Stamper;
+
+impl Venue for Stamper {
+    fn serve(self: Arc<Self>, mut conn: VenueConn) -> VenueFuture {
+        Box::pin(async move {
+            if let Some(ClientMessage::Text(_)) = conn.recv().await {
+                for format in [FrameFormat::Text, FrameFormat::Binary] {
+                    let frame = ServerMessage::Stamped {
+                        format,
+                        payload: Bytes::from_static(b"id=xxxxxxxxxxxxxxx;"),
+                        slot: 3..18,
+                    };
+                    if conn.send(frame).await.is_err() {
+                        return;
+                    }
+                }
+            }
+            std::future::pending::<()>().await;
         })
     }
 }
