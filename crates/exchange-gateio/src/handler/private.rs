@@ -4,10 +4,11 @@
 use std::marker::PhantomData;
 use std::time::{Duration, Instant};
 
-use market_types::{Fill, Order, OrderId, Symbol};
+use market_types::{OrderId, Symbol};
 use ws_handlers::{
-    BaseMessageHandler, DeliveryCounts, HandlerError, HandlerStats, Lifecycle, PrivateDelivery,
-    PrivateLedger, PrivateMessageHandler, RestOrderView, WebSocketMessageType,
+    BaseMessageHandler, CredentialsRejected, DeliveryCounts, HandlerError, HandlerStats, Lifecycle,
+    PrivateDelivery, PrivateLedger, PrivateMessageHandler, Reconciler, RetrySchedule,
+    WebSocketMessageType,
 };
 use ws_mixins::{
     AuthMixin, ConnectionMixin, ErrorCategory, PrivateWebSocketMixin, StreamError,
@@ -15,7 +16,7 @@ use ws_mixins::{
 };
 use ws_session::{
     ConnectionContext, DisconnectCause, InboundFrame, OutFrame, Outbox, ReconnectDecision,
-    ReconnectionPolicy, RestRequestId, RestResponse, Session, SessionSignal, StreamKind, Timestamp,
+    ReconnectionPolicy, RestResponse, Session, SessionSignal, StreamKind, Timestamp,
 };
 
 use crate::auth::login_request;
@@ -27,10 +28,7 @@ use crate::wire::{Ack, LoginResponse, Message};
 use super::config::{GateioHandlerConfig, LoginMode};
 use super::format::{HandlerHead, PrivateFormat, Refusal, message_type, recheck_ready, shown};
 use super::market::{FuturesMarket, GateioMarket, SpotMarket};
-use super::reconcile::{
-    Call, FILLS_PAGE, ORDERS_PAGE, RestError, RestOrder, RestSigner, Window, body, parse_balances,
-    parse_fills, parse_order, parse_order_list, parse_orders, parse_positions, upper_asset,
-};
+use super::reconcile::{GateioReconcile, upper_asset};
 
 /// The plan's `GateioSpotPrivateWebSocketHandler`.
 pub type GateioSpotPrivateWebSocketHandler<H> = GateioPrivateWebSocketHandler<H, SpotMarket>;
@@ -147,18 +145,10 @@ pub struct GateioPrivateWebSocketHandler<H: PrivateWebSocketMixin, M: GateioMark
     auth: GateioAuthMixin,
     lifecycle: Lifecycle<Channel>,
     format: PrivateFormat,
-    signer: Option<RestSigner>,
     /// Ledger, open orders and delivery sequence: the one way to the user's callbacks.
     delivery: PrivateDelivery,
-    /// One per connection; REST answers of an older one are ignored.
-    generation: u64,
-    round: Option<Round>,
-    in_flight: Vec<(RestRequestId, Pending)>,
-    next_request_id: u64,
-    /// Wall-clock ms of the last frame (or connect) on the current connection.
-    last_seen_ms: u64,
-    /// Start of a disconnected window whose fills are still to be recovered.
-    gap_from_ms: Option<u64>,
+    /// The REST rounds after every (re)connect.
+    reconciler: Reconciler<GateioReconcile<M>>,
     /// When channels refused with a server error (code 3) are requested again.
     retry_at: Option<Instant>,
     fatal: Option<String>,
@@ -248,17 +238,16 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateWebSocketHandler<H,
             });
         }
         Self {
-            signer: RestSigner::new(&config),
+            reconciler: Reconciler::new(
+                GateioReconcile::new(&config),
+                RetrySchedule {
+                    delay: config.rest_retry,
+                },
+            ),
             auth,
             lifecycle,
             format,
             delivery: PrivateDelivery::new(),
-            generation: 0,
-            round: None,
-            in_flight: Vec::new(),
-            next_request_id: 1,
-            last_seen_ms: 0,
-            gap_from_ms: None,
             retry_at: None,
             fatal,
             callbacks,
@@ -278,7 +267,7 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateWebSocketHandler<H,
 
     /// Whether the reconciliation of the current connection is complete.
     pub fn is_reconciled(&self) -> bool {
-        self.round.as_ref().is_some_and(|r| r.reported)
+        self.reconciler.is_reconciled()
     }
 
     /// Orders delivered as open, with their symbols.
@@ -321,7 +310,19 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateWebSocketHandler<H,
 
     /// This handler's own counters.
     pub fn counters(&self) -> PrivateCounters {
-        self.counters
+        let r = self.reconciler.counters();
+        PrivateCounters {
+            reconciliations: r.reconciliations,
+            reconciled_orders: r.reconciled_orders,
+            reconciled_balances: r.reconciled_balances,
+            reconciled_positions: r.reconciled_positions,
+            recovered_fills: r.recovered_fills,
+            fill_gaps: r.fill_gaps,
+            order_gaps: r.order_gaps,
+            unresolved_orders: r.unresolved_orders,
+            rest_errors: r.rest_errors,
+            ..self.counters
+        }
     }
 
     /// The user's callbacks.
@@ -339,299 +340,17 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateWebSocketHandler<H,
         &self.config
     }
 
-    // ------------------------------------------------------------ delivery
-
-    fn deliver_order(&mut self, order: &Order) -> bool {
-        self.delivery.order(order, &mut self.callbacks)
-    }
-
-    fn deliver_fill(&mut self, fill: &Fill) -> bool {
-        self.delivery.fill(fill, &mut self.callbacks)
-    }
-
-    /// A REST view of an order: delivered when it says something the stream has not.
-    fn reconcile_order(&mut self, rest: RestOrder, seq_at_send: u64, sent_ms: u64) -> bool {
-        let mut order = rest.order;
-        match self.delivery.rest_order_view(&order, seq_at_send) {
-            RestOrderView::StreamedSince | RestOrderView::Unchanged => return false,
-            // REST does not say when an open futures order last changed; it is at least
-            // as new as what was delivered and no newer than the request.
-            RestOrderView::News(Some(view)) if !rest.exact_time => {
-                order.update_time_ms = order.update_time_ms.max(view.time_ms).max(sent_ms);
-            }
-            RestOrderView::News(None) if !rest.exact_time => order.update_time_ms = sent_ms,
-            RestOrderView::News(_) => {}
-        }
-        let delivered = self.deliver_order(&order);
-        if delivered {
-            self.counters.reconciled_orders += 1;
-        }
-        delivered
-    }
-
     // ------------------------------------------------------------ reconciliation
 
     fn maybe_start_reconciliation(&mut self, now: Timestamp, out: &mut Outbox) {
         let ready = self.lifecycle.is_connected()
             && self.lifecycle.auth().is_authenticated()
             && self.lifecycle.subscriptions().all_confirmed();
-        let Some(round) = self.round.as_mut() else {
-            return;
-        };
-        if !ready || round.started || self.fatal.is_some() {
+        if !ready || self.fatal.is_some() {
             return;
         }
-        round.started = true;
-        round.fills_from_ms = self.gap_from_ms;
-        self.request(Call::OpenOrders, now, out);
-        self.request(Call::Balances, now, out);
-        if M::MARKET == Market::Futures {
-            self.request(Call::Positions, now, out);
-        }
-        if let Some(from_ms) = self.gap_from_ms {
-            // From the last frame of the old connection to past now (the stream covers
-            // what follows); the slack absorbs the difference of the two clocks.
-            let window = Window {
-                from_s: from_ms.saturating_sub(FILL_WINDOW_SLACK_MS) / 1000,
-                to_s: now.unix_millis().saturating_add(FILL_WINDOW_SLACK_MS) / 1000,
-            };
-            self.request(Call::FinishedOrders { window, page: 0 }, now, out);
-            self.request(Call::Fills { window, page: 0 }, now, out);
-        }
-        self.finish_if_done();
-    }
-
-    fn request(&mut self, call: Call, now: Timestamp, out: &mut Outbox) {
-        let Some(signer) = self.signer.as_ref() else {
-            return;
-        };
-        let id = RestRequestId(self.next_request_id);
-        self.next_request_id += 1;
-        let (path, query) = call.target(M::MARKET);
-        out.rest(signer.get(id, &path, &query, now));
-        self.in_flight.push((
-            id,
-            Pending {
-                call,
-                generation: self.generation,
-                seq: self.delivery.open_orders().seq(),
-                sent_ms: now.unix_millis(),
-            },
-        ));
-        if let Some(round) = self.round.as_mut() {
-            round.waiting += 1;
-        }
-    }
-
-    fn on_reconcile_reply(
-        &mut self,
-        pending: Pending,
-        response: &RestResponse,
-        now: Timestamp,
-        out: &mut Outbox,
-    ) {
-        if let Some(round) = self.round.as_mut() {
-            round.waiting = round.waiting.saturating_sub(1);
-        }
-        let Pending {
-            call,
-            seq: seq_at_send,
-            sent_ms,
-            ..
-        } = pending;
-        let result = body(&response.result)
-            .and_then(|body| self.apply(call, body, seq_at_send, sent_ms, now, out));
-        if let Err(error) = result {
-            self.on_rest_error(call, &error, sent_ms, now, out);
-        }
-        self.finish_if_done();
-    }
-
-    /// Emits what one answer says.
-    fn apply(
-        &mut self,
-        call: Call,
-        body: &[u8],
-        seq_at_send: u64,
-        sent_ms: u64,
-        now: Timestamp,
-        out: &mut Outbox,
-    ) -> Result<(), RestError> {
-        let market = M::MARKET;
-        match call {
-            Call::OpenOrders => {
-                let orders = parse_orders(market, body)?;
-                for order in &orders {
-                    self.reconcile_order(*order, seq_at_send, sent_ms);
-                }
-                // Delivered as open before the request, no longer open: closed meanwhile.
-                // Each one's end is asked for by id.
-                let missing: Vec<(OrderId, Symbol)> = self
-                    .delivery
-                    .open_orders()
-                    .delivered_by(seq_at_send)
-                    .filter(|(id, _)| !orders.iter().any(|o| o.order.order_id == *id))
-                    .map(|(id, view)| (id, view.symbol))
-                    .collect();
-                for (id, symbol) in missing {
-                    self.request(Call::Order { id, symbol }, now, out);
-                }
-            }
-            Call::FinishedOrders { .. } => {
-                let orders = parse_order_list(market, body)?;
-                // Orders that finished within the disconnected window, including those
-                // opened and closed while the socket was down (older ones were streamed;
-                // the ledger drops any repeat).
-                let from_ms = self.gap_start_ms();
-                let recent = |o: &RestOrder| {
-                    o.order.update_time_ms.saturating_add(FILL_WINDOW_SLACK_MS) >= from_ms
-                };
-                for order in orders.iter().filter(|o| recent(o)) {
-                    self.reconcile_order(*order, seq_at_send, sent_ms);
-                }
-                // Newest first: a full page whose oldest order is still in the window
-                // may have more behind it.
-                let more = orders.len() >= ORDERS_PAGE && orders.last().is_some_and(recent);
-                if let Some(next) = call.next_page().filter(|_| more) {
-                    self.request(next, now, out);
-                }
-            }
-            Call::Order { .. } => {
-                let order = parse_order(market, body)?;
-                self.reconcile_order(order, seq_at_send, sent_ms);
-            }
-            Call::Balances => {
-                for balance in parse_balances(market, body, now.unix_millis())? {
-                    if self
-                        .delivery
-                        .reconciled_balance(&balance, seq_at_send, &mut self.callbacks)
-                    {
-                        self.counters.reconciled_balances += 1;
-                    }
-                }
-            }
-            Call::Positions => {
-                for position in parse_positions(body, now.unix_millis())? {
-                    if self.delivery.reconciled_position(
-                        &position,
-                        seq_at_send,
-                        &mut self.callbacks,
-                    ) {
-                        self.counters.reconciled_positions += 1;
-                    }
-                }
-            }
-            Call::Fills { .. } => {
-                let from_ms = self.gap_start_ms();
-                let fills = parse_fills(market, body)?;
-                for fill in &fills {
-                    if fill.time_ms.saturating_add(FILL_WINDOW_SLACK_MS) >= from_ms
-                        && self.deliver_fill(fill)
-                    {
-                        self.counters.recovered_fills += 1;
-                    }
-                }
-                if let Some(next) = call.next_page().filter(|_| fills.len() >= FILLS_PAGE) {
-                    self.request(next, now, out);
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Start of the disconnected window this round recovers (0 when none).
-    fn gap_start_ms(&self) -> u64 {
-        self.round
-            .as_ref()
-            .and_then(|r| r.fills_from_ms)
-            .unwrap_or(0)
-    }
-
-    fn on_rest_error(
-        &mut self,
-        call: Call,
-        error: &RestError,
-        sent_ms: u64,
-        now: Timestamp,
-        out: &mut Outbox,
-    ) {
-        self.counters.rest_errors += 1;
-        if error.is_fatal() {
-            self.reject_credentials(format!("REST {}: {error}", call.target(M::MARKET).0), out);
-            return;
-        }
-        match call {
-            Call::Fills { .. } | Call::FinishedOrders { .. } if error.is_not_found() => {
-                let from_ms = self.gap_start_ms();
-                let (path, _) = call.target(M::MARKET);
-                let lost = match call {
-                    Call::Fills { .. } => {
-                        self.counters.fill_gaps += 1;
-                        "fills"
-                    }
-                    _ => {
-                        self.counters.order_gaps += 1;
-                        "orders both opened and closed"
-                    }
-                };
-                let reconciled = match M::MARKET {
-                    Market::Spot => "open orders and balances",
-                    Market::Futures => "orders, balances and positions",
-                };
-                self.report(
-                    ErrorCategory::Rest,
-                    format!(
-                        "{lost} between {from_ms} and {sent_ms} (ms since the Unix epoch) \
-                         while disconnected cannot be recovered: {path} answered {error}; \
-                         {reconciled} were reconciled"
-                    ),
-                );
-            }
-            Call::Order { id, symbol } if error.is_not_found() => {
-                self.unresolved(id, symbol, "the order query answered not found");
-            }
-            _ => {
-                let (path, _) = call.target(M::MARKET);
-                self.report(
-                    ErrorCategory::Rest,
-                    format!("reconciliation {path}: {error}; retrying"),
-                );
-                if let Some(round) = self.round.as_mut() {
-                    round
-                        .retries
-                        .push((call, now.monotonic + self.config.rest_retry));
-                }
-            }
-        }
-    }
-
-    /// An order delivered as open whose end the venue cannot tell: reported, forgotten.
-    fn unresolved(&mut self, id: OrderId, symbol: Symbol, why: &str) {
-        self.delivery.forget_order(&id);
-        self.counters.unresolved_orders += 1;
-        self.report(
-            ErrorCategory::Rest,
-            format!(
-                "order {id} ({symbol}) stopped being open while disconnected; its final \
-                 state and fills are unknown ({why})"
-            ),
-        );
-    }
-
-    fn finish_if_done(&mut self) {
-        let Some(round) = self.round.as_mut() else {
-            return;
-        };
-        if round.started && round.waiting == 0 && round.retries.is_empty() && !round.reported {
-            round.reported = true;
-            // The window is recovered (or its loss reported): the next disconnect starts
-            // a new one.
-            if round.fills_from_ms.is_some() {
-                self.gap_from_ms = None;
-            }
-            self.counters.reconciliations += 1;
-            self.callbacks.on_reconciled();
-        }
+        self.reconciler
+            .start(now, &self.delivery, &mut self.callbacks, out);
     }
 
     // ------------------------------------------------------------ control
@@ -643,7 +362,7 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateWebSocketHandler<H,
         }
         self.report(ErrorCategory::Authentication, reason.clone());
         self.fatal = Some(reason.clone());
-        self.round = None;
+        self.reconciler.abandon();
         self.lifecycle.on_auth_rejected(reason, out);
     }
 
@@ -743,13 +462,13 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateWebSocketHandler<H,
             Message::Orders(items) => {
                 for item in items {
                     let update = item.map_err(|e| self.fail(message_type, &e))?;
-                    self.deliver_order(&update.order);
+                    self.delivery.order(&update.order, &mut self.callbacks);
                 }
             }
             Message::UserTrades(items) => {
                 for item in items {
                     let fill = item.map_err(|e| self.fail(message_type, &e))?;
-                    self.deliver_fill(&fill);
+                    self.delivery.fill(&fill, &mut self.callbacks);
                 }
             }
             Message::Balances(items) => {
@@ -832,7 +551,7 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> BaseMessageHandler
         frame: InboundFrame<'_>,
         out: &mut Outbox,
     ) -> Result<(), HandlerError> {
-        self.last_seen_ms = frame.received_at.unix_millis();
+        self.reconciler.saw_frame(frame.received_at.unix_millis());
         let routed = self.route_private(message_type, frame, out);
         self.head.clear();
         routed
@@ -966,9 +685,7 @@ impl<H: PrivateWebSocketMixin + Send + 'static, M: GateioMarket> Session
             out.signal(SessionSignal::AuthenticationFailed(reason.clone()));
             return;
         }
-        self.generation += 1;
-        self.round = Some(Round::default());
-        self.last_seen_ms = now.unix_millis();
+        self.reconciler.on_connected(now);
         self.lifecycle
             .on_connected(&mut self.auth, &self.format, now, out);
         self.maybe_start_reconciliation(now, out);
@@ -990,20 +707,7 @@ impl<H: PrivateWebSocketMixin + Send + 'static, M: GateioMarket> Session
                     .send_inactive(&self.format, now, out);
             }
         }
-        let due: Vec<Call> = match self.round.as_mut() {
-            Some(round) if !round.retries.is_empty() => {
-                let (due, later): (Vec<_>, Vec<_>) = round
-                    .retries
-                    .drain(..)
-                    .partition(|(_, at)| now.monotonic >= *at);
-                round.retries = later;
-                due.into_iter().map(|(call, _)| call).collect()
-            }
-            _ => return,
-        };
-        for call in due {
-            self.request(call, now, out);
-        }
+        self.reconciler.on_tick(now, &self.delivery, out);
     }
 
     fn on_app_ping(&mut self, now: Timestamp, out: &mut Outbox) {
@@ -1011,47 +715,24 @@ impl<H: PrivateWebSocketMixin + Send + 'static, M: GateioMarket> Session
     }
 
     fn on_rest_response(&mut self, response: RestResponse, now: Timestamp, out: &mut Outbox) {
-        let Some(index) = self.in_flight.iter().position(|(id, _)| *id == response.id) else {
-            tracing::debug!(id = ?response.id, "REST answer for no request of this handler");
-            return;
-        };
-        let (_, pending) = self.in_flight.swap_remove(index);
-        if pending.generation == self.generation && self.round.is_some() {
-            self.on_reconcile_reply(pending, &response, now, out);
+        let answered = self.reconciler.on_rest_response(
+            &response,
+            now,
+            &mut self.delivery,
+            &mut self.callbacks,
+            out,
+        );
+        if let Err(CredentialsRejected(reason)) = answered {
+            self.reject_credentials(reason, out);
         }
     }
 
     fn on_disconnected(&mut self, _cause: &DisconnectCause, _now: Timestamp) {
         self.lifecycle.on_disconnected();
-        self.round = None;
         self.retry_at = None;
-        self.in_flight.clear();
-        // Fills from the last frame on are fetched after the reconnect.
-        self.gap_from_ms.get_or_insert(self.last_seen_ms);
+        // What happened from the last frame on is fetched after the reconnect.
+        self.reconciler.on_disconnected();
     }
-}
-
-/// A REST call in flight.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Pending {
-    call: Call,
-    generation: u64,
-    /// Deliveries counted when it was sent.
-    seq: u64,
-    /// Wall-clock ms when it was sent.
-    sent_ms: u64,
-}
-
-/// The reconciliation of one connection.
-#[derive(Debug, Default)]
-struct Round {
-    started: bool,
-    waiting: usize,
-    retries: Vec<(Call, Instant)>,
-    reported: bool,
-    /// The disconnected window's start, when its fills and finished orders are being
-    /// fetched.
-    fills_from_ms: Option<u64>,
 }
 
 /// The private channels of `market`.
@@ -1070,7 +751,3 @@ fn channels(market: Market) -> &'static [Channel] {
         ],
     }
 }
-
-/// Fills this much older than the window's start are still taken (the ledger drops the
-/// ones already delivered): venue and local clocks differ.
-const FILL_WINDOW_SLACK_MS: u64 = 2_000;
