@@ -3,10 +3,11 @@
 use std::cell::Cell;
 use std::time::Instant;
 
-use market_types::{Balance, Fill, Order, OrderId, PrivateEvent, Symbol};
+use market_types::{Fill, OrderId, PrivateEvent, Symbol};
 use ws_handlers::{
-    BaseMessageHandler, DeliveryCounts, HandlerError, HandlerStats, PrivateDelivery, PrivateLedger,
-    PrivateMessageHandler, RestOrderView, WebSocketMessageType,
+    BaseMessageHandler, CredentialsRejected, DeliveryCounts, HandlerError, HandlerStats,
+    PrivateDelivery, PrivateLedger, PrivateMessageHandler, Reconciler, RetrySchedule,
+    WebSocketMessageType,
 };
 use ws_mixins::{
     AuthMixin, ConnectionMixin, ErrorCategory, PrivateWebSocketMixin, StreamError,
@@ -28,10 +29,7 @@ use crate::wire::decode_push;
 
 use super::config::MexcHandlerConfig;
 use super::format::{AuthView, ControlOutcome, Subscriptions, decode_error, message_type};
-use super::reconcile::{
-    ALL_ORDERS, HistoryRequests, MY_TRADES, ORDER, ORDERS_PAGE, TRADES_PAGE, parse_account,
-    parse_order, parse_order_page, parse_orders, parse_trades,
-};
+use super::reconcile::MexcReconcile;
 
 /// A MEXC spot user-data connection: orders, fills and balances of one account.
 ///
@@ -68,25 +66,16 @@ use super::reconcile::{
 pub struct MexcPrivateWebSocketHandler<H: PrivateWebSocketMixin> {
     config: MexcHandlerConfig,
     signer: Option<RestSigner>,
-    history: Option<HistoryRequests>,
-    symbols: Vec<Symbol>,
     subscriptions: Subscriptions,
     key: ListenKey,
     /// Rejected credentials, for good.
     fatal: Option<String>,
+    /// Listen-key calls in flight.
     in_flight: Vec<(RestRequestId, Purpose)>,
-    next_request_id: u64,
-    /// One per connection; reconciliation answers of an older one are ignored.
-    generation: u64,
-    round: Option<Round>,
     /// Ledger, open orders and delivery sequence: the one way to the user's callbacks.
     delivery: PrivateDelivery,
-    /// Wall-clock ms of the last frame (or connect) on the current connection.
-    last_seen_ms: u64,
-    /// Venue time of the latest fill delivered.
-    last_fill_ms: Option<u64>,
-    /// Start of a disconnected window still to be recovered.
-    gap_from_ms: Option<u64>,
+    /// The REST rounds after every (re)connect; it also numbers the listen-key calls.
+    reconciler: Reconciler<MexcReconcile>,
     /// A connection attempt failed: check the key before the next one. Set from
     /// `should_reconnect`, which only gets `&self`.
     check_key: Cell<bool>,
@@ -168,20 +157,18 @@ impl<H: PrivateWebSocketMixin> MexcPrivateWebSocketHandler<H> {
             }
         }
         Self {
-            history: HistoryRequests::new(&config.mexc, signer.as_ref()),
+            reconciler: Reconciler::new(
+                MexcReconcile::new(signer.clone(), unique),
+                RetrySchedule {
+                    delay: config.rest_retry,
+                },
+            ),
             signer,
-            symbols: unique,
             subscriptions,
             key: ListenKey::default(),
             fatal: None,
             in_flight: Vec::new(),
-            next_request_id: 1,
-            generation: 0,
-            round: None,
             delivery: PrivateDelivery::new(),
-            last_seen_ms: 0,
-            last_fill_ms: None,
-            gap_from_ms: None,
             check_key: Cell::new(false),
             callbacks,
             stats: HandlerStats::default(),
@@ -203,7 +190,7 @@ impl<H: PrivateWebSocketMixin> MexcPrivateWebSocketHandler<H> {
 
     /// Whether the reconciliation of the current connection is complete.
     pub fn is_reconciled(&self) -> bool {
-        self.round.as_ref().is_some_and(Round::is_done)
+        self.reconciler.is_reconciled()
     }
 
     /// Orders delivered as open, with their symbols.
@@ -236,7 +223,18 @@ impl<H: PrivateWebSocketMixin> MexcPrivateWebSocketHandler<H> {
 
     /// This handler's own counters.
     pub fn counters(&self) -> PrivateCounters {
-        self.counters
+        let r = self.reconciler.counters();
+        PrivateCounters {
+            reconciliations: r.reconciliations,
+            reconciled_orders: r.reconciled_orders,
+            reconciled_balances: r.reconciled_balances,
+            unresolved_orders: r.unresolved_orders,
+            recovered_fills: r.recovered_fills,
+            fill_gaps: r.fill_gaps,
+            order_gaps: r.order_gaps,
+            rest_errors: self.counters.rest_errors + r.rest_errors,
+            ..self.counters
+        }
     }
 
     /// The user's callbacks.
@@ -263,8 +261,7 @@ impl<H: PrivateWebSocketMixin> MexcPrivateWebSocketHandler<H> {
         build: impl FnOnce(&RestSigner, RestRequestId) -> RestRequest,
     ) -> Option<RestRequestId> {
         let signer = self.signer.as_ref()?;
-        let id = RestRequestId(self.next_request_id);
-        self.next_request_id += 1;
+        let id = self.reconciler.next_request_id();
         out.rest(build(signer, id));
         self.in_flight.push((id, purpose));
         Some(id)
@@ -301,14 +298,13 @@ impl<H: PrivateWebSocketMixin> MexcPrivateWebSocketHandler<H> {
             }
             (Purpose::Delete, Ok(_)) => self.counters.listen_keys_deleted += 1,
             (purpose, Err(error)) => self.on_key_error(purpose, &error, now, out),
-            _ => {}
         }
     }
 
     fn on_key_error(&mut self, purpose: Purpose, error: &Error, now: Timestamp, out: &mut Outbox) {
         self.counters.rest_errors += 1;
         if error.is_fatal() {
-            self.reject_credentials(error, out);
+            self.reject_credentials(error.to_string(), out);
             return;
         }
         self.report(ErrorCategory::Rest, format!("listen key: {error}"));
@@ -353,8 +349,7 @@ impl<H: PrivateWebSocketMixin> MexcPrivateWebSocketHandler<H> {
     /// Rejected credentials: stop for good. While connected the signal ends the
     /// connection; before connecting the driver ignores signals, so the handler connects
     /// and raises it in `on_connected`.
-    fn reject_credentials(&mut self, error: &Error, out: &mut Outbox) {
-        let reason = error.to_string();
+    fn reject_credentials(&mut self, reason: String, out: &mut Outbox) {
         self.callbacks.on_error(&StreamError {
             category: ErrorCategory::Authentication,
             message: reason.clone(),
@@ -364,319 +359,7 @@ impl<H: PrivateWebSocketMixin> MexcPrivateWebSocketHandler<H> {
         }
         self.fatal = Some(reason);
         self.key = ListenKey::default();
-        self.round = None;
-    }
-
-    // ------------------------------------------------------------ reconciliation
-
-    fn start_reconciliation(&mut self, now: Timestamp, out: &mut Outbox) {
-        let Some(round) = self.round.as_mut() else {
-            return;
-        };
-        if round.started {
-            return;
-        }
-        round.started = true;
-        round.gap_from_ms = self.gap_from_ms;
-        self.request(Call::Account, now, out);
-        for symbol in self.symbols.clone() {
-            self.request(Call::OpenOrders(symbol), now, out);
-        }
-        if let Some(gap_ms) = self.gap_from_ms {
-            // Orders opened from the last frame on (less the difference of the clocks);
-            // fills from the last one seen, or that point if earlier, but not from
-            // further back than the venue keeps.
-            let orders_from = gap_ms.saturating_sub(GAP_SLACK_MS);
-            let fills_from = self
-                .last_fill_ms
-                .map_or(orders_from, |last| last.min(orders_from))
-                .max(orders_from.saturating_sub(MAX_LOOKBACK_MS));
-            for symbol in self.symbols.clone() {
-                self.request(
-                    Call::AllOrders {
-                        symbol,
-                        start_ms: orders_from,
-                    },
-                    now,
-                    out,
-                );
-                self.request(
-                    Call::Trades {
-                        symbol,
-                        start_ms: fills_from,
-                    },
-                    now,
-                    out,
-                );
-            }
-        }
-        self.finish_if_done();
-    }
-
-    fn request(&mut self, call: Call, now: Timestamp, out: &mut Outbox) {
-        let generation = self.generation;
-        let seq = self.delivery.open_orders().seq();
-        let purpose = Purpose::Reconcile {
-            call,
-            generation,
-            seq,
-        };
-        let sent = match call {
-            Call::Account => self.send(purpose, out, |signer, id| signer.account(id, now)),
-            Call::OpenOrders(symbol) => self.send(purpose, out, |signer, id| {
-                signer.open_orders(symbol, id, now)
-            }),
-            Call::Order { .. } | Call::AllOrders { .. } | Call::Trades { .. } => {
-                self.send_history(purpose, call, now, out)
-            }
-        };
-        if sent.is_some()
-            && let Some(round) = self.round.as_mut()
-        {
-            round.waiting += 1;
-        }
-    }
-
-    fn send_history(
-        &mut self,
-        purpose: Purpose,
-        call: Call,
-        now: Timestamp,
-        out: &mut Outbox,
-    ) -> Option<RestRequestId> {
-        let id = RestRequestId(self.next_request_id);
-        let history = self.history.as_ref()?;
-        let request = match call {
-            Call::Order { symbol, order_id } => history.order(symbol, order_id, id, now),
-            Call::AllOrders { symbol, start_ms } => history.all_orders(symbol, start_ms, id, now),
-            Call::Trades { symbol, start_ms } => history.my_trades(symbol, start_ms, id, now),
-            Call::Account | Call::OpenOrders(_) => return None,
-        };
-        self.next_request_id += 1;
-        out.rest(request);
-        self.in_flight.push((id, purpose));
-        Some(id)
-    }
-
-    fn on_reconcile_reply(
-        &mut self,
-        call: Call,
-        seq_at_send: u64,
-        response: &RestResponse,
-        now: Timestamp,
-        out: &mut Outbox,
-    ) {
-        if let Some(round) = self.round.as_mut() {
-            round.waiting = round.waiting.saturating_sub(1);
-        }
-        let endpoint = call.endpoint();
-        let result = check_reply(endpoint, &response.result).and_then(|body| match call {
-            Call::Account => parse_account(body, now.unix_millis()).map(Reply::Balances),
-            Call::OpenOrders(_) => parse_orders(body).map(|orders| Reply::Orders(orders, None)),
-            Call::AllOrders { .. } => {
-                parse_order_page(body).map(|(orders, newest)| Reply::Orders(orders, newest))
-            }
-            Call::Order { .. } => parse_order(body).map(|order| Reply::Orders(vec![order], None)),
-            Call::Trades { .. } => parse_trades(body).map(Reply::Fills),
-        });
-        match result {
-            Ok(reply) => self.apply(call, reply, seq_at_send, now, out),
-            Err(error) if error.is_fatal() => {
-                self.counters.rest_errors += 1;
-                self.reject_credentials(&error, out);
-                return;
-            }
-            Err(error) => self.on_reconcile_error(call, &error, now),
-        }
-        self.finish_if_done();
-    }
-
-    /// Delivers what one answer says.
-    fn apply(
-        &mut self,
-        call: Call,
-        reply: Reply,
-        seq_at_send: u64,
-        now: Timestamp,
-        out: &mut Outbox,
-    ) {
-        match (call, reply) {
-            (_, Reply::Balances(balances)) => {
-                for balance in balances {
-                    if self
-                        .delivery
-                        .reconciled_balance(&balance, seq_at_send, &mut self.callbacks)
-                    {
-                        self.counters.reconciled_balances += 1;
-                    }
-                }
-            }
-            (Call::OpenOrders(symbol), Reply::Orders(orders, _)) => {
-                for order in orders.iter().filter(|o| o.symbol == symbol) {
-                    self.reconcile_order(order, seq_at_send);
-                }
-                self.look_up_missing(symbol, seq_at_send, &orders, now, out);
-            }
-            (Call::AllOrders { symbol, start_ms }, Reply::Orders(orders, newest)) => {
-                for order in orders.iter().filter(|o| o.symbol == symbol) {
-                    self.reconcile_order(order, seq_at_send);
-                }
-                // Oldest first: a full page continues from its latest creation time.
-                if orders.len() >= ORDERS_PAGE {
-                    self.next_page(call, start_ms, newest, now, out);
-                }
-            }
-            (Call::Order { .. }, Reply::Orders(orders, _)) => {
-                for order in &orders {
-                    self.reconcile_order(order, seq_at_send);
-                }
-            }
-            (Call::Trades { symbol, start_ms }, Reply::Fills(fills)) => {
-                for fill in fills.iter().filter(|f| f.symbol == symbol) {
-                    if self.deliver_fill(fill) {
-                        self.counters.recovered_fills += 1;
-                    }
-                }
-                let newest = fills.iter().map(|f| f.time_ms).max();
-                if fills.len() >= TRADES_PAGE {
-                    self.next_page(call, start_ms, newest, now, out);
-                }
-            }
-            _ => {}
-        }
-    }
-
-    /// Asks for the page after a full one, from the newest time it held (the ledger
-    /// drops what the two pages share). A full page within one millisecond cannot be
-    /// paged past: that is reported as a gap.
-    fn next_page(
-        &mut self,
-        call: Call,
-        start_ms: u64,
-        newest: Option<u64>,
-        now: Timestamp,
-        out: &mut Outbox,
-    ) {
-        let next = newest.filter(|t| *t > start_ms).and_then(|t| call.from(t));
-        match next {
-            Some(next) => self.request(next, now, out),
-            None => self.report_gap(
-                call,
-                &format!("more than one page at {start_ms} ms cannot be paged past"),
-            ),
-        }
-    }
-
-    fn on_reconcile_error(&mut self, call: Call, error: &Error, now: Timestamp) {
-        self.counters.rest_errors += 1;
-        match call {
-            Call::Order { symbol, order_id } if is_unknown_order(error) => {
-                self.unresolved(order_id, symbol, &format!("{ORDER} answered {error}"));
-            }
-            Call::AllOrders { .. } | Call::Trades { .. } if !error.is_retryable() => {
-                self.report_gap(call, &error.to_string());
-            }
-            _ => {
-                self.report(
-                    ErrorCategory::Rest,
-                    format!("reconciliation {}: {error}; retrying", call.endpoint()),
-                );
-                if let Some(round) = self.round.as_mut() {
-                    round
-                        .retries
-                        .push((call, now.monotonic + self.config.rest_retry));
-                }
-            }
-        }
-    }
-
-    /// A history query that cannot be answered: what it would have recovered is lost.
-    fn report_gap(&mut self, call: Call, why: &str) {
-        let (what, symbol, start_ms) = match call {
-            Call::AllOrders { symbol, start_ms } => {
-                self.counters.order_gaps += 1;
-                ("orders opened", symbol, start_ms)
-            }
-            Call::Trades { symbol, start_ms } => {
-                self.counters.fill_gaps += 1;
-                ("fills", symbol, start_ms)
-            }
-            _ => return,
-        };
-        self.report(
-            ErrorCategory::Rest,
-            format!(
-                "{what} of {symbol} from {start_ms} (ms since the Unix epoch) while \
-                 disconnected cannot be recovered: {} {why}; open orders and balances \
-                 were reconciled",
-                call.endpoint()
-            ),
-        );
-    }
-
-    /// A REST view of an order: delivered when it says something the stream has not
-    /// (the ledger drops what was delivered already).
-    fn reconcile_order(&mut self, order: &Order, seq_at_send: u64) {
-        if !matches!(
-            self.delivery.rest_order_view(order, seq_at_send),
-            RestOrderView::News(_)
-        ) {
-            return;
-        }
-        if self.delivery.order(order, &mut self.callbacks) {
-            self.counters.reconciled_orders += 1;
-        }
-    }
-
-    /// Orders seen open, missing from `openOrders`, and not updated by the stream since
-    /// the request was sent: they finished while the socket was down. Each is looked up.
-    fn look_up_missing(
-        &mut self,
-        symbol: Symbol,
-        seq_at_send: u64,
-        listed: &[Order],
-        now: Timestamp,
-        out: &mut Outbox,
-    ) {
-        let missing: Vec<OrderId> = self
-            .delivery
-            .open_orders()
-            .delivered_by(seq_at_send)
-            .filter(|(id, view)| view.symbol == symbol && !listed.iter().any(|o| o.order_id == *id))
-            .map(|(id, _)| id)
-            .collect();
-        for order_id in missing {
-            self.request(Call::Order { symbol, order_id }, now, out);
-        }
-    }
-
-    /// An order seen open that the venue no longer knows: reported, forgotten.
-    fn unresolved(&mut self, order_id: OrderId, symbol: Symbol, why: &str) {
-        self.delivery.forget_order(&order_id);
-        self.counters.unresolved_orders += 1;
-        self.report(
-            ErrorCategory::Rest,
-            format!(
-                "order {order_id} ({symbol}) finished while disconnected; its final state \
-                 is unknown ({why})"
-            ),
-        );
-    }
-
-    fn finish_if_done(&mut self) {
-        let Some(round) = self.round.as_mut() else {
-            return;
-        };
-        if round.started && round.waiting == 0 && round.retries.is_empty() && !round.reported {
-            round.reported = true;
-            // The window is recovered (or its loss reported): the next disconnect starts
-            // a new one.
-            if round.gap_from_ms.is_some() {
-                self.gap_from_ms = None;
-            }
-            self.counters.reconciliations += 1;
-            self.callbacks.on_reconciled();
-        }
+        self.reconciler.abandon();
     }
 
     // ------------------------------------------------------------ delivery
@@ -698,15 +381,10 @@ impl<H: PrivateWebSocketMixin> MexcPrivateWebSocketHandler<H> {
         }
     }
 
-    fn deliver_fill(&mut self, fill: &Fill) -> bool {
-        let delivered = self.delivery.fill(fill, &mut self.callbacks);
-        if delivered {
-            self.last_fill_ms = Some(
-                self.last_fill_ms
-                    .map_or(fill.time_ms, |t| t.max(fill.time_ms)),
-            );
+    fn deliver_fill(&mut self, fill: &Fill) {
+        if self.delivery.fill(fill, &mut self.callbacks) {
+            self.reconciler.venue_mut().note_fill(fill.time_ms);
         }
-        delivered
     }
 
     fn on_private_push(
@@ -742,7 +420,8 @@ impl<H: PrivateWebSocketMixin> MexcPrivateWebSocketHandler<H> {
             ControlOutcome::VenueError(error) => self.callbacks.on_error(&error),
         }
         if self.subscriptions.all_answered() {
-            self.start_reconciliation(now, out);
+            self.reconciler
+                .start(now, &self.delivery, &mut self.callbacks, out);
         }
     }
 }
@@ -814,7 +493,7 @@ impl<H: PrivateWebSocketMixin> BaseMessageHandler for MexcPrivateWebSocketHandle
         frame: InboundFrame<'_>,
         out: &mut Outbox,
     ) -> Result<(), HandlerError> {
-        self.last_seen_ms = frame.received_at.unix_millis();
+        self.reconciler.saw_frame(frame.received_at.unix_millis());
         if message_type == WebSocketMessageType::Unknown
             && frame.kind == ws_session::FrameKind::Binary
             && let Err(error) = super::format::body_kind(frame.payload)
@@ -976,9 +655,7 @@ impl<H: PrivateWebSocketMixin + Send + 'static> Session for MexcPrivateWebSocket
             // absorbs what both sockets deliver during the overlap.
             self.subscriptions.on_disconnected();
         }
-        self.generation += 1;
-        self.round = Some(Round::default());
-        self.last_seen_ms = now.unix_millis();
+        self.reconciler.on_connected(now);
         if self.key.keep_alive_at.is_none() {
             self.key.keep_alive_at = Some(now.monotonic + self.config.listen_key_keep_alive);
         }
@@ -1006,20 +683,7 @@ impl<H: PrivateWebSocketMixin + Send + 'static> Session for MexcPrivateWebSocket
                 signer.keep_alive_listen_key(&key, id, now)
             });
         }
-        let due: Vec<Call> = match self.round.as_mut() {
-            Some(round) => {
-                let (due, later): (Vec<_>, Vec<_>) = round
-                    .retries
-                    .drain(..)
-                    .partition(|(_, at)| now.monotonic >= *at);
-                round.retries = later;
-                due.into_iter().map(|(call, _)| call).collect()
-            }
-            None => Vec::new(),
-        };
-        for call in due {
-            self.request(call, now, out);
-        }
+        self.reconciler.on_tick(now, &self.delivery, out);
     }
 
     fn on_app_ping(&mut self, _now: Timestamp, out: &mut Outbox) {
@@ -1027,30 +691,31 @@ impl<H: PrivateWebSocketMixin + Send + 'static> Session for MexcPrivateWebSocket
     }
 
     fn on_rest_response(&mut self, response: RestResponse, now: Timestamp, out: &mut Outbox) {
+        if self.reconciler.owns(response.id) {
+            let answered = self.reconciler.on_rest_response(
+                &response,
+                now,
+                &mut self.delivery,
+                &mut self.callbacks,
+                out,
+            );
+            if let Err(CredentialsRejected(reason)) = answered {
+                self.reject_credentials(reason, out);
+            }
+            return;
+        }
         let Some(index) = self.in_flight.iter().position(|(id, _)| *id == response.id) else {
             tracing::debug!(id = ?response.id, "REST answer for no request of this handler");
             return;
         };
         let (_, purpose) = self.in_flight.swap_remove(index);
-        match purpose {
-            Purpose::Reconcile {
-                call,
-                generation,
-                seq,
-            } => {
-                if generation == self.generation && self.round.is_some() {
-                    self.on_reconcile_reply(call, seq, &response, now, out);
-                }
-            }
-            key_call => self.on_key_reply(key_call, &response, now, out),
-        }
+        self.on_key_reply(purpose, &response, now, out);
     }
 
     fn on_disconnected(&mut self, _cause: &DisconnectCause, _now: Timestamp) {
         self.subscriptions.on_disconnected();
-        self.round = None;
         // What happened from the last frame on is recovered after the reconnect.
-        self.gap_from_ms.get_or_insert(self.last_seen_ms);
+        self.reconciler.on_disconnected();
         self.key.keep_alive_in_flight = false;
         self.key.state = match std::mem::replace(&mut self.key.state, KeyState::Missing) {
             KeyState::Ready if self.key.key.is_some() => KeyState::Unverified,
@@ -1101,81 +766,6 @@ enum Purpose {
     Verify,
     KeepAlive,
     Delete,
-    Reconcile {
-        call: Call,
-        generation: u64,
-        /// Deliveries counted when it was sent.
-        seq: u64,
-    },
-}
-
-/// One reconciliation call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Call {
-    /// Balances.
-    Account,
-    /// The open orders of one symbol.
-    OpenOrders(Symbol),
-    /// One order that left the open orders.
-    Order { symbol: Symbol, order_id: OrderId },
-    /// One page of the orders of a symbol created from `start_ms` on.
-    AllOrders { symbol: Symbol, start_ms: u64 },
-    /// One page of the fills of a symbol from `start_ms` on.
-    Trades { symbol: Symbol, start_ms: u64 },
-}
-
-impl Call {
-    fn endpoint(self) -> &'static str {
-        match self {
-            Call::Account => ACCOUNT,
-            Call::OpenOrders(_) => OPEN_ORDERS,
-            Call::Order { .. } => ORDER,
-            Call::AllOrders { .. } => ALL_ORDERS,
-            Call::Trades { .. } => MY_TRADES,
-        }
-    }
-
-    /// The same history query from `start_ms`.
-    fn from(self, start_ms: u64) -> Option<Call> {
-        match self {
-            Call::AllOrders { symbol, .. } => Some(Call::AllOrders { symbol, start_ms }),
-            Call::Trades { symbol, .. } => Some(Call::Trades { symbol, start_ms }),
-            _ => None,
-        }
-    }
-}
-
-enum Reply {
-    Balances(Vec<Balance>),
-    /// Orders, and for `allOrders` the latest creation time among them.
-    Orders(Vec<Order>, Option<u64>),
-    Fills(Vec<Fill>),
-}
-
-/// The reconciliation of one connection.
-#[derive(Debug, Default)]
-struct Round {
-    started: bool,
-    waiting: usize,
-    retries: Vec<(Call, Instant)>,
-    reported: bool,
-    /// The disconnected window's start, when it is being recovered.
-    gap_from_ms: Option<u64>,
-}
-
-/// `-2013 Order does not exist.` (or no such endpoint): the venue cannot tell the end.
-fn is_unknown_order(error: &Error) -> bool {
-    match error {
-        Error::Rest { code, status, .. } => *code == UNKNOWN_ORDER || *status == 404,
-        Error::Http { status, .. } => *status == 404,
-        _ => false,
-    }
-}
-
-impl Round {
-    fn is_done(&self) -> bool {
-        self.reported
-    }
 }
 
 const PRIVATE_CHANNELS: [Channel; 3] = [
@@ -1184,12 +774,3 @@ const PRIVATE_CHANNELS: [Channel; 3] = [
     Channel::PrivateAccount,
 ];
 const USER_DATA_STREAM: &str = "/api/v3/userDataStream";
-const ACCOUNT: &str = "/api/v3/account";
-const OPEN_ORDERS: &str = "/api/v3/openOrders";
-/// MEXC's "Order does not exist."
-const UNKNOWN_ORDER: i64 = -2013;
-/// History is fetched from this much before the last frame: venue and local clocks
-/// differ (the ledger drops what was delivered already).
-const GAP_SLACK_MS: u64 = 2_000;
-/// Fills are not fetched from further back than this before the disconnect.
-const MAX_LOOKBACK_MS: u64 = 24 * 60 * 60 * 1000;
