@@ -1,5 +1,6 @@
 //! [`GateioAuthMixin`]: signed subscriptions, or a login first.
 
+use std::fmt;
 use std::time::Duration;
 
 use ws_mixins::AuthMixin;
@@ -15,14 +16,30 @@ use super::super::config::LoginMode;
 /// signed `auth` member (HMAC-SHA512 over `channel=…&event=…&time=…`, rendered by the
 /// subscription builder), and optionally the connection with `spot.login` /
 /// `futures.login` first ([`LoginMode::LoginFirst`]), answered in the WebSocket API shape.
-/// The confirmation wait and timeout are `ws_mixins::Authenticator`'s.
-#[derive(Debug, Clone)]
+/// The confirmation wait and timeout are `ws_mixins::Authenticator`'s. Debug does not
+/// show the credentials.
+#[derive(Clone)]
 pub struct GateioAuthMixin {
     market: Market,
     credentials: Option<Credentials>,
     login: LoginMode,
     timeout: Duration,
     logins: u64,
+}
+
+impl fmt::Debug for GateioAuthMixin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GateioAuthMixin")
+            .field("market", &self.market)
+            .field(
+                "credentials",
+                &self.credentials.as_ref().map(|_| "<redacted>"),
+            )
+            .field("login", &self.login)
+            .field("timeout", &self.timeout)
+            .field("logins", &self.logins)
+            .finish()
+    }
 }
 
 impl GateioAuthMixin {

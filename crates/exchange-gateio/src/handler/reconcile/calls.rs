@@ -15,12 +15,22 @@ use crate::config::Credentials;
 use super::super::config::GateioHandlerConfig;
 
 /// Signs APIv4 GET requests: `KEY`, `Timestamp`, `SIGN` over the path from the signature
-/// prefix on.
-#[derive(Debug, Clone)]
+/// prefix on. Debug does not show the credentials.
+#[derive(Clone)]
 pub(crate) struct RestSigner {
     credentials: Credentials,
     base: String,
     prefix: String,
+}
+
+impl fmt::Debug for RestSigner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RestSigner")
+            .field("credentials", &"<redacted>")
+            .field("base", &self.base)
+            .field("prefix", &self.prefix)
+            .finish()
+    }
 }
 
 impl RestSigner {

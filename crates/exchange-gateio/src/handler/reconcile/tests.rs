@@ -189,3 +189,17 @@ fn errors_carry_gate_labels() {
     assert!(!body(&Err(RestFailure::Overloaded)).unwrap_err().is_fatal());
     assert_eq!(upper_asset(Asset::new("usdt").unwrap()).as_str(), "USDT");
 }
+
+#[test]
+fn the_signer_does_not_show_credentials() {
+    let mut config = super::super::config::GateioHandlerConfig::new(
+        crate::config::Endpoints::live(Market::Spot),
+    );
+    config.credentials = Some(crate::config::Credentials::new("key-visible", "secret"));
+    let signer = super::calls::RestSigner::new(&config).unwrap();
+    let shown = format!("{signer:?}");
+    assert!(
+        !shown.contains("key-visible") && !shown.contains("secret"),
+        "{shown}"
+    );
+}

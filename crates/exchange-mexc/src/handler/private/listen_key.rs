@@ -156,3 +156,15 @@ impl fmt::Debug for ListenKey {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn debug_does_not_show_the_key() {
+        let key = super::ListenKey {
+            key: Some("lk-do-not-show".into()),
+            ..Default::default()
+        };
+        assert!(!format!("{key:?}").contains("lk-do-not-show"));
+    }
+}
