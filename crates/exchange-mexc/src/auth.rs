@@ -111,6 +111,17 @@ impl RestSigner {
         query
     }
 
+    /// A signed `GET {path}?{params}` (the reconciliation history queries).
+    pub(crate) fn get(
+        &self,
+        path: &str,
+        params: &[(&str, &str)],
+        id: RestRequestId,
+        now: Timestamp,
+    ) -> RestRequest {
+        self.signed(RestMethod::Get, path, params, id, now)
+    }
+
     fn signed(
         &self,
         method: RestMethod,

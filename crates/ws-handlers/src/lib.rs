@@ -15,6 +15,8 @@
 //!   reconcilers compare REST answers against.
 //! - [`PrivateDelivery`]: the one path by which private handlers hand orders, fills,
 //!   balances and positions to the user (ledger, open orders and counts together).
+//! - [`Reconciler`]: the REST reconciliation rounds after every (re)connect, generic over
+//!   a [`ReconcileVenue`] that supplies the requests, parsers and paging rules.
 //!
 //! An exchange handler is a struct that implements these traits plus the mixins of
 //! `ws-mixins`, and `ws_session::Session` by calling [`BaseMessageHandler::handle_message`]
@@ -33,6 +35,7 @@ mod message_type;
 mod open_orders;
 mod private;
 mod public;
+mod reconcile;
 mod stats;
 #[cfg(test)]
 mod test_support;
@@ -46,4 +49,8 @@ pub use message_type::WebSocketMessageType;
 pub use open_orders::{OpenOrder, OpenOrders};
 pub use private::PrivateMessageHandler;
 pub use public::PublicMessageHandler;
+pub use reconcile::{
+    Answer, CredentialsRejected, Failure, Lost, ReconcileCounters, ReconcileVenue, Reconciler,
+    RestOrder, RetrySchedule, Sent,
+};
 pub use stats::HandlerStats;

@@ -1,0 +1,265 @@
+//! The session side of the private handler: the mixins, the message template and the
+//! hooks the driver calls.
+
+use std::time::Duration;
+
+use ws_handlers::{
+    BaseMessageHandler, CredentialsRejected, HandlerError, HandlerStats, PrivateMessageHandler,
+    WebSocketMessageType,
+};
+use ws_mixins::{AuthMixin, ConnectionMixin, ErrorCategory, PrivateWebSocketMixin, StreamError};
+use ws_session::{
+    ConnectionContext, DisconnectCause, InboundFrame, OutFrame, Outbox, ReconnectDecision,
+    ReconnectionPolicy, RestResponse, Session, SessionSignal, StreamKind, Timestamp,
+};
+
+use crate::channel::{Market, ping_request};
+use crate::error::Error;
+use crate::wire::Message;
+
+use super::super::format::{Refusal, message_type, shown};
+use super::super::market::GateioMarket;
+use super::GateioPrivateWebSocketHandler;
+
+impl<H: PrivateWebSocketMixin, M: GateioMarket> ConnectionMixin
+    for GateioPrivateWebSocketHandler<H, M>
+{
+    fn create_connection_context(&self) -> ConnectionContext {
+        self.config.context(match M::MARKET {
+            Market::Spot => "gateio-spot-private",
+            Market::Futures => "gateio-futures-private",
+        })
+    }
+
+    fn reconnection_policy(&self) -> ReconnectionPolicy {
+        self.config.reconnection
+    }
+
+    /// Refused or missing credentials stop everything; otherwise the default.
+    fn should_reconnect(&self, cause: &DisconnectCause) -> ReconnectDecision {
+        if self.fatal.is_some() {
+            return ReconnectDecision::Stop;
+        }
+        cause.default_decision()
+    }
+}
+
+/// The plan's composition: authentication is [`GateioAuthMixin`]'s.
+impl<H: PrivateWebSocketMixin, M: GateioMarket> AuthMixin for GateioPrivateWebSocketHandler<H, M> {
+    fn requires_authentication(&self) -> bool {
+        self.auth.requires_authentication()
+    }
+
+    fn create_auth_message(&mut self, now: Timestamp) -> Option<OutFrame> {
+        self.auth.create_auth_message(now)
+    }
+
+    fn auth_timeout(&self) -> Duration {
+        self.auth.auth_timeout()
+    }
+}
+
+impl<H: PrivateWebSocketMixin, M: GateioMarket> BaseMessageHandler
+    for GateioPrivateWebSocketHandler<H, M>
+{
+    /// Off: exchange crates read no clock (architecture invariant). The driver measures
+    /// receive-to-handled latency for every message in `ConnectionStats`.
+    const RECORD_TIMING: bool = false;
+
+    fn exchange_name(&self) -> &'static str {
+        M::PRIVATE_NAME
+    }
+
+    fn detect_message_type(&self, frame: &InboundFrame<'_>) -> WebSocketMessageType {
+        self.head.detect(frame.payload)
+    }
+
+    fn route_message(
+        &mut self,
+        message_type: WebSocketMessageType,
+        frame: InboundFrame<'_>,
+        out: &mut Outbox,
+    ) -> Result<(), HandlerError> {
+        self.reconciler.saw_frame(frame.received_at.unix_millis());
+        let routed = self.route_private(message_type, frame, out);
+        self.head.clear();
+        routed
+    }
+
+    fn handler_stats(&mut self) -> &mut HandlerStats {
+        &mut self.stats
+    }
+
+    /// Logged (without the frame: it may carry account data), then reported.
+    fn handle_processing_error(
+        &mut self,
+        message_type: WebSocketMessageType,
+        error: &HandlerError,
+        raw: &[u8],
+    ) {
+        tracing::warn!(
+            exchange = M::PRIVATE_NAME,
+            message_type = message_type.as_str(),
+            %error,
+            len = raw.len(),
+            "message skipped"
+        );
+        let category = std::mem::replace(&mut self.error_category, ErrorCategory::Parse);
+        self.callbacks.on_error(&StreamError {
+            category,
+            message: error.to_string(),
+        });
+    }
+}
+
+impl<H: PrivateWebSocketMixin, M: GateioMarket> PrivateMessageHandler
+    for GateioPrivateWebSocketHandler<H, M>
+{
+    fn parse_order_update(
+        &mut self,
+        frame: InboundFrame<'_>,
+        _out: &mut Outbox,
+    ) -> Result<(), HandlerError> {
+        self.on_private_push(WebSocketMessageType::OrderUpdate, frame)
+    }
+
+    fn parse_execution_report(
+        &mut self,
+        frame: InboundFrame<'_>,
+        _out: &mut Outbox,
+    ) -> Result<(), HandlerError> {
+        self.on_private_push(WebSocketMessageType::ExecutionReport, frame)
+    }
+
+    fn parse_balance_update(
+        &mut self,
+        frame: InboundFrame<'_>,
+        _out: &mut Outbox,
+    ) -> Result<(), HandlerError> {
+        self.on_private_push(WebSocketMessageType::BalanceUpdate, frame)
+    }
+
+    fn parse_position_update(
+        &mut self,
+        frame: InboundFrame<'_>,
+        _out: &mut Outbox,
+    ) -> Result<(), HandlerError> {
+        self.on_private_push(WebSocketMessageType::PositionUpdate, frame)
+    }
+
+    /// Login answers, acks, pongs, and errors that name no request.
+    fn handle_control(
+        &mut self,
+        message_type: WebSocketMessageType,
+        frame: InboundFrame<'_>,
+        out: &mut Outbox,
+    ) -> Result<(), HandlerError> {
+        let now = frame.received_at;
+        if message_type == WebSocketMessageType::Error {
+            self.counters.venue_errors += 1;
+            self.report(
+                ErrorCategory::Venue,
+                format!("venue error: {}", shown(frame.payload)),
+            );
+            return Ok(());
+        }
+        match self.head.parse(frame.payload) {
+            Ok(Message::Login(login)) => self.on_login(&login, now, out),
+            Ok(Message::Ack(ack)) => self.on_ack(&ack, now, out),
+            Ok(Message::Pong(_)) => self.counters.pongs += 1,
+            Ok(_) => {}
+            Err(error @ Error::Api { .. }) => {
+                if error.is_fatal() {
+                    self.reject_credentials(error.to_string(), out);
+                } else {
+                    self.report(ErrorCategory::Authentication, error.to_string());
+                    out.signal(SessionSignal::Reconnect(error.to_string()));
+                }
+            }
+            Err(error) => match Refusal::of(&error) {
+                Some(refusal) => self.on_rejected(refusal, now, out),
+                None => return Err(self.fail(message_type, &error)),
+            },
+        }
+        Ok(())
+    }
+}
+
+impl<H: PrivateWebSocketMixin + Send + 'static, M: GateioMarket> Session
+    for GateioPrivateWebSocketHandler<H, M>
+{
+    type Command = ();
+
+    fn connection_context(&self) -> ConnectionContext {
+        self.create_connection_context()
+    }
+
+    fn reconnection_policy(&self) -> ReconnectionPolicy {
+        ConnectionMixin::reconnection_policy(self)
+    }
+
+    fn classify_disconnect(&self, cause: &DisconnectCause) -> ReconnectDecision {
+        self.should_reconnect(cause)
+    }
+
+    fn stream_kind(&self, frame: &InboundFrame<'_>) -> StreamKind {
+        message_type(frame.payload).stream_kind()
+    }
+
+    /// Logs in or subscribes every channel; reconciliation follows the last ack. With
+    /// refused or missing credentials it only raises the reason (the driver acts on
+    /// signals only while connected).
+    fn on_connected(&mut self, now: Timestamp, out: &mut Outbox) {
+        if let Some(reason) = &self.fatal {
+            out.signal(SessionSignal::AuthenticationFailed(reason.clone()));
+            return;
+        }
+        self.reconciler.on_connected(now);
+        self.lifecycle
+            .on_connected(&mut self.auth, &self.format, now, out);
+        self.maybe_start_reconciliation(now, out);
+    }
+
+    fn on_frame(&mut self, frame: InboundFrame<'_>, out: &mut Outbox) {
+        self.handle_message(frame, out);
+    }
+
+    fn on_tick(&mut self, now: Timestamp, out: &mut Outbox) {
+        if let Some(error) = self.lifecycle.on_tick(&self.format, now, out) {
+            self.report(ErrorCategory::Venue, format!("{error}; requested again"));
+        }
+        if self.retry_at.is_some_and(|at| now.monotonic >= at) {
+            self.retry_at = None;
+            if self.lifecycle.is_connected() && self.lifecycle.auth().is_authenticated() {
+                self.lifecycle
+                    .subscriptions_mut()
+                    .send_inactive(&self.format, now, out);
+            }
+        }
+        self.reconciler.on_tick(now, &self.delivery, out);
+    }
+
+    fn on_app_ping(&mut self, now: Timestamp, out: &mut Outbox) {
+        out.send_text(ping_request(M::MARKET, now.unix_seconds(), None));
+    }
+
+    fn on_rest_response(&mut self, response: RestResponse, now: Timestamp, out: &mut Outbox) {
+        let answered = self.reconciler.on_rest_response(
+            &response,
+            now,
+            &mut self.delivery,
+            &mut self.callbacks,
+            out,
+        );
+        if let Err(CredentialsRejected(reason)) = answered {
+            self.reject_credentials(reason, out);
+        }
+    }
+
+    fn on_disconnected(&mut self, _cause: &DisconnectCause, _now: Timestamp) {
+        self.lifecycle.on_disconnected();
+        self.retry_at = None;
+        // What happened from the last frame on is fetched after the reconnect.
+        self.reconciler.on_disconnected();
+    }
+}

@@ -1,0 +1,327 @@
+//! The session side of the user-data handler: the mixins, the message template and the
+//! hooks the driver calls.
+
+use ws_handlers::{
+    BaseMessageHandler, CredentialsRejected, HandlerError, HandlerStats, PrivateMessageHandler,
+    WebSocketMessageType,
+};
+use ws_mixins::{AuthMixin, ConnectionMixin, ErrorCategory, PrivateWebSocketMixin, StreamError};
+use ws_session::{
+    ConnectionContext, DisconnectCause, DisconnectKind, InboundFrame, Outbox, ReconnectDecision,
+    ReconnectionPolicy, RestResponse, Session, SessionSignal, StreamKind, Timestamp,
+};
+
+use crate::subscription::ping;
+
+use super::super::format::{AuthView, decode_error, message_type};
+use super::MexcPrivateWebSocketHandler;
+use super::listen_key::{KeyState, Purpose};
+
+impl<H: PrivateWebSocketMixin> ConnectionMixin for MexcPrivateWebSocketHandler<H> {
+    /// `Endpoints::private_context(key)` with the configured overrides. Without a usable
+    /// key (rejected credentials, or the key could not be created) it is the market URL:
+    /// that connection only raises the reason (see [`Session::on_connected`]).
+    fn create_connection_context(&self) -> ConnectionContext {
+        let endpoints = &self.config.mexc.endpoints;
+        let context = match (&self.fatal, &self.key.key) {
+            (None, Some(key)) => endpoints.private_context(key),
+            _ => {
+                let mut context = endpoints.public_context();
+                context.label = "mexc-spot-private".into();
+                context
+            }
+        };
+        self.config.context.apply(context)
+    }
+
+    fn reconnection_policy(&self) -> ReconnectionPolicy {
+        self.config.reconnection
+    }
+
+    /// Rejected credentials stop everything. A failed connection attempt may mean the
+    /// listen key is no longer valid: the key is checked again before the next attempt,
+    /// and a handshake refused with 401/403 is retried (with a fresh key if need be; bad
+    /// credentials are caught by that REST call and stop for good). A 1005 is retried;
+    /// otherwise the default.
+    fn should_reconnect(&self, cause: &DisconnectCause) -> ReconnectDecision {
+        if self.fatal.is_some() {
+            return ReconnectDecision::Stop;
+        }
+        if cause.kind() == DisconnectKind::Connect {
+            // The driver reports failed attempts only here (not to `on_disconnected`).
+            self.check_key.set(true);
+        }
+        match cause {
+            _ if cause.is_no_status() => ReconnectDecision::Retry,
+            DisconnectCause::HandshakeRejected {
+                status: 401 | 403,
+                retry_after: None,
+            } => ReconnectDecision::Retry,
+            _ => cause.default_decision(),
+        }
+    }
+}
+
+/// The listen key in the URL is the authentication: nothing to send.
+impl<H: PrivateWebSocketMixin> AuthMixin for MexcPrivateWebSocketHandler<H> {}
+
+impl<H: PrivateWebSocketMixin> BaseMessageHandler for MexcPrivateWebSocketHandler<H> {
+    /// Off: exchange crates read no clock (architecture invariant). The driver measures
+    /// receive-to-handled latency for every message in `ConnectionStats`.
+    const RECORD_TIMING: bool = false;
+
+    fn exchange_name(&self) -> &'static str {
+        "mexc_spot_private"
+    }
+
+    fn detect_message_type(&self, frame: &InboundFrame<'_>) -> WebSocketMessageType {
+        message_type(frame.kind, frame.payload)
+    }
+
+    fn route_message(
+        &mut self,
+        message_type: WebSocketMessageType,
+        frame: InboundFrame<'_>,
+        out: &mut Outbox,
+    ) -> Result<(), HandlerError> {
+        self.reconciler.saw_frame(frame.received_at.unix_millis());
+        if message_type == WebSocketMessageType::Unknown
+            && frame.kind == ws_session::FrameKind::Binary
+            && let Err(error) = super::super::format::body_kind(frame.payload)
+        {
+            self.counters.decode_errors += 1;
+            self.error_category = ErrorCategory::Parse;
+            return Err(decode_error(message_type, &error));
+        }
+        self.route_private(message_type, frame, out)
+    }
+
+    fn handler_stats(&mut self) -> &mut HandlerStats {
+        &mut self.stats
+    }
+
+    fn handle_processing_error(
+        &mut self,
+        message_type: WebSocketMessageType,
+        error: &HandlerError,
+        raw: &[u8],
+    ) {
+        tracing::warn!(
+            exchange = self.exchange_name(),
+            message_type = message_type.as_str(),
+            %error,
+            len = raw.len(),
+            "message skipped"
+        );
+        let category = std::mem::replace(&mut self.error_category, ErrorCategory::Parse);
+        self.callbacks.on_error(&StreamError {
+            category,
+            message: error.to_string(),
+        });
+    }
+}
+
+impl<H: PrivateWebSocketMixin> PrivateMessageHandler for MexcPrivateWebSocketHandler<H> {
+    fn parse_order_update(
+        &mut self,
+        frame: InboundFrame<'_>,
+        _out: &mut Outbox,
+    ) -> Result<(), HandlerError> {
+        self.on_private_push(WebSocketMessageType::OrderUpdate, frame)
+    }
+
+    fn parse_execution_report(
+        &mut self,
+        frame: InboundFrame<'_>,
+        _out: &mut Outbox,
+    ) -> Result<(), HandlerError> {
+        self.on_private_push(WebSocketMessageType::ExecutionReport, frame)
+    }
+
+    fn parse_balance_update(
+        &mut self,
+        frame: InboundFrame<'_>,
+        _out: &mut Outbox,
+    ) -> Result<(), HandlerError> {
+        self.on_private_push(WebSocketMessageType::BalanceUpdate, frame)
+    }
+
+    fn handle_control(
+        &mut self,
+        message_type: WebSocketMessageType,
+        frame: InboundFrame<'_>,
+        out: &mut Outbox,
+    ) -> Result<(), HandlerError> {
+        let outcome = self
+            .subscriptions
+            .on_control(frame.payload, out)
+            .map_err(|error| {
+                self.counters.decode_errors += 1;
+                self.error_category = ErrorCategory::Parse;
+                decode_error(message_type, &error)
+            })?;
+        self.apply_control(outcome, frame.received_at, out);
+        Ok(())
+    }
+}
+
+impl<H: PrivateWebSocketMixin + Send + 'static> Session for MexcPrivateWebSocketHandler<H> {
+    type Command = ();
+
+    fn connection_context(&self) -> ConnectionContext {
+        self.create_connection_context()
+    }
+
+    fn reconnection_policy(&self) -> ReconnectionPolicy {
+        ConnectionMixin::reconnection_policy(self)
+    }
+
+    fn classify_disconnect(&self, cause: &DisconnectCause) -> ReconnectDecision {
+        self.should_reconnect(cause)
+    }
+
+    fn stream_kind(&self, frame: &InboundFrame<'_>) -> StreamKind {
+        crate::wire::stream_kind(frame.kind, frame.payload)
+    }
+
+    /// Creates a listen key when there is none, or checks the one held after a
+    /// disconnect. With rejected credentials or no key to be had it lets the driver
+    /// connect, so that `on_connected` can stop or back off (the driver acts on signals
+    /// only while connected).
+    fn ready_to_connect(&mut self, now: Timestamp, out: &mut Outbox) -> bool {
+        if self.fatal.is_some() {
+            return true;
+        }
+        if self.signer.is_none() {
+            let reason = "no API credentials configured for the user-data stream".to_string();
+            self.callbacks.on_error(&StreamError {
+                category: ErrorCategory::Authentication,
+                message: reason.clone(),
+            });
+            self.fatal = Some(reason);
+            return true;
+        }
+        if self.check_key.replace(false) {
+            match self.key.state {
+                KeyState::Ready => self.key.state = KeyState::Unverified,
+                KeyState::Unavailable(_) => self.key.state = KeyState::Missing,
+                _ => {}
+            }
+        }
+        match self.key.state {
+            KeyState::Ready | KeyState::Unavailable(_) => true,
+            KeyState::Creating | KeyState::Verifying => false,
+            KeyState::Missing => {
+                self.key.state = KeyState::Creating;
+                self.send(Purpose::Create, out, |signer, id| {
+                    signer.create_listen_key(id, now)
+                });
+                false
+            }
+            KeyState::Unverified => {
+                let Some(key) = self.key.key.clone() else {
+                    self.key.state = KeyState::Missing;
+                    return false;
+                };
+                self.key.state = KeyState::Verifying;
+                self.send(Purpose::Verify, out, |signer, id| {
+                    signer.keep_alive_listen_key(&key, id, now)
+                });
+                false
+            }
+        }
+    }
+
+    fn on_connected(&mut self, now: Timestamp, out: &mut Outbox) {
+        if let Some(reason) = &self.fatal {
+            out.signal(SessionSignal::AuthenticationFailed(reason.clone()));
+            return;
+        }
+        if let KeyState::Unavailable(reason) = &self.key.state {
+            out.signal(SessionSignal::Reconnect(format!("no listen key: {reason}")));
+            return;
+        }
+        if self.subscriptions.is_connected() {
+            // A make-before-break rotation: subscribe on the new socket too; the ledger
+            // absorbs what both sockets deliver during the overlap.
+            self.subscriptions.on_disconnected();
+        }
+        self.reconciler.on_connected(now);
+        if self.key.keep_alive_at.is_none() {
+            self.key.keep_alive_at = Some(now.monotonic + self.config.listen_key_keep_alive);
+        }
+        let auth = AuthView::capture(self, now);
+        self.subscriptions.on_connected(auth, now, out);
+    }
+
+    fn on_frame(&mut self, frame: InboundFrame<'_>, out: &mut Outbox) {
+        self.handle_message(frame, out);
+    }
+
+    fn on_tick(&mut self, now: Timestamp, out: &mut Outbox) {
+        if !self.subscriptions.is_connected() {
+            return;
+        }
+        if let Some(error) = self.subscriptions.on_tick(now, out) {
+            self.callbacks.on_error(&error);
+        }
+        let due = self.key.state == KeyState::Ready
+            && !self.key.keep_alive_in_flight
+            && self.key.keep_alive_at.is_some_and(|at| now.monotonic >= at);
+        if due && let Some(key) = self.key.key.clone() {
+            self.key.keep_alive_in_flight = true;
+            self.send(Purpose::KeepAlive, out, |signer, id| {
+                signer.keep_alive_listen_key(&key, id, now)
+            });
+        }
+        self.reconciler.on_tick(now, &self.delivery, out);
+    }
+
+    fn on_app_ping(&mut self, _now: Timestamp, out: &mut Outbox) {
+        out.send(ping());
+    }
+
+    fn on_rest_response(&mut self, response: RestResponse, now: Timestamp, out: &mut Outbox) {
+        if self.reconciler.owns(response.id) {
+            let answered = self.reconciler.on_rest_response(
+                &response,
+                now,
+                &mut self.delivery,
+                &mut self.callbacks,
+                out,
+            );
+            if let Err(CredentialsRejected(reason)) = answered {
+                self.reject_credentials(reason, out);
+            }
+            return;
+        }
+        let Some(index) = self.in_flight.iter().position(|(id, _)| *id == response.id) else {
+            tracing::debug!(id = ?response.id, "REST answer for no request of this handler");
+            return;
+        };
+        let (_, purpose) = self.in_flight.swap_remove(index);
+        self.on_key_reply(purpose, &response, now, out);
+    }
+
+    fn on_disconnected(&mut self, _cause: &DisconnectCause, _now: Timestamp) {
+        self.subscriptions.on_disconnected();
+        // What happened from the last frame on is recovered after the reconnect.
+        self.reconciler.on_disconnected();
+        self.key.keep_alive_in_flight = false;
+        self.key.state = match std::mem::replace(&mut self.key.state, KeyState::Missing) {
+            KeyState::Ready if self.key.key.is_some() => KeyState::Unverified,
+            KeyState::Unverified if self.key.key.is_some() => KeyState::Unverified,
+            _ => KeyState::Missing,
+        };
+    }
+
+    /// Deletes the listen key (`DELETE /api/v3/userDataStream`).
+    fn on_close(&mut self, now: Timestamp, out: &mut Outbox) {
+        if let Some(key) = self.key.key.take() {
+            self.send(Purpose::Delete, out, |signer, id| {
+                signer.delete_listen_key(&key, id, now)
+            });
+        }
+        self.key.state = KeyState::Missing;
+    }
+}
