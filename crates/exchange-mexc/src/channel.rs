@@ -21,8 +21,8 @@ use core::str::FromStr;
 use market_types::Symbol;
 use serde::{Serialize, Serializer};
 
+use crate::body::BodyKind;
 use crate::error::Error;
-use crate::wire::BodyKind;
 
 /// One MEXC spot channel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

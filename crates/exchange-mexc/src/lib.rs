@@ -74,6 +74,7 @@
 //! step without needing `protoc`.
 
 mod auth;
+mod body;
 mod book_sync;
 mod channel;
 mod config;
