@@ -93,7 +93,9 @@ mod wire;
 
 pub use auth::{API_KEY_HEADER, RestSigner};
 pub use book_sync::{BookSink, BookSync, BookSyncStats};
-pub use channel::{AggInterval, Channel, DepthLimit, KlineInterval};
+pub use channel::{
+    AggInterval, CHANNELS, Channel, ChannelSpec, Decoder, DepthLimit, KlineInterval,
+};
 pub use config::{BookSyncConfig, Credentials, Endpoints, MexcConfig, REST_URL, WS_URL};
 pub use control::{ControlReply, parse_control};
 pub use error::Error;
