@@ -2,6 +2,7 @@
 //! One-byte keys and lengths take straight-line paths; everything else, errors included,
 //! goes through the general readers.
 
+use super::varint;
 use crate::error::Error;
 
 /// Protobuf wire types this reader accepts.
@@ -136,6 +137,12 @@ impl<'a> Reader<'a> {
     pub(crate) fn int32(&mut self, key: Key, context: &'static str) -> Result<i32, Error> {
         expect(key, WireType::Varint, context)?;
         Ok(self.varint(context)? as i32)
+    }
+
+    /// A varint, without a key.
+    #[inline(always)]
+    pub(super) fn varint(&mut self, context: &'static str) -> Result<u64, Error> {
+        varint::read(self.buf, &mut self.pos, context)
     }
 
     /// A `bool` field.
