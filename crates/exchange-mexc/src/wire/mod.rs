@@ -20,14 +20,16 @@
 //! Raw sample (`aggre_book_ticker_2026doc`, spec §1.7.4, 95 bytes):
 //! `0a 34 "spot@public.aggre.bookTicker.v3.api.pb@100ms@BTCUSDT"` · `1a 07 "BTCUSDT"` ·
 //! `30 c8f6b4ecdf33` · `da 13 16` → `0a 03 "100"` · `12 01 "4"` · `2a 05 "10023"` ·
+//! `30 dcd6b4ecdf33`.
 
+// Layers: numbers and the reader, then one module per hot body, then the
+// wrapper (push), which also reads the channel in a header.
 mod book_ticker;
 mod deals;
 mod depth;
 mod numbers;
 mod push;
 mod reader;
-mod varint;
 
 pub use self::book_ticker::AggreBookTicker;
 pub use self::deals::{AggreDeal, AggreDeals, Deals};

@@ -1,8 +1,8 @@
-//! The protobuf cursor: keys, skipping, and length-delimited, string and integer fields.
-//! One-byte keys and lengths take straight-line paths; everything else, errors included,
-//! goes through the general readers.
+//! The protobuf cursor: keys, varints, skipping, and length-delimited, string and integer
+//! fields. One-byte keys, lengths and varints take straight-line paths, longer varints are
+//! read eight bytes at a time; everything else, errors included, goes through the general
+//! readers.
 
-use super::varint;
 use crate::error::Error;
 
 /// Protobuf wire types this reader accepts.
@@ -139,17 +139,69 @@ impl<'a> Reader<'a> {
         Ok(self.varint(context)? as i32)
     }
 
-    /// A varint, without a key.
-    #[inline(always)]
-    pub(super) fn varint(&mut self, context: &'static str) -> Result<u64, Error> {
-        varint::read(self.buf, &mut self.pos, context)
-    }
-
     /// A `bool` field.
     #[cfg(test)]
     pub(crate) fn boolean(&mut self, key: Key, context: &'static str) -> Result<bool, Error> {
         expect(key, WireType::Varint, context)?;
         Ok(self.varint(context)? != 0)
+    }
+
+    #[inline(always)]
+    pub(super) fn varint(&mut self, context: &'static str) -> Result<u64, Error> {
+        if let Some(&byte) = self.buf.get(self.pos)
+            && byte < 0x80
+        {
+            self.pos += 1;
+            return Ok(u64::from(byte));
+        }
+        self.varint_general(context)
+    }
+
+    /// [`Reader::varint`] past one byte: up to eight bytes at once when eight are there
+    /// (timestamps take six), else byte by byte.
+    #[inline(never)]
+    fn varint_general(&mut self, context: &'static str) -> Result<u64, Error> {
+        if let Some(chunk) = self.buf.get(self.pos..).and_then(<[u8]>::first_chunk::<8>) {
+            let word = u64::from_le_bytes(*chunk);
+            let stops = !word & 0x8080_8080_8080_8080;
+            if stops != 0 {
+                // The varint ends in the byte of the lowest stop bit.
+                let len = stops.trailing_zeros() as usize / 8 + 1;
+                let bits = word & 0x7f7f_7f7f_7f7f_7f7f & (u64::MAX >> (64 - 8 * len));
+                // Squeeze the 7-bit groups together: pairs, then quads, then all eight.
+                let pairs = (bits & 0x007f_007f_007f_007f) | ((bits & 0x7f00_7f00_7f00_7f00) >> 1);
+                let quads =
+                    (pairs & 0x0000_3fff_0000_3fff) | ((pairs & 0x3fff_0000_3fff_0000) >> 2);
+                let value = (quads & 0x0fff_ffff) | ((quads & 0x0fff_ffff_0000_0000) >> 4);
+                self.pos += len;
+                return Ok(value);
+            }
+        }
+        self.varint_bytes(context)
+    }
+
+    /// [`Reader::varint`] byte by byte: every length, every error.
+    pub(super) fn varint_bytes(&mut self, context: &'static str) -> Result<u64, Error> {
+        let start = self.pos;
+        let mut value: u64 = 0;
+        for i in 0..MAX_VARINT_LEN {
+            let Some(&byte) = self.buf.get(self.pos) else {
+                return Err(Error::Truncated {
+                    context,
+                    offset: start,
+                });
+            };
+            self.pos += 1;
+            // The tenth byte may only hold the 64th bit.
+            if i == MAX_VARINT_LEN - 1 && byte > 1 {
+                return Err(Error::MalformedVarint { offset: start });
+            }
+            value |= u64::from(byte & 0x7f) << (7 * i);
+            if byte < 0x80 {
+                return Ok(value);
+            }
+        }
+        Err(Error::MalformedVarint { offset: start })
     }
 
     #[inline]
@@ -214,4 +266,5 @@ fn expect(key: Key, expected: WireType, context: &'static str) -> Result<(), Err
     }
 }
 
+const MAX_VARINT_LEN: usize = 10;
 const MAX_FIELD_NUMBER: u64 = (1 << 29) - 1;

@@ -57,12 +57,8 @@ fn word_varints_agree_with_the_byte_loop() {
             let mut reader = Reader::new(&padded);
             assert_eq!(reader.varint("v").unwrap(), value, "{padded:02x?}");
             assert_eq!(reader.pos, len);
-            let mut pos = 0;
-            assert_eq!(
-                super::varint::read_bytewise(&padded, &mut pos, "v").unwrap(),
-                value
-            );
-            assert_eq!(pos, len);
+            let mut reader = Reader::new(&padded);
+            assert_eq!(reader.varint_bytes("v").unwrap(), value);
         }
     }
 }
