@@ -11,7 +11,9 @@
 //!   batches) are decoded with the prost types in [`pb`] through [`RawBody::decode`] and
 //!   normalized by [`private_event`], [`limit_depth`] and [`book_ticker_batch`].
 //! - [`Channel`]: every channel as a closed enum, rendered to and parsed from its exact
-//!   string; [`subscribe`], [`unsubscribe`] and [`ping`] build the requests.
+//!   string; [`CHANNELS`] holds one [`ChannelSpec`] row per family (topic, private or
+//!   not, body, stream kind, [`Decoder`]). [`subscribe`], [`unsubscribe`] and [`ping`]
+//!   build the requests.
 //! - [`parse_control`]: acks, pongs and errors; the silent `Not Subscribed successfully!
 //!   ... Blocked!` refusal becomes [`Error::SubscriptionRejected`], and
 //!   [`ControlReply::confirms`] checks an ack against what was asked.
@@ -73,7 +75,11 @@
 //! the workspace's `proto/` directory and committed; `tests/proto_codegen.rs` keeps it in
 //! step without needing `protoc`.
 
+// The modules form layers; each uses only modules of the layers before it:
+// error, pb, config → body, rest, auth → channel → wire, subscription →
+// event, control, book_sync → handler.
 mod auth;
+mod body;
 mod book_sync;
 mod channel;
 mod config;
@@ -92,7 +98,9 @@ mod wire;
 
 pub use auth::{API_KEY_HEADER, RestSigner};
 pub use book_sync::{BookSink, BookSync, BookSyncStats};
-pub use channel::{AggInterval, Channel, DepthLimit, KlineInterval};
+pub use channel::{
+    AggInterval, CHANNELS, Channel, ChannelSpec, Decoder, DepthLimit, KlineInterval,
+};
 pub use config::{BookSyncConfig, Credentials, Endpoints, MexcConfig, REST_URL, WS_URL};
 pub use control::{ControlReply, parse_control};
 pub use error::Error;
