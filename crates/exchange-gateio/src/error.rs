@@ -4,8 +4,8 @@ use core::fmt;
 
 use market_types::{DecimalError, Symbol, SymbolError};
 
-use crate::channel::{Channel, Market, RequestEvent};
 use crate::json::{Fault, FaultKind};
+use crate::venue::{Channel, Market, RequestEvent};
 
 /// Everything that can go wrong while decoding Gate frames or building requests.
 ///

@@ -3,9 +3,9 @@
 use market_types::{Decimal, Price, Quantity, Symbol};
 
 use super::read;
-use crate::channel::Channel;
 use crate::error::{Error, FieldError};
 use crate::json::{Fault, Scanner};
+use crate::venue::Channel;
 
 /// One `spot.order_book_update` / `futures.order_book_update` push (also `spot.obu` and
 /// `futures.obu`, whose stream name is turned into the pair).

@@ -28,9 +28,9 @@ pub use self::market::PublicTrade;
 pub use self::private::{BalanceUpdate, OrderEvent, OrderUpdate};
 
 use self::book::once;
-use crate::channel::{Channel, Market, RequestEvent};
 use crate::error::{Context, Error, ErrorCode, FieldError, Malformation, Snippet};
 use crate::json::{Fault, JsonStr, Scanner, Span, Value};
+use crate::venue::{Channel, Decoder, Market, RequestEvent};
 
 /// One decoded server frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -454,10 +454,8 @@ fn scan<'a>(
             // A compact book ticker closing the frame: what `decode_result` and the check
             // below make of it, without the intermediate results. Anything else is read
             // again from the result's start by the path below.
-            if matches!(
-                channel,
-                Channel::SpotBookTicker | Channel::FuturesBookTicker
-            ) && matches!(event, Event::Update | Event::All)
+            if matches!(channel.spec().decoder, Decoder::BookTicker)
+                && matches!(event, Event::Update | Event::All)
             {
                 let start = sc.pos();
                 if let Some(ticker) = market::compact_book_ticker(&mut sc, channel.market())
@@ -784,26 +782,26 @@ impl<'a> ItemsSpan<'a> {
 }
 
 fn list_message(items: ItemsSpan<'_>) -> Option<Message<'_>> {
-    let message = match items.channel {
-        Channel::SpotTrades | Channel::FuturesTrades => Message::Trades(
+    let message = match items.channel.spec().decoder {
+        Decoder::Trades => Message::Trades(
             items.with(|sc, market, _, pair| market::decode_trade(sc, market, pair)),
         ),
-        Channel::SpotTickers | Channel::FuturesTickers => {
-            Message::Tickers(items.with(market::decode_ticker))
-        }
-        Channel::SpotOrders | Channel::FuturesOrders => Message::Orders(
+        Decoder::Tickers => Message::Tickers(items.with(market::decode_ticker)),
+        Decoder::Orders => Message::Orders(
             items.with(|sc, market, _, pair| private::decode_order(sc, market, pair)),
         ),
-        Channel::SpotUserTrades | Channel::FuturesUserTrades => Message::UserTrades(
+        Decoder::UserTrades => Message::UserTrades(
             items.with(|sc, market, _, pair| private::decode_fill(sc, market, pair)),
         ),
-        Channel::SpotBalances | Channel::FuturesBalances => Message::Balances(
+        Decoder::Balances => Message::Balances(
             items.with(|sc, market, time, _| private::decode_balance(sc, market, time)),
         ),
-        Channel::FuturesPositions => Message::Positions(
+        Decoder::Positions => Message::Positions(
             items.with(|sc, market, _, pair| private::decode_position(sc, market, pair)),
         ),
-        _ => return None,
+        Decoder::BookUpdate | Decoder::Snapshot | Decoder::BookTicker | Decoder::Raw => {
+            return None;
+        }
     };
     Some(message)
 }
@@ -826,22 +824,17 @@ fn decode_result<'a>(
         }
     }
     let object = sc.peek()? == b'{';
-    let decoded = match channel {
-        Channel::SpotOrderBookUpdate
-        | Channel::FuturesOrderBookUpdate
-        | Channel::SpotObu
-        | Channel::FuturesObu => Decoded::Book(book::decode_update(sc, channel, pair)?),
-        Channel::SpotOrderBook | Channel::FuturesOrderBook => {
-            Decoded::Snapshot(book::decode_snapshot(sc, pair)?)
+    let decoded = match channel.spec().decoder {
+        Decoder::BookUpdate => Decoded::Book(book::decode_update(sc, channel, pair)?),
+        Decoder::Snapshot => Decoded::Snapshot(book::decode_snapshot(sc, pair)?),
+        Decoder::BookTicker => Decoded::BookTicker(market::decode_book_ticker(sc, market, pair)?),
+        Decoder::Trades if object && market == Market::Spot => {
+            Decoded::Trade(market::decode_trade(sc, market, pair)?)
         }
-        Channel::SpotBookTicker | Channel::FuturesBookTicker => {
-            Decoded::BookTicker(market::decode_book_ticker(sc, market, pair)?)
-        }
-        Channel::SpotTrades if object => Decoded::Trade(market::decode_trade(sc, market, pair)?),
         // Trade arrays are only delimited here: their items are checked with the full
         // grammar when they are decoded, on iteration (see `ItemIter`), which reports a
         // malformed array as an error item instead of ending quietly.
-        Channel::SpotTrades | Channel::FuturesTrades => {
+        Decoder::Trades => {
             let at = sc.pos();
             if !matches!(sc.peek()?, b'[' | b'{') {
                 sc.skip_value()?;
@@ -849,15 +842,11 @@ fn decode_result<'a>(
             }
             Decoded::List(sc.skip_items_lazy()?)
         }
-        Channel::SpotTickers
-        | Channel::FuturesTickers
-        | Channel::SpotOrders
-        | Channel::SpotUserTrades
-        | Channel::SpotBalances
-        | Channel::FuturesOrders
-        | Channel::FuturesUserTrades
-        | Channel::FuturesPositions
-        | Channel::FuturesBalances => {
+        Decoder::Tickers
+        | Decoder::Orders
+        | Decoder::UserTrades
+        | Decoder::Balances
+        | Decoder::Positions => {
             let at = sc.pos();
             if !matches!(sc.peek()?, b'[' | b'{') {
                 sc.skip_value()?;
@@ -870,7 +859,7 @@ fn decode_result<'a>(
                 end: sc.pos(),
             })
         }
-        _ => return raw(sc),
+        Decoder::Raw => return raw(sc),
     };
     Ok(decoded)
 }

@@ -9,9 +9,9 @@ use market_types::{
 
 use super::market::signed_side;
 use super::read;
-use crate::channel::Market;
 use crate::error::FieldError;
 use crate::json::{Fault, Scanner};
+use crate::venue::Market;
 
 /// One element of `spot.orders` or `futures.orders`, with the venue details the
 /// normalized [`Order`] does not hold.
