@@ -184,7 +184,9 @@ impl Channel {
     }
 
     /// Reads a wire name; `None` for channels this crate does not know. The market prefix
-    /// is split off first, so each name is one length switch and one compare.
+    /// is split off first, so each name is one length switch and one compare. A `match`
+    /// rather than a search of the table, since it runs on every frame; a test checks
+    /// that it reads back every name of the table.
     #[inline]
     pub fn from_wire(name: &[u8]) -> Option<Channel> {
         let channel = if let Some(rest) = name.strip_prefix(b"spot.") {
@@ -253,7 +255,8 @@ impl Channel {
         self.spec().stream_kind
     }
 
-    /// The handler's message type of this channel's pushes (`update`/`all` events).
+    /// The handlers' message type of this channel's messages (of its `update`/`all`
+    /// pushes, for the data channels).
     #[inline]
     pub const fn message_type(self) -> WebSocketMessageType {
         self.spec().message_type
