@@ -1,88 +1,12 @@
-//! HMAC-SHA512 signatures (ring), with time always passed in.
-//!
-//! Three schemes (spec §3.2, §3.8, Gate REST APIv4):
-//!
-//! - private channel subscriptions sign `channel=<channel>&event=<event>&time=<time>`;
-//! - WebSocket API login (`spot.login`, `futures.login`) signs
-//!   `api\n<channel>\n<req_param>\n<timestamp>`;
-//! - REST requests sign `METHOD\nPATH\nQUERY\nHEX(SHA512(body))\nTIMESTAMP` and carry
-//!   `KEY`, `Timestamp` and `SIGN` headers.
-//!
-//! Every signature is lowercase hex.
+//! Authentication: signed REST requests (`KEY`, `Timestamp` and `SIGN` headers) for
+//! reconciliation, and the public path of the signatures and the login request.
 
 use bytes::Bytes;
-use ring::{digest, hmac};
-use serde::Serialize;
 use ws_session::{RestMethod, RestRequest, RestRequestId};
 
-use crate::channel::{Market, render};
 use crate::config::{Credentials, Endpoints};
-
-/// `SIGN` of a private subscribe/unsubscribe request.
-pub fn subscription_signature(
-    credentials: &Credentials,
-    channel: &str,
-    event: &str,
-    time_s: u64,
-) -> String {
-    let message = format!("channel={channel}&event={event}&time={time_s}");
-    sign(credentials, message.as_bytes())
-}
-
-/// `signature` of a WebSocket API request; `req_param` is the request's parameter JSON
-/// as sent (the empty string for login).
-pub fn api_signature(
-    credentials: &Credentials,
-    channel: &str,
-    req_param: &str,
-    timestamp_s: u64,
-) -> String {
-    let message = format!("api\n{channel}\n{req_param}\n{timestamp_s}");
-    sign(credentials, message.as_bytes())
-}
-
-/// `SIGN` header of a REST APIv4 request. `path` is the full path including the
-/// `/api/v4` prefix; `query` is the raw query string without `?` (empty for none).
-pub fn rest_signature(
-    credentials: &Credentials,
-    method: RestMethod,
-    path: &str,
-    query: &str,
-    body: &[u8],
-    timestamp_s: u64,
-) -> String {
-    let body_hash = hex(digest::digest(&digest::SHA512, body).as_ref());
-    let message = format!(
-        "{}\n{path}\n{query}\n{body_hash}\n{timestamp_s}",
-        method_name(method)
-    );
-    sign(credentials, message.as_bytes())
-}
-
-/// The `spot.login` / `futures.login` request of the WebSocket API (spec §3.8).
-/// `time_s` is both the envelope `time` and the signed `timestamp`.
-pub fn login_request(
-    market: Market,
-    credentials: &Credentials,
-    time_s: u64,
-    req_id: &str,
-    id: Option<i64>,
-) -> String {
-    let channel = market.login().as_str();
-    let timestamp = time_s.to_string();
-    render(&LoginRequest {
-        time: time_s,
-        id,
-        channel,
-        event: "api",
-        payload: LoginPayload {
-            api_key: credentials.api_key(),
-            signature: api_signature(credentials, channel, "", time_s),
-            timestamp: &timestamp,
-            req_id,
-        },
-    })
-}
+pub use crate::request::login_request;
+pub use crate::sign::{api_signature, rest_signature, subscription_signature};
 
 /// A signed REST request for reconciliation (open orders, balances, positions).
 ///
@@ -140,51 +64,13 @@ pub struct SignedRest<'a> {
     pub timestamp_s: u64,
 }
 
-fn sign(credentials: &Credentials, message: &[u8]) -> String {
-    hex(hmac::sign(credentials.hmac_key(), message).as_ref())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
-    }
-    out
-}
-
-fn method_name(method: RestMethod) -> &'static str {
-    match method {
-        RestMethod::Get => "GET",
-        RestMethod::Post => "POST",
-        RestMethod::Put => "PUT",
-        RestMethod::Delete => "DELETE",
-    }
-}
-
-#[derive(Serialize)]
-struct LoginRequest<'a> {
-    time: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    id: Option<i64>,
-    channel: &'a str,
-    event: &'a str,
-    payload: LoginPayload<'a>,
-}
-
-#[derive(Serialize)]
-struct LoginPayload<'a> {
-    api_key: &'a str,
-    signature: String,
-    timestamp: &'a str,
-    req_id: &'a str,
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used, reason = "tests fail loudly")]
 mod tests {
     use super::*;
+    use crate::sign::hex;
+    use crate::venue::Market;
+    use ring::digest;
 
     fn creds() -> Credentials {
         Credentials::new("ea83fad2604399da16bf97e6eea772a6", "YOUR_API_SECRET")

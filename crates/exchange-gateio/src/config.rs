@@ -7,7 +7,7 @@ use core::fmt;
 
 use ring::hmac;
 
-use crate::channel::Market;
+use crate::venue::Market;
 
 /// Where one market connects: its WebSocket URL and its REST base (for snapshots and
 /// reconciliation).

@@ -2,10 +2,12 @@
 
 use core::fmt;
 
-use market_types::{DecimalError, Symbol, SymbolError};
+use market_types::Symbol;
 
-use crate::channel::{Channel, Market, RequestEvent};
 use crate::json::{Fault, FaultKind};
+// The scanner's vocabulary, public under this path.
+pub use crate::json::{FieldError, IdentifierError, Malformation};
+use crate::venue::{Channel, Market, RequestEvent};
 
 /// Everything that can go wrong while decoding Gate frames or building requests.
 ///
@@ -325,102 +327,6 @@ impl fmt::Display for Snippet {
 impl fmt::Debug for Snippet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Snippet({self})")
-    }
-}
-
-/// How the bytes fail to be JSON.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
-#[non_exhaustive]
-pub enum Malformation {
-    /// The frame ended inside a value.
-    #[error("unexpected end of frame")]
-    UnexpectedEnd,
-    /// A byte that cannot start or continue the expected token.
-    #[error("unexpected byte 0x{0:02x}")]
-    UnexpectedByte(u8),
-    /// A bad backslash escape in a string.
-    #[error("invalid string escape")]
-    InvalidEscape,
-    /// A number that breaks JSON number grammar.
-    #[error("invalid number")]
-    InvalidNumber,
-    /// Nesting deeper than any Gate frame.
-    #[error("nesting too deep")]
-    TooDeep,
-    /// Bytes after the top-level value.
-    #[error("trailing bytes after the message")]
-    TrailingBytes,
-}
-
-/// Why a member's value was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum FieldError {
-    /// A price, size or amount that is not an exact decimal.
-    #[error("bad decimal: {0}")]
-    Decimal(DecimalError),
-    /// A pair, currency or id that does not fit the inline identifier types.
-    #[error("bad identifier: {0}")]
-    Identifier(IdentifierError),
-    /// Expected a string.
-    #[error("expected a string")]
-    ExpectedString,
-    /// Expected a number or a numeric string.
-    #[error("expected a number")]
-    ExpectedNumber,
-    /// Expected a non-negative integer.
-    #[error("expected an integer")]
-    ExpectedInteger,
-    /// Expected `true` or `false`.
-    #[error("expected a boolean")]
-    ExpectedBool,
-    /// Expected an object.
-    #[error("expected an object")]
-    ExpectedObject,
-    /// Expected an array.
-    #[error("expected an array")]
-    ExpectedArray,
-    /// A word outside the documented set (a side, role or status).
-    #[error("unknown value")]
-    UnknownValue,
-    /// An integer that does not fit.
-    #[error("out of range")]
-    OutOfRange,
-    /// A value that must be present is empty.
-    #[error("empty value")]
-    Empty,
-    /// A book level is neither `[price, size]` nor `{"p":…, "s":…}`.
-    #[error("bad book level")]
-    BadLevel,
-}
-
-/// Why an identifier was refused (a compact [`SymbolError`], so errors stay small).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
-#[non_exhaustive]
-pub enum IdentifierError {
-    /// Empty.
-    #[error("empty")]
-    Empty,
-    /// Longer than the inline capacity.
-    #[error("too long")]
-    TooLong,
-    /// Not printable ASCII.
-    #[error("invalid character")]
-    InvalidCharacter,
-    /// Any other refusal.
-    #[error("invalid")]
-    Invalid,
-}
-
-impl FieldError {
-    /// The field error for a refused identifier.
-    pub const fn identifier(error: SymbolError) -> FieldError {
-        FieldError::Identifier(match error {
-            SymbolError::Empty => IdentifierError::Empty,
-            SymbolError::TooLong { .. } => IdentifierError::TooLong,
-            SymbolError::InvalidCharacter { .. } => IdentifierError::InvalidCharacter,
-            _ => IdentifierError::Invalid,
-        })
     }
 }
 

@@ -80,6 +80,8 @@
 //! # }
 //! ```
 
+// Layers, bottom up; each module uses only those above it in this list (`channel` is
+// the public path of `venue`, `subscription` and `request`).
 mod auth;
 mod book_sync;
 mod channel;
@@ -87,6 +89,10 @@ mod config;
 mod error;
 mod handler;
 mod json;
+mod request;
+mod sign;
+mod subscription;
+mod venue;
 mod wire;
 
 pub use crate::auth::{

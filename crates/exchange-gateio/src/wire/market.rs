@@ -5,9 +5,9 @@ use market_types::{
 };
 
 use super::read;
-use crate::channel::Market;
 use crate::error::FieldError;
 use crate::json::{Fault, JsonStr, Scanner};
+use crate::venue::Market;
 
 /// One public trade with Gate's extras.
 ///
