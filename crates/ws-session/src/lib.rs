@@ -38,6 +38,7 @@
 
 mod context;
 mod error;
+mod machine;
 mod policy;
 mod queue;
 mod session;
@@ -46,6 +47,7 @@ mod stats;
 
 pub use context::{ConnectionContext, PingSettings};
 pub use error::{DisconnectCause, DisconnectKind};
+pub use machine::{Action, ConnectionMachine, MAX_WAIT, SocketId};
 pub use policy::{
     Backoff, ConnectLimiter, ConnectRateLimit, FailureKind, JitterSource, MaxAttempts,
     ReconnectDecision, ReconnectionPolicy,
