@@ -183,6 +183,11 @@ impl ConnectionMachine {
         matches!(self.phase, Phase::Connected(_))
     }
 
+    /// Whether the attempt asked for by [`Action::Connect`] is still wanted.
+    pub fn is_connecting(&self) -> bool {
+        matches!(self.phase, Phase::Connecting { .. })
+    }
+
     /// The backoff in force (its policy and consecutive failures).
     pub fn backoff(&self) -> &Backoff {
         &self.backoff
