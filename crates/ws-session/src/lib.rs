@@ -10,7 +10,7 @@
 //! The connection lifecycle itself is [`ConnectionMachine`], driven quinn-style: the driver
 //! feeds it `handle_*` inputs (connected, disconnected with the session's decision, socket
 //! ended, signal, timeout, user reconnect or close), sleeps until
-//! [`ConnectionMachine::poll_timeout`] and performs each [`Action`] from
+//! [`ConnectionMachine::poll_timeout`] and performs each [`ConnectionAction`] from
 //! [`ConnectionMachine::poll_action`] (connect, tick, ping, rotate, switch, disconnect,
 //! close, finish).
 //!
@@ -54,7 +54,7 @@ mod stats;
 
 pub use context::{ConnectionContext, PingSettings};
 pub use error::{DisconnectCause, DisconnectKind};
-pub use machine::{Action, ConnectionMachine, MAX_WAIT, SocketId};
+pub use machine::{ConnectionAction, ConnectionMachine, MAX_RECONNECT_WAIT, SocketId};
 pub use policy::{
     Backoff, ConnectLimiter, ConnectRateLimit, FailureKind, JitterSource, MaxAttempts,
     ReconnectDecision, ReconnectionPolicy,

@@ -19,8 +19,8 @@ use crate::error::WsError;
 use crate::queue::FrameQueue;
 use crate::transport::{WsStream, connect_websocket};
 use ws_session::{
-    Action, ConnectionContext, ConnectionMachine, ConnectionState, DisconnectCause, Outbox,
-    QueueConfig, ReconnectionPolicy, Session, SocketId, StreamKind, Timestamp,
+    ConnectionAction, ConnectionContext, ConnectionMachine, ConnectionState, DisconnectCause,
+    Outbox, QueueConfig, ReconnectionPolicy, Session, SocketId, StreamKind, Timestamp,
 };
 
 pub(super) struct Supervisor<S: Session> {
@@ -109,40 +109,42 @@ impl<S: Session> Supervisor<S> {
     async fn perform_actions(&mut self) -> Option<ConnectionState> {
         while let Some(action) = self.machine.poll_action() {
             match action {
-                Action::ReportState(state) => self.set_state(state),
-                Action::Connect { socket } => self.connect(socket).await,
-                Action::Tick => {
+                ConnectionAction::ReportState(state) => self.set_state(state),
+                ConnectionAction::Connect { socket } => self.connect(socket).await,
+                ConnectionAction::Tick => {
                     self.run_session_call(self.conn(), None, |session, now, out| {
                         session.on_tick(now, out)
                     })
                     .await;
                 }
-                Action::AppPing => {
+                ConnectionAction::AppPing => {
                     self.shared.lock().counters.app_pings += 1;
                     self.run_session_call(self.conn(), None, |session, now, out| {
                         session.on_app_ping(now, out)
                     })
                     .await;
                 }
-                Action::ProtocolPing => {
+                ConnectionAction::ProtocolPing => {
                     if let Some(socket) = &self.socket {
                         let _ = socket.out.try_send(Outgoing::Ping);
                     }
                 }
-                Action::OpenRotation { socket } => self.start_rotation(socket),
-                Action::SwitchToRotation { socket } => self.switch_to_rotation(socket).await,
-                Action::AbandonRotation { .. } => self.abandon_rotation().await,
-                Action::Disconnect {
+                ConnectionAction::OpenRotation { socket } => self.start_rotation(socket),
+                ConnectionAction::SwitchToRotation { socket } => {
+                    self.switch_to_rotation(socket).await
+                }
+                ConnectionAction::AbandonRotation { .. } => self.abandon_rotation().await,
+                ConnectionAction::Disconnect {
                     cause, close_code, ..
                 } => self.disconnect(cause, close_code).await,
-                Action::Abort { cause } => {
+                ConnectionAction::Abort { cause } => {
                     warn!(%cause, "session stopped before connecting");
                     let mut core = self.shared.lock();
                     core.counters.disconnects_by_cause[cause.kind().index()] += 1;
                     core.session.on_disconnected(&cause, Timestamp::now());
                 }
-                Action::Close { .. } => self.close().await,
-                Action::Finish(state) => return Some(state),
+                ConnectionAction::Close { .. } => self.close().await,
+                ConnectionAction::Finish(state) => return Some(state),
             }
         }
         None

@@ -51,7 +51,7 @@ impl std::fmt::Display for SocketId {
 /// What the driver should do next, in the order returned by
 /// [`ConnectionMachine::poll_action`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Action {
+pub enum ConnectionAction {
     /// Report this state to the user (callback and watch). Never repeats a state.
     ReportState(ConnectionState),
     /// Let the session get ready (`ready_to_connect`) and open `socket`; report the result
@@ -97,13 +97,13 @@ pub enum Action {
         close_code: Option<u16>,
     },
     /// The session stopped for good while no socket was open: count `cause` and tell the
-    /// session; a [`Action::Finish`] follows.
+    /// session; a [`ConnectionAction::Finish`] follows.
     Abort {
         /// Why.
         cause: DisconnectCause,
     },
     /// The user closes: let the session say its last words (`on_close`) and wait briefly for
-    /// its REST clean-up, then close `socket` (if any) with 1000. A [`Action::Finish`] follows.
+    /// its REST clean-up, then close `socket` (if any) with 1000. A [`ConnectionAction::Finish`] follows.
     Close {
         /// The open socket, if there is one.
         socket: Option<SocketId>,
@@ -126,7 +126,7 @@ pub struct ConnectionMachine {
     ever_connected: bool,
     /// Bounded by construction: each input queues at most a few actions and the driver
     /// drains them after every input.
-    actions: VecDeque<Action>,
+    actions: VecDeque<ConnectionAction>,
 }
 
 #[derive(Debug)]
@@ -183,7 +183,7 @@ impl ConnectionMachine {
         matches!(self.phase, Phase::Connected(_))
     }
 
-    /// Whether the attempt asked for by [`Action::Connect`] is still wanted.
+    /// Whether the attempt asked for by [`ConnectionAction::Connect`] is still wanted.
     pub fn is_connecting(&self) -> bool {
         matches!(self.phase, Phase::Connecting { .. })
     }
@@ -210,7 +210,7 @@ impl ConnectionMachine {
     }
 
     /// The next thing to do, oldest first. Drain after every input.
-    pub fn poll_action(&mut self) -> Option<Action> {
+    pub fn poll_action(&mut self) -> Option<ConnectionAction> {
         self.actions.pop_front()
     }
 
@@ -238,23 +238,24 @@ impl ConnectionMachine {
                     self.last_socket += 1;
                     let socket = SocketId(self.last_socket);
                     live.rotation = Rotation::Opening(socket);
-                    self.actions.push_back(Action::OpenRotation { socket });
+                    self.actions
+                        .push_back(ConnectionAction::OpenRotation { socket });
                 }
                 if live.tick.fire_if_due(now) {
-                    self.actions.push_back(Action::Tick);
+                    self.actions.push_back(ConnectionAction::Tick);
                 }
                 if live.app_ping.fire_if_due(now) {
-                    self.actions.push_back(Action::AppPing);
+                    self.actions.push_back(ConnectionAction::AppPing);
                 }
                 if live.protocol_ping.fire_if_due(now) {
-                    self.actions.push_back(Action::ProtocolPing);
+                    self.actions.push_back(ConnectionAction::ProtocolPing);
                 }
             }
             _ => {}
         }
     }
 
-    /// The socket asked for by [`Action::Connect`] is open; `context` is the session's
+    /// The socket asked for by [`ConnectionAction::Connect`] is open; `context` is the session's
     /// (heartbeat settings, lifetime, tick interval).
     pub fn handle_connected(
         &mut self,
@@ -314,11 +315,12 @@ impl ConnectionMachine {
         if rotating {
             // Keep the current socket and try again later.
             live.rotation = Rotation::Scheduled(now.checked_add(ROTATION_RETRY));
-            self.actions.push_back(Action::AbandonRotation { socket });
+            self.actions
+                .push_back(ConnectionAction::AbandonRotation { socket });
         }
     }
 
-    /// The replacement asked for by [`Action::OpenRotation`] is open and buffering.
+    /// The replacement asked for by [`ConnectionAction::OpenRotation`] is open and buffering.
     pub fn handle_rotation_opened(&mut self, now: Instant, socket: SocketId) {
         if let Phase::Connected(live) = &mut self.phase
             && live.rotation == Rotation::Opening(socket)
@@ -343,7 +345,8 @@ impl ConnectionMachine {
         live.settled = false;
         live.rotation =
             Rotation::Scheduled(live.max_lifetime.and_then(|l| opened_at.checked_add(l)));
-        self.actions.push_back(Action::SwitchToRotation { socket });
+        self.actions
+            .push_back(ConnectionAction::SwitchToRotation { socket });
     }
 
     /// A session signal. `from` is the socket whose processing raised it (`None` for REST
@@ -376,9 +379,9 @@ impl ConnectionMachine {
                 // creating a listen key, say); a reconnect request is already under way.
                 if !matches!(cause, DisconnectCause::SessionRequested(_)) {
                     self.phase = Phase::Finished;
-                    self.actions.push_back(Action::Abort { cause });
+                    self.actions.push_back(ConnectionAction::Abort { cause });
                     self.actions
-                        .push_back(Action::Finish(ConnectionState::Error));
+                        .push_back(ConnectionAction::Finish(ConnectionState::Error));
                 }
             }
             Phase::Disconnecting | Phase::Finished => {}
@@ -400,7 +403,7 @@ impl ConnectionMachine {
             Phase::Connected(live) => {
                 if let Some(rotating) = live.rotation_socket() {
                     self.actions
-                        .push_back(Action::AbandonRotation { socket: rotating });
+                        .push_back(ConnectionAction::AbandonRotation { socket: rotating });
                 }
                 Some(live.socket)
             }
@@ -408,9 +411,9 @@ impl ConnectionMachine {
         };
         self.phase = Phase::Finished;
         self.report(ConnectionState::Closing);
-        self.actions.push_back(Action::Close { socket });
+        self.actions.push_back(ConnectionAction::Close { socket });
         self.actions
-            .push_back(Action::Finish(ConnectionState::Closed));
+            .push_back(ConnectionAction::Finish(ConnectionState::Closed));
     }
 
     /// The attempt failed or the socket is gone and the session was told. `decision` is the
@@ -449,7 +452,7 @@ impl ConnectionMachine {
             None => {
                 self.phase = Phase::Finished;
                 self.actions
-                    .push_back(Action::Finish(ConnectionState::Error));
+                    .push_back(ConnectionAction::Finish(ConnectionState::Error));
             }
         }
     }
@@ -476,7 +479,7 @@ impl ConnectionMachine {
         self.last_socket += 1;
         let socket = SocketId(self.last_socket);
         self.phase = Phase::Connecting { socket };
-        self.actions.push_back(Action::Connect { socket });
+        self.actions.push_back(ConnectionAction::Connect { socket });
     }
 
     /// The current socket is lost for `cause`: tear it down (and any replacement).
@@ -485,7 +488,7 @@ impl ConnectionMachine {
             && let Some(rotating) = live.rotation_socket()
         {
             self.actions
-                .push_back(Action::AbandonRotation { socket: rotating });
+                .push_back(ConnectionAction::AbandonRotation { socket: rotating });
         }
         // A silent socket is presumed dead: no close handshake on it.
         let close_code = match cause {
@@ -493,7 +496,7 @@ impl ConnectionMachine {
             _ => Some(NORMAL_CLOSURE),
         };
         self.phase = Phase::Disconnecting;
-        self.actions.push_back(Action::Disconnect {
+        self.actions.push_back(ConnectionAction::Disconnect {
             socket,
             cause,
             close_code,
@@ -503,7 +506,7 @@ impl ConnectionMachine {
     fn report(&mut self, state: ConnectionState) {
         if self.state != state {
             self.state = state;
-            self.actions.push_back(Action::ReportState(state));
+            self.actions.push_back(ConnectionAction::ReportState(state));
         }
     }
 }
@@ -512,12 +515,12 @@ impl ConnectionMachine {
 /// `Retry-After` of `u64::MAX` seconds) can neither overflow the clock nor park the
 /// connection forever.
 fn deadline_after(now: Instant, delay: Duration) -> Instant {
-    let delay = delay.min(MAX_WAIT);
+    let delay = delay.min(MAX_RECONNECT_WAIT);
     now.checked_add(delay).unwrap_or(now)
 }
 
 /// The longest wait before an attempt: one day.
-pub const MAX_WAIT: Duration = Duration::from_secs(24 * 60 * 60);
+pub const MAX_RECONNECT_WAIT: Duration = Duration::from_secs(24 * 60 * 60);
 /// After a failed rotation, try again this much later.
 const ROTATION_RETRY: Duration = Duration::from_secs(10);
 /// Timers never fire more often than this.

@@ -30,7 +30,7 @@ fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
 
-fn drain(m: &mut ConnectionMachine) -> Vec<Action> {
+fn drain(m: &mut ConnectionMachine) -> Vec<ConnectionAction> {
     std::iter::from_fn(|| m.poll_action()).collect()
 }
 
@@ -54,7 +54,7 @@ impl Clock {
     }
 
     /// Moves the clock to the next deadline and fires it.
-    fn fire(&mut self) -> Vec<Action> {
+    fn fire(&mut self) -> Vec<ConnectionAction> {
         if let Some(at) = self.m.poll_timeout() {
             self.now = self.now.max(at);
         }
@@ -66,7 +66,7 @@ impl Clock {
     fn expect_connect(&mut self) -> SocketId {
         for _ in 0..3 {
             let actions = self.fire();
-            if let Some(Action::Connect { socket }) = actions.last() {
+            if let Some(ConnectionAction::Connect { socket }) = actions.last() {
                 return *socket;
             }
         }
@@ -85,7 +85,7 @@ impl Clock {
         let decision = cause.default_decision();
         self.m.handle_disconnected(self.now, &cause, decision);
         let actions = drain(&mut self.m);
-        if actions.contains(&Action::Finish(ConnectionState::Error)) {
+        if actions.contains(&ConnectionAction::Finish(ConnectionState::Error)) {
             return None;
         }
         self.m.poll_timeout().map(|at| at - self.now)
@@ -105,8 +105,8 @@ fn first_attempt_is_immediate_and_reports_connecting_then_connected() {
     assert_eq!(
         actions,
         vec![
-            Action::ReportState(ConnectionState::Connecting),
-            Action::Connect {
+            ConnectionAction::ReportState(ConnectionState::Connecting),
+            ConnectionAction::Connect {
                 socket: SocketId(1)
             }
         ]
@@ -114,10 +114,10 @@ fn first_attempt_is_immediate_and_reports_connecting_then_connected() {
     c.m.handle_connected(c.now, SocketId(1), &context());
     assert_eq!(
         drain(&mut c.m),
-        vec![Action::ReportState(ConnectionState::Connected)]
+        vec![ConnectionAction::ReportState(ConnectionState::Connected)]
     );
     // The first tick runs right away, as tokio's interval does.
-    assert_eq!(c.fire(), vec![Action::Tick]);
+    assert_eq!(c.fire(), vec![ConnectionAction::Tick]);
 }
 
 #[test]
@@ -134,7 +134,7 @@ fn idle_timeout_fires_without_traffic_and_not_with_it() {
         assert!(
             drain(&mut c.m)
                 .iter()
-                .all(|a| !matches!(a, Action::Disconnect { .. }))
+                .all(|a| !matches!(a, ConnectionAction::Disconnect { .. }))
         );
     }
     // Silence: the deadline is exactly last receive + idle timeout.
@@ -144,13 +144,13 @@ fn idle_timeout_fires_without_traffic_and_not_with_it() {
         fired = c
             .fire()
             .into_iter()
-            .filter(|a| matches!(a, Action::Disconnect { .. }))
+            .filter(|a| matches!(a, ConnectionAction::Disconnect { .. }))
             .collect();
     }
     assert_eq!(c.now, last + Duration::from_secs(5));
     assert_eq!(
         fired,
-        vec![Action::Disconnect {
+        vec![ConnectionAction::Disconnect {
             socket,
             cause: DisconnectCause::IdleTimeout(Duration::from_secs(5)),
             close_code: None,
@@ -183,7 +183,7 @@ fn backoff_grows_and_resets_after_a_stable_connection() {
     c.m.handle_socket_ended(c.now, socket, DisconnectCause::ConnectionLost("eof".into()));
     assert!(matches!(
         drain(&mut c.m).as_slice(),
-        [Action::Disconnect { .. }]
+        [ConnectionAction::Disconnect { .. }]
     ));
     assert_eq!(
         c.fail(DisconnectCause::ConnectionLost("eof".into())),
@@ -233,7 +233,10 @@ fn retry_after_is_honoured() {
     c.m.handle_timeout(early);
     assert!(drain(&mut c.m).is_empty());
     c.now += Duration::from_secs(7);
-    assert!(matches!(c.fire().last(), Some(Action::Connect { .. })));
+    assert!(matches!(
+        c.fire().last(),
+        Some(ConnectionAction::Connect { .. })
+    ));
 }
 
 #[test]
@@ -244,8 +247,11 @@ fn retry_after_of_u64_max_seconds_neither_panics_nor_parks_forever() {
         status: 503,
         retry_after: Some(Duration::from_secs(u64::MAX)),
     };
-    assert_eq!(c.fail(hostile), Some(MAX_WAIT));
-    assert!(matches!(c.fire().last(), Some(Action::Connect { .. })));
+    assert_eq!(c.fail(hostile), Some(MAX_RECONNECT_WAIT));
+    assert!(matches!(
+        c.fire().last(),
+        Some(ConnectionAction::Connect { .. })
+    ));
 }
 
 #[test]
@@ -260,7 +266,7 @@ fn authentication_failure_stops() {
     let cause = DisconnectCause::AuthenticationFailed("bad key".into());
     assert_eq!(
         drain(&mut c.m),
-        vec![Action::Disconnect {
+        vec![ConnectionAction::Disconnect {
             socket,
             cause: cause.clone(),
             close_code: Some(1000),
@@ -281,10 +287,10 @@ fn fatal_signal_before_connecting_aborts() {
     assert_eq!(
         drain(&mut c.m),
         vec![
-            Action::Abort {
+            ConnectionAction::Abort {
                 cause: DisconnectCause::Fatal("listen key refused".into())
             },
-            Action::Finish(ConnectionState::Error),
+            ConnectionAction::Finish(ConnectionState::Error),
         ]
     );
     // Nothing afterwards.
@@ -300,7 +306,7 @@ fn session_reconnect_and_fatal_while_connected() {
     let cause = DisconnectCause::SessionRequested("gap".into());
     assert!(matches!(
         drain(&mut c.m).as_slice(),
-        [Action::Disconnect { cause: c1, .. }] if *c1 == cause
+        [ConnectionAction::Disconnect { cause: c1, .. }] if *c1 == cause
     ));
     assert_eq!(c.fail(cause), Some(ms(100)));
     let socket = c.connect(&context());
@@ -308,7 +314,7 @@ fn session_reconnect_and_fatal_while_connected() {
     let cause = DisconnectCause::Fatal("broken".into());
     assert!(matches!(
         drain(&mut c.m).as_slice(),
-        [Action::Disconnect { socket: s, cause: c1, .. }] if *s == socket && *c1 == cause
+        [ConnectionAction::Disconnect { socket: s, cause: c1, .. }] if *s == socket && *c1 == cause
     ));
     assert_eq!(c.fail(cause), None);
 }
@@ -346,11 +352,14 @@ fn shared_limit_is_applied_on_top() {
     m.handle_timeout(now);
     assert_eq!(
         drain(&mut m),
-        vec![Action::ReportState(ConnectionState::Connecting)]
+        vec![ConnectionAction::ReportState(ConnectionState::Connecting)]
     );
     assert_eq!(m.poll_timeout(), Some(now + Duration::from_secs(2)));
     m.handle_timeout(now + Duration::from_secs(2));
-    assert!(matches!(drain(&mut m).as_slice(), [Action::Connect { .. }]));
+    assert!(matches!(
+        drain(&mut m).as_slice(),
+        [ConnectionAction::Connect { .. }]
+    ));
 }
 
 #[test]
@@ -363,9 +372,9 @@ fn rotation_is_scheduled_at_max_lifetime_and_switches() {
     let opened = c.now;
     let rotation = loop {
         let actions = c.fire();
-        if let Some(Action::OpenRotation { socket }) = actions
+        if let Some(ConnectionAction::OpenRotation { socket }) = actions
             .iter()
-            .find(|a| matches!(a, Action::OpenRotation { .. }))
+            .find(|a| matches!(a, ConnectionAction::OpenRotation { .. }))
         {
             break *socket;
         }
@@ -379,7 +388,7 @@ fn rotation_is_scheduled_at_max_lifetime_and_switches() {
     c.m.handle_rotation_delivering(c.now, rotation);
     assert_eq!(
         drain(&mut c.m),
-        vec![Action::SwitchToRotation { socket: rotation }]
+        vec![ConnectionAction::SwitchToRotation { socket: rotation }]
     );
     assert_eq!(c.m.current_socket(), Some(rotation));
     // The old socket's late end is not a loss.
@@ -396,10 +405,10 @@ fn failed_rotation_keeps_the_socket_and_retries_later() {
     ctx.max_lifetime = Some(Duration::from_secs(60));
     let first = c.connect(&ctx);
     let rotation = loop {
-        if let Some(Action::OpenRotation { socket }) = c
+        if let Some(ConnectionAction::OpenRotation { socket }) = c
             .fire()
             .into_iter()
-            .find(|a| matches!(a, Action::OpenRotation { .. }))
+            .find(|a| matches!(a, ConnectionAction::OpenRotation { .. }))
         {
             break socket;
         }
@@ -408,14 +417,14 @@ fn failed_rotation_keeps_the_socket_and_retries_later() {
     c.m.handle_socket_ended(c.now, rotation, DisconnectCause::ConnectTimeout);
     assert_eq!(
         drain(&mut c.m),
-        vec![Action::AbandonRotation { socket: rotation }]
+        vec![ConnectionAction::AbandonRotation { socket: rotation }]
     );
     assert_eq!(c.m.current_socket(), Some(first));
     let retry = loop {
-        if let Some(Action::OpenRotation { socket }) = c
+        if let Some(ConnectionAction::OpenRotation { socket }) = c
             .fire()
             .into_iter()
-            .find(|a| matches!(a, Action::OpenRotation { .. }))
+            .find(|a| matches!(a, ConnectionAction::OpenRotation { .. }))
         {
             break socket;
         }
@@ -439,8 +448,8 @@ fn pings_follow_their_intervals() {
     while c.now < start + Duration::from_secs(15) {
         for action in c.fire() {
             match action {
-                Action::AppPing => app.push((c.now - start).as_secs()),
-                Action::ProtocolPing => protocol.push((c.now - start).as_secs()),
+                ConnectionAction::AppPing => app.push((c.now - start).as_secs()),
+                ConnectionAction::ProtocolPing => protocol.push((c.now - start).as_secs()),
                 _ => {}
             }
         }
@@ -459,7 +468,7 @@ fn user_reconnect_is_immediate_and_spends_no_attempt() {
     c.m.handle_reconnect(c.now);
     assert_eq!(
         drain(&mut c.m),
-        vec![Action::Disconnect {
+        vec![ConnectionAction::Disconnect {
             socket,
             cause: DisconnectCause::UserRequested,
             close_code: Some(1000),
@@ -478,10 +487,10 @@ fn user_close_while_connected_and_while_waiting() {
     ctx.ping.idle_timeout = None;
     let socket = c.connect(&ctx);
     let rotation = loop {
-        if let Some(Action::OpenRotation { socket }) = c
+        if let Some(ConnectionAction::OpenRotation { socket }) = c
             .fire()
             .into_iter()
-            .find(|a| matches!(a, Action::OpenRotation { .. }))
+            .find(|a| matches!(a, ConnectionAction::OpenRotation { .. }))
         {
             break socket;
         }
@@ -490,12 +499,12 @@ fn user_close_while_connected_and_while_waiting() {
     assert_eq!(
         drain(&mut c.m),
         vec![
-            Action::AbandonRotation { socket: rotation },
-            Action::ReportState(ConnectionState::Closing),
-            Action::Close {
+            ConnectionAction::AbandonRotation { socket: rotation },
+            ConnectionAction::ReportState(ConnectionState::Closing),
+            ConnectionAction::Close {
                 socket: Some(socket)
             },
-            Action::Finish(ConnectionState::Closed),
+            ConnectionAction::Finish(ConnectionState::Closed),
         ]
     );
     assert_eq!(c.m.poll_timeout(), None);
@@ -507,9 +516,9 @@ fn user_close_while_connected_and_while_waiting() {
     assert_eq!(
         drain(&mut c.m),
         vec![
-            Action::ReportState(ConnectionState::Closing),
-            Action::Close { socket: None },
-            Action::Finish(ConnectionState::Closed),
+            ConnectionAction::ReportState(ConnectionState::Closing),
+            ConnectionAction::Close { socket: None },
+            ConnectionAction::Finish(ConnectionState::Closed),
         ]
     );
 }
