@@ -12,7 +12,7 @@
 //!     while let Some(action) = machine.poll_action() { perform(action) }   // may feed inputs
 //!     select! {
 //!         sleep_until(machine.poll_timeout()) => machine.handle_timeout(now),
-//!         event from a socket task             => machine.handle_socket_ended / handle_signal / ..,
+//!         event from a socket task             => machine.handle_socket_ended, handle_signal..,
 //!         user command                         => machine.handle_reconnect / handle_close,
 //!     }
 //! }
@@ -103,7 +103,8 @@ pub enum ConnectionAction {
         cause: DisconnectCause,
     },
     /// The user closes: let the session say its last words (`on_close`) and wait briefly for
-    /// its REST clean-up, then close `socket` (if any) with 1000. A [`ConnectionAction::Finish`] follows.
+    /// its REST clean-up, then close `socket` (if any) with 1000. A
+    /// [`ConnectionAction::Finish`] follows.
     Close {
         /// The open socket, if there is one.
         socket: Option<SocketId>,
