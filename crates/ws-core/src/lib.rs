@@ -11,7 +11,9 @@
 //!   a connect timeout, a maximum message size and the session's handshake headers;
 //! - the states of [`ConnectionState`], reported to a callback and a watch handle;
 //! - reconnection by [`ReconnectionPolicy`] through [`Backoff`] for *every* kind of loss,
-//!   with a connect-rate limit, and the session's [`Session::classify_disconnect`] hook;
+//!   with a connect-rate limit, and the session's [`Session::classify_disconnect`] hook,
+//!   all decided by the sans-IO [`ConnectionMachine`] (the driver only performs its
+//!   [`ConnectionAction`]s);
 //! - protocol pong replies, venue application pings, protocol pings and an idle watchdog;
 //! - optional make-before-break rotation at [`ConnectionContext::max_lifetime`];
 //! - inline processing on the reader task, or a bounded [`FrameQueue`] with a per-stream
@@ -63,10 +65,11 @@ pub use queue::{FrameQueue, QueuedFrame};
 
 // The sans-IO core, re-exported so users of the driver need one import path.
 pub use ws_session::{
-    Backoff, ConnectLimiter, ConnectRateLimit, ConnectionContext, ConnectionCounters,
-    ConnectionState, ConnectionStats, DisconnectCause, DisconnectKind, FailureKind, FrameKind,
-    InboundFrame, JitterSource, LatencyHistogram, LatencySummary, MaxAttempts, OutFrame, Outbox,
-    OverflowPolicy, PingSettings, PushOutcome, QueueConfig, ReconnectDecision, ReconnectionPolicy,
-    RestFailure, RestMethod, RestReply, RestRequest, RestRequestId, RestResponse, Session,
-    SessionSignal, StreamKind, Timestamp, redact_query,
+    Backoff, ConnectLimiter, ConnectRateLimit, ConnectionAction, ConnectionContext,
+    ConnectionCounters, ConnectionMachine, ConnectionState, ConnectionStats, DisconnectCause,
+    DisconnectKind, FailureKind, FrameKind, InboundFrame, JitterSource, LatencyHistogram,
+    LatencySummary, MAX_RECONNECT_WAIT, MaxAttempts, OutFrame, Outbox, OverflowPolicy,
+    PingSettings, PushOutcome, QueueConfig, ReconnectDecision, ReconnectionPolicy, RestFailure,
+    RestMethod, RestReply, RestRequest, RestRequestId, RestResponse, Session, SessionSignal,
+    SocketId, StreamKind, Timestamp, redact_query,
 };

@@ -7,6 +7,13 @@
 //! [`Backoff`], [`ConnectionState`], [`DisconnectCause`], the queue vocabulary
 //! ([`StreamKind`], [`OverflowPolicy`], [`QueueConfig`]) and plain-data [`ConnectionStats`].
 //!
+//! The connection lifecycle itself is [`ConnectionMachine`], driven quinn-style: the driver
+//! feeds it `handle_*` inputs (connected, disconnected with the session's decision, socket
+//! ended, signal, timeout, user reconnect or close), sleeps until
+//! [`ConnectionMachine::poll_timeout`] and performs each [`ConnectionAction`] from
+//! [`ConnectionMachine::poll_action`] (connect, tick, ping, rotate, switch, disconnect,
+//! close, finish).
+//!
 //! What it deliberately does not do: open a socket, spawn a task, read a clock or name a
 //! venue. `ws-core` is the tokio driver that runs a [`Session`]; exchange crates depend only
 //! on this crate, so their rules are deterministic unit tests.
@@ -38,6 +45,7 @@
 
 mod context;
 mod error;
+mod machine;
 mod policy;
 mod queue;
 mod session;
@@ -46,6 +54,7 @@ mod stats;
 
 pub use context::{ConnectionContext, PingSettings};
 pub use error::{DisconnectCause, DisconnectKind};
+pub use machine::{ConnectionAction, ConnectionMachine, MAX_RECONNECT_WAIT, SocketId};
 pub use policy::{
     Backoff, ConnectLimiter, ConnectRateLimit, FailureKind, JitterSource, MaxAttempts,
     ReconnectDecision, ReconnectionPolicy,

@@ -171,7 +171,7 @@ impl Backoff {
         if self.attempt_starts.len() >= max
             && let Some(&oldest) = self.attempt_starts.front()
         {
-            return (oldest + limit.window).saturating_duration_since(now);
+            return window_end(oldest, limit.window, now);
         }
         self.attempt_starts.push_back(now);
         Duration::ZERO
@@ -247,11 +247,19 @@ impl ConnectLimiter {
         if starts.len() >= max
             && let Some(&oldest) = starts.front()
         {
-            return (oldest + self.limit.window).saturating_duration_since(now);
+            return window_end(oldest, self.limit.window, now);
         }
         starts.push_back(now);
         Duration::ZERO
     }
+}
+
+/// How long from `now` until the window opened at `oldest` ends; a window too long for the
+/// clock waits the whole window instead of overflowing.
+fn window_end(oldest: Instant, window: Duration, now: Instant) -> Duration {
+    oldest
+        .checked_add(window)
+        .map_or(window, |end| end.saturating_duration_since(now))
 }
 
 /// A small deterministic generator for jitter samples (xorshift64*), seeded per connection.
