@@ -87,6 +87,7 @@ mod config;
 mod error;
 mod handler;
 mod json;
+mod venue;
 mod wire;
 
 pub use crate::auth::{
@@ -112,6 +113,7 @@ pub use crate::handler::{
     GateioSpotPublicWebSocketHandler, LoginMode, PING, PrivateCounters, PublicCounters,
     RECONNECTION_POLICY, SpotMarket,
 };
+pub use crate::venue::{GateioFutures, GateioSpot};
 pub use crate::wire::{
     Ack, ApiResponse, BalanceUpdate, BookSnapshot, ItemIter, Items, LevelIter, LoginResponse,
     Message, OrderBookUpdate, OrderEvent, OrderUpdate, Pong, PublicTrade, RateLimit, RawLevels,

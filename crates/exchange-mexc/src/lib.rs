@@ -88,6 +88,7 @@ mod handler;
 pub mod pb;
 mod rest;
 mod subscription;
+mod venue;
 mod wire;
 
 pub use auth::{API_KEY_HEADER, RestSigner};
@@ -107,6 +108,7 @@ pub use rest::{
     parse_listen_keys,
 };
 pub use subscription::{MAX_SUBSCRIPTIONS_PER_CONNECTION, check_ack, ping, subscribe, unsubscribe};
+pub use venue::{MexcSpot, refused_channels};
 pub use wire::{
     AggreBookTicker, AggreDeal, AggreDeals, AggreDepths, Body, BodyKind, Deals, DepthLevel,
     DepthLevels, Push, PushHeader, RawBody, decode_push, decode_wrapper, stream_kind,

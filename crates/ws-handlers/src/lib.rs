@@ -36,6 +36,7 @@ mod public;
 mod stats;
 #[cfg(test)]
 mod test_support;
+mod venue;
 
 pub use base::BaseMessageHandler;
 pub use delivery::{DeliveryCounts, PrivateDelivery, RestOrderView};
@@ -47,3 +48,9 @@ pub use open_orders::{OpenOrder, OpenOrders};
 pub use private::PrivateMessageHandler;
 pub use public::PublicMessageHandler;
 pub use stats::HandlerStats;
+pub use venue::{
+    ApiCredentials, BookSyncSummary, ConnectionLimits, CredentialVariables, DEFAULT_CONNECT_RATE,
+    DepthRule, EndpointChoice, EndpointUrls, Feed, FeedSet, PrivateScope, PublicVenueHandler, Role,
+    SimulatorMount, StreamRequest, SubscriptionChange, SymbolStyle, Timers, VenueConnector,
+    VenueError, VenueHandler,
+};
