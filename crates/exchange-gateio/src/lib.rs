@@ -85,6 +85,7 @@
 mod auth;
 mod book_sync;
 mod channel;
+mod connector;
 mod config;
 mod error;
 mod handler;
@@ -118,6 +119,7 @@ pub use crate::handler::{
     GateioSpotPublicWebSocketHandler, LoginMode, PING, PrivateCounters, PublicCounters,
     RECONNECTION_POLICY, SpotMarket,
 };
+pub use crate::connector::{GateioFutures, GateioSpot};
 pub use crate::wire::{
     Ack, ApiResponse, BalanceUpdate, BookSnapshot, ItemIter, Items, LevelIter, LoginResponse,
     Message, OrderBookUpdate, OrderEvent, OrderUpdate, Pong, PublicTrade, RateLimit, RawLevels,

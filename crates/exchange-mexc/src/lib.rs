@@ -83,6 +83,7 @@ mod body;
 mod book_sync;
 mod channel;
 mod config;
+mod connector;
 mod control;
 mod error;
 mod event;
@@ -115,6 +116,7 @@ pub use rest::{
     parse_listen_keys,
 };
 pub use subscription::{MAX_SUBSCRIPTIONS_PER_CONNECTION, check_ack, ping, subscribe, unsubscribe};
+pub use connector::{MexcSpot, refused_channels};
 pub use wire::{
     AggreBookTicker, AggreDeal, AggreDeals, AggreDepths, Body, BodyKind, Deals, DepthLevel,
     DepthLevels, Push, PushHeader, RawBody, decode_push, decode_wrapper, stream_kind,

@@ -39,6 +39,7 @@ mod reconcile;
 mod stats;
 #[cfg(test)]
 mod test_support;
+mod venue;
 
 pub use base::BaseMessageHandler;
 pub use delivery::{DeliveryCounts, PrivateDelivery, RestOrderView};
@@ -54,3 +55,9 @@ pub use reconcile::{
     RestOrder, RetrySchedule, Sent,
 };
 pub use stats::HandlerStats;
+pub use venue::{
+    ApiCredentials, BookSyncSummary, ConnectionLimits, CredentialVariables, DEFAULT_CONNECT_RATE,
+    DepthRule, EndpointChoice, EndpointUrls, Feed, FeedSet, PrivateScope, PublicVenueHandler, Role,
+    SimulatorMount, StreamRequest, SubscriptionChange, SymbolStyle, Timers, VenueConnector,
+    VenueError, VenueHandler,
+};

@@ -68,19 +68,19 @@ pub use self::direct::{DirectHandler, create_websocket_handler_direct};
 mod direct {
     use exchange_gateio::{
         GateioFuturesPrivateWebSocketHandler, GateioFuturesPublicWebSocketHandler,
-        GateioPublicTopic, GateioSpotPrivateWebSocketHandler, GateioSpotPublicWebSocketHandler,
+        GateioSpotPrivateWebSocketHandler, GateioSpotPublicWebSocketHandler,
     };
     use exchange_mexc::{MexcPrivateWebSocketHandler, MexcPublicWebSocketHandler};
+    use venue_registry::{GateioFutures, GateioSpot, MexcSpot, VenueConnector};
     use ws_core::DriverConfig;
+    use ws_handlers::{Feed, VenueError};
     use ws_mixins::{PrivateWebSocketMixin, PublicWebSocketMixin};
 
     use crate::config::{ExchangeConfig, ExchangeEnum, WebSocketManagerConfig};
     use crate::error::CompatError;
-    use crate::mixin::{gateio_handler_config, mexc_handler_config};
-    use crate::setup::{StreamScope, VenueSetup};
+    use crate::setup::{StreamScope, VenueSetup, feeds, request};
     use crate::translate::venue_symbol;
     use crate::types::Symbol;
-    use crate::venues::mexc::public_channel;
 
     /// The handler `create_websocket_handler_direct` builds: a venue handler generic over
     /// your callbacks, ready for `ws_core::Connection::spawn(handler, driver_config)`.
@@ -120,7 +120,7 @@ mod direct {
         callbacks: H,
     ) -> Result<(DirectHandler<H>, DriverConfig), CompatError>
     where
-        H: PublicWebSocketMixin + PrivateWebSocketMixin,
+        H: PublicWebSocketMixin + PrivateWebSocketMixin + Send + 'static,
     {
         let scope = if is_private {
             StreamScope::Private
@@ -133,67 +133,70 @@ mod direct {
             .iter()
             .filter_map(|s| venue_symbol(setup.venue(), s))
             .collect();
+        let feeds = feeds(&setup.default_channels());
+        let (public, private) = (
+            Build {
+                setup: &setup,
+                symbols: &venue,
+                feeds: &feeds,
+            },
+            Build {
+                setup: &setup,
+                symbols: &venue,
+                feeds: &[],
+            },
+        );
         let handler = match (setup.exchange, scope) {
             (ExchangeEnum::Mexc, StreamScope::Public) => {
-                let channels = setup.default_channels();
-                let wanted = venue
-                    .iter()
-                    .flat_map(|s| channels.iter().filter_map(|c| public_channel(*s, *c)));
-                DirectHandler::MexcPublic(MexcPublicWebSocketHandler::new(
-                    mexc_handler_config(&setup, None),
-                    wanted,
-                    callbacks,
-                ))
+                DirectHandler::MexcPublic(public.public::<MexcSpot, H>(callbacks)?)
             }
             (ExchangeEnum::Mexc, StreamScope::Private) => {
-                let credentials = exchange_mexc::Credentials::new(
-                    setup.api_key.clone().unwrap_or_default(),
-                    setup.api_secret.clone().unwrap_or_default().as_bytes(),
-                );
-                DirectHandler::MexcPrivate(MexcPrivateWebSocketHandler::new(
-                    mexc_handler_config(&setup, Some(credentials)),
-                    venue.iter().copied(),
-                    callbacks,
-                ))
+                DirectHandler::MexcPrivate(private.private::<MexcSpot, H>(callbacks)?)
             }
-            (
-                exchange @ (ExchangeEnum::Gateio | ExchangeEnum::GateioFutures),
-                StreamScope::Public,
-            ) => {
-                let config = gateio_handler_config(&setup)?;
-                let topics: Vec<GateioPublicTopic> = venue
-                    .iter()
-                    .flat_map(|s| {
-                        [
-                            GateioPublicTopic::BookTicker(*s),
-                            GateioPublicTopic::OrderBook(*s),
-                            GateioPublicTopic::Trades(*s),
-                        ]
-                    })
-                    .collect();
-                let bad = |e: exchange_gateio::Error| CompatError::InvalidConfig(e.to_string());
-                if exchange == ExchangeEnum::Gateio {
-                    DirectHandler::GateioSpotPublic(
-                        GateioSpotPublicWebSocketHandler::new(config, topics, callbacks)
-                            .map_err(bad)?,
-                    )
-                } else {
-                    DirectHandler::GateioFuturesPublic(
-                        GateioFuturesPublicWebSocketHandler::new(config, topics, callbacks)
-                            .map_err(bad)?,
-                    )
-                }
+            (ExchangeEnum::Gateio, StreamScope::Public) => {
+                DirectHandler::GateioSpotPublic(public.public::<GateioSpot, H>(callbacks)?)
             }
-            (ExchangeEnum::Gateio, StreamScope::Private) => DirectHandler::GateioSpotPrivate(
-                GateioSpotPrivateWebSocketHandler::new(gateio_handler_config(&setup)?, callbacks),
-            ),
+            (ExchangeEnum::Gateio, StreamScope::Private) => {
+                DirectHandler::GateioSpotPrivate(private.private::<GateioSpot, H>(callbacks)?)
+            }
+            (ExchangeEnum::GateioFutures, StreamScope::Public) => {
+                DirectHandler::GateioFuturesPublic(public.public::<GateioFutures, H>(callbacks)?)
+            }
             (ExchangeEnum::GateioFutures, StreamScope::Private) => {
-                DirectHandler::GateioFuturesPrivate(GateioFuturesPrivateWebSocketHandler::new(
-                    gateio_handler_config(&setup)?,
-                    callbacks,
-                ))
+                DirectHandler::GateioFuturesPrivate(private.private::<GateioFutures, H>(callbacks)?)
             }
         };
         Ok((handler, setup.driver_config()))
+    }
+
+    /// The old inputs as a venue request, built by the venue's connector.
+    struct Build<'a> {
+        setup: &'a VenueSetup,
+        symbols: &'a [market_types::Symbol],
+        feeds: &'a [Feed],
+    }
+
+    impl Build<'_> {
+        fn public<V: VenueConnector, H: PublicWebSocketMixin + Send + 'static>(
+            &self,
+            callbacks: H,
+        ) -> Result<V::Public<H>, CompatError> {
+            let request = request::<V>(self.setup, self.symbols, self.feeds)?;
+            let config = V::config(&request).map_err(invalid)?;
+            V::public(&config, &request, callbacks).map_err(invalid)
+        }
+
+        fn private<V: VenueConnector, H: PrivateWebSocketMixin + Send + 'static>(
+            &self,
+            callbacks: H,
+        ) -> Result<V::Private<H>, CompatError> {
+            let request = request::<V>(self.setup, self.symbols, self.feeds)?;
+            let config = V::config(&request).map_err(invalid)?;
+            Ok(V::private(config, &request, callbacks))
+        }
+    }
+
+    fn invalid(e: VenueError) -> CompatError {
+        CompatError::InvalidConfig(e.to_string())
     }
 }

@@ -82,6 +82,7 @@ mod mixin;
 mod setup;
 mod translate;
 mod types;
+#[cfg(feature = "legacy-strategy")]
 mod venues;
 
 pub use config::{

@@ -1,184 +1,96 @@
 //! The mixin path (feature `mixin`): `ws_core::Connection` running the venue handlers with
-//! [`Translate`] as their callbacks. The compat layer only builds the handler's config
-//! from the old inputs and forwards commands.
+//! [`Translate`] as their callbacks. The compat layer only turns the old inputs into a
+//! venue-independent `StreamRequest`, lets the venue's connector build the handler, and
+//! forwards commands. The venue is chosen once (`venue_registry::dispatch`); the running
+//! connection keeps its concrete handler type, so the message path is statically
+//! dispatched, and only the old API's calls go through `dyn`.
 
-use exchange_gateio::{
-    GateioFuturesPrivateWebSocketHandler, GateioFuturesPublicWebSocketHandler, GateioHandlerConfig,
-    GateioPublicCommand, GateioPublicTopic, GateioSpotPrivateWebSocketHandler,
-    GateioSpotPublicWebSocketHandler,
-};
-use exchange_mexc::{
-    ContextOverrides, MexcHandlerConfig, MexcPrivateWebSocketHandler, MexcPublicCommand,
-    MexcPublicWebSocketHandler, RECONNECTION_POLICY,
-};
-use ws_core::{Connection, ConnectionState, OutFrame, WsError};
+use std::future::Future;
+use std::pin::Pin;
 
-use crate::config::ExchangeEnum;
+use market_types::Symbol as VenueSymbol;
+use venue_registry::{VenueConnector, VenueVisitor, dispatch};
+use ws_core::{Connection, ConnectionState, OutFrame, Session, WsError};
+use ws_handlers::{PublicVenueHandler, SubscriptionChange, VenueHandler};
+
 use crate::error::CompatError;
 use crate::metrics::Snapshot;
-use crate::setup::{ChannelKind, StreamScope, VenueSetup};
+use crate::setup::{ChannelKind, StreamScope, VenueSetup, feeds, request};
 use crate::translate::{MessageSink, Translate, take_sink};
-use crate::types::{PublicWebsocketChannelType, Symbol};
-use crate::venues::gateio;
-use crate::venues::mexc::{mexc_config, public_channel};
+use crate::types::Symbol;
 
 /// A running venue handler.
-#[derive(Debug)]
-pub(crate) enum MixinConnection {
-    /// `exchange_mexc::MexcPublicWebSocketHandler`.
-    MexcPublic(Connection<MexcPublicWebSocketHandler<Translate>>),
-    /// `exchange_mexc::MexcPrivateWebSocketHandler`.
-    MexcPrivate(Connection<MexcPrivateWebSocketHandler<Translate>>),
-    /// `exchange_gateio::GateioSpotPublicWebSocketHandler`.
-    GateioSpotPublic(Connection<GateioSpotPublicWebSocketHandler<Translate>>),
-    /// `exchange_gateio::GateioSpotPrivateWebSocketHandler`.
-    GateioSpotPrivate(Connection<GateioSpotPrivateWebSocketHandler<Translate>>),
-    /// `exchange_gateio::GateioFuturesPublicWebSocketHandler`.
-    GateioFuturesPublic(Connection<GateioFuturesPublicWebSocketHandler<Translate>>),
-    /// `exchange_gateio::GateioFuturesPrivateWebSocketHandler`.
-    GateioFuturesPrivate(Connection<GateioFuturesPrivateWebSocketHandler<Translate>>),
+pub(crate) struct MixinConnection {
+    running: Box<dyn RunningHandler>,
 }
 
-/// Runs `$body` with `$c` bound to whichever connection is running.
-macro_rules! each {
-    ($self:expr, $c:ident => $body:expr) => {
-        match $self {
-            MixinConnection::MexcPublic($c) => $body,
-            MixinConnection::MexcPrivate($c) => $body,
-            MixinConnection::GateioSpotPublic($c) => $body,
-            MixinConnection::GateioSpotPrivate($c) => $body,
-            MixinConnection::GateioFuturesPublic($c) => $body,
-            MixinConnection::GateioFuturesPrivate($c) => $body,
-        }
-    };
+impl std::fmt::Debug for MixinConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MixinConnection")
+    }
 }
 
-/// A venue handler before it runs.
-enum Handler {
-    MexcPublic(MexcPublicWebSocketHandler<Translate>),
-    MexcPrivate(MexcPrivateWebSocketHandler<Translate>),
-    GateioSpotPublic(GateioSpotPublicWebSocketHandler<Translate>),
-    GateioSpotPrivate(GateioSpotPrivateWebSocketHandler<Translate>),
-    GateioFuturesPublic(GateioFuturesPublicWebSocketHandler<Translate>),
-    GateioFuturesPrivate(GateioFuturesPrivateWebSocketHandler<Translate>),
+/// Builds the venue's handler for a setup and hands it to `T`, typed.
+pub(crate) trait HandlerUse {
+    type Output;
+    fn public<V: VenueConnector, S: PublicVenueHandler<Callbacks = Translate>>(
+        self,
+        handler: S,
+    ) -> Self::Output;
+    fn private<V: VenueConnector, S: VenueHandler<Callbacks = Translate>>(
+        self,
+        handler: S,
+    ) -> Self::Output;
 }
 
-/// The venue handler for `setup` with `channels` of `symbols`, calling `sink`.
-fn handler(
+/// The venue handler for `setup` with `channels` of `symbols`, calling `sink`, given to
+/// `then`.
+fn with_handler<T: HandlerUse>(
     setup: &VenueSetup,
     sink: &mut Option<MessageSink>,
     channels: &[ChannelKind],
-    symbols: &[market_types::Symbol],
-) -> Result<Handler, CompatError> {
-    match (setup.exchange, setup.scope) {
-        (ExchangeEnum::Mexc, StreamScope::Public) => {
-            let config = mexc_handler_config(setup, None);
-            let wanted = symbols
-                .iter()
-                .flat_map(|s| channels.iter().filter_map(|c| public_channel(*s, *c)));
-            Ok(Handler::MexcPublic(MexcPublicWebSocketHandler::new(
-                config,
-                wanted,
-                Translate::new(take_sink(sink)?),
-            )))
-        }
-        (ExchangeEnum::Mexc, StreamScope::Private) => {
-            let (Some(key), Some(secret)) = (&setup.api_key, &setup.api_secret) else {
-                return Err(CompatError::InvalidConfig(
-                    "private MEXC WebSocket requires credentials".into(),
-                ));
-            };
-            let credentials = exchange_mexc::Credentials::new(key.clone(), secret.as_bytes());
-            let config = mexc_handler_config(setup, Some(credentials));
-            Ok(Handler::MexcPrivate(MexcPrivateWebSocketHandler::new(
-                config,
-                symbols.iter().copied(),
-                Translate::new(take_sink(sink)?),
-            )))
-        }
-        (ExchangeEnum::Gateio | ExchangeEnum::GateioFutures, StreamScope::Public) => {
-            let config = gateio_handler_config(setup)?;
-            let topics: Vec<GateioPublicTopic> = symbols
-                .iter()
-                .flat_map(|s| channels.iter().filter_map(|c| gateio_topic(*s, *c)))
-                .collect();
-            let bad_depth = |e: exchange_gateio::Error| CompatError::InvalidConfig(e.to_string());
-            if setup.exchange == ExchangeEnum::Gateio {
-                GateioSpotPublicWebSocketHandler::new(
-                    config,
-                    topics,
-                    Translate::new(take_sink(sink)?),
-                )
-                .map(Handler::GateioSpotPublic)
-                .map_err(bad_depth)
-            } else {
-                GateioFuturesPublicWebSocketHandler::new(
-                    config,
-                    topics,
-                    Translate::new(take_sink(sink)?),
-                )
-                .map(Handler::GateioFuturesPublic)
-                .map_err(bad_depth)
+    symbols: &[VenueSymbol],
+    then: T,
+) -> Result<T::Output, CompatError> {
+    struct Build<'a, T> {
+        setup: &'a VenueSetup,
+        sink: &'a mut Option<MessageSink>,
+        channels: &'a [ChannelKind],
+        symbols: &'a [VenueSymbol],
+        then: T,
+    }
+    impl<T: HandlerUse> VenueVisitor for Build<'_, T> {
+        type Output = Result<T::Output, CompatError>;
+
+        fn visit<V: VenueConnector>(self) -> Self::Output {
+            let feeds = feeds(self.channels);
+            let request = request::<V>(self.setup, self.symbols, &feeds)?;
+            let bad = |e: ws_handlers::VenueError| CompatError::InvalidConfig(e.to_string());
+            let config = V::config(&request).map_err(bad)?;
+            match self.setup.scope {
+                StreamScope::Public => {
+                    let callbacks = Translate::new(take_sink(self.sink)?);
+                    let handler = V::public(&config, &request, callbacks).map_err(bad)?;
+                    Ok(self.then.public::<V, _>(handler))
+                }
+                StreamScope::Private => {
+                    let callbacks = Translate::new(take_sink(self.sink)?);
+                    let handler = V::private(config, &request, callbacks);
+                    Ok(self.then.private::<V, _>(handler))
+                }
             }
         }
-        (ExchangeEnum::Gateio, StreamScope::Private) => Ok(Handler::GateioSpotPrivate(
-            GateioSpotPrivateWebSocketHandler::new(
-                gateio_handler_config(setup)?,
-                Translate::new(take_sink(sink)?),
-            ),
-        )),
-        (ExchangeEnum::GateioFutures, StreamScope::Private) => Ok(Handler::GateioFuturesPrivate(
-            GateioFuturesPrivateWebSocketHandler::new(
-                gateio_handler_config(setup)?,
-                Translate::new(take_sink(sink)?),
-            ),
-        )),
     }
-}
-
-/// The Gate.io handler settings the old inputs stand for.
-pub(crate) fn gateio_handler_config(
-    setup: &VenueSetup,
-) -> Result<GateioHandlerConfig, CompatError> {
-    let credentials = match (setup.scope, &setup.api_key, &setup.api_secret) {
-        (StreamScope::Private, Some(key), Some(secret)) => Some(exchange_gateio::Credentials::new(
-            key.clone(),
-            secret.as_bytes(),
-        )),
-        (StreamScope::Private, _, _) => {
-            return Err(CompatError::InvalidConfig(
-                "private Gate.io WebSocket requires credentials".into(),
-            ));
-        }
-        (StreamScope::Public, _, _) => None,
-    };
-    Ok(GateioHandlerConfig {
-        credentials,
-        depth: gateio::DEPTH,
-        ping: setup.ping(exchange_gateio::PING),
-        reconnection: setup.policy(exchange_gateio::RECONNECTION_POLICY),
-        rest_signature_prefix: Some(gateio::SIGNATURE_PREFIX.to_owned()),
-        ..GateioHandlerConfig::new(gateio::endpoints(setup))
-    })
-}
-
-/// The Gate.io topic an old public channel type stands for.
-fn gateio_topic(symbol: market_types::Symbol, kind: ChannelKind) -> Option<GateioPublicTopic> {
-    match kind {
-        ChannelKind::Public(PublicWebsocketChannelType::Orderbook) => {
-            Some(GateioPublicTopic::OrderBook(symbol))
-        }
-        ChannelKind::Public(PublicWebsocketChannelType::Trades) => {
-            Some(GateioPublicTopic::Trades(symbol))
-        }
-        ChannelKind::Public(PublicWebsocketChannelType::BookTicker) => {
-            Some(GateioPublicTopic::BookTicker(symbol))
-        }
-        ChannelKind::Public(PublicWebsocketChannelType::Ticker) => {
-            Some(GateioPublicTopic::Tickers(symbol))
-        }
-        ChannelKind::Private(_) => None,
-    }
+    dispatch(
+        setup.venue(),
+        Build {
+            setup,
+            sink,
+            channels,
+            symbols,
+            then,
+        },
+    )
 }
 
 /// The handler without a driver (differential test, benchmark).
@@ -186,16 +98,25 @@ pub(crate) fn replay_session(
     setup: &VenueSetup,
     sink: MessageSink,
     channels: &[ChannelKind],
-    symbols: &[market_types::Symbol],
+    symbols: &[VenueSymbol],
 ) -> Result<Box<dyn crate::testing::ReplaySession>, CompatError> {
-    Ok(match handler(setup, &mut Some(sink), channels, symbols)? {
-        Handler::MexcPublic(h) => Box::new(h),
-        Handler::MexcPrivate(h) => Box::new(h),
-        Handler::GateioSpotPublic(h) => Box::new(h),
-        Handler::GateioSpotPrivate(h) => Box::new(h),
-        Handler::GateioFuturesPublic(h) => Box::new(h),
-        Handler::GateioFuturesPrivate(h) => Box::new(h),
-    })
+    struct Boxed;
+    impl HandlerUse for Boxed {
+        type Output = Box<dyn crate::testing::ReplaySession>;
+        fn public<V: VenueConnector, S: PublicVenueHandler<Callbacks = Translate>>(
+            self,
+            handler: S,
+        ) -> Self::Output {
+            Box::new(handler)
+        }
+        fn private<V: VenueConnector, S: VenueHandler<Callbacks = Translate>>(
+            self,
+            handler: S,
+        ) -> Self::Output {
+            Box::new(handler)
+        }
+    }
+    with_handler(setup, &mut Some(sink), channels, symbols, Boxed)
 }
 
 impl MixinConnection {
@@ -204,43 +125,147 @@ impl MixinConnection {
         setup: &VenueSetup,
         sink: &mut Option<MessageSink>,
         channels: &[ChannelKind],
-        symbols: &[market_types::Symbol],
+        symbols: &[VenueSymbol],
         on_state: impl FnMut(ConnectionState) + Send + 'static,
     ) -> Result<Self, CompatError> {
-        let driver = setup.driver_config();
-        let started = match handler(setup, sink, channels, symbols)? {
-            Handler::MexcPublic(h) => Connection::spawn_with_state_callback(h, driver, on_state)
-                .map(MixinConnection::MexcPublic),
-            Handler::MexcPrivate(h) => Connection::spawn_with_state_callback(h, driver, on_state)
-                .map(MixinConnection::MexcPrivate),
-            Handler::GateioSpotPublic(h) => {
-                Connection::spawn_with_state_callback(h, driver, on_state)
-                    .map(MixinConnection::GateioSpotPublic)
+        struct Spawn<F> {
+            driver: ws_core::DriverConfig,
+            on_state: F,
+        }
+        impl<F: FnMut(ConnectionState) + Send + 'static> HandlerUse for Spawn<F> {
+            type Output = Result<MixinConnection, WsError>;
+            fn public<V: VenueConnector, S: PublicVenueHandler<Callbacks = Translate>>(
+                self,
+                handler: S,
+            ) -> Self::Output {
+                let connection =
+                    Connection::spawn_with_state_callback(handler, self.driver, self.on_state)?;
+                Ok(MixinConnection::new(connection, subscription_commands::<S>))
             }
-            Handler::GateioSpotPrivate(h) => {
-                Connection::spawn_with_state_callback(h, driver, on_state)
-                    .map(MixinConnection::GateioSpotPrivate)
+            fn private<V: VenueConnector, S: VenueHandler<Callbacks = Translate>>(
+                self,
+                handler: S,
+            ) -> Self::Output {
+                let connection =
+                    Connection::spawn_with_state_callback(handler, self.driver, self.on_state)?;
+                Ok(MixinConnection::new(connection, no_commands::<S>))
             }
-            Handler::GateioFuturesPublic(h) => {
-                Connection::spawn_with_state_callback(h, driver, on_state)
-                    .map(MixinConnection::GateioFuturesPublic)
-            }
-            Handler::GateioFuturesPrivate(h) => {
-                Connection::spawn_with_state_callback(h, driver, on_state)
-                    .map(MixinConnection::GateioFuturesPrivate)
-            }
+        }
+        let spawn = Spawn {
+            driver: setup.driver_config(),
+            on_state,
         };
-        started.map_err(|e| CompatError::init_failed(e.to_string(), Some(e)))
+        with_handler(setup, sink, channels, symbols, spawn)?
+            .map_err(|e| CompatError::init_failed(e.to_string(), Some(e)))
+    }
+
+    fn new<S: VenueHandler<Callbacks = Translate>>(
+        connection: Connection<S>,
+        commands: CommandsFn<S>,
+    ) -> Self {
+        Self {
+            running: Box::new(Running {
+                connection,
+                commands,
+            }),
+        }
     }
 
     pub(crate) fn state(&self) -> ConnectionState {
-        each!(self, c => c.state())
+        self.running.state()
     }
 
     /// Counters, latency and the sink's counts.
     pub(crate) fn snapshot(&self) -> Snapshot {
-        let (stats, errors) =
-            each!(self, c => (c.stats(), c.with_session(|s| s.callbacks().sink.errors)));
+        self.running.snapshot()
+    }
+
+    /// Makes the translator spell `symbols` the old way.
+    pub(crate) fn register(&self, symbols: &[Symbol]) {
+        self.running.register(symbols);
+    }
+
+    /// Moves the user's handler out (before the connection is replaced).
+    pub(crate) fn take_sink(&self) -> MessageSink {
+        self.running.take_sink()
+    }
+
+    /// Gives the user's handler back (a failed switch).
+    pub(crate) fn put_sink(&self, sink: MessageSink) {
+        self.running.put_sink(sink);
+    }
+
+    /// Subscribes `channels` of `symbols`, one command per channel, symbol by symbol.
+    /// Private channels are not per symbol (all pairs are subscribed).
+    pub(crate) async fn subscribe(
+        &self,
+        symbols: &[VenueSymbol],
+        channels: &[ChannelKind],
+    ) -> Result<(), WsError> {
+        self.running
+            .change(symbols, channels, SubscriptionChange::Subscribe)
+            .await
+    }
+
+    /// Unsubscribes `channels` of `symbols`, as [`Self::subscribe`].
+    pub(crate) async fn unsubscribe(
+        &self,
+        symbols: &[VenueSymbol],
+        channels: &[ChannelKind],
+    ) -> Result<(), WsError> {
+        self.running
+            .change(symbols, channels, SubscriptionChange::Unsubscribe)
+            .await
+    }
+
+    pub(crate) async fn send(&self, frame: OutFrame) -> Result<(), WsError> {
+        self.running.send(frame).await
+    }
+
+    pub(crate) async fn close(&mut self) -> Result<(), WsError> {
+        self.running.close().await
+    }
+}
+
+type Pending<'a> = Pin<Box<dyn Future<Output = Result<(), WsError>> + Send + 'a>>;
+
+/// The commands of `channels` of `symbols` for a handler type.
+type CommandsFn<S> =
+    fn(&[VenueSymbol], &[ChannelKind], SubscriptionChange) -> Vec<<S as Session>::Command>;
+
+/// The old calls on a connection of any handler type.
+trait RunningHandler: Send + Sync {
+    fn state(&self) -> ConnectionState;
+    fn snapshot(&self) -> Snapshot;
+    fn register(&self, symbols: &[Symbol]);
+    fn take_sink(&self) -> MessageSink;
+    fn put_sink(&self, sink: MessageSink);
+    fn change<'a>(
+        &'a self,
+        symbols: &'a [VenueSymbol],
+        channels: &'a [ChannelKind],
+        change: SubscriptionChange,
+    ) -> Pending<'a>;
+    fn send(&self, frame: OutFrame) -> Pending<'_>;
+    fn close(&mut self) -> Pending<'_>;
+}
+
+struct Running<S: VenueHandler<Callbacks = Translate>> {
+    connection: Connection<S>,
+    commands: CommandsFn<S>,
+}
+
+impl<S: VenueHandler<Callbacks = Translate>> RunningHandler for Running<S>
+where
+    Connection<S>: Sync,
+{
+    fn state(&self) -> ConnectionState {
+        self.connection.state()
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        let stats = self.connection.stats();
+        let errors = self.connection.with_session(|s| s.callbacks().sink.errors);
         let latency = stats.latency.histogram();
         Snapshot {
             messages: stats.counters.messages_received,
@@ -253,121 +278,69 @@ impl MixinConnection {
         }
     }
 
-    /// Makes the translator spell `symbols` the old way.
-    pub(crate) fn register(&self, symbols: &[Symbol]) {
-        each!(self, c => c.with_session_mut(|s| {
+    fn register(&self, symbols: &[Symbol]) {
+        self.connection.with_session_mut(|s| {
             for symbol in symbols {
                 s.callbacks_mut().sink.translator.register(symbol);
             }
-        }));
+        });
     }
 
-    /// Moves the user's handler out (before the connection is replaced).
-    pub(crate) fn take_sink(&self) -> MessageSink {
-        each!(self, c => c.with_session_mut(|s| s.callbacks_mut().sink.take()))
+    fn take_sink(&self) -> MessageSink {
+        self.connection
+            .with_session_mut(|s| s.callbacks_mut().sink.take())
     }
 
-    /// Gives the user's handler back (a failed switch).
-    pub(crate) fn put_sink(&self, sink: MessageSink) {
-        each!(self, c => c.with_session_mut(move |s| s.callbacks_mut().sink = sink));
+    fn put_sink(&self, sink: MessageSink) {
+        self.connection
+            .with_session_mut(move |s| s.callbacks_mut().sink = sink);
     }
 
-    /// Subscribes `channels` of `symbols`, one command per channel, symbol by symbol.
-    pub(crate) async fn subscribe(
-        &self,
-        symbols: &[market_types::Symbol],
-        channels: &[ChannelKind],
-    ) -> Result<(), WsError> {
-        self.change(symbols, channels, true).await
-    }
-
-    /// Unsubscribes `channels` of `symbols`, as [`Self::subscribe`].
-    pub(crate) async fn unsubscribe(
-        &self,
-        symbols: &[market_types::Symbol],
-        channels: &[ChannelKind],
-    ) -> Result<(), WsError> {
-        self.change(symbols, channels, false).await
-    }
-
-    async fn change(
-        &self,
-        symbols: &[market_types::Symbol],
-        channels: &[ChannelKind],
-        subscribe: bool,
-    ) -> Result<(), WsError> {
-        let gateio = |topic| match subscribe {
-            true => GateioPublicCommand::Subscribe(topic),
-            false => GateioPublicCommand::Unsubscribe(topic),
-        };
-        match self {
-            MixinConnection::MexcPublic(c) => {
-                for symbol in symbols {
-                    for channel in channels.iter().filter_map(|k| public_channel(*symbol, *k)) {
-                        c.command(match subscribe {
-                            true => MexcPublicCommand::Subscribe(channel),
-                            false => MexcPublicCommand::Unsubscribe(channel),
-                        })
-                        .await?;
-                    }
-                }
-                Ok(())
+    fn change<'a>(
+        &'a self,
+        symbols: &'a [VenueSymbol],
+        channels: &'a [ChannelKind],
+        change: SubscriptionChange,
+    ) -> Pending<'a> {
+        let commands = (self.commands)(symbols, channels, change);
+        Box::pin(async move {
+            for command in commands {
+                self.connection.command(command).await?;
             }
-            MixinConnection::GateioSpotPublic(c) => {
-                for topic in gateio_topics(symbols, channels) {
-                    c.command(gateio(topic)).await?;
-                }
-                Ok(())
-            }
-            MixinConnection::GateioFuturesPublic(c) => {
-                for topic in gateio_topics(symbols, channels) {
-                    c.command(gateio(topic)).await?;
-                }
-                Ok(())
-            }
-            // Private channels are not per symbol (all pairs are subscribed).
-            MixinConnection::MexcPrivate(_)
-            | MixinConnection::GateioSpotPrivate(_)
-            | MixinConnection::GateioFuturesPrivate(_) => Ok(()),
-        }
+            Ok(())
+        })
     }
 
-    pub(crate) async fn send(&self, frame: OutFrame) -> Result<(), WsError> {
-        each!(self, c => c.send_message(frame).await)
+    fn send(&self, frame: OutFrame) -> Pending<'_> {
+        Box::pin(self.connection.send_message(frame))
     }
 
-    pub(crate) async fn close(&mut self) -> Result<(), WsError> {
-        each!(self, c => c.close().await)
+    fn close(&mut self) -> Pending<'_> {
+        Box::pin(self.connection.close())
     }
 }
 
-/// Topics of `symbols` × `channels`, symbol by symbol.
-fn gateio_topics(
-    symbols: &[market_types::Symbol],
+/// Symbol by symbol, channel by channel.
+fn subscription_commands<S: PublicVenueHandler>(
+    symbols: &[VenueSymbol],
     channels: &[ChannelKind],
-) -> Vec<GateioPublicTopic> {
+    change: SubscriptionChange,
+) -> Vec<S::Command> {
     symbols
         .iter()
-        .flat_map(|s| channels.iter().filter_map(|c| gateio_topic(*s, *c)))
+        .flat_map(|s| {
+            channels
+                .iter()
+                .filter_map(move |c| S::subscription_command(*s, c.feed(), change))
+        })
         .collect()
 }
 
-/// The handler settings the old inputs stand for.
-pub(crate) fn mexc_handler_config(
-    setup: &VenueSetup,
-    credentials: Option<exchange_mexc::Credentials>,
-) -> MexcHandlerConfig {
-    let mexc = mexc_config(setup, credentials);
-    let venue_ping = match setup.scope {
-        StreamScope::Public => mexc.endpoints.public_context().ping,
-        StreamScope::Private => mexc.endpoints.private_context("").ping,
-    };
-    MexcHandlerConfig {
-        context: ContextOverrides {
-            ping: Some(setup.ping(venue_ping)),
-            ..ContextOverrides::default()
-        },
-        reconnection: setup.policy(RECONNECTION_POLICY),
-        ..MexcHandlerConfig::new(mexc)
-    }
+/// Account channels are not per symbol.
+fn no_commands<S: Session>(
+    _symbols: &[VenueSymbol],
+    _channels: &[ChannelKind],
+    _change: SubscriptionChange,
+) -> Vec<S::Command> {
+    Vec::new()
 }

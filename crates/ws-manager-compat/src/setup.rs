@@ -4,6 +4,9 @@ use std::time::Duration;
 
 use market_types::Venue;
 use ws_core::{DriverConfig, PingSettings, ReconnectionPolicy};
+use ws_handlers::{
+    ApiCredentials, EndpointChoice, Feed, PrivateScope, Role, StreamRequest, Timers, VenueConnector,
+};
 
 use crate::config::{ExchangeConfig, ExchangeEnum, WebSocketConfig, WebSocketManagerConfig};
 use crate::error::CompatError;
@@ -25,6 +28,22 @@ pub enum ChannelKind {
     Public(PublicWebsocketChannelType),
     /// An account channel.
     Private(PrivateWebsocketChannelType),
+}
+
+#[cfg(feature = "mixin")]
+impl ChannelKind {
+    /// The venue-independent feed it names.
+    pub(crate) const fn feed(self) -> Feed {
+        match self {
+            ChannelKind::Public(PublicWebsocketChannelType::Orderbook) => Feed::Book,
+            ChannelKind::Public(PublicWebsocketChannelType::Trades) => Feed::Trades,
+            ChannelKind::Public(PublicWebsocketChannelType::BookTicker) => Feed::Ticker,
+            ChannelKind::Public(PublicWebsocketChannelType::Ticker) => Feed::Ticker24h,
+            ChannelKind::Private(PrivateWebsocketChannelType::Order) => Feed::Orders,
+            ChannelKind::Private(PrivateWebsocketChannelType::Trade) => Feed::Fills,
+            ChannelKind::Private(PrivateWebsocketChannelType::Balance) => Feed::Balances,
+        }
+    }
 }
 
 /// Everything a path needs to open one connection.
@@ -156,6 +175,50 @@ impl VenueSetup {
     }
 }
 
+/// The venue request the old inputs stand for: the setup's URLs, credentials on private
+/// streams only, the old keep-alive and backoff over the venue's defaults, private
+/// channels for every pair (as the old library subscribed them).
+pub(crate) fn request<'a, V: VenueConnector>(
+    setup: &'a VenueSetup,
+    symbols: &'a [market_types::Symbol],
+    feeds: &'a [Feed],
+) -> Result<StreamRequest<'a>, CompatError> {
+    let role = match setup.scope {
+        StreamScope::Public => Role::Public,
+        StreamScope::Private => Role::Private,
+    };
+    let credentials = match (setup.scope, &setup.api_key, &setup.api_secret) {
+        (StreamScope::Private, Some(key), Some(secret)) => Some(ApiCredentials { key, secret }),
+        (StreamScope::Private, _, _) => {
+            return Err(CompatError::InvalidConfig(format!(
+                "private {} WebSocket requires credentials",
+                V::BRAND
+            )));
+        }
+        (StreamScope::Public, _, _) => None,
+    };
+    Ok(StreamRequest {
+        symbols,
+        feeds,
+        depth: None,
+        credentials,
+        endpoints: EndpointChoice::Custom {
+            ws_url: setup.ws_url.clone(),
+            rest_url: setup.rest_url.clone(),
+        },
+        timers: Timers::Venue,
+        private_scope: PrivateScope::AllSymbols,
+        ping: Some(setup.ping(V::default_ping(role))),
+        reconnection: Some(setup.policy(V::RECONNECTION)),
+    })
+}
+
+/// The feeds of the old channel kinds, in their order.
+#[cfg(feature = "mixin")]
+pub(crate) fn feeds(channels: &[ChannelKind]) -> Vec<Feed> {
+    channels.iter().map(|c| c.feed()).collect()
+}
+
 /// `wbs-api.mexc.com` / a `/mexc/` path → MEXC; `fx-ws` or `/ws/usdt` → Gate.io futures;
 /// `gate` or `/ws/v4` → Gate.io spot.
 pub(crate) fn exchange_from_url(url: &str) -> Option<ExchangeEnum> {
@@ -172,10 +235,7 @@ pub(crate) fn exchange_from_url(url: &str) -> Option<ExchangeEnum> {
 }
 
 fn default_rest_url(exchange: ExchangeEnum) -> &'static str {
-    match exchange {
-        ExchangeEnum::Mexc => exchange_mexc::REST_URL,
-        ExchangeEnum::Gateio | ExchangeEnum::GateioFutures => exchange_gateio::REST_LIVE,
-    }
+    venue_registry::profile(exchange.venue()).live.rest
 }
 
 fn secs(s: f64) -> Duration {

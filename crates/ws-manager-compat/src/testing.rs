@@ -35,8 +35,8 @@ pub trait ReplaySession: Send {
 }
 
 macro_rules! replay {
-    ($ty:ty, $s:ident => $sink:expr) => {
-        impl ReplaySession for $ty {
+    ([$($generics:tt)*] $ty:ty, $s:ident => $sink:expr) => {
+        impl<$($generics)*> ReplaySession for $ty {
             fn context(&self) -> ConnectionContext {
                 Session::connection_context(self)
             }
@@ -71,20 +71,14 @@ macro_rules! replay {
     };
 }
 
+// Every venue handler with the translating callbacks, whatever its venue.
 #[cfg(feature = "mixin")]
-replay!(exchange_mexc::MexcPublicWebSocketHandler<crate::translate::Translate>, s => &s.callbacks().sink);
-#[cfg(feature = "mixin")]
-replay!(exchange_mexc::MexcPrivateWebSocketHandler<crate::translate::Translate>, s => &s.callbacks().sink);
-#[cfg(feature = "mixin")]
-replay!(exchange_gateio::GateioSpotPublicWebSocketHandler<crate::translate::Translate>, s => &s.callbacks().sink);
-#[cfg(feature = "mixin")]
-replay!(exchange_gateio::GateioSpotPrivateWebSocketHandler<crate::translate::Translate>, s => &s.callbacks().sink);
-#[cfg(feature = "mixin")]
-replay!(exchange_gateio::GateioFuturesPublicWebSocketHandler<crate::translate::Translate>, s => &s.callbacks().sink);
-#[cfg(feature = "mixin")]
-replay!(exchange_gateio::GateioFuturesPrivateWebSocketHandler<crate::translate::Translate>, s => &s.callbacks().sink);
+replay!(
+    [S: ws_handlers::VenueHandler<Callbacks = crate::translate::Translate>] S,
+    s => &s.callbacks().sink
+);
 #[cfg(feature = "legacy-strategy")]
-replay!(crate::legacy::StrategySession, s => &s.sink);
+replay!([] crate::legacy::StrategySession, s => &s.sink);
 
 /// The session `architecture` would run for `exchange_config` with `channels` of `symbols`
 /// (`None`: the defaults), delivering to `handler`.

@@ -8,6 +8,7 @@ use market_types::{
     Trade, Venue,
 };
 use ws_core::ConnectionState;
+use ws_handlers::Feed;
 use ws_mixins::{ErrorCategory, StreamError};
 #[cfg(feature = "mixin")]
 use ws_mixins::{PrivateWebSocketMixin, PublicWebSocketMixin};
@@ -26,6 +27,8 @@ pub type ConnectionHandler = Box<dyn FnMut(ConnectionState) + Send>;
 #[derive(Debug, Clone)]
 pub(crate) struct Translator {
     venue: Venue,
+    /// The venue's channel names (looked up once, from its connector).
+    channel_name: fn(Feed) -> Option<&'static str>,
     symbols: Vec<(market_types::Symbol, Symbol)>,
 }
 
@@ -33,6 +36,7 @@ impl Translator {
     pub(crate) fn new(venue: Venue) -> Self {
         Self {
             venue,
+            channel_name: venue_registry::profile(venue).channel_name,
             symbols: Vec::new(),
         }
     }
@@ -77,7 +81,7 @@ impl Translator {
         ParsedMessage {
             message_type,
             symbol: symbol.and_then(|s| self.old_symbol(s)),
-            channel: channel_name(self.venue, &data),
+            channel: feed(&data).and_then(self.channel_name),
             data: Some(data),
             timestamp: Instant::now(),
         }
@@ -326,40 +330,27 @@ impl PrivateWebSocketMixin for Translate {
 
 /// How an old `Symbol` is spelled on a venue: `BTCUSDT` (MEXC), `BTC_USDT` (Gate.io).
 pub(crate) fn venue_symbol(venue: Venue, symbol: &Symbol) -> Option<market_types::Symbol> {
-    let text = match venue {
-        Venue::MexcSpot => format!("{}{}", symbol.base, symbol.quote),
-        Venue::GateioSpot | Venue::GateioFutures => format!("{}_{}", symbol.base, symbol.quote),
-    };
+    let text = venue_registry::profile(venue)
+        .symbol_style
+        .join(&symbol.base, &symbol.quote);
     market_types::Symbol::new(&text.to_ascii_uppercase()).ok()
 }
 
-/// The venue channel a message came from, without the symbol.
-fn channel_name(venue: Venue, data: &MessageData) -> Option<&'static str> {
-    let name = match (venue, data) {
-        (Venue::MexcSpot, MessageData::OrderBook { .. }) => "spot@public.aggre.depth.v3.api.pb",
-        (Venue::MexcSpot, MessageData::Trade(_)) => "spot@public.aggre.deals.v3.api.pb",
-        (Venue::MexcSpot, MessageData::BookTicker(_)) => "spot@public.aggre.bookTicker.v3.api.pb",
-        (Venue::MexcSpot, MessageData::Order(_)) => "spot@private.orders.v3.api.pb",
-        (Venue::MexcSpot, MessageData::Fill(_)) => "spot@private.deals.v3.api.pb",
-        (Venue::MexcSpot, MessageData::Balance(_)) => "spot@private.account.v3.api.pb",
-        (Venue::GateioSpot, MessageData::OrderBook { .. }) => "spot.order_book_update",
-        (Venue::GateioSpot, MessageData::Trade(_)) => "spot.trades",
-        (Venue::GateioSpot, MessageData::BookTicker(_)) => "spot.book_ticker",
-        (Venue::GateioSpot, MessageData::Ticker(_)) => "spot.tickers",
-        (Venue::GateioSpot, MessageData::Order(_)) => "spot.orders",
-        (Venue::GateioSpot, MessageData::Fill(_)) => "spot.usertrades",
-        (Venue::GateioSpot, MessageData::Balance(_)) => "spot.balances",
-        (Venue::GateioFutures, MessageData::OrderBook { .. }) => "futures.order_book_update",
-        (Venue::GateioFutures, MessageData::Trade(_)) => "futures.trades",
-        (Venue::GateioFutures, MessageData::BookTicker(_)) => "futures.book_ticker",
-        (Venue::GateioFutures, MessageData::Ticker(_)) => "futures.tickers",
-        (Venue::GateioFutures, MessageData::Order(_)) => "futures.orders",
-        (Venue::GateioFutures, MessageData::Fill(_)) => "futures.usertrades",
-        (Venue::GateioFutures, MessageData::Balance(_)) => "futures.balances",
-        (Venue::GateioFutures, MessageData::Position(_)) => "futures.positions",
-        _ => return None,
-    };
-    Some(name)
+/// The feed a message belongs to (its venue channel names it).
+fn feed(data: &MessageData) -> Option<Feed> {
+    Some(match data {
+        MessageData::OrderBook { .. } => Feed::Book,
+        MessageData::Trade(_) => Feed::Trades,
+        MessageData::BookTicker(_) => Feed::Ticker,
+        MessageData::Ticker(_) => Feed::Ticker24h,
+        MessageData::Order(_) => Feed::Orders,
+        MessageData::Fill(_) => Feed::Fills,
+        MessageData::Balance(_) => Feed::Balances,
+        MessageData::Position(_) => Feed::Positions,
+        MessageData::BookStatus(_) | MessageData::Reconciled { .. } | MessageData::Error(_) => {
+            return None;
+        }
+    })
 }
 
 /// Quote assets tried, longest first, when a MEXC symbol was not subscribed here.

@@ -48,10 +48,8 @@ impl fmt::Debug for ApiKey {
 
 /// The environment variable names of a venue's key and secret.
 pub fn variable_names(venue: Venue) -> (&'static str, &'static str) {
-    match venue {
-        Venue::GateioSpot | Venue::GateioFutures => ("GATEIO_API_KEY", "GATEIO_API_SECRET"),
-        Venue::MexcSpot => ("MEXC_API_KEY", "MEXC_API_SECRET"),
-    }
+    let variables = venue_registry::profile(venue).credentials;
+    (variables.key, variables.secret)
 }
 
 /// Finds the credentials for `venue`: in `file` when given (lines `NAME=value`, `#`

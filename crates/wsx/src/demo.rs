@@ -17,6 +17,7 @@ use exchange_sim::gateio::{GateioFault, GateioSimConfig, GateioVenue, Market};
 use exchange_sim::mexc::{MexcConfig, MexcFault, MexcVenue, PbDefect, PrivateFlow};
 use exchange_sim::{Fault, SimConfig, Simulator};
 use market_types::{Decimal, Level, Symbol, Venue};
+use ws_handlers::SimulatorMount;
 
 use crate::credentials::ApiKey;
 use crate::event::BookLine;
@@ -73,8 +74,8 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     });
     let sim = Simulator::start(
         SimConfig::default()
-            .mount("/mexc", mexc.clone())
-            .mount("/gateio", gate.clone()),
+            .mount(mount(Venue::MexcSpot).prefix, mexc.clone())
+            .mount(mount(Venue::GateioSpot).prefix, gate.clone()),
     )
     .await
     .context("could not start the embedded simulator on 127.0.0.1")?;
@@ -257,7 +258,9 @@ fn plans(sim: &Simulator, mexc: &MexcVenue, gate: &GateioVenue) -> Vec<StreamPla
         names.iter().filter_map(|s| Symbol::new(s).ok()).collect()
     };
     let gate_key = ApiKey::new(&gate.config().api_key, &gate.config().api_secret);
-    let gate_rest = format!("{}/api/v4", sim.http_url("/gateio"));
+    let (gate_spot_ws, gate_rest) = simulated(sim, Venue::GateioSpot);
+    let (gate_futures_ws, _) = simulated(sim, Venue::GateioFutures);
+    let (mexc_ws, mexc_rest) = simulated(sim, Venue::MexcSpot);
     vec![
         StreamPlan {
             venue: Venue::GateioSpot,
@@ -270,7 +273,7 @@ fn plans(sim: &Simulator, mexc: &MexcVenue, gate: &GateioVenue) -> Vec<StreamPla
                 ChannelName::Fills,
                 ChannelName::Balances,
             ],
-            ws_url: sim.ws_url("/gateio/ws/v4/"),
+            ws_url: gate_spot_ws,
             rest_url: gate_rest.clone(),
             depth: None,
             levels: 5,
@@ -289,7 +292,7 @@ fn plans(sim: &Simulator, mexc: &MexcVenue, gate: &GateioVenue) -> Vec<StreamPla
                 ChannelName::Balances,
                 ChannelName::Positions,
             ],
-            ws_url: sim.ws_url("/gateio/v4/ws/usdt"),
+            ws_url: gate_futures_ws,
             rest_url: gate_rest,
             depth: None,
             levels: 5,
@@ -307,8 +310,8 @@ fn plans(sim: &Simulator, mexc: &MexcVenue, gate: &GateioVenue) -> Vec<StreamPla
                 ChannelName::Fills,
                 ChannelName::Balances,
             ],
-            ws_url: sim.ws_url("/mexc/ws"),
-            rest_url: sim.http_url("/mexc"),
+            ws_url: mexc_ws,
+            rest_url: mexc_rest,
             depth: None,
             levels: 5,
             credentials: Some(ApiKey::new(
@@ -318,6 +321,20 @@ fn plans(sim: &Simulator, mexc: &MexcVenue, gate: &GateioVenue) -> Vec<StreamPla
             fast_timers: true,
         },
     ]
+}
+
+/// Where the simulator serves `venue` (its connector's mount).
+fn mount(venue: Venue) -> SimulatorMount {
+    venue_registry::profile(venue).simulator
+}
+
+/// The simulated WebSocket URL and REST base of `venue`.
+fn simulated(sim: &Simulator, venue: Venue) -> (String, String) {
+    let m = mount(venue);
+    (
+        sim.ws_url(&format!("{}{}", m.prefix, m.ws_path)),
+        sim.http_url(&format!("{}{}", m.prefix, m.rest_path)),
+    )
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -410,22 +427,25 @@ fn check_books(
     let mut matched = 0;
     let mut mismatches = Vec::new();
     for (venue, book, _) in books {
-        let truth: Option<(u64, Vec<Level>, Vec<Level>)> = match venue {
-            Venue::MexcSpot => mexc
-                .book(book.symbol.as_str())
-                .map(|t| (t.version, t.bids, t.asks)),
-            Venue::GateioSpot | Venue::GateioFutures => {
-                let market = if *venue == Venue::GateioSpot {
-                    Market::Spot
-                } else {
-                    Market::Futures
-                };
-                let depth = book.bids.len().max(book.asks.len()).max(20);
-                gate.book(market, book.symbol.as_str()).map(|t| {
-                    let t = t.top(depth);
-                    (t.update_id, levels(&t.bids), levels(&t.asks))
-                })
-            }
+        // Venues the demo does not simulate have no truth (and are not in its plans).
+        let gate_market = if *venue == Venue::GateioSpot {
+            Some(Market::Spot)
+        } else if *venue == Venue::GateioFutures {
+            Some(Market::Futures)
+        } else {
+            None
+        };
+        let truth: Option<(u64, Vec<Level>, Vec<Level>)> = if *venue == Venue::MexcSpot {
+            mexc.book(book.symbol.as_str())
+                .map(|t| (t.version, t.bids, t.asks))
+        } else if let Some(market) = gate_market {
+            let depth = book.bids.len().max(book.asks.len()).max(20);
+            gate.book(market, book.symbol.as_str()).map(|t| {
+                let t = t.top(depth);
+                (t.update_id, levels(&t.bids), levels(&t.asks))
+            })
+        } else {
+            None
         };
         match truth {
             Some((id, bids, asks))

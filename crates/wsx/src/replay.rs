@@ -117,6 +117,26 @@ impl<S: VenueSession> ReplayGroup for Replayer<S> {
     }
 }
 
+/// The sessions of one group wrapped for replay, shards numbered on from `shard`.
+pub(crate) fn replayer<S: VenueSession>(
+    sessions: Vec<S>,
+    shard: &mut u16,
+    control: &Arc<RunControl>,
+) -> Box<dyn ReplayGroup> {
+    let taps = sessions
+        .into_iter()
+        .map(|s| {
+            let tap = Tap::new(s, *shard, control.clone(), Delivery::Collect(Vec::new()));
+            *shard += 1;
+            tap
+        })
+        .collect();
+    Box::new(Replayer {
+        taps,
+        out: Outbox::new(),
+    })
+}
+
 /// `wsx replay`.
 pub async fn replay(args: ReplayArgs) -> Result<()> {
     let file = File::open(&args.file)
@@ -131,14 +151,7 @@ pub async fn replay(args: ReplayArgs) -> Result<()> {
     let mut shard = 0u16;
     for group in crate::venue::build(&plan).map_err(anyhow::Error::msg)? {
         let g = groups.len();
-        let replayer: Box<dyn ReplayGroup> = crate::with_sessions!(group, sessions => {
-            let taps: Vec<_> = sessions.into_iter().map(|s| {
-                let tap = Tap::new(s, shard, control.clone(), Delivery::Collect(Vec::new()));
-                shard += 1;
-                tap
-            }).collect();
-            Box::new(Replayer { taps, out: Outbox::new() })
-        });
+        let replayer = group.into_replay(&mut shard, &control);
         routes.extend((0..replayer.len()).map(|i| (g, i)));
         groups.push(replayer);
     }

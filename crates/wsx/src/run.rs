@@ -8,7 +8,9 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use market_types::Venue;
-use ws_core::{ConnectionPool, ConnectionState, DriverConfig, LatencyHistogram, Session};
+use ws_core::{
+    ConnectRateLimit, ConnectionPool, ConnectionState, DriverConfig, LatencyHistogram, Session,
+};
 
 use crate::event::{BookLine, Event, EventBody, SinkCounters};
 use crate::metrics::{ConnSnapshot, GroupSnapshot, MetricsServer, MetricsSnapshot, SharedSnapshot};
@@ -90,11 +92,10 @@ impl<S: VenueSession> RunningGroup for PoolGroup<S> {
             });
             connection.with_session(|tap| {
                 let inner = tap.inner();
-                if let Some(h) = inner.handler_stats() {
-                    group.handler_messages += h.messages;
-                    group.handler_errors += h.errors;
-                    group.handler_unhandled += h.unhandled;
-                }
+                let h = inner.handler_stats();
+                group.handler_messages += h.messages;
+                group.handler_errors += h.errors;
+                group.handler_unhandled += h.unhandled;
                 let b = inner.book_sync();
                 group.book_sync.snapshots_requested += b.snapshots_requested;
                 group.book_sync.snapshots_applied += b.snapshots_applied;
@@ -172,16 +173,31 @@ pub fn start_group(
     delivery: &dyn Fn() -> Delivery,
     config: &DriverConfig,
 ) -> Result<Box<dyn RunningGroup>, String> {
-    let role = group.role();
-    let limit = group.connect_limit();
-    crate::with_sessions!(group, sessions => {
-        let taps = sessions.into_iter().enumerate().map(|(i, s)| {
-            Tap::new(s, first_shard + i as u16, control.clone(), delivery())
-        });
-        let pool = ConnectionPool::spawn(taps, config.clone(), limit)
-            .map_err(|e| format!("cannot start the {venue} connections: {e}"))?;
-        Ok(Box::new(PoolGroup { venue, role, pool }) as Box<dyn RunningGroup>)
-    })
+    group.start(venue, first_shard, control, delivery, config)
+}
+
+/// Starts a pool of one handler type (compiled once per type, so statically dispatched).
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the group's parts, passed through once"
+)]
+pub(crate) fn start_sessions<S: VenueSession>(
+    venue: Venue,
+    role: Role,
+    limit: ConnectRateLimit,
+    sessions: Vec<S>,
+    first_shard: u16,
+    control: &Arc<RunControl>,
+    delivery: &dyn Fn() -> Delivery,
+    config: &DriverConfig,
+) -> Result<Box<dyn RunningGroup>, String> {
+    let taps = sessions
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| Tap::new(s, first_shard + i as u16, control.clone(), delivery()));
+    let pool = ConnectionPool::spawn(taps, config.clone(), limit)
+        .map_err(|e| format!("cannot start the {venue} connections: {e}"))?;
+    Ok(Box::new(PoolGroup { venue, role, pool }))
 }
 
 /// How a run ended.
@@ -479,9 +495,5 @@ pub fn status_line(t: &Totals, rate: f64, publishing: bool) -> String {
 }
 
 fn symbol_hint(venue: Venue) -> &'static str {
-    match venue {
-        Venue::GateioSpot => "Gate.io spot pairs look like BTC_USDT",
-        Venue::GateioFutures => "Gate.io USDT futures contracts look like BTC_USDT",
-        Venue::MexcSpot => "MEXC spot symbols look like BTCUSDT",
-    }
+    venue_registry::profile(venue).symbol_hint
 }

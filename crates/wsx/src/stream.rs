@@ -220,7 +220,7 @@ pub fn plan(args: &StreamArgs) -> Result<StreamPlan> {
     if symbols.is_empty() {
         bail!("--symbols is empty; name at least one, e.g. --symbols BTC_USDT");
     }
-    check_depth(venue, args.depth)?;
+    crate::venue::check_depth(venue, args.depth).map_err(anyhow::Error::msg)?;
     if args.levels == 0 {
         bail!("--levels must be at least 1");
     }
@@ -326,32 +326,6 @@ fn load_roots(path: &std::path::Path) -> Result<Vec<Vec<u8>>> {
         bail!(
             "--tls-root {} is neither PEM nor DER; give the root certificate file",
             path.display()
-        )
-    }
-}
-
-fn check_depth(venue: Venue, depth: Option<u32>) -> Result<()> {
-    let Some(depth) = depth else { return Ok(()) };
-    let allowed: &[u32] = match venue {
-        Venue::GateioSpot => &[20, 100],
-        Venue::GateioFutures => &[20, 50, 100],
-        Venue::MexcSpot => {
-            if (1..=5000).contains(&depth) {
-                return Ok(());
-            }
-            bail!("--depth for mexc-spot is the REST snapshot limit: 1 to 5000");
-        }
-    };
-    if allowed.contains(&depth) {
-        Ok(())
-    } else {
-        bail!(
-            "--depth {depth} is not offered by {venue}; use one of {}",
-            allowed
-                .iter()
-                .map(u32::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
         )
     }
 }

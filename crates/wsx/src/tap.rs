@@ -13,47 +13,34 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
-use market_types::{BookStatus, OrderBook, Symbol};
 use tokio::sync::mpsc;
 use ws_core::{
     ConnectionContext, DisconnectCause, InboundFrame, Outbox, ReconnectDecision,
     ReconnectionPolicy, RestResponse, Session, StreamKind, Timestamp, redact_query,
 };
-use ws_handlers::HandlerStats;
+pub use ws_handlers::BookSyncSummary;
+use ws_handlers::VenueHandler;
 
 use crate::event::{BookLine, Event, EventSink};
 use crate::output::Out;
 use crate::record::{InputRef, RecordRef, RecordWriter};
 
-/// What `wsx` needs from a venue handler beyond `ws_core::Session`. Implemented in
-/// `venue.rs` for each handler with [`EventSink`] as its callbacks.
-pub trait VenueSession: Session {
+/// A venue handler with [`EventSink`] as its callbacks: what every `wsx` session is.
+pub trait VenueSession: VenueHandler<Callbacks = EventSink> {
     /// The callbacks.
-    fn sink(&self) -> &EventSink;
+    #[inline]
+    fn sink(&self) -> &EventSink {
+        self.callbacks()
+    }
+
     /// The callbacks, mutably.
-    fn sink_mut(&mut self) -> &mut EventSink;
-    /// Symbols with a synced local book.
-    fn book_symbols(&self) -> Vec<Symbol>;
-    /// One synced book and its status.
-    fn book(&self, symbol: Symbol) -> Option<(&OrderBook, BookStatus)>;
-    /// The template's counters.
-    fn handler_stats(&self) -> Option<&HandlerStats>;
-    /// Book-sync counters in a venue-independent shape.
-    fn book_sync(&self) -> BookSyncSummary;
+    #[inline]
+    fn sink_mut(&mut self) -> &mut EventSink {
+        self.callbacks_mut()
+    }
 }
 
-/// Book-sync counters every venue can report.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct BookSyncSummary {
-    /// REST snapshots requested.
-    pub snapshots_requested: u64,
-    /// Snapshots that made a book live.
-    pub snapshots_applied: u64,
-    /// Snapshots that failed or were stale.
-    pub snapshots_failed: u64,
-    /// Books thrown away and rebuilt.
-    pub resyncs: u64,
-}
+impl<S: VenueHandler<Callbacks = EventSink>> VenueSession for S {}
 
 /// State shared by every session of one run: the recording and the freeze switch.
 #[derive(Debug)]

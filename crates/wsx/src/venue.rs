@@ -1,31 +1,30 @@
 //! Venues, channels and symbols as the command line names them, and the venue handlers
 //! they become.
 //!
-//! This is the only module that names a venue handler type. Everything else works on
-//! [`VenueSession`] (generic, statically dispatched per venue) or, where a choice is made
-//! once at start-up, on the [`SessionGroup`] enum.
+//! Nothing here names a venue: every venue fact comes from its `VenueConnector` through
+//! `venue_registry`. [`build`] chooses the venue once (a `dispatch` to a monomorphised
+//! function); the [`SessionGroup`]s it returns hold concrete handler types, so the message
+//! path stays statically dispatched.
 
 use std::fmt;
 use std::str::FromStr;
-use std::time::Duration;
+use std::sync::Arc;
 
-use exchange_gateio::{
-    BookDepth, FuturesMarket, GateioFuturesPrivateWebSocketHandler,
-    GateioFuturesPublicWebSocketHandler, GateioHandlerConfig, GateioMarket,
-    GateioPrivateWebSocketHandler, GateioPublicTopic, GateioPublicWebSocketHandler,
-    GateioSpotPrivateWebSocketHandler, GateioSpotPublicWebSocketHandler, SpotMarket,
+use market_types::{Symbol, Venue};
+use venue_registry::{VenueConnector, VenueVisitor, dispatch, profile};
+use ws_core::{ConnectRateLimit, DriverConfig};
+use ws_handlers::{
+    ApiCredentials, DepthRule, EndpointChoice, Feed, PrivateScope, StreamRequest, SymbolStyle,
+    Timers,
 };
-use exchange_mexc::{
-    AggInterval, Channel as MexcChannel, MexcHandlerConfig, MexcPrivateWebSocketHandler,
-    MexcPublicWebSocketHandler,
-};
-use market_types::{BookStatus, OrderBook, Symbol, Venue};
-use ws_core::{ConnectRateLimit, PingSettings};
-use ws_handlers::HandlerStats;
+
+pub use ws_handlers::Role;
 
 use crate::credentials::ApiKey;
 use crate::event::{EventKind, EventSink};
-use crate::tap::{BookSyncSummary, VenueSession};
+use crate::replay::ReplayGroup;
+use crate::run::RunningGroup;
+use crate::tap::{Delivery, RunControl, VenueSession};
 
 /// A channel as `--channels` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -84,6 +83,20 @@ impl ChannelName {
                 | ChannelName::Balances
                 | ChannelName::Positions
         )
+    }
+
+    /// The venue-independent feed it stands for.
+    pub const fn feed(self) -> Feed {
+        match self {
+            ChannelName::Book => Feed::Book,
+            ChannelName::Trades => Feed::Trades,
+            ChannelName::Ticker => Feed::Ticker,
+            ChannelName::Ticker24h => Feed::Ticker24h,
+            ChannelName::Orders => Feed::Orders,
+            ChannelName::Fills => Feed::Fills,
+            ChannelName::Balances => Feed::Balances,
+            ChannelName::Positions => Feed::Positions,
+        }
     }
 
     /// The event kinds it produces.
@@ -151,11 +164,8 @@ pub fn parse_venue(s: &str) -> Result<Venue, String> {
 
 /// Default endpoints of a venue (production).
 pub fn default_urls(venue: Venue) -> (&'static str, &'static str) {
-    match venue {
-        Venue::GateioSpot => (exchange_gateio::SPOT_WS_LIVE, exchange_gateio::REST_LIVE),
-        Venue::GateioFutures => (exchange_gateio::FUTURES_WS_LIVE, exchange_gateio::REST_LIVE),
-        Venue::MexcSpot => (exchange_mexc::WS_URL, exchange_mexc::REST_URL),
-    }
+    let live = profile(venue).live;
+    (live.ws, live.rest)
 }
 
 /// Checks a symbol's spelling for the venue and says how to fix it.
@@ -167,13 +177,15 @@ pub fn parse_symbol(venue: Venue, raw: &str) -> Result<Symbol, String> {
     let valid_chars = s
         .chars()
         .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
-    match venue {
-        Venue::GateioSpot | Venue::GateioFutures => {
+    let venue_profile = profile(venue);
+    let brand = venue_profile.brand;
+    match venue_profile.symbol_style {
+        SymbolStyle::Underscore => {
             let parts: Vec<&str> = s.split('_').collect();
             if !valid_chars || parts.len() != 2 || parts.iter().any(|p| p.is_empty()) {
                 let hint = s.to_ascii_uppercase().replace(['-', '/'], "_");
                 return Err(format!(
-                    "'{s}' is not a {venue} symbol: Gate.io spells them upper case with an \
+                    "'{s}' is not a {venue} symbol: {brand} spells them upper case with an \
                      underscore, like BTC_USDT{}",
                     if hint != s && hint.contains('_') {
                         format!(" (did you mean {hint}?)")
@@ -183,7 +195,7 @@ pub fn parse_symbol(venue: Venue, raw: &str) -> Result<Symbol, String> {
                 ));
             }
         }
-        Venue::MexcSpot => {
+        SymbolStyle::Concatenated => {
             if !valid_chars || s.contains('_') {
                 let hint: String = s
                     .to_ascii_uppercase()
@@ -191,7 +203,7 @@ pub fn parse_symbol(venue: Venue, raw: &str) -> Result<Symbol, String> {
                     .filter(char::is_ascii_alphanumeric)
                     .collect();
                 return Err(format!(
-                    "'{s}' is not a {venue} symbol: MEXC spells them upper case without a \
+                    "'{s}' is not a {venue} symbol: {brand} spells them upper case without a \
                      separator, like BTCUSDT (did you mean {hint}?)"
                 ));
             }
@@ -219,11 +231,7 @@ pub fn check_channels(venue: Venue, channels: &[ChannelName]) -> Result<(), Stri
 }
 
 fn offers(venue: Venue, channel: ChannelName) -> bool {
-    !matches!(
-        (venue, channel),
-        (Venue::MexcSpot, ChannelName::Ticker24h)
-            | (Venue::MexcSpot | Venue::GateioSpot, ChannelName::Positions)
-    )
+    profile(venue).feeds.contains(channel.feed())
 }
 
 /// Everything needed to build a venue's sessions; also what a recording header stores.
@@ -260,10 +268,6 @@ impl StreamPlan {
         self.channels.iter().any(|c| !c.is_private())
     }
 
-    fn wants(&self, channel: ChannelName) -> bool {
-        self.channels.contains(&channel)
-    }
-
     fn sink(&self) -> EventSink {
         let mut allowed = vec![EventKind::Error, EventKind::BookStatus];
         for channel in &self.channels {
@@ -271,77 +275,52 @@ impl StreamPlan {
         }
         EventSink::new(self.venue, self.levels).with_kinds(&allowed)
     }
-}
 
-/// The role of a group of sessions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Role {
-    /// Market data.
-    Public,
-    /// Account data.
-    Private,
-}
-
-impl Role {
-    /// Lower-case name.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Role::Public => "public",
-            Role::Private => "private",
-        }
+    /// The plan's feeds, market data first (the order subscriptions go out in).
+    fn feeds(&self) -> Vec<Feed> {
+        ChannelName::ALL
+            .into_iter()
+            .filter(|c| self.channels.contains(c))
+            .map(ChannelName::feed)
+            .collect()
     }
 }
 
-/// The sessions of one venue handler type. One variant per handler: the single place where
-/// the type is chosen; everything after is generic over [`VenueSession`].
-#[derive(Debug)]
-pub enum SessionGroup {
-    /// MEXC market data, one session per shard of at most 30 channels.
-    MexcPublic(Vec<MexcPublicWebSocketHandler<EventSink>>),
-    /// MEXC user data.
-    MexcPrivate(Vec<MexcPrivateWebSocketHandler<EventSink>>),
-    /// Gate.io spot market data.
-    GateioSpotPublic(Vec<GateioSpotPublicWebSocketHandler<EventSink>>),
-    /// Gate.io spot account data.
-    GateioSpotPrivate(Vec<GateioSpotPrivateWebSocketHandler<EventSink>>),
-    /// Gate.io USDT futures market data.
-    GateioFuturesPublic(Vec<GateioFuturesPublicWebSocketHandler<EventSink>>),
-    /// Gate.io USDT futures account data.
-    GateioFuturesPrivate(Vec<GateioFuturesPrivateWebSocketHandler<EventSink>>),
+/// The sessions of one venue handler type, started together (one pool) and sharing a
+/// connect-rate limit. The handler type is fixed inside; only starting it goes through
+/// `dyn`, once.
+pub struct SessionGroup {
+    role: Role,
+    connect_limit: ConnectRateLimit,
+    sessions: Box<dyn SessionList>,
 }
 
-/// Runs `$body` with `$v` bound to the group's `Vec` of sessions, whatever their type (the
-/// body is compiled once per handler type, so it is statically dispatched).
-#[macro_export]
-macro_rules! with_sessions {
-    ($group:expr, $v:ident => $body:expr) => {
-        match $group {
-            $crate::venue::SessionGroup::MexcPublic($v) => $body,
-            $crate::venue::SessionGroup::MexcPrivate($v) => $body,
-            $crate::venue::SessionGroup::GateioSpotPublic($v) => $body,
-            $crate::venue::SessionGroup::GateioSpotPrivate($v) => $body,
-            $crate::venue::SessionGroup::GateioFuturesPublic($v) => $body,
-            $crate::venue::SessionGroup::GateioFuturesPrivate($v) => $body,
-        }
-    };
+impl fmt::Debug for SessionGroup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionGroup")
+            .field("role", &self.role)
+            .field("sessions", &self.sessions.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl SessionGroup {
+    fn new<S: VenueSession>(role: Role, connect_limit: ConnectRateLimit, sessions: Vec<S>) -> Self {
+        Self {
+            role,
+            connect_limit,
+            sessions: Box::new(sessions),
+        }
+    }
+
     /// Market data or account data.
     pub fn role(&self) -> Role {
-        match self {
-            SessionGroup::MexcPublic(_)
-            | SessionGroup::GateioSpotPublic(_)
-            | SessionGroup::GateioFuturesPublic(_) => Role::Public,
-            SessionGroup::MexcPrivate(_)
-            | SessionGroup::GateioSpotPrivate(_)
-            | SessionGroup::GateioFuturesPrivate(_) => Role::Private,
-        }
+        self.role
     }
 
     /// How many sessions.
     pub fn len(&self) -> usize {
-        with_sessions!(self, v => v.len())
+        self.sessions.len()
     }
 
     /// Whether there are none.
@@ -351,298 +330,167 @@ impl SessionGroup {
 
     /// The connect-rate limit the group's connections share.
     pub fn connect_limit(&self) -> ConnectRateLimit {
-        match self {
-            SessionGroup::MexcPublic(_) => exchange_mexc::POOL_CONNECT_LIMIT,
-            _ => DEFAULT_CONNECT_LIMIT,
-        }
+        self.connect_limit
+    }
+
+    /// Starts the group's connections live, shards numbered from `first_shard`.
+    pub(crate) fn start(
+        self,
+        venue: Venue,
+        first_shard: u16,
+        control: &Arc<RunControl>,
+        delivery: &dyn Fn() -> Delivery,
+        config: &DriverConfig,
+    ) -> Result<Box<dyn RunningGroup>, String> {
+        let (role, limit) = (self.role, self.connect_limit);
+        self.sessions
+            .start(venue, role, limit, first_shard, control, delivery, config)
+    }
+
+    /// The group as a replay target, shards numbered on from `shard`.
+    pub(crate) fn into_replay(
+        self,
+        shard: &mut u16,
+        control: &Arc<RunControl>,
+    ) -> Box<dyn ReplayGroup> {
+        self.sessions.into_replay(shard, control)
+    }
+}
+
+/// A `Vec` of one handler type, behind `dyn` only until it starts.
+trait SessionList: Send {
+    fn len(&self) -> usize;
+
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one call site, the group's start"
+    )]
+    fn start(
+        self: Box<Self>,
+        venue: Venue,
+        role: Role,
+        limit: ConnectRateLimit,
+        first_shard: u16,
+        control: &Arc<RunControl>,
+        delivery: &dyn Fn() -> Delivery,
+        config: &DriverConfig,
+    ) -> Result<Box<dyn RunningGroup>, String>;
+
+    fn into_replay(
+        self: Box<Self>,
+        shard: &mut u16,
+        control: &Arc<RunControl>,
+    ) -> Box<dyn ReplayGroup>;
+}
+
+impl<S: VenueSession> SessionList for Vec<S> {
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+
+    fn start(
+        self: Box<Self>,
+        venue: Venue,
+        role: Role,
+        limit: ConnectRateLimit,
+        first_shard: u16,
+        control: &Arc<RunControl>,
+        delivery: &dyn Fn() -> Delivery,
+        config: &DriverConfig,
+    ) -> Result<Box<dyn RunningGroup>, String> {
+        crate::run::start_sessions(
+            venue,
+            role,
+            limit,
+            *self,
+            first_shard,
+            control,
+            delivery,
+            config,
+        )
+    }
+
+    fn into_replay(
+        self: Box<Self>,
+        shard: &mut u16,
+        control: &Arc<RunControl>,
+    ) -> Box<dyn ReplayGroup> {
+        crate::replay::replayer(*self, shard, control)
     }
 }
 
 /// Builds the sessions a plan needs: public ones first, then private ones.
 pub fn build(plan: &StreamPlan) -> Result<Vec<SessionGroup>, String> {
-    match plan.venue {
-        Venue::MexcSpot => Ok(build_mexc(plan)),
-        Venue::GateioSpot => {
-            let (public, private) = build_gateio::<SpotMarket>(plan)?;
-            Ok(public
-                .map(SessionGroup::GateioSpotPublic)
-                .into_iter()
-                .chain(private.map(SessionGroup::GateioSpotPrivate))
-                .collect())
-        }
-        Venue::GateioFutures => {
-            let (public, private) = build_gateio::<FuturesMarket>(plan)?;
-            Ok(public
-                .map(SessionGroup::GateioFuturesPublic)
-                .into_iter()
-                .chain(private.map(SessionGroup::GateioFuturesPrivate))
-                .collect())
-        }
-    }
+    dispatch(plan.venue, Build { plan })
 }
 
-type GateioSessions<M> = (
-    Option<Vec<GateioPublicWebSocketHandler<EventSink, M>>>,
-    Option<Vec<GateioPrivateWebSocketHandler<EventSink, M>>>,
-);
+struct Build<'a> {
+    plan: &'a StreamPlan,
+}
 
-fn build_gateio<M: GateioMarket>(plan: &StreamPlan) -> Result<GateioSessions<M>, String> {
-    // The REST base includes `/api/v4`; signatures cover the path from `/api/v4` on, even
-    // when the base sits below a prefix (a proxy, the simulator's mount).
-    let mut rest = plan.rest_url.trim_end_matches('/').to_string();
-    if !rest.ends_with("/api/v4") {
-        rest.push_str("/api/v4");
-    }
-    let mut config = GateioHandlerConfig::new(exchange_gateio::Endpoints::custom(
-        plan.ws_url.clone(),
-        rest,
-    ));
-    config.rest_signature_prefix = Some("/api/v4".into());
-    config.credentials = plan
-        .credentials
-        .as_ref()
-        .map(|k| exchange_gateio::Credentials::new(k.key(), k.secret()));
-    config.depth = match plan.depth {
-        None | Some(20) => BookDepth::Levels20,
-        Some(50) => BookDepth::Levels50,
-        Some(100) => BookDepth::Levels100,
-        Some(other) => {
-            return Err(format!(
-                "--depth {other} is not a Gate.io book depth; use 20, 50 or 100"
-            ));
-        }
-    };
-    config.private_symbols = plan.symbols.clone();
-    if plan.fast_timers {
-        config.ping = PingSettings {
-            app_ping_interval: Some(Duration::from_secs(1)),
-            protocol_ping_interval: None,
-            idle_timeout: Some(Duration::from_secs(3)),
+impl VenueVisitor for Build<'_> {
+    type Output = Result<Vec<SessionGroup>, String>;
+
+    fn visit<V: VenueConnector>(self) -> Self::Output {
+        let plan = self.plan;
+        let feeds = plan.feeds();
+        let request = StreamRequest {
+            symbols: &plan.symbols,
+            feeds: &feeds,
+            depth: plan.depth,
+            credentials: plan.credentials.as_ref().map(|k| ApiCredentials {
+                key: k.key(),
+                secret: k.secret(),
+            }),
+            endpoints: EndpointChoice::Custom {
+                ws_url: plan.ws_url.clone(),
+                rest_url: plan.rest_url.clone(),
+            },
+            timers: if plan.fast_timers {
+                Timers::Fast
+            } else {
+                Timers::Venue
+            },
+            private_scope: PrivateScope::RequestSymbols,
+            ping: None,
+            reconnection: None,
         };
-        config.tick_interval = Duration::from_millis(50);
-        config.reconnection.initial_delay = Duration::from_millis(100);
-        config.reconnection.max_delay = Duration::from_secs(1);
-        config.reconnection.connect_rate = ConnectRateLimit {
-            max_attempts: 20,
-            window: Duration::from_secs(1),
-        };
-        config.ack_timeout = Duration::from_secs(2);
-        config.auth_timeout = Duration::from_secs(2);
-        config.rest_retry = Duration::from_millis(200);
-        config.snapshot_backoff_initial = Duration::from_millis(100);
-        config.snapshot_backoff_max = Duration::from_secs(1);
-    }
-    let public = if plan.has_public() {
-        let mut topics = Vec::new();
-        for symbol in &plan.symbols {
-            let symbol = *symbol;
-            if plan.wants(ChannelName::Book) {
-                topics.push(GateioPublicTopic::OrderBook(symbol));
-            }
-            if plan.wants(ChannelName::Trades) {
-                topics.push(GateioPublicTopic::Trades(symbol));
-            }
-            if plan.wants(ChannelName::Ticker) {
-                topics.push(GateioPublicTopic::BookTicker(symbol));
-            }
-            if plan.wants(ChannelName::Ticker24h) {
-                topics.push(GateioPublicTopic::Tickers(symbol));
-            }
+        let config = V::config(&request).map_err(|e| e.to_string())?;
+        let mut groups = Vec::new();
+        if plan.has_public() {
+            let sessions = V::public_shards(&config, &request, |_| plan.sink())
+                .map_err(|e| format!("{}: {e}", plan.venue))?;
+            let limit = V::LIMITS.connect_rate(Role::Public);
+            groups.push(SessionGroup::new(Role::Public, limit, sessions));
         }
-        let handler = GateioPublicWebSocketHandler::new(config.clone(), topics, plan.sink())
-            .map_err(|e| format!("{}: {e}", plan.venue))?;
-        Some(vec![handler])
-    } else {
-        None
-    };
-    let private = plan
-        .has_private()
-        .then(|| vec![GateioPrivateWebSocketHandler::new(config, plan.sink())]);
-    Ok((public, private))
-}
-
-fn build_mexc(plan: &StreamPlan) -> Vec<SessionGroup> {
-    let mut config = exchange_mexc::MexcConfig {
-        endpoints: exchange_mexc::Endpoints::new(plan.ws_url.clone(), plan.rest_url.clone()),
-        credentials: plan
-            .credentials
-            .as_ref()
-            .map(|k| exchange_mexc::Credentials::new(k.key(), k.secret())),
-        ..exchange_mexc::MexcConfig::default()
-    };
-    if let Some(depth) = plan.depth {
-        config.book.snapshot_depth = u16::try_from(depth.min(5000)).unwrap_or(5000);
-    }
-    if plan.fast_timers {
-        config.book.snapshot_after_quiet = Duration::from_millis(500);
-        config.book.retry_initial = Duration::from_millis(100);
-        config.book.retry_max = Duration::from_secs(1);
-    }
-    let mut handler = MexcHandlerConfig::new(config);
-    if plan.fast_timers {
-        handler.context.ping = Some(PingSettings {
-            app_ping_interval: Some(Duration::from_secs(1)),
-            protocol_ping_interval: None,
-            idle_timeout: Some(Duration::from_secs(3)),
-        });
-        handler.context.tick_interval = Some(Duration::from_millis(50));
-        handler.reconnection.initial_delay = Duration::from_millis(100);
-        handler.reconnection.max_delay = Duration::from_secs(1);
-        handler.reconnection.connect_rate = ConnectRateLimit {
-            max_attempts: 20,
-            window: Duration::from_secs(1),
-        };
-        handler.ack_timeout = Duration::from_secs(2);
-        handler.rest_retry = Duration::from_millis(200);
-    }
-    let mut groups = Vec::new();
-    if plan.has_public() {
-        let mut channels = Vec::new();
-        for symbol in &plan.symbols {
-            let symbol = *symbol;
-            let interval = AggInterval::Ms10;
-            if plan.wants(ChannelName::Book) {
-                channels.push(MexcChannel::AggreDepth { symbol, interval });
-            }
-            if plan.wants(ChannelName::Trades) {
-                channels.push(MexcChannel::AggreDeals { symbol, interval });
-            }
-            if plan.wants(ChannelName::Ticker) {
-                channels.push(MexcChannel::AggreBookTicker { symbol, interval });
-            }
+        if plan.has_private() {
+            let session = V::private(config, &request, plan.sink());
+            let limit = V::LIMITS.connect_rate(Role::Private);
+            groups.push(SessionGroup::new(Role::Private, limit, vec![session]));
         }
-        let shards = MexcPublicWebSocketHandler::shards(handler.clone(), channels, |_| plan.sink());
-        groups.push(SessionGroup::MexcPublic(shards));
-    }
-    if plan.has_private() {
-        groups.push(SessionGroup::MexcPrivate(vec![
-            MexcPrivateWebSocketHandler::new(handler, plan.symbols.iter().copied(), plan.sink()),
-        ]));
-    }
-    groups
-}
-
-impl VenueSession for MexcPublicWebSocketHandler<EventSink> {
-    fn sink(&self) -> &EventSink {
-        self.callbacks()
-    }
-
-    fn sink_mut(&mut self) -> &mut EventSink {
-        self.callbacks_mut()
-    }
-
-    fn book_symbols(&self) -> Vec<Symbol> {
-        self.symbols().collect()
-    }
-
-    fn book(&self, symbol: Symbol) -> Option<(&OrderBook, BookStatus)> {
-        MexcPublicWebSocketHandler::book(self, symbol).zip(self.status(symbol))
-    }
-
-    fn handler_stats(&self) -> Option<&HandlerStats> {
-        Some(self.stats())
-    }
-
-    fn book_sync(&self) -> BookSyncSummary {
-        let s = self.book_stats();
-        BookSyncSummary {
-            snapshots_requested: s.snapshots_requested,
-            snapshots_applied: s.snapshots_applied,
-            snapshots_failed: s.snapshots_failed,
-            resyncs: s.resyncs,
-        }
+        Ok(groups)
     }
 }
 
-impl VenueSession for MexcPrivateWebSocketHandler<EventSink> {
-    fn sink(&self) -> &EventSink {
-        self.callbacks()
-    }
-
-    fn sink_mut(&mut self) -> &mut EventSink {
-        self.callbacks_mut()
-    }
-
-    fn book_symbols(&self) -> Vec<Symbol> {
-        Vec::new()
-    }
-
-    fn book(&self, _symbol: Symbol) -> Option<(&OrderBook, BookStatus)> {
-        None
-    }
-
-    fn handler_stats(&self) -> Option<&HandlerStats> {
-        Some(self.stats())
-    }
-
-    fn book_sync(&self) -> BookSyncSummary {
-        BookSyncSummary::default()
+/// The `--depth` values a venue takes, checked before anything connects.
+pub fn check_depth(venue: Venue, depth: Option<u32>) -> Result<(), String> {
+    let Some(depth) = depth else { return Ok(()) };
+    match profile(venue).depth {
+        DepthRule::SnapshotLimit { max } if (1..=max).contains(&depth) => Ok(()),
+        DepthRule::SnapshotLimit { max } => Err(format!(
+            "--depth for {venue} is the REST snapshot limit: 1 to {max}"
+        )),
+        DepthRule::Streams(allowed) if allowed.contains(&depth) => Ok(()),
+        DepthRule::Streams(allowed) => Err(format!(
+            "--depth {depth} is not offered by {venue}; use one of {}",
+            allowed
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
     }
 }
-
-impl<M: GateioMarket> VenueSession for GateioPublicWebSocketHandler<EventSink, M> {
-    fn sink(&self) -> &EventSink {
-        self.callbacks()
-    }
-
-    fn sink_mut(&mut self) -> &mut EventSink {
-        self.callbacks_mut()
-    }
-
-    fn book_symbols(&self) -> Vec<Symbol> {
-        self.symbols().collect()
-    }
-
-    fn book(&self, symbol: Symbol) -> Option<(&OrderBook, BookStatus)> {
-        GateioPublicWebSocketHandler::book(self, symbol).zip(self.status(symbol))
-    }
-
-    fn handler_stats(&self) -> Option<&HandlerStats> {
-        Some(self.stats())
-    }
-
-    fn book_sync(&self) -> BookSyncSummary {
-        let s = self.book_stats();
-        BookSyncSummary {
-            snapshots_requested: s.snapshots_requested,
-            snapshots_applied: s.snapshots_applied,
-            snapshots_failed: s.stale_snapshots + s.snapshot_failures,
-            resyncs: s.resyncs,
-        }
-    }
-}
-
-impl<M: GateioMarket> VenueSession for GateioPrivateWebSocketHandler<EventSink, M> {
-    fn sink(&self) -> &EventSink {
-        self.callbacks()
-    }
-
-    fn sink_mut(&mut self) -> &mut EventSink {
-        self.callbacks_mut()
-    }
-
-    fn book_symbols(&self) -> Vec<Symbol> {
-        Vec::new()
-    }
-
-    fn book(&self, _symbol: Symbol) -> Option<(&OrderBook, BookStatus)> {
-        None
-    }
-
-    fn handler_stats(&self) -> Option<&HandlerStats> {
-        Some(self.stats())
-    }
-
-    fn book_sync(&self) -> BookSyncSummary {
-        BookSyncSummary::default()
-    }
-}
-
-/// Connect-rate limit for groups whose venue crate gives none.
-const DEFAULT_CONNECT_LIMIT: ConnectRateLimit = ConnectRateLimit {
-    max_attempts: 5,
-    window: Duration::from_secs(1),
-};
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, reason = "tests fail loudly")]

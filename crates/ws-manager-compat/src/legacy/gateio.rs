@@ -6,8 +6,9 @@
 //! keeps reconnecting when sends fail instead of giving up after three (§7.7).
 
 use exchange_gateio::{
-    BookSink, BookSync, BookSyncConfig, Channel, Credentials, Endpoints, Error, ErrorCode, Market,
-    Message, Payload, RequestEvent, Subscription, UserId, login_request, parse_frame, ping_request,
+    BookDepth, BookSink, BookSync, BookSyncConfig, Channel, Credentials, Endpoints, Error,
+    ErrorCode, Market, Message, Payload, RequestEvent, Subscription, UserId, login_request,
+    parse_frame, ping_request,
 };
 use market_types::{BookStatusEvent, BookUpdate, OrderBook};
 use ws_core::{
@@ -26,7 +27,7 @@ use crate::translate::Translator;
 use crate::types::{
     ParsedMessage, PrivateWebsocketChannelType, PublicWebsocketChannelType, SubscriptionAction,
 };
-use crate::venues::gateio::{DEPTH, endpoints, market};
+use crate::venues::gateio::{handler_config, market};
 
 /// The strategies of a Gate.io spot or futures connection.
 pub(super) fn strategies(
@@ -34,7 +35,8 @@ pub(super) fn strategies(
     scope: StreamScope,
 ) -> Result<WebSocketStrategySet, CompatError> {
     let market = market(setup.exchange);
-    let endpoints = endpoints(setup);
+    let config = handler_config(setup)?;
+    let endpoints = config.endpoints;
     let credentials = match (scope, &setup.api_key, &setup.api_secret) {
         (StreamScope::Private, Some(key), Some(secret)) => {
             Some(Credentials::new(key.clone(), secret.as_bytes()))
@@ -46,7 +48,7 @@ pub(super) fn strategies(
         }
         (StreamScope::Public, _, _) => None,
     };
-    let books = BookSyncConfig::new(market, &endpoints, DEPTH)
+    let books = BookSyncConfig::new(market, &endpoints, config.depth)
         .map_err(|e| CompatError::InvalidConfig(e.to_string()))?;
     let venue_ping = exchange_gateio::PING;
     Ok(WebSocketStrategySet::new(
@@ -69,6 +71,7 @@ pub(super) fn strategies(
         }),
         Box::new(GateioSubscription {
             market,
+            depth: config.depth,
             credentials,
             next_id: 0,
             user_id: None,
@@ -141,6 +144,7 @@ impl ConnectionStrategy for GateioConnection {
 
 struct GateioSubscription {
     market: Market,
+    depth: BookDepth,
     credentials: Option<Credentials>,
     next_id: i64,
     /// The account id from the login (futures private channels).
@@ -187,7 +191,7 @@ impl SubscriptionStrategy for GateioSubscription {
             match *kind {
                 ChannelKind::Public(PublicWebsocketChannelType::Orderbook) => {
                     for symbol in symbols {
-                        let s = Subscription::order_book(self.market, *symbol, DEPTH);
+                        let s = Subscription::order_book(self.market, *symbol, self.depth);
                         frames.push(self.request(action, s, now)?);
                     }
                 }

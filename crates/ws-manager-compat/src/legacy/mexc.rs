@@ -30,10 +30,10 @@ use crate::types::{ParsedMessage, PublicWebsocketChannelType, SubscriptionAction
 use crate::venues::mexc::{mexc_config, private_channel, public_channel};
 
 /// The strategies of a MEXC market-data connection.
-pub(super) fn public(setup: &VenueSetup) -> WebSocketStrategySet {
-    let config = mexc_config(setup, None);
+pub(super) fn public(setup: &VenueSetup) -> Result<WebSocketStrategySet, CompatError> {
+    let config = mexc_config(setup)?;
     let endpoints = config.endpoints.clone();
-    WebSocketStrategySet::new(
+    Ok(WebSocketStrategySet::new(
         Box::new(MexcConnection {
             ping: setup.ping(endpoints.public_context().ping),
             endpoints,
@@ -45,7 +45,7 @@ pub(super) fn public(setup: &VenueSetup) -> WebSocketStrategySet {
             books: BookSync::new(config.book, config.endpoints.rest_url.clone()),
             subscribed: Vec::new(),
         }),
-    )
+    ))
 }
 
 /// The strategies of a MEXC user-data connection (listen key over signed REST).
@@ -56,7 +56,7 @@ pub(super) fn private(setup: &VenueSetup) -> Result<WebSocketStrategySet, Compat
         ));
     };
     let credentials = exchange_mexc::Credentials::new(key.clone(), secret.as_bytes());
-    let config = mexc_config(setup, Some(credentials.clone()));
+    let config = mexc_config(setup)?;
     let endpoints = config.endpoints.clone();
     Ok(WebSocketStrategySet::new(
         Box::new(MexcConnection {
@@ -273,20 +273,6 @@ struct MexcParser {
     subscribed: Vec<Channel>,
 }
 
-/// The channels listed in `Not Subscribed successfully! [a,b]. Reason: ..`.
-fn named_channels(msg: &str) -> Vec<&str> {
-    match (msg.find('['), msg.find(']')) {
-        (Some(open), Some(close)) if open < close => msg
-            .get(open + 1..close)
-            .unwrap_or_default()
-            .split(',')
-            .map(str::trim)
-            .filter(|c| !c.is_empty())
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
 /// Book sync's output pushed into the parse result.
 struct Collect<'a> {
     translator: &'a Translator,
@@ -318,7 +304,7 @@ impl MexcParser {
                 self.refused(&channels, &reason, 0, cx);
             }
             Err(Error::VenueError { code, msg }) => {
-                let named = named_channels(&msg);
+                let named = exchange_mexc::refused_channels(&msg);
                 self.refused(&named, &msg, code, cx);
             }
             Err(other) => cx.error(ErrorCategory::Parse, other.to_string()),

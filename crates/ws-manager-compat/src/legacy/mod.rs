@@ -228,7 +228,7 @@ impl WebSocketStrategySet {
     pub(crate) fn for_setup(setup: &VenueSetup) -> Result<Self, CompatError> {
         use crate::config::ExchangeEnum;
         match (setup.exchange, setup.scope) {
-            (ExchangeEnum::Mexc, StreamScope::Public) => Ok(mexc::public(setup)),
+            (ExchangeEnum::Mexc, StreamScope::Public) => mexc::public(setup),
             (ExchangeEnum::Mexc, StreamScope::Private) => mexc::private(setup),
             (ExchangeEnum::Gateio | ExchangeEnum::GateioFutures, scope) => {
                 gateio::strategies(setup, scope)

@@ -1,16 +1,14 @@
-//! Gate.io: how the old channel types and settings map onto `exchange-gateio` (shared by
-//! both paths, so they subscribe the same channels with the same settings).
+//! Gate.io: what the legacy path takes from the venue's connector, so that both paths
+//! subscribe the same channels with the same settings.
 
-#[cfg(feature = "legacy-strategy")]
-use exchange_gateio::Market;
-use exchange_gateio::{BookDepth, Endpoints};
+use exchange_gateio::{GateioHandlerConfig, Market};
+use venue_registry::{GateioFutures, GateioSpot, VenueConnector};
 
-#[cfg(feature = "legacy-strategy")]
 use crate::config::ExchangeEnum;
-use crate::setup::VenueSetup;
+use crate::error::CompatError;
+use crate::setup::{VenueSetup, request};
 
 /// Spot or futures.
-#[cfg(feature = "legacy-strategy")]
 pub(crate) fn market(exchange: ExchangeEnum) -> Market {
     match exchange {
         ExchangeEnum::GateioFutures => Market::Futures,
@@ -18,16 +16,17 @@ pub(crate) fn market(exchange: ExchangeEnum) -> Market {
     }
 }
 
-/// WebSocket URL and REST base (up to `/api/v4`).
-pub(crate) fn endpoints(setup: &VenueSetup) -> Endpoints {
-    Endpoints::custom(setup.ws_url.clone(), setup.rest_url.clone())
+/// The settings the connector derives from the old inputs (endpoints up to `/api/v4`,
+/// book depth, credentials of private streams).
+pub(crate) fn handler_config(setup: &VenueSetup) -> Result<GateioHandlerConfig, CompatError> {
+    fn config<V: VenueConnector<Config = GateioHandlerConfig>>(
+        setup: &VenueSetup,
+    ) -> Result<GateioHandlerConfig, CompatError> {
+        V::config(&request::<V>(setup, &[], &[])?)
+            .map_err(|e| CompatError::InvalidConfig(e.to_string()))
+    }
+    match market(setup.exchange) {
+        Market::Spot => config::<GateioSpot>(setup),
+        Market::Futures => config::<GateioFutures>(setup),
+    }
 }
-
-/// Book depth of both paths: the handlers' default, 20 levels every 20 ms (the old code
-/// asked for 5 levels with the payload in the wrong order, defect §7.6).
-pub(crate) const DEPTH: BookDepth = BookDepth::Levels20;
-
-#[cfg(feature = "mixin")]
-/// What REST signatures cover: the venue's `/api/v4`, also below a simulator's or proxy's
-/// mount prefix.
-pub(crate) const SIGNATURE_PREFIX: &str = "/api/v4";

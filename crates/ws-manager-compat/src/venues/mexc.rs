@@ -1,23 +1,20 @@
-//! MEXC: how the old channel types and settings map onto `exchange-mexc` (shared by both
-//! paths, so they subscribe the same channels with the same settings).
+//! MEXC: what the legacy path takes from the venue's connector and how the old channel
+//! types map onto `exchange-mexc` channels.
 
-use exchange_mexc::{AggInterval, Channel, Endpoints, MexcConfig};
+use exchange_mexc::{AggInterval, Channel, MexcConfig};
+use venue_registry::{MexcSpot, VenueConnector};
 
-use crate::setup::{ChannelKind, VenueSetup};
-#[cfg(feature = "legacy-strategy")]
+use crate::error::CompatError;
+use crate::setup::{ChannelKind, VenueSetup, request};
 use crate::types::PrivateWebsocketChannelType;
 use crate::types::PublicWebsocketChannelType;
 
-/// The venue configuration both paths start from.
-pub(crate) fn mexc_config(
-    setup: &VenueSetup,
-    credentials: Option<exchange_mexc::Credentials>,
-) -> MexcConfig {
-    MexcConfig {
-        endpoints: Endpoints::new(setup.ws_url.clone(), setup.rest_url.clone()),
-        credentials,
-        ..MexcConfig::default()
-    }
+/// The venue configuration the connector derives from the old inputs (credentials on
+/// private streams only).
+pub(crate) fn mexc_config(setup: &VenueSetup) -> Result<MexcConfig, CompatError> {
+    let config = MexcSpot::config(&request::<MexcSpot>(setup, &[], &[])?)
+        .map_err(|e| CompatError::InvalidConfig(e.to_string()))?;
+    Ok(config.mexc)
 }
 
 /// The MEXC channel an old public channel type stands for (`TICKER` has no MEXC protobuf
@@ -39,7 +36,6 @@ pub(crate) fn public_channel(symbol: market_types::Symbol, kind: ChannelKind) ->
 }
 
 /// The MEXC channel an old private channel type stands for.
-#[cfg(feature = "legacy-strategy")]
 pub(crate) fn private_channel(kind: ChannelKind) -> Option<Channel> {
     match kind {
         ChannelKind::Private(PrivateWebsocketChannelType::Order) => Some(Channel::PrivateOrders),

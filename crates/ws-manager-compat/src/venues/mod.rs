@@ -1,4 +1,4 @@
-//! Per-venue translation tables shared by both paths.
+//! Per-venue tables of the legacy strategy path; the mixin path asks the venue connectors.
 
 pub(crate) mod gateio;
 pub(crate) mod mexc;
