@@ -85,8 +85,8 @@
 mod auth;
 mod book_sync;
 mod channel;
-mod connector;
 mod config;
+mod connector;
 mod error;
 mod handler;
 mod json;
@@ -108,6 +108,7 @@ pub use crate::config::{
     Credentials, Endpoints, FUTURES_WS_LIVE, FUTURES_WS_TESTNET, REST_LIVE, REST_TESTNET,
     SPOT_WS_LIVE, SPOT_WS_TESTNET,
 };
+pub use crate::connector::{GateioFutures, GateioSpot};
 pub use crate::error::{
     Context, Error, ErrorCode, FieldError, IdentifierError, Malformation, Snippet,
 };
@@ -119,7 +120,6 @@ pub use crate::handler::{
     GateioSpotPublicWebSocketHandler, LoginMode, PING, PrivateCounters, PublicCounters,
     RECONNECTION_POLICY, SpotMarket,
 };
-pub use crate::connector::{GateioFutures, GateioSpot};
 pub use crate::wire::{
     Ack, ApiResponse, BalanceUpdate, BookSnapshot, ItemIter, Items, LevelIter, LoginResponse,
     Message, OrderBookUpdate, OrderEvent, OrderUpdate, Pong, PublicTrade, RateLimit, RawLevels,

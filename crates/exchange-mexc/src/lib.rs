@@ -103,6 +103,7 @@ pub use channel::{
     AggInterval, CHANNELS, Channel, ChannelSpec, Decoder, DepthLimit, KlineInterval,
 };
 pub use config::{BookSyncConfig, Credentials, Endpoints, MexcConfig, REST_URL, WS_URL};
+pub use connector::{MexcSpot, refused_channels};
 pub use control::{ControlReply, parse_control};
 pub use error::Error;
 pub use event::{LimitDepth, balance, book_ticker_batch, fill, limit_depth, order, private_event};
@@ -116,7 +117,6 @@ pub use rest::{
     parse_listen_keys,
 };
 pub use subscription::{MAX_SUBSCRIPTIONS_PER_CONNECTION, check_ack, ping, subscribe, unsubscribe};
-pub use connector::{MexcSpot, refused_channels};
 pub use wire::{
     AggreBookTicker, AggreDeal, AggreDeals, AggreDepths, Body, BodyKind, Deals, DepthLevel,
     DepthLevels, Push, PushHeader, RawBody, decode_push, decode_wrapper, stream_kind,

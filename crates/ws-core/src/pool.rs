@@ -1,5 +1,5 @@
 //! Several connections to one venue, for venues that cap subscriptions per connection
-//! (MEXC: 30). The sessions are built by the exchange crate, one per shard of topics; the
+//! (30 per connection on some venues). The sessions are built by the exchange crate, one per shard of topics; the
 //! pool runs one [`Connection`] for each and shares a connect-rate limit between them.
 
 use crate::config::DriverConfig;

@@ -31,6 +31,8 @@ pub struct FrameQueue {
 
 #[derive(Debug)]
 struct Inner {
+    /// Bounded by `FrameQueue::capacity`: a push into a full queue applies the overflow
+    /// policy instead of growing.
     items: VecDeque<QueuedFrame>,
     closed: bool,
 }

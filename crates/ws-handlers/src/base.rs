@@ -20,7 +20,7 @@ pub trait BaseMessageHandler {
     /// Whether to time every message (two monotonic clock reads). On by default.
     const RECORD_TIMING: bool = true;
 
-    /// Name for logs (`"gateio_spot"`).
+    /// Name for logs (`"venue_spot"`).
     fn exchange_name(&self) -> &'static str;
 
     /// Cheap classification: must not allocate or fully parse.

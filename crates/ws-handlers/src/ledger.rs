@@ -25,6 +25,7 @@ struct OrderSeen {
 #[derive(Debug, Clone)]
 pub struct PrivateLedger {
     orders: HashMap<OrderId, OrderSeen>,
+    // Both deques are bounded by the ledger's capacity: the oldest entry is forgotten first.
     finished_orders: VecDeque<OrderId>,
     fills: HashSet<TradeId>,
     fill_order: VecDeque<TradeId>,

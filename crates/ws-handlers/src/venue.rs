@@ -21,7 +21,7 @@ use crate::stats::HandlerStats;
 pub trait VenueConnector: fmt::Debug + Send + Sync + 'static {
     /// The venue in the normalized model.
     const VENUE: Venue;
-    /// The brand in messages to people: `Gate.io`, `MEXC`.
+    /// The brand in messages to people: the venue's own spelling of its name.
     const BRAND: &'static str;
     /// How symbols are spelled, for checks and the old `base`/`quote` pairs.
     const SYMBOL_STYLE: SymbolStyle;

@@ -3,8 +3,8 @@
 use ws_session::{ConnectionContext, DisconnectCause, ReconnectDecision, ReconnectionPolicy};
 
 /// Connection behaviour a handler may override (the plan's `ConnectionMixin`). Venue
-/// crates provide their own (`MexcConnectionMixin` asks for minimal headers and resets
-/// backoff on 1005).
+/// crates provide their own (one venue asks for minimal headers and resets backoff on
+/// 1005).
 pub trait ConnectionMixin {
     /// URL, headers, heartbeat and lifetime settings.
     fn create_connection_context(&self) -> ConnectionContext;

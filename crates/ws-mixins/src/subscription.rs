@@ -44,7 +44,7 @@ pub trait SubscriptionMixin {
         1
     }
 
-    /// Whether two topics may share one request (Gate.io requests are per channel).
+    /// Whether two topics may share one request (some venues take one channel per request).
     fn can_batch(&self, _a: &Self::Topic, _b: &Self::Topic) -> bool {
         true
     }

@@ -7,15 +7,15 @@ use std::time::Duration;
 pub struct ConnectionContext {
     /// `ws://` or `wss://` URL.
     pub url: String,
-    /// Extra handshake headers (venues such as MEXC want as few as possible).
+    /// Extra handshake headers (some venues want as few as possible).
     pub headers: Vec<(String, String)>,
     /// Heartbeat and liveness settings.
     pub ping: PingSettings,
-    /// Rotate the connection (make-before-break) after this long; MEXC cuts at 24 h.
+    /// Rotate the connection (make-before-break) after this long; venues cut long-lived connections (24 h is common).
     pub max_lifetime: Option<Duration>,
     /// How often [`crate::Session::on_tick`] runs while connected.
     pub tick_interval: Duration,
-    /// A label for logs and metrics (`"gateio-spot-public"`); never a secret.
+    /// A label for logs and metrics (`"venue-spot-public"`); never a secret.
     pub label: String,
 }
 

@@ -50,7 +50,7 @@ pub struct ReconnectionPolicy {
     /// Spread as a fraction of the delay: 0.2 means ±20 %.
     pub jitter: f64,
     /// A close without status (1005) retries after `initial_delay` without growing the
-    /// delay and without spending an attempt (MEXC sends these routinely).
+    /// delay and without spending an attempt (some venues send these routinely).
     pub reset_on_1005: bool,
     /// Storm protection.
     pub connect_rate: ConnectRateLimit,
@@ -91,6 +91,7 @@ pub enum FailureKind {
 pub struct Backoff {
     policy: ReconnectionPolicy,
     consecutive_failures: u32,
+    // Bounded by the rate limit's `max_attempts`: starts older than its window are popped.
     attempt_starts: VecDeque<Instant>,
 }
 
@@ -198,12 +199,13 @@ impl Backoff {
     }
 }
 
-/// A connect-rate limit shared by several connections to one venue (a pool of MEXC
-/// connections, say), so that together they cannot exceed the venue's per-IP limits.
+/// A connect-rate limit shared by several connections to one venue (a pool of
+/// connections to a venue that caps subscriptions per connection, say), so that together they cannot exceed the venue's per-IP limits.
 /// Cloning shares the same window.
 #[derive(Clone)]
 pub struct ConnectLimiter {
     limit: ConnectRateLimit,
+    // Bounded by `limit.max_attempts`: starts older than the window are popped first.
     starts: std::sync::Arc<std::sync::Mutex<VecDeque<Instant>>>,
 }
 
