@@ -16,6 +16,9 @@
 //! - [`PrivateDelivery`]: the one path by which private handlers hand orders, fills,
 //!   balances and positions to the user (ledger, open orders and counts together).
 //!
+//! - [`BookSync`]: per-symbol local order books (buffer, snapshot, align, resync), one
+//!   state machine for every venue, which supplies only a [`BookVenue`].
+//!
 //! An exchange handler is a struct that implements these traits plus the mixins of
 //! `ws-mixins`, and `ws_session::Session` by calling [`BaseMessageHandler::handle_message`]
 //! from `on_frame` and [`Lifecycle`] from the connection hooks. All of it is statically
@@ -25,6 +28,7 @@
 //! No cargo features.
 
 mod base;
+mod book_sync;
 mod delivery;
 mod error;
 mod ledger;
@@ -38,6 +42,10 @@ mod stats;
 mod test_support;
 
 pub use base::BaseMessageHandler;
+pub use book_sync::{
+    BookPush, BookSink, BookSync, BookSyncStats, BookVenue, CallbackSink, Continuity, LiveSlot,
+    Rejection, SnapshotFailure, SyncSettings, UpdateOutcome,
+};
 pub use delivery::{DeliveryCounts, PrivateDelivery, RestOrderView};
 pub use error::HandlerError;
 pub use ledger::PrivateLedger;

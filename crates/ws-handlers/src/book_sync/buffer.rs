@@ -1,0 +1,106 @@
+//! Pushes kept while a symbol syncs: ids per push, their levels in one arena (cleared,
+//! not freed, between syncs).
+
+#[derive(Debug)]
+pub(super) struct PushBuffer<T> {
+    pushes: Vec<BufferedPush>,
+    items: Vec<T>,
+    /// Pushes before this index were dropped as older than the snapshot.
+    start: usize,
+}
+
+impl<T> Default for PushBuffer<T> {
+    fn default() -> Self {
+        PushBuffer {
+            pushes: Vec::new(),
+            items: Vec::new(),
+            start: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(super) struct BufferedPush {
+    pub(super) first: u64,
+    pub(super) last: u64,
+    pub(super) time_ms: u64,
+    pub(super) start: usize,
+    pub(super) end: usize,
+}
+
+impl<T> PushBuffer<T> {
+    /// Pushes kept (not yet dropped).
+    #[inline]
+    pub(super) fn len(&self) -> usize {
+        self.pushes.len().saturating_sub(self.start)
+    }
+
+    #[inline]
+    pub(super) fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Items in the arena.
+    #[inline]
+    pub(super) fn items_len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub(super) fn clear(&mut self) {
+        self.pushes.clear();
+        self.items.clear();
+        self.start = 0;
+    }
+
+    /// The last push kept.
+    pub(super) fn last(&self) -> Option<&BufferedPush> {
+        if self.is_empty() {
+            return None;
+        }
+        self.pushes.last()
+    }
+
+    /// The first push kept.
+    pub(super) fn first(&self) -> Option<&BufferedPush> {
+        self.pushes.get(self.start)
+    }
+
+    /// Appends one push whose items `fill` writes; a failed fill leaves no trace.
+    pub(super) fn push<E>(
+        &mut self,
+        first: u64,
+        last: u64,
+        time_ms: u64,
+        fill: impl FnOnce(&mut Vec<T>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let start = self.items.len();
+        if let Err(error) = fill(&mut self.items) {
+            self.items.truncate(start);
+            return Err(error);
+        }
+        self.pushes.push(BufferedPush {
+            first,
+            last,
+            time_ms,
+            start,
+            end: self.items.len(),
+        });
+        Ok(())
+    }
+
+    /// Drops pushes with `last <= id` (older than a snapshot of `id`); returns how many.
+    pub(super) fn drop_through(&mut self, id: u64) -> usize {
+        let before = self.start;
+        while self.pushes.get(self.start).is_some_and(|p| p.last <= id) {
+            self.start += 1;
+        }
+        self.start - before
+    }
+
+    /// The kept push at `offset` and its items.
+    pub(super) fn get(&self, offset: usize) -> Option<(BufferedPush, &[T])> {
+        let push = *self.pushes.get(self.start.checked_add(offset)?)?;
+        let items = self.items.get(push.start..push.end).unwrap_or_default();
+        Some((push, items))
+    }
+}
