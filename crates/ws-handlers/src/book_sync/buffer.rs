@@ -5,8 +5,6 @@
 pub(super) struct PushBuffer<T> {
     pushes: Vec<BufferedPush>,
     items: Vec<T>,
-    /// Pushes before this index were dropped as older than the snapshot.
-    start: usize,
 }
 
 impl<T> Default for PushBuffer<T> {
@@ -14,7 +12,6 @@ impl<T> Default for PushBuffer<T> {
         PushBuffer {
             pushes: Vec::new(),
             items: Vec::new(),
-            start: 0,
         }
     }
 }
@@ -29,10 +26,10 @@ pub(super) struct BufferedPush {
 }
 
 impl<T> PushBuffer<T> {
-    /// Pushes kept (not yet dropped).
+    /// Pushes kept.
     #[inline]
     pub(super) fn len(&self) -> usize {
-        self.pushes.len().saturating_sub(self.start)
+        self.pushes.len()
     }
 
     #[inline]
@@ -49,20 +46,11 @@ impl<T> PushBuffer<T> {
     pub(super) fn clear(&mut self) {
         self.pushes.clear();
         self.items.clear();
-        self.start = 0;
     }
 
     /// The last push kept.
     pub(super) fn last(&self) -> Option<&BufferedPush> {
-        if self.is_empty() {
-            return None;
-        }
         self.pushes.last()
-    }
-
-    /// The first push kept.
-    pub(super) fn first(&self) -> Option<&BufferedPush> {
-        self.pushes.get(self.start)
     }
 
     /// Appends one push whose items `fill` writes; a failed fill leaves no trace.
@@ -88,18 +76,14 @@ impl<T> PushBuffer<T> {
         Ok(())
     }
 
-    /// Drops pushes with `last <= id` (older than a snapshot of `id`); returns how many.
-    pub(super) fn drop_through(&mut self, id: u64) -> usize {
-        let before = self.start;
-        while self.pushes.get(self.start).is_some_and(|p| p.last <= id) {
-            self.start += 1;
-        }
-        self.start - before
+    /// The first kept push that ends after `id` (the first one a snapshot of `id` needs).
+    pub(super) fn first_after(&self, id: u64) -> Option<&BufferedPush> {
+        self.pushes.iter().find(|push| push.last > id)
     }
 
-    /// The kept push at `offset` and its items.
+    /// The push at `offset` and its items.
     pub(super) fn get(&self, offset: usize) -> Option<(BufferedPush, &[T])> {
-        let push = *self.pushes.get(self.start.checked_add(offset)?)?;
+        let push = *self.pushes.get(offset)?;
         let items = self.items.get(push.start..push.end).unwrap_or_default();
         Some((push, items))
     }

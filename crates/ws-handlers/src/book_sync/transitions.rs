@@ -187,8 +187,8 @@ impl<V: BookVenue> BookSync<V> {
             return;
         };
         let (id, time_ms) = V::snapshot_ids(snapshot);
-        self.stats.dropped += entry.buffer.drop_through(id) as u64;
-        if let Some(first) = entry.buffer.first()
+        // Pushes ending at or before `id` are dropped by the replay.
+        if let Some(first) = entry.buffer.first_after(id)
             && first.first > id.saturating_add(1)
         {
             self.fail(index, ResyncReason::StaleSnapshot, None, now, sink);
@@ -252,8 +252,7 @@ impl<V: BookVenue> BookSync<V> {
             sink.book_updated(&entry.book, &update);
             return UpdateOutcome::Replaced;
         }
-        self.stats.dropped += entry.buffer.drop_through(id) as u64;
-        if let Some(first) = entry.buffer.first()
+        if let Some(first) = entry.buffer.first_after(id)
             && first.first > id.saturating_add(1)
         {
             // Pushes after the full one were lost while buffering: impossible on an
