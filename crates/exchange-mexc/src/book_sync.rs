@@ -245,10 +245,7 @@ impl BookVenue for MexcBooks {
         depth_snapshot_request(&self.rest_url, symbol, self.snapshot_depth, id)
     }
 
-    fn parse_snapshot<'a>(
-        &self,
-        response: &'a RestResponse,
-    ) -> Result<DepthSnapshot, SnapshotFailure> {
+    fn parse_snapshot(&self, response: &RestResponse) -> Result<DepthSnapshot, SnapshotFailure> {
         check_reply(DEPTH, &response.result)
             .and_then(parse_depth_snapshot)
             .map_err(|error| {

@@ -548,7 +548,7 @@ impl VenueSession for MexcPublicWebSocketHandler<EventSink> {
         BookSyncSummary {
             snapshots_requested: s.snapshots_requested,
             snapshots_applied: s.snapshots_applied,
-            snapshots_failed: s.snapshots_failed,
+            snapshots_failed: s.stale_snapshots + s.snapshot_failures,
             resyncs: s.resyncs,
         }
     }
