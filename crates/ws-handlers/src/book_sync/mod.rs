@@ -72,3 +72,6 @@ fn delta(venue: Venue, symbol: Symbol, first: u64, last: u64, time_ms: u64) -> B
         exchange_time_ms: time_ms,
     }
 }
+
+#[cfg(test)]
+mod tests;
