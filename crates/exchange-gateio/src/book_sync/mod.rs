@@ -3,26 +3,27 @@
 //!
 //! # Rules
 //!
-//! Each symbol moves through these phases; its user-visible [`BookStatus`] is `Syncing`
+//! Each symbol moves through these phases; its user-visible [`market_types::BookStatus`] is `Syncing`
 //! until it is first live, `Live`, or `Resyncing(reason)` after it was thrown away.
 //!
 //! 1. **Awaiting ack.** [`BookSync::track`] (or a reconnect) starts here. Pushes are
 //!    buffered already. [`BookSync::on_subscribed`] moves on.
-//! 2. **Awaiting snapshot.** A [`RestRequest`] for
+//! 2. **Awaiting snapshot.** A [`ws_session::RestRequest`] for
 //!    `GET {rest}/spot/order_book?currency_pair=X&limit=L&with_id=true` (futures:
 //!    `/futures/usdt/order_book?contract=X&limit=L&with_id=true`, `L` = stream depth) is
 //!    queued; pushes keep being buffered, at most [`BookSyncConfig::buffer_capacity`] of
-//!    them (one more restarts the sync with [`ResyncReason::BufferOverflow`]).
+//!    them (one more restarts the sync with [`market_types::ResyncReason::BufferOverflow`]).
 //! 3. **Snapshot arrives** (`id`): buffered pushes with `u < id + 1` are dropped; if the
 //!    first one left has `U > id + 1` the snapshot is stale and is fetched again after a
 //!    backoff (the buffer is kept). Otherwise the book is loaded, the buffered pushes are
 //!    replayed under the live rules, and the symbol is `Live`. HTTP 429 retries after
 //!    `Retry-After` (or the backoff when absent); other failures retry after the backoff
-//!    and report [`ResyncReason::SnapshotFailed`].
+//!    and report [`market_types::ResyncReason::SnapshotFailed`].
 //! 4. **Live.** With `last` the book's update id:
 //!    - `full: true` replaces the book and sets `last = u`, whatever the ids;
 //!    - `u <= last`: an old push, skipped and counted as a duplicate;
-//!    - `U > last + 1`: a gap, [`ResyncReason::Gap`];
+//!    - `U > last + 1`: a gap, [`market_types::ResyncReason::Gap`] (the push starts the new
+//!      buffer);
 //!    - otherwise (`U <= last + 1 <= u`) the levels are applied as absolute amounts
 //!      (zero deletes) and `last = u`. This admits pushes that overlap ids already
 //!      applied, as the venue's own SDK does (G5): amounts are absolute, so re-applying
@@ -32,7 +33,7 @@
 //!    After each push the sides are trimmed to the stream depth (levels pushed out of a
 //!    fixed-depth stream are never deleted by the venue), and a crossed book, a negative
 //!    size or an undecodable level restarts the sync (the last as
-//!    [`ResyncReason::InvalidUpdate`]: part of the push may already be in the book).
+//!    [`market_types::ResyncReason::InvalidUpdate`]: part of the push may already be in the book).
 //!
 //! Every restart clears the book first (no ghost levels) and touches only that symbol.
 //! A full push received while syncing counts as a snapshot (the REST answer then finds
@@ -43,7 +44,7 @@
 //!
 //! [`BookSync::on_frame`] is the hot path: it takes the raw text frame and, for a push
 //! that continues a live book, decodes it in one pass with the levels going straight
-//! into the book. Everything else it hands to [`parse_frame`] and
+//! into the book. Everything else it hands to [`crate::parse_frame`] and
 //! [`BookSync::on_update`], which a caller may also use directly with a decoded
 //! [`OrderBookUpdate`]. Both give the same results (the tests run every rule through
 //! both), except that a push whose trailing `l` names another depth is thrown away by
@@ -57,7 +58,7 @@
 //! the single-pass decoder.
 //!
 //! Statically dispatched through a [`BookSink`]: [`BookSink::book_updated`] after each
-//! applied push (and once with [`BookUpdateKind::Snapshot`] when a book goes live or is
+//! applied push (and once with [`market_types::BookUpdateKind::Snapshot`] when a book goes live or is
 //! replaced), [`BookSink::status_changed`] on every status change. REST requests go to
 //! the [`Outbox`]. Time comes in as [`Timestamp`]; the backoff is jitterless.
 
@@ -89,7 +90,7 @@ pub struct BookSyncConfig {
     /// Stream depth; also the snapshot's `limit` and the depth books are trimmed to.
     pub depth: BookDepth,
     /// Pushes buffered per symbol while waiting for a snapshot; one more restarts the
-    /// sync with [`ResyncReason::BufferOverflow`].
+    /// sync with [`market_types::ResyncReason::BufferOverflow`].
     pub buffer_capacity: usize,
     /// First snapshot retry delay; doubles per failed attempt.
     pub backoff_initial: Duration,
@@ -154,7 +155,7 @@ impl BookSyncConfig {
     }
 }
 
-/// Per-symbol local books for one market: [`ws_handlers::BookSync`] over [`GateioBooks`],
+/// Per-symbol local books for one market: [`ws_handlers::BookSync`] over `GateioBooks`,
 /// plus the single-pass decoder.
 #[derive(Debug)]
 pub struct BookSync {

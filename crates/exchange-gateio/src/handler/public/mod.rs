@@ -40,7 +40,7 @@ pub type GateioFuturesPublicWebSocketHandler<H> = GateioPublicWebSocketHandler<H
 /// Per message: the type is read from the envelope's `channel` and `event` without
 /// decoding the rest. A book push goes first to [`BookSync::on_frame`], which applies a
 /// push that continues a live book in one pass with no allocation; only frames it does
-/// not take are decoded by [`parse_frame`]. Every frame is decoded once. Trades, best
+/// not take are decoded by [`crate::parse_frame`]. Every frame is decoded once. Trades, best
 /// bid/ask and tickers go to `H::on_trade`, `H::on_book_ticker` and `H::on_ticker`; books
 /// to `H::on_order_book` and `H::on_book_status`.
 ///

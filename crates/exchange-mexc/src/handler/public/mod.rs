@@ -26,7 +26,7 @@ mod session;
 /// `BaseMessageHandler` + `PublicMessageHandler` routing, and `ws_session::Session`.
 ///
 /// Per message: the type is read from the wrapper's keys without decoding; the push is
-/// decoded once ([`decode_push`]); depth goes through [`BookSync`] (one local book per
+/// decoded once ([`crate::decode_push`]); depth goes through [`BookSync`] (one local book per
 /// symbol, resynced alone when it breaks) to `H::on_order_book` / `H::on_book_status`,
 /// every aggregated deal to `H::on_trade`, the aggregated book ticker to
 /// `H::on_book_ticker`. Nothing is allocated for these.
