@@ -5,6 +5,7 @@ use core::fmt;
 use std::time::Duration;
 
 use ring::hmac;
+use ws_handlers::SyncSettings;
 use ws_session::{ConnectionContext, PingSettings};
 
 /// Everything a MEXC spot connection is configured with.
@@ -123,7 +124,8 @@ impl fmt::Debug for Credentials {
 /// Local order-book settings (spec §1.9), all bounded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BookSyncConfig {
-    /// `limit` of the REST snapshot (`GET /api/v3/depth`), at most 5 000.
+    /// `limit` of the REST snapshot (`GET /api/v3/depth`), at most 5 000; also the depth
+    /// books are trimmed to.
     pub snapshot_depth: u16,
     /// Levels per side reserved in each book, so steady-state updates never allocate.
     pub book_capacity: usize,
@@ -144,6 +146,24 @@ pub struct BookSyncConfig {
     pub forget_failures_after: Duration,
     /// Book sync numbers its REST requests from here up, so a session can route answers.
     pub first_request_id: u64,
+}
+
+impl BookSyncConfig {
+    /// The venue-independent part, for [`ws_handlers::BookSync`]: books are trimmed to
+    /// the snapshot's depth (levels beyond it are not the venue's book).
+    pub fn settings(&self) -> SyncSettings {
+        SyncSettings {
+            depth: usize::from(self.snapshot_depth),
+            book_capacity: self.book_capacity,
+            max_buffered_pushes: self.max_buffered_pushes,
+            max_buffered_items: self.max_buffered_levels,
+            snapshot_after_quiet: self.snapshot_after_quiet,
+            backoff_initial: self.retry_initial,
+            backoff_max: self.retry_max,
+            forget_failures_after: self.forget_failures_after,
+            first_request_id: self.first_request_id,
+        }
+    }
 }
 
 impl Default for BookSyncConfig {

@@ -208,7 +208,7 @@ impl<H: PublicWebSocketMixin + Send + 'static> VenueHandler for MexcPublicWebSoc
         BookSyncSummary {
             snapshots_requested: s.snapshots_requested,
             snapshots_applied: s.snapshots_applied,
-            snapshots_failed: s.snapshots_failed,
+            snapshots_failed: s.stale_snapshots.saturating_add(s.snapshot_failures),
             resyncs: s.resyncs,
         }
     }

@@ -243,9 +243,10 @@ fn happy_path_buffers_loads_replays_and_goes_live() {
     let stats = h.sync.stats();
     assert_eq!(stats.snapshots_requested, 1);
     assert_eq!(stats.snapshots_applied, 1);
-    assert_eq!(stats.pushes_buffered, 2);
-    assert_eq!(stats.pushes_dropped, 1);
-    assert_eq!(stats.pushes_applied, 2);
+    assert_eq!(stats.buffered, 2);
+    assert_eq!(stats.dropped, 1);
+    // One replayed over the snapshot, one applied live.
+    assert_eq!((stats.replayed, stats.applied), (1, 1));
     assert_eq!(stats.resyncs, 0);
 }
 
@@ -292,7 +293,7 @@ fn a_stale_snapshot_is_fetched_again_with_backoff() {
     assert_eq!(h.status(BTC), BookStatus::Live);
     assert_eq!(h.book(BTC).update_id(), 203);
     assert_eq!(h.book(BTC).quantity_at(Side::Buy, p("100")), Some(q("3")));
-    assert_eq!(h.sync.stats().snapshots_failed, 2);
+    assert_eq!(h.sync.stats().stale_snapshots, 2);
 }
 
 #[test]
@@ -594,7 +595,7 @@ fn rate_limit_without_retry_after_and_other_failures_back_off() {
     h.snapshot(id, 9, &[("1", "1")], &[("2", "1")]);
     assert_eq!(h.status(BTC), BookStatus::Live);
     // Live and aligned: the backoff is reset.
-    assert_eq!(h.sync.stats().snapshots_failed, 4);
+    assert_eq!(h.sync.stats().snapshot_failures, 4);
 }
 
 #[test]
@@ -676,7 +677,7 @@ fn a_hole_in_the_buffer_discards_what_came_before_it() {
     assert_eq!(h.status(BTC), BookStatus::Live);
     assert_eq!(h.book(BTC).update_id(), 16);
     assert_eq!(h.book(BTC).quantity_at(Side::Buy, p("100")), Some(q("2")));
-    assert_eq!(h.sync.stats().pushes_dropped, 1);
+    assert_eq!(h.sync.stats().dropped, 1);
 }
 
 #[test]
@@ -786,4 +787,47 @@ fn tracking_twice_is_a_no_op() {
     h.track(BTC);
     assert_eq!(h.sink.statuses.len(), 1);
     assert_eq!(h.sync.symbols().collect::<Vec<_>>(), [sym(BTC)]);
+}
+
+#[test]
+fn books_never_exceed_the_configured_depth() {
+    let mut h = Harness::with(BookSyncConfig {
+        snapshot_depth: 3,
+        book_capacity: 8,
+        ..BookSyncConfig::default()
+    });
+    // A snapshot deeper than the limit, then a replayed and a live push adding levels.
+    h.push(10, 10, &[("95", "1"), ("94", "1")], &[("106", "1")]);
+    let id = h.request();
+    h.snapshot(
+        id,
+        9,
+        &[("100", "1"), ("99", "1"), ("98", "1"), ("97", "1")],
+        &[("101", "1"), ("102", "1"), ("103", "1"), ("104", "1")],
+    );
+    assert_eq!(h.status(BTC), BookStatus::Live);
+    for side in [Side::Buy, Side::Sell] {
+        assert_eq!(h.book(BTC).depth(side), 3, "{side:?} after the snapshot");
+    }
+    h.push(
+        11,
+        11,
+        &[("99.5", "1"), ("99.2", "1"), ("96", "1")],
+        &[("100.5", "1"), ("100.7", "1")],
+    );
+    let book = h.book(BTC);
+    assert_eq!(book.depth(Side::Buy), 3);
+    assert_eq!(book.depth(Side::Sell), 3);
+    // The best levels are kept, the deepest ones go.
+    let bids: Vec<market_types::Price> = book.bids().map(|l| l.price).collect();
+    let asks: Vec<market_types::Price> = book.asks().map(|l| l.price).collect();
+    assert_eq!(bids, [p("100"), p("99.5"), p("99.2")]);
+    assert_eq!(asks, [p("100.5"), p("100.7"), p("101")]);
+    // Every update handed out was trimmed too.
+    assert!(
+        h.sink
+            .updates
+            .iter()
+            .all(|(_, bids, asks)| bids.len() <= 3 && asks.len() <= 3)
+    );
 }

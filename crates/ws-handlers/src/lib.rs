@@ -18,6 +18,9 @@
 //! - [`Reconciler`]: the REST reconciliation rounds after every (re)connect, generic over
 //!   a [`ReconcileVenue`] that supplies the requests, parsers and paging rules.
 //!
+//! - [`BookSync`]: per-symbol local order books (buffer, snapshot, align, resync), one
+//!   state machine for every venue, which supplies only a [`BookVenue`].
+//!
 //! An exchange handler is a struct that implements these traits plus the mixins of
 //! `ws-mixins`, and `ws_session::Session` by calling [`BaseMessageHandler::handle_message`]
 //! from `on_frame` and [`Lifecycle`] from the connection hooks. All of it is statically
@@ -27,6 +30,7 @@
 //! No cargo features.
 
 mod base;
+mod book_sync;
 mod delivery;
 mod error;
 mod ledger;
@@ -42,6 +46,10 @@ mod test_support;
 mod venue;
 
 pub use base::BaseMessageHandler;
+pub use book_sync::{
+    BookPush, BookSink, BookSync, BookSyncStats, BookVenue, CallbackSink, Continuity, LiveSlot,
+    Rejection, SnapshotFailure, SyncSettings, UpdateOutcome,
+};
 pub use delivery::{DeliveryCounts, PrivateDelivery, RestOrderView};
 pub use error::HandlerError;
 pub use ledger::PrivateLedger;

@@ -1,0 +1,307 @@
+//! The public handler's trait implementations: connection settings, message routing
+//! and parsing, and the `Session` hooks the driver calls.
+
+use ws_handlers::{
+    BaseMessageHandler, HandlerError, HandlerStats, PublicMessageHandler, WebSocketMessageType,
+};
+use ws_mixins::{AuthMixin, ConnectionMixin, ErrorCategory, PublicWebSocketMixin, StreamError};
+use ws_session::{
+    ConnectionContext, DisconnectCause, FrameKind, InboundFrame, Outbox, ReconnectDecision,
+    ReconnectionPolicy, RestResponse, Session, StreamKind, Timestamp,
+};
+
+use crate::channel::Channel;
+use crate::event::book_ticker_batch;
+use crate::pb::push_data_v3_api_wrapper::Body as ColdBody;
+use crate::subscription::ping;
+use crate::wire::{Body, BodyKind, decode_push};
+
+use crate::handler::format::{AuthView, body_kind, message_type};
+
+use super::*;
+use ws_handlers::CallbackSink;
+
+impl<H: PublicWebSocketMixin> ConnectionMixin for MexcPublicWebSocketHandler<H> {
+    /// `Endpoints::public_context` (no extra headers), with the configured overrides.
+    fn create_connection_context(&self) -> ConnectionContext {
+        self.config
+            .context
+            .apply(self.config.mexc.endpoints.public_context())
+    }
+
+    fn reconnection_policy(&self) -> ReconnectionPolicy {
+        self.config.reconnection
+    }
+
+    /// MEXC closes routinely without a status (1005): always retried (the policy's
+    /// `reset_on_1005` keeps the delay short). A 403 at the handshake is MEXC's web
+    /// application firewall, not a credentials problem on a public stream: retried with
+    /// backoff. Everything else as the default.
+    fn should_reconnect(&self, cause: &DisconnectCause) -> ReconnectDecision {
+        match cause {
+            _ if cause.is_no_status() => ReconnectDecision::Retry,
+            DisconnectCause::HandshakeRejected {
+                status: 403,
+                retry_after: None,
+            } => ReconnectDecision::Retry,
+            _ => cause.default_decision(),
+        }
+    }
+}
+
+/// Market streams need no login.
+impl<H: PublicWebSocketMixin> AuthMixin for MexcPublicWebSocketHandler<H> {}
+
+impl<H: PublicWebSocketMixin> BaseMessageHandler for MexcPublicWebSocketHandler<H> {
+    /// Off: exchange crates read no clock (architecture invariant). The driver measures
+    /// receive-to-handled latency for every message in `ConnectionStats`.
+    const RECORD_TIMING: bool = false;
+
+    fn exchange_name(&self) -> &'static str {
+        "mexc_spot"
+    }
+
+    fn detect_message_type(&self, frame: &InboundFrame<'_>) -> WebSocketMessageType {
+        message_type(frame.kind, frame.payload)
+    }
+
+    fn route_message(
+        &mut self,
+        message_type: WebSocketMessageType,
+        frame: InboundFrame<'_>,
+        out: &mut Outbox,
+    ) -> Result<(), HandlerError> {
+        if message_type == WebSocketMessageType::Unknown
+            && frame.kind == FrameKind::Binary
+            && let Err(error) = body_kind(frame.payload)
+        {
+            return Err(self.fail_as(message_type, &error));
+        }
+        self.route_public(message_type, frame, out)
+    }
+
+    fn handler_stats(&mut self) -> &mut HandlerStats {
+        &mut self.stats
+    }
+
+    /// Logged as the default does, then reported to `H::on_error`.
+    fn handle_processing_error(
+        &mut self,
+        message_type: WebSocketMessageType,
+        error: &HandlerError,
+        raw: &[u8],
+    ) {
+        let shown = &raw[..raw.len().min(LOGGED_BYTES)];
+        tracing::warn!(
+            exchange = self.exchange_name(),
+            message_type = message_type.as_str(),
+            %error,
+            raw = ?shown,
+            "message skipped"
+        );
+        let category = std::mem::replace(&mut self.error_category, ErrorCategory::Parse);
+        self.callbacks.on_error(&StreamError {
+            category,
+            message: error.to_string(),
+        });
+    }
+}
+
+impl<H: PublicWebSocketMixin> PublicMessageHandler for MexcPublicWebSocketHandler<H> {
+    fn parse_orderbook_update(
+        &mut self,
+        frame: InboundFrame<'_>,
+        out: &mut Outbox,
+    ) -> Result<(), HandlerError> {
+        const T: WebSocketMessageType = WebSocketMessageType::OrderBook;
+        let push = decode_push(frame.payload).map_err(|e| self.fail_as(T, &e))?;
+        match push.body {
+            Body::AggreDepths(depth) => {
+                self.apply_depth(&push.header, &depth, frame.received_at, out)
+            }
+            Body::Cold(raw) if raw.kind == BodyKind::PublicLimitDepths => {
+                match raw.decode().map_err(|e| self.fail_as(T, &e))? {
+                    ColdBody::PublicLimitDepths(body) => {
+                        self.apply_limit_depth(&push.header, &body)
+                    }
+                    _ => Err(HandlerError::Unsupported(T)),
+                }
+            }
+            // Pre-2025 diff-depth channels are not offered by this handler.
+            _ => Err(HandlerError::Unsupported(T)),
+        }
+    }
+
+    fn parse_trade_message(
+        &mut self,
+        frame: InboundFrame<'_>,
+        _out: &mut Outbox,
+    ) -> Result<(), HandlerError> {
+        const T: WebSocketMessageType = WebSocketMessageType::Trade;
+        let push = decode_push(frame.payload).map_err(|e| self.fail_as(T, &e))?;
+        let Body::AggreDeals(deals) = push.body else {
+            return Err(HandlerError::Unsupported(T));
+        };
+        let symbol = push.header.symbol().map_err(|e| self.fail_as(T, &e))?;
+        for (index, deal) in deals.deals().enumerate() {
+            let trade = deal
+                .and_then(|deal| deal.to_trade(symbol, index))
+                .map_err(|e| self.fail_as(T, &e))?;
+            self.counters.trades += 1;
+            self.callbacks.on_trade(&trade);
+        }
+        Ok(())
+    }
+
+    fn parse_book_ticker(
+        &mut self,
+        frame: InboundFrame<'_>,
+        _out: &mut Outbox,
+    ) -> Result<(), HandlerError> {
+        const T: WebSocketMessageType = WebSocketMessageType::BookTicker;
+        let push = decode_push(frame.payload).map_err(|e| self.fail_as(T, &e))?;
+        match push.body {
+            Body::AggreBookTicker(ticker) => {
+                let symbol = push.header.symbol().map_err(|e| self.fail_as(T, &e))?;
+                let ticker = ticker.to_book_ticker(symbol, push.header.event_time_ms());
+                self.counters.book_tickers += 1;
+                self.callbacks.on_book_ticker(&ticker);
+                Ok(())
+            }
+            Body::Cold(raw) if raw.kind == BodyKind::PublicBookTickerBatch => {
+                let ColdBody::PublicBookTickerBatch(batch) =
+                    raw.decode().map_err(|e| self.fail_as(T, &e))?
+                else {
+                    return Err(HandlerError::Unsupported(T));
+                };
+                let tickers =
+                    book_ticker_batch(&push.header, &batch).map_err(|e| self.fail_as(T, &e))?;
+                for ticker in &tickers {
+                    self.counters.book_tickers += 1;
+                    self.callbacks.on_book_ticker(ticker);
+                }
+                Ok(())
+            }
+            _ => Err(HandlerError::Unsupported(T)),
+        }
+    }
+
+    fn handle_control(
+        &mut self,
+        message_type: WebSocketMessageType,
+        frame: InboundFrame<'_>,
+        out: &mut Outbox,
+    ) -> Result<(), HandlerError> {
+        let outcome = self
+            .subscriptions
+            .on_control(frame.payload, out)
+            .map_err(|e| self.fail_as(message_type, &e))?;
+        self.apply_control(outcome, frame.received_at);
+        Ok(())
+    }
+}
+
+impl<H: PublicWebSocketMixin + Send + 'static> Session for MexcPublicWebSocketHandler<H> {
+    type Command = MexcPublicCommand;
+
+    fn connection_context(&self) -> ConnectionContext {
+        self.create_connection_context()
+    }
+
+    fn reconnection_policy(&self) -> ReconnectionPolicy {
+        ConnectionMixin::reconnection_policy(self)
+    }
+
+    fn classify_disconnect(&self, cause: &DisconnectCause) -> ReconnectDecision {
+        self.should_reconnect(cause)
+    }
+
+    fn stream_kind(&self, frame: &InboundFrame<'_>) -> StreamKind {
+        crate::wire::stream_kind(frame.kind, frame.payload)
+    }
+
+    /// Subscribes every wanted channel again. Called a second time without a disconnect,
+    /// it is a make-before-break rotation: the new socket subscribes everything while the
+    /// old one still feeds the books, and pushes the old socket already delivered are
+    /// skipped instead of breaking the books.
+    fn on_connected(&mut self, now: Timestamp, out: &mut Outbox) {
+        if self.subscriptions.is_connected() {
+            self.counters.rotations += 1;
+            self.subscriptions.on_disconnected();
+            self.overlap = self.books.symbols().map(|s| (s, false)).collect();
+        }
+        self.track_books(now);
+        let auth = AuthView::capture(self, now);
+        self.subscriptions.on_connected(auth, now, out);
+    }
+
+    fn on_frame(&mut self, frame: InboundFrame<'_>, out: &mut Outbox) {
+        self.handle_message(frame, out);
+    }
+
+    fn on_tick(&mut self, now: Timestamp, out: &mut Outbox) {
+        if let Some(error) = self.subscriptions.on_tick(now, out) {
+            self.counters.ack_timeouts += 1;
+            self.callbacks.on_error(&error);
+        }
+        self.books.on_tick(now, out);
+    }
+
+    fn on_app_ping(&mut self, _now: Timestamp, out: &mut Outbox) {
+        out.send(ping());
+    }
+
+    fn on_rest_response(&mut self, response: RestResponse, now: Timestamp, out: &mut Outbox) {
+        let Self {
+            books, callbacks, ..
+        } = self;
+        if !books.on_rest_response(&response, now, out, &mut CallbackSink(callbacks)) {
+            tracing::debug!(id = ?response.id, "REST answer for no request of this handler");
+        }
+    }
+
+    fn on_command(&mut self, command: MexcPublicCommand, now: Timestamp, out: &mut Outbox) {
+        match command {
+            MexcPublicCommand::Subscribe(channel) => {
+                if let Err(reason) = self.admit(channel) {
+                    self.refuse_locally(channel, &reason);
+                    return;
+                }
+                if let Channel::AggreDepth { symbol, .. } = channel {
+                    let Self {
+                        books, callbacks, ..
+                    } = self;
+                    books.track(symbol, now, &mut CallbackSink(callbacks));
+                }
+                self.subscriptions.subscribe(channel, now, out);
+            }
+            MexcPublicCommand::Unsubscribe(channel) => {
+                self.subscriptions.unsubscribe(channel, now, out);
+                self.drop_books_of(channel);
+            }
+            MexcPublicCommand::Resync(symbol) => {
+                let Self {
+                    books, callbacks, ..
+                } = self;
+                if let Err(error) = books.resync(symbol, now, out, &mut CallbackSink(callbacks)) {
+                    callbacks.on_error(&StreamError {
+                        category: ErrorCategory::BookSync,
+                        message: error.to_string(),
+                    });
+                }
+            }
+        }
+    }
+
+    fn on_disconnected(&mut self, _cause: &DisconnectCause, _now: Timestamp) {
+        self.subscriptions.on_disconnected();
+        self.overlap.clear();
+        for book in &mut self.partial_books {
+            book.clear();
+        }
+        let Self {
+            books, callbacks, ..
+        } = self;
+        books.on_disconnected(&mut CallbackSink(callbacks));
+    }
+}
