@@ -15,8 +15,6 @@ use ws_session::{ConnectRateLimit, PingSettings, ReconnectionPolicy};
 
 use crate::channel::{AggInterval, Channel};
 use crate::config::{Credentials, Endpoints, MexcConfig, REST_URL, WS_URL};
-use crate::control::parse_control;
-use crate::error::Error;
 use crate::handler::{
     ContextOverrides, MexcHandlerConfig, MexcPrivateWebSocketHandler, MexcPublicCommand,
     MexcPublicWebSocketHandler, POOL_CONNECT_LIMIT, RECONNECTION_POLICY,
@@ -165,19 +163,6 @@ impl VenueConnector for MexcSpot {
     }
 }
 
-/// The channels named in a `Not Subscribed successfully! [a,b].  Reason： R` refusal,
-/// whatever its `code`; none for any other text. Parsed by [`parse_control`], the one
-/// parser of control replies.
-pub fn refused_channels(msg: &str) -> Vec<String> {
-    let Ok(reply) = serde_json::to_vec(&serde_json::json!({ "code": 0, "msg": msg })) else {
-        return Vec::new();
-    };
-    match parse_control(&reply) {
-        Err(Error::SubscriptionRejected { channels, .. }) => channels,
-        _ => Vec::new(),
-    }
-}
-
 impl<H: PublicWebSocketMixin + Send + 'static> VenueHandler for MexcPublicWebSocketHandler<H> {
     type Callbacks = H;
 
@@ -295,6 +280,7 @@ mod tests {
 
     #[test]
     fn refusals_name_their_channels() {
+        use crate::control::refused_channels;
         assert_eq!(
             refused_channels("Not Subscribed successfully! [a, b].  Reason\u{ff1a} Blocked! "),
             ["a", "b"]

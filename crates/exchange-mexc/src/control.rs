@@ -75,11 +75,13 @@ pub fn parse_control(payload: &[u8]) -> Result<ControlReply<'_>, Error> {
     })
 }
 
-/// `Not Subscribed successfully! [a,b].  Reason： Blocked! ` → the channels and the
-/// reason. The colon may be full-width (U+FF1A, as observed) or ASCII.
-fn parse_rejection(msg: &str) -> Option<Error> {
+/// A refusal as the venue words it, `Not Subscribed successfully! [a,b].  Reason： Blocked! `:
+/// the refused channels and the reason, borrowed from the message; `None` for any other
+/// text. The colon may be full-width (U+FF1A, as observed) or ASCII. This is the one parser
+/// of that text: the handlers and the compatibility layer call it.
+pub(crate) fn parse_refusal(msg: &str) -> Option<(Vec<&str>, Option<&str>)> {
     let rest = msg.strip_prefix(NOT_SUBSCRIBED)?;
-    let (channels, after) = match (rest.find('['), rest.find(']')) {
+    let (listed, after) = match (rest.find('['), rest.find(']')) {
         (Some(open), Some(close)) if open < close => (
             rest.get(open + 1..close).unwrap_or_default(),
             rest.get(close + 1..).unwrap_or_default(),
@@ -89,20 +91,29 @@ fn parse_rejection(msg: &str) -> Option<Error> {
     let reason = after
         .split_once("Reason")
         .map_or(after, |(_, reason)| reason)
-        .trim_start_matches([':', '：', ' ', '.'])
+        .trim_start_matches([':', '\u{ff1a}', ' ', '.'])
         .trim();
+    let channels = listed
+        .split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    Some((channels, (!reason.is_empty()).then_some(reason)))
+}
+
+/// The channels a refusal names (empty for any other text), for callers that only need
+/// the names.
+pub fn refused_channels(msg: &str) -> Vec<String> {
+    parse_refusal(msg)
+        .map(|(channels, _)| channels.into_iter().map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+fn parse_rejection(msg: &str) -> Option<Error> {
+    let (channels, reason) = parse_refusal(msg)?;
     Some(Error::SubscriptionRejected {
-        channels: channels
-            .split(',')
-            .map(str::trim)
-            .filter(|c| !c.is_empty())
-            .map(str::to_string)
-            .collect(),
-        reason: if reason.is_empty() {
-            msg.trim().to_string()
-        } else {
-            reason.to_string()
-        },
+        channels: channels.into_iter().map(str::to_string).collect(),
+        reason: reason.unwrap_or(msg.trim()).to_string(),
     })
 }
 

@@ -103,7 +103,8 @@ pub use channel::{
     AggInterval, CHANNELS, Channel, ChannelSpec, Decoder, DepthLimit, KlineInterval,
 };
 pub use config::{BookSyncConfig, Credentials, Endpoints, MexcConfig, REST_URL, WS_URL};
-pub use connector::{MexcSpot, refused_channels};
+pub use connector::MexcSpot;
+pub use control::refused_channels;
 pub use control::{ControlReply, parse_control};
 pub use error::Error;
 pub use event::{LimitDepth, balance, book_ticker_batch, fill, limit_depth, order, private_event};

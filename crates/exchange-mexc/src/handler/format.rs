@@ -357,27 +357,7 @@ pub(crate) fn names(channels: &[Channel]) -> String {
 /// `Not Subscribed successfully! [a,b].  Reason： R ` → (`[a, b]`, `Some("R")`); any
 /// other text → no channels, no reason.
 fn refused_channels(msg: &str) -> (Vec<&str>, Option<&str>) {
-    let Some(rest) = msg.strip_prefix(NOT_SUBSCRIBED) else {
-        return (Vec::new(), None);
-    };
-    let (listed, after) = match (rest.find('['), rest.find(']')) {
-        (Some(open), Some(close)) if open < close => (
-            rest.get(open + 1..close).unwrap_or_default(),
-            rest.get(close + 1..).unwrap_or_default(),
-        ),
-        _ => ("", rest),
-    };
-    let reason = after
-        .split_once("Reason")
-        .map_or(after, |(_, reason)| reason)
-        .trim_start_matches([':', '\u{ff1a}', ' ', '.'])
-        .trim();
-    let channels = listed
-        .split(',')
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-        .collect();
-    (channels, (!reason.is_empty()).then_some(reason))
+    crate::control::parse_refusal(msg).unwrap_or_default()
 }
 
 /// The reply's `id`, for refusals that carry an error code.
@@ -425,7 +405,6 @@ impl AuthMixin for AuthView {
 }
 
 const PONG: &[u8] = b"\"PONG\"";
-const NOT_SUBSCRIBED: &str = "Not Subscribed successfully!";
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, reason = "tests fail loudly")]
