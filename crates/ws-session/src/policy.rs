@@ -59,21 +59,29 @@ pub struct ReconnectionPolicy {
     pub stable_after: Duration,
 }
 
+impl ReconnectionPolicy {
+    /// The defaults every venue starts from: 0.5 s doubling to a 30 s cap, ±20 % jitter,
+    /// retried without limit (authentication failures stop regardless), at most 10 attempts
+    /// per 10 s, the backoff forgotten after 30 s connected. Venues override fields with
+    /// `..ReconnectionPolicy::DEFAULT`, so each value is written once.
+    pub const DEFAULT: ReconnectionPolicy = ReconnectionPolicy {
+        initial_delay: Duration::from_millis(500),
+        backoff_factor: 2.0,
+        max_delay: Duration::from_secs(30),
+        max_attempts: MaxAttempts::Unlimited,
+        jitter: 0.2,
+        reset_on_1005: false,
+        connect_rate: ConnectRateLimit {
+            max_attempts: 10,
+            window: Duration::from_secs(10),
+        },
+        stable_after: Duration::from_secs(30),
+    };
+}
+
 impl Default for ReconnectionPolicy {
     fn default() -> Self {
-        Self {
-            initial_delay: Duration::from_millis(500),
-            backoff_factor: 2.0,
-            max_delay: Duration::from_secs(30),
-            max_attempts: MaxAttempts::Unlimited,
-            jitter: 0.2,
-            reset_on_1005: false,
-            connect_rate: ConnectRateLimit {
-                max_attempts: 10,
-                window: Duration::from_secs(10),
-            },
-            stable_after: Duration::from_secs(30),
-        }
+        Self::DEFAULT
     }
 }
 

@@ -5,9 +5,7 @@
 use std::time::Duration;
 
 use market_types::Symbol;
-use ws_session::{
-    ConnectRateLimit, ConnectionContext, MaxAttempts, PingSettings, ReconnectionPolicy,
-};
+use ws_session::{ConnectionContext, PingSettings, ReconnectionPolicy};
 
 use crate::book_sync::BookSyncConfig;
 use crate::channel::{BookDepth, Market, UserId};
@@ -160,16 +158,4 @@ pub const PING: PingSettings = PingSettings {
 /// without limit (authentication failures stop regardless), at most 10 attempts per 10 s
 /// (Gate allows 300 connections per IP). A close without status is an ordinary failure:
 /// Gate does not send them routinely, so `reset_on_1005` is off.
-pub const RECONNECTION_POLICY: ReconnectionPolicy = ReconnectionPolicy {
-    initial_delay: Duration::from_millis(500),
-    backoff_factor: 2.0,
-    max_delay: Duration::from_secs(30),
-    max_attempts: MaxAttempts::Unlimited,
-    jitter: 0.2,
-    reset_on_1005: false,
-    connect_rate: ConnectRateLimit {
-        max_attempts: 10,
-        window: Duration::from_secs(10),
-    },
-    stable_after: Duration::from_secs(30),
-};
+pub const RECONNECTION_POLICY: ReconnectionPolicy = ReconnectionPolicy::DEFAULT;

@@ -85,17 +85,10 @@ impl ContextOverrides {
 /// up to 30 s, ±20 % jitter, and a 1005 close (which MEXC sends routinely) retried at the
 /// initial delay without spending an attempt.
 pub const RECONNECTION_POLICY: ReconnectionPolicy = ReconnectionPolicy {
-    initial_delay: Duration::from_millis(500),
     backoff_factor: 1.5,
-    max_delay: Duration::from_secs(30),
     max_attempts: MaxAttempts::Limited(15),
-    jitter: 0.2,
     reset_on_1005: true,
-    connect_rate: ConnectRateLimit {
-        max_attempts: 10,
-        window: Duration::from_secs(10),
-    },
-    stable_after: Duration::from_secs(30),
+    ..ReconnectionPolicy::DEFAULT
 };
 
 /// The connect-rate limit a pool of MEXC market connections shares.
