@@ -1,4 +1,5 @@
-//! `ws-handlers`: the plan's message-handler hierarchy.
+//! `ws-handlers`: the plan's message-handler hierarchy, and one copy of every
+//! venue-independent state machine, each generic over a small venue trait.
 //!
 //! - [`BaseMessageHandler`]: the template method run for every message: detect the type,
 //!   route it, parse it, with per-message timing and error accounting in [`HandlerStats`].
@@ -17,9 +18,11 @@
 //!   balances and positions to the user (ledger, open orders and counts together).
 //! - [`Reconciler`]: the REST reconciliation rounds after every (re)connect, generic over
 //!   a [`ReconcileVenue`] that supplies the requests, parsers and paging rules.
-//!
-//! - [`BookSync`]: per-symbol local order books (buffer, snapshot, align, resync), one
-//!   state machine for every venue, which supplies only a [`BookVenue`].
+//! - [`BookSync`]: per-symbol local order books (buffer, snapshot, align, resync, trim to
+//!   depth), one state machine for every venue, which supplies only a [`BookVenue`].
+//! - [`VenueConnector`]: the venue trait (constants, handler types, how a
+//!   venue-independent [`StreamRequest`] becomes handlers), which the venue registry and
+//!   every program use instead of naming a venue's types.
 //!
 //! An exchange handler is a struct that implements these traits plus the mixins of
 //! `ws-mixins`, and `ws_session::Session` by calling [`BaseMessageHandler::handle_message`]
