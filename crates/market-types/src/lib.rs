@@ -65,7 +65,7 @@ mod units;
 mod venue;
 
 pub use crate::account::{Balance, Fill, Order, Position, PrivateEvent};
-pub use crate::book::{BookError, Level, Levels, OrderBook};
+pub use crate::book::{BookError, Levels, OrderBook};
 pub use crate::decimal::{Decimal, DecimalError};
 pub use crate::inline::{Asset, ClientOrderId, InlineStr, OrderId, Symbol, SymbolError, TradeId};
 pub use crate::market::{
@@ -73,5 +73,5 @@ pub use crate::market::{
     Ticker, Trade,
 };
 pub use crate::trading::{LiquidityRole, OrderStatus, OrderType, Side};
-pub use crate::units::{Price, Quantity};
+pub use crate::units::{Level, Price, Quantity};
 pub use crate::venue::{Venue, VenueError};

@@ -4,11 +4,10 @@ use core::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::book::Level;
 use crate::decimal::Decimal;
 use crate::inline::{Symbol, TradeId};
 use crate::trading::Side;
-use crate::units::{Price, Quantity};
+use crate::units::{Level, Price, Quantity};
 use crate::venue::Venue;
 
 /// One public trade.

@@ -116,6 +116,15 @@ macro_rules! decimal_newtype {
 decimal_newtype!(Price);
 decimal_newtype!(Quantity);
 
+/// One price level: the total quantity resting at a price.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Level {
+    /// The level's price.
+    pub price: Price,
+    /// Total quantity at the price; always positive inside an [`crate::OrderBook`].
+    pub quantity: Quantity,
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, reason = "tests fail loudly on a bad fixture")]
 mod tests {

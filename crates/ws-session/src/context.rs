@@ -38,7 +38,7 @@ impl std::fmt::Debug for ConnectionContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let header_names: Vec<&str> = self.headers.iter().map(|(k, _)| k.as_str()).collect();
         f.debug_struct("ConnectionContext")
-            .field("url", &crate::session::redact_query(&self.url))
+            .field("url", &redact_query(&self.url))
             .field("headers", &header_names)
             .field("ping", &self.ping)
             .field("max_lifetime", &self.max_lifetime)
@@ -65,6 +65,31 @@ impl Default for PingSettings {
             app_ping_interval: None,
             protocol_ping_interval: None,
             idle_timeout: Some(Duration::from_secs(30)),
+        }
+    }
+}
+
+/// Drops query parameters that carry credentials from a URL before it is logged.
+pub fn redact_query(url: &str) -> String {
+    match url.split_once('?') {
+        None => url.to_string(),
+        Some((base, query)) => {
+            let kept: Vec<String> = query
+                .split('&')
+                .map(|pair| {
+                    let key = pair.split('=').next().unwrap_or("");
+                    let secret = matches!(
+                        key.to_ascii_lowercase().as_str(),
+                        "signature" | "listenkey" | "api_key" | "apikey" | "sign" | "key"
+                    );
+                    if secret {
+                        format!("{key}=<redacted>")
+                    } else {
+                        pair.to_string()
+                    }
+                })
+                .collect();
+            format!("{base}?{}", kept.join("&"))
         }
     }
 }

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::policy::ReconnectDecision;
-use crate::session::StreamKind;
+use crate::queue::StreamKind;
 
 /// Why a connection attempt failed or an open connection ended.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -52,17 +52,17 @@ mod session;
 mod state;
 mod stats;
 
-pub use context::{ConnectionContext, PingSettings};
+pub use context::{ConnectionContext, PingSettings, redact_query};
 pub use error::{DisconnectCause, DisconnectKind};
 pub use machine::{ConnectionAction, ConnectionMachine, MAX_RECONNECT_WAIT, SocketId};
 pub use policy::{
     Backoff, ConnectLimiter, ConnectRateLimit, FailureKind, JitterSource, MaxAttempts,
     ReconnectDecision, ReconnectionPolicy,
 };
-pub use queue::{OverflowPolicy, PushOutcome, QueueConfig};
+pub use queue::{OverflowPolicy, PushOutcome, QueueConfig, StreamKind};
 pub use session::{
     FrameKind, InboundFrame, OutFrame, Outbox, RestFailure, RestMethod, RestReply, RestRequest,
-    RestRequestId, RestResponse, Session, SessionSignal, StreamKind, Timestamp, redact_query,
+    RestRequestId, RestResponse, Session, SessionSignal, Timestamp,
 };
 pub use state::ConnectionState;
 pub use stats::{ConnectionCounters, ConnectionStats, LatencyHistogram, LatencySummary};

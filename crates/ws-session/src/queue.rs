@@ -1,8 +1,54 @@
-//! The overflow vocabulary of bounded queues: what each stream kind does when its queue is
-//! full. The queue itself lives in the driver (it needs a wake-up primitive); the decisions
-//! are plain data so sessions and tests can name them.
+//! The overflow vocabulary of bounded queues: the stream kinds, and what each does when its
+//! queue is full. The queue itself lives in the driver (it needs a wake-up primitive); the
+//! decisions are plain data so sessions and tests can name them.
 
-use crate::session::StreamKind;
+/// What a frame carries, for the queued mode's per-stream overflow policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StreamKind {
+    /// Acks, pongs, errors: never dropped.
+    Control,
+    /// Order book updates: must never be dropped silently.
+    Book,
+    /// Private order/fill/balance/position updates: must never be dropped silently.
+    Private,
+    /// Trades.
+    Trade,
+    /// Tickers and best bid/ask: the newest value supersedes older ones.
+    Ticker,
+}
+
+impl StreamKind {
+    /// Every kind, in index order.
+    pub const ALL: [StreamKind; 5] = [
+        StreamKind::Control,
+        StreamKind::Book,
+        StreamKind::Private,
+        StreamKind::Trade,
+        StreamKind::Ticker,
+    ];
+
+    /// Dense index for per-kind counters.
+    pub fn index(self) -> usize {
+        match self {
+            StreamKind::Control => 0,
+            StreamKind::Book => 1,
+            StreamKind::Private => 2,
+            StreamKind::Trade => 3,
+            StreamKind::Ticker => 4,
+        }
+    }
+
+    /// Lower-case name for logs and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StreamKind::Control => "control",
+            StreamKind::Book => "book",
+            StreamKind::Private => "private",
+            StreamKind::Trade => "trade",
+            StreamKind::Ticker => "ticker",
+        }
+    }
+}
 
 /// What happens when a message arrives and the queue is full.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

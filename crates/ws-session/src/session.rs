@@ -9,9 +9,10 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use crate::context::ConnectionContext;
+use crate::context::{ConnectionContext, redact_query};
 use crate::error::DisconnectCause;
 use crate::policy::{ReconnectDecision, ReconnectionPolicy};
+use crate::queue::StreamKind;
 
 /// The behaviour the driver is generic over (the plan's mixins, composed into one type).
 ///
@@ -152,54 +153,6 @@ pub struct InboundFrame<'a> {
     pub received_at: Timestamp,
 }
 
-/// What a frame carries, for the queued mode's per-stream overflow policy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum StreamKind {
-    /// Acks, pongs, errors: never dropped.
-    Control,
-    /// Order book updates: must never be dropped silently.
-    Book,
-    /// Private order/fill/balance/position updates: must never be dropped silently.
-    Private,
-    /// Trades.
-    Trade,
-    /// Tickers and best bid/ask: the newest value supersedes older ones.
-    Ticker,
-}
-
-impl StreamKind {
-    /// Every kind, in index order.
-    pub const ALL: [StreamKind; 5] = [
-        StreamKind::Control,
-        StreamKind::Book,
-        StreamKind::Private,
-        StreamKind::Trade,
-        StreamKind::Ticker,
-    ];
-
-    /// Dense index for per-kind counters.
-    pub fn index(self) -> usize {
-        match self {
-            StreamKind::Control => 0,
-            StreamKind::Book => 1,
-            StreamKind::Private => 2,
-            StreamKind::Trade => 3,
-            StreamKind::Ticker => 4,
-        }
-    }
-
-    /// Lower-case name for logs and metrics.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StreamKind::Control => "control",
-            StreamKind::Book => "book",
-            StreamKind::Private => "private",
-            StreamKind::Trade => "trade",
-            StreamKind::Ticker => "ticker",
-        }
-    }
-}
-
 /// An outbound WebSocket message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OutFrame {
@@ -259,31 +212,6 @@ impl std::fmt::Debug for RestRequest {
             .field("headers", &header_names)
             .field("body_len", &self.body.len())
             .finish()
-    }
-}
-
-/// Drops query parameters that carry credentials from a URL before it is logged.
-pub fn redact_query(url: &str) -> String {
-    match url.split_once('?') {
-        None => url.to_string(),
-        Some((base, query)) => {
-            let kept: Vec<String> = query
-                .split('&')
-                .map(|pair| {
-                    let key = pair.split('=').next().unwrap_or("");
-                    let secret = matches!(
-                        key.to_ascii_lowercase().as_str(),
-                        "signature" | "listenkey" | "api_key" | "apikey" | "sign" | "key"
-                    );
-                    if secret {
-                        format!("{key}=<redacted>")
-                    } else {
-                        pair.to_string()
-                    }
-                })
-                .collect();
-            format!("{base}?{}", kept.join("&"))
-        }
     }
 }
 

@@ -3,7 +3,7 @@
 use hdrhistogram::Histogram;
 
 use crate::error::DisconnectKind;
-use crate::session::StreamKind;
+use crate::queue::StreamKind;
 
 /// Counters of one connection (across its reconnects). `Copy`, so a snapshot is cheap.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -2,22 +2,11 @@
 
 use core::iter::FusedIterator;
 
-use serde::{Deserialize, Serialize};
-
 use crate::decimal::Decimal;
 use crate::inline::Symbol;
 use crate::market::ResyncReason;
 use crate::trading::Side;
-use crate::units::{Price, Quantity};
-
-/// One price level: the total quantity resting at a price.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Level {
-    /// The level's price.
-    pub price: Price,
-    /// Total quantity at the price; always positive inside an [`OrderBook`].
-    pub quantity: Quantity,
-}
+use crate::units::{Level, Price, Quantity};
 
 /// A local order book for one symbol, kept in sync by an exchange crate.
 ///
