@@ -45,7 +45,7 @@ pub(crate) trait HandlerUse {
 
 /// The venue handler for `setup` with `channels` of `symbols`, calling `sink`, given to
 /// `then`.
-fn with_handler<T: HandlerUse>(
+pub(crate) fn with_handler<T: HandlerUse>(
     setup: &VenueSetup,
     sink: &mut Option<MessageSink>,
     channels: &[ChannelKind],
@@ -91,32 +91,6 @@ fn with_handler<T: HandlerUse>(
             then,
         },
     )
-}
-
-/// The handler without a driver (differential test, benchmark).
-pub(crate) fn replay_session(
-    setup: &VenueSetup,
-    sink: MessageSink,
-    channels: &[ChannelKind],
-    symbols: &[VenueSymbol],
-) -> Result<Box<dyn crate::testing::ReplaySession>, CompatError> {
-    struct Boxed;
-    impl HandlerUse for Boxed {
-        type Output = Box<dyn crate::testing::ReplaySession>;
-        fn public<V: VenueConnector, S: PublicVenueHandler<Callbacks = Translate>>(
-            self,
-            handler: S,
-        ) -> Self::Output {
-            Box::new(handler)
-        }
-        fn private<V: VenueConnector, S: VenueHandler<Callbacks = Translate>>(
-            self,
-            handler: S,
-        ) -> Self::Output {
-            Box::new(handler)
-        }
-    }
-    with_handler(setup, &mut Some(sink), channels, symbols, Boxed)
 }
 
 impl MixinConnection {

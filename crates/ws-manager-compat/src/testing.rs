@@ -124,7 +124,7 @@ fn build(
 ) -> Result<Box<dyn ReplaySession>, CompatError> {
     match architecture {
         #[cfg(feature = "mixin")]
-        Architecture::Mixin => crate::mixin::replay_session(setup, sink, channels, symbols),
+        Architecture::Mixin => mixin_session(setup, sink, channels, symbols),
         #[cfg(feature = "legacy-strategy")]
         Architecture::LegacyStrategy => {
             let strategies = crate::legacy::WebSocketStrategySet::for_setup(setup)?;
@@ -138,4 +138,35 @@ fn build(
         #[allow(unreachable_patterns, reason = "only when one path is compiled out")]
         other => Err(CompatError::Unavailable(format!("the {other} path"))),
     }
+}
+
+/// The mixin path's handler without a driver, boxed behind [`ReplaySession`].
+#[cfg(feature = "mixin")]
+fn mixin_session(
+    setup: &VenueSetup,
+    sink: MessageSink,
+    channels: &[ChannelKind],
+    symbols: &[market_types::Symbol],
+) -> Result<Box<dyn ReplaySession>, CompatError> {
+    use crate::translate::Translate;
+    use venue_registry::VenueConnector;
+    use ws_handlers::{PublicVenueHandler, VenueHandler};
+
+    struct Boxed;
+    impl crate::mixin::HandlerUse for Boxed {
+        type Output = Box<dyn ReplaySession>;
+        fn public<V: VenueConnector, S: PublicVenueHandler<Callbacks = Translate>>(
+            self,
+            handler: S,
+        ) -> Self::Output {
+            Box::new(handler)
+        }
+        fn private<V: VenueConnector, S: VenueHandler<Callbacks = Translate>>(
+            self,
+            handler: S,
+        ) -> Self::Output {
+            Box::new(handler)
+        }
+    }
+    crate::mixin::with_handler(setup, &mut Some(sink), channels, symbols, Boxed)
 }

@@ -21,10 +21,11 @@ use ws_handlers::SimulatorMount;
 
 use crate::credentials::ApiKey;
 use crate::event::BookLine;
+use crate::group::{build, start_group};
 use crate::metrics::{MetricsServer, MetricsSnapshot};
 use crate::nats::NatsPublisher;
 use crate::output::{Format, Printer};
-use crate::run::{Exit, LoopConfig, Run, start_group};
+use crate::run::{Exit, LoopConfig, Run};
 use crate::tap::{Delivery, RunControl};
 use crate::venue::{ChannelName, StreamPlan};
 
@@ -85,7 +86,7 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     let mut venues = Vec::new();
     let mut symbols = 0;
     for plan in &plans {
-        match crate::venue::build(plan) {
+        match build(plan) {
             Ok(groups) => {
                 venues.push(plan.venue.as_str());
                 symbols += plan.symbols.len();

@@ -5,9 +5,10 @@
 //!   the callbacks every venue handler is given;
 //! - [`tap`]: [`tap::Tap`], the session wrapper that records, stamps and delivers, live and
 //!   in replay;
-//! - [`venue`]: venues, channels and symbols as the command line names them, and the
-//!   handlers they become;
-//! - [`record`]: the recording format; [`replay`]: the replay engine;
+//! - [`venue`]: venues, channels and symbols as the command line names them;
+//! - [`group`]: the venue handlers a plan becomes, started live or replayed;
+//! - [`record`]: the recording format; [`replayer`]: the replay engine; [`replay`]:
+//!   `wsx replay`;
 //! - [`run`]: live runs (pools, status, failure messages); [`stream`]: `stream`/`record`;
 //! - [`output`]: jsonl and table printing; [`metrics`]: the Prometheus exporter;
 //!   [`nats`]: the NATS publisher and `wsx subscribe`; [`demo`]: the offline demo.
@@ -15,11 +16,13 @@
 pub mod credentials;
 pub mod demo;
 pub mod event;
+pub mod group;
 pub mod metrics;
 pub mod nats;
 pub mod output;
 pub mod record;
 pub mod replay;
+pub mod replayer;
 pub mod run;
 pub mod stream;
 pub mod tap;

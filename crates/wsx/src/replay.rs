@@ -1,8 +1,8 @@
 //! `wsx replay`: a recording fed through the same sessions, without sockets.
 //!
 //! The header says how the sessions were built; they are built again the same way (the
-//! same handler types, settings, symbols and channels) and wrapped in the same [`Tap`] as
-//! live. Each record becomes the same `Session` call it was live, with the recorded
+//! same handler types, settings, symbols and channels) and wrapped in the same
+//! [`Tap`](crate::tap::Tap) as live ([`crate::replayer`]). Each record becomes the same `Session` call it was live, with the recorded
 //! timestamps (monotonic time re-based on the replay's start), in the recorded order. What
 //! a session asks for in return (frames to send, REST calls) is discarded: the answers it
 //! got live are in the recording. So the events, their receive timestamps and the final
@@ -15,13 +15,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use ws_core::{InboundFrame, Outbox, Session, Timestamp};
 
-use crate::event::{BookLine, Event, EventBody};
+use crate::event::{Event, EventBody};
+use crate::group::build;
 use crate::nats::NatsPublisher;
 use crate::output::{Format, Out, Printer};
-use crate::record::{Input, Record, RecordReader};
-use crate::tap::{Delivery, RunControl, Tap, VenueSession};
+use crate::record::RecordReader;
+use crate::replayer::ReplayGroup;
+use crate::tap::RunControl;
 use crate::venue::{ChannelName, StreamPlan, parse_symbol, parse_venue};
 
 /// Options of `wsx replay`.
@@ -50,93 +51,6 @@ pub enum Speed {
     Recorded,
 }
 
-/// One group of sessions being replayed.
-pub trait ReplayGroup {
-    /// Feeds one record to session `index` and returns its events.
-    fn feed(&mut self, index: usize, record: &Record, base: Instant) -> Vec<Event>;
-    /// The full books, with the receive time of each session's last input.
-    fn books(&self) -> Vec<(BookLine, u64)>;
-    /// Sessions.
-    fn len(&self) -> usize;
-    /// Whether there are none.
-    fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-struct Replayer<S: VenueSession> {
-    taps: Vec<Tap<S>>,
-    out: Outbox,
-}
-
-impl<S: VenueSession> ReplayGroup for Replayer<S> {
-    fn feed(&mut self, index: usize, record: &Record, base: Instant) -> Vec<Event> {
-        let Some(tap) = self.taps.get_mut(index) else {
-            return Vec::new();
-        };
-        let now = Timestamp::new(base + record.mono, record.unix_ns);
-        let out = &mut self.out;
-        out.clear();
-        match &record.input {
-            Input::Frame { kind, payload } => {
-                let mut bytes = payload.to_vec();
-                tap.on_frame(
-                    InboundFrame {
-                        kind: *kind,
-                        payload: &mut bytes,
-                        received_at: now,
-                    },
-                    out,
-                );
-            }
-            Input::Rest { response, .. } => tap.on_rest_response(response.clone(), now, out),
-            Input::Connected => tap.on_connected(now, out),
-            Input::Disconnected(cause) => tap.on_disconnected(&cause.to_cause(), now),
-            Input::Tick => tap.on_tick(now, out),
-            Input::AppPing => tap.on_app_ping(now, out),
-            Input::ReadyToConnect => {
-                let _ = tap.ready_to_connect(now, out);
-            }
-            Input::Close => tap.on_close(now, out),
-        }
-        tap.take_collected()
-    }
-
-    fn books(&self) -> Vec<(BookLine, u64)> {
-        self.taps
-            .iter()
-            .flat_map(|tap| {
-                let ts = tap.inner().sink().receive_ts();
-                tap.books().into_iter().map(move |b| (b, ts))
-            })
-            .collect()
-    }
-
-    fn len(&self) -> usize {
-        self.taps.len()
-    }
-}
-
-/// The sessions of one group wrapped for replay, shards numbered on from `shard`.
-pub(crate) fn replayer<S: VenueSession>(
-    sessions: Vec<S>,
-    shard: &mut u16,
-    control: &Arc<RunControl>,
-) -> Box<dyn ReplayGroup> {
-    let taps = sessions
-        .into_iter()
-        .map(|s| {
-            let tap = Tap::new(s, *shard, control.clone(), Delivery::Collect(Vec::new()));
-            *shard += 1;
-            tap
-        })
-        .collect();
-    Box::new(Replayer {
-        taps,
-        out: Outbox::new(),
-    })
-}
-
 /// `wsx replay`.
 pub async fn replay(args: ReplayArgs) -> Result<()> {
     let file = File::open(&args.file)
@@ -149,7 +63,7 @@ pub async fn replay(args: ReplayArgs) -> Result<()> {
     let mut groups: Vec<Box<dyn ReplayGroup>> = Vec::new();
     let mut routes: Vec<(usize, usize)> = Vec::new();
     let mut shard = 0u16;
-    for group in crate::venue::build(&plan).map_err(anyhow::Error::msg)? {
+    for group in build(&plan).map_err(anyhow::Error::msg)? {
         let g = groups.len();
         let replayer = group.into_replay(&mut shard, &control);
         routes.extend((0..replayer.len()).map(|i| (g, i)));

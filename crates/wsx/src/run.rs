@@ -17,7 +17,7 @@ use crate::metrics::{ConnSnapshot, GroupSnapshot, MetricsServer, MetricsSnapshot
 use crate::nats::NatsPublisher;
 use crate::output::{Out, Printer};
 use crate::tap::{BookSyncSummary, Delivery, RunControl, Tap, VenueSession};
-use crate::venue::{Role, SessionGroup};
+use crate::venue::Role;
 
 /// A started group of connections of one handler type; the run loop sees only this.
 pub trait RunningGroup: Send {
@@ -162,18 +162,6 @@ impl<S: VenueSession> RunningGroup for PoolGroup<S> {
             }
         })
     }
-}
-
-/// Starts one group's connections. Shards are numbered from `first_shard` across the run.
-pub fn start_group(
-    venue: Venue,
-    group: SessionGroup,
-    first_shard: u16,
-    control: &Arc<RunControl>,
-    delivery: &dyn Fn() -> Delivery,
-    config: &DriverConfig,
-) -> Result<Box<dyn RunningGroup>, String> {
-    group.start(venue, first_shard, control, delivery, config)
 }
 
 /// Starts a pool of one handler type (compiled once per type, so statically dispatched).

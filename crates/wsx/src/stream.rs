@@ -10,11 +10,12 @@ use anyhow::{Context, Result, bail};
 use market_types::Venue;
 use ws_core::{DriverConfig, TlsRoots};
 
+use crate::group::{build, start_group};
 use crate::metrics::{MetricsServer, MetricsSnapshot};
 use crate::nats::NatsPublisher;
 use crate::output::{Format, Printer};
 use crate::record::{FORMAT_VERSION, Header, RecordWriter, ShardInfo};
-use crate::run::{Exit, LoopConfig, Run, start_group};
+use crate::run::{Exit, LoopConfig, Run};
 use crate::tap::{Delivery, RunControl};
 use crate::venue::{
     ChannelName, StreamPlan, check_channels, default_urls, parse_symbol, parse_venue,
@@ -95,7 +96,7 @@ pub async fn record(args: RecordArgs) -> Result<()> {
 
 async fn run_stream(args: StreamArgs, out: Option<PathBuf>) -> Result<()> {
     let plan = plan(&args)?;
-    let groups = crate::venue::build(&plan).map_err(anyhow::Error::msg)?;
+    let groups = build(&plan).map_err(anyhow::Error::msg)?;
     let driver = driver_config(args.tls_root.as_deref())?;
     let control = match &out {
         None => RunControl::new(),

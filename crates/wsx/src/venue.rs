@@ -1,30 +1,20 @@
-//! Venues, channels and symbols as the command line names them, and the venue handlers
-//! they become.
+//! Venues, channels and symbols as the command line names them, checked, and the
+//! [`StreamPlan`] they make; [`crate::group`] turns a plan into venue handlers.
 //!
 //! Nothing here names a venue: every venue fact comes from its `VenueConnector` through
-//! `venue_registry`. [`build`] chooses the venue once (a `dispatch` to a monomorphised
-//! function); the [`SessionGroup`]s it returns hold concrete handler types, so the message
-//! path stays statically dispatched.
+//! `venue_registry`.
 
 use std::fmt;
 use std::str::FromStr;
-use std::sync::Arc;
 
 use market_types::{Symbol, Venue};
-use venue_registry::{VenueConnector, VenueVisitor, dispatch, profile};
-use ws_core::{ConnectRateLimit, DriverConfig};
-use ws_handlers::{
-    ApiCredentials, DepthRule, EndpointChoice, Feed, PrivateScope, StreamRequest, SymbolStyle,
-    Timers,
-};
+use venue_registry::profile;
+use ws_handlers::{DepthRule, Feed, SymbolStyle};
 
 pub use ws_handlers::Role;
 
 use crate::credentials::ApiKey;
 use crate::event::{EventKind, EventSink};
-use crate::replay::ReplayGroup;
-use crate::run::RunningGroup;
-use crate::tap::{Delivery, RunControl, VenueSession};
 
 /// A channel as `--channels` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -268,7 +258,8 @@ impl StreamPlan {
         self.channels.iter().any(|c| !c.is_private())
     }
 
-    fn sink(&self) -> EventSink {
+    /// The callbacks each of the plan's sessions is given.
+    pub(crate) fn sink(&self) -> EventSink {
         let mut allowed = vec![EventKind::Error, EventKind::BookStatus];
         for channel in &self.channels {
             allowed.extend_from_slice(channel.kinds());
@@ -277,198 +268,12 @@ impl StreamPlan {
     }
 
     /// The plan's feeds, market data first (the order subscriptions go out in).
-    fn feeds(&self) -> Vec<Feed> {
+    pub(crate) fn feeds(&self) -> Vec<Feed> {
         ChannelName::ALL
             .into_iter()
             .filter(|c| self.channels.contains(c))
             .map(ChannelName::feed)
             .collect()
-    }
-}
-
-/// The sessions of one venue handler type, started together (one pool) and sharing a
-/// connect-rate limit. The handler type is fixed inside; only starting it goes through
-/// `dyn`, once.
-pub struct SessionGroup {
-    role: Role,
-    connect_limit: ConnectRateLimit,
-    sessions: Box<dyn SessionList>,
-}
-
-impl fmt::Debug for SessionGroup {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SessionGroup")
-            .field("role", &self.role)
-            .field("sessions", &self.sessions.len())
-            .finish_non_exhaustive()
-    }
-}
-
-impl SessionGroup {
-    fn new<S: VenueSession>(role: Role, connect_limit: ConnectRateLimit, sessions: Vec<S>) -> Self {
-        Self {
-            role,
-            connect_limit,
-            sessions: Box::new(sessions),
-        }
-    }
-
-    /// Market data or account data.
-    pub fn role(&self) -> Role {
-        self.role
-    }
-
-    /// How many sessions.
-    pub fn len(&self) -> usize {
-        self.sessions.len()
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The connect-rate limit the group's connections share.
-    pub fn connect_limit(&self) -> ConnectRateLimit {
-        self.connect_limit
-    }
-
-    /// Starts the group's connections live, shards numbered from `first_shard`.
-    pub(crate) fn start(
-        self,
-        venue: Venue,
-        first_shard: u16,
-        control: &Arc<RunControl>,
-        delivery: &dyn Fn() -> Delivery,
-        config: &DriverConfig,
-    ) -> Result<Box<dyn RunningGroup>, String> {
-        let (role, limit) = (self.role, self.connect_limit);
-        self.sessions
-            .start(venue, role, limit, first_shard, control, delivery, config)
-    }
-
-    /// The group as a replay target, shards numbered on from `shard`.
-    pub(crate) fn into_replay(
-        self,
-        shard: &mut u16,
-        control: &Arc<RunControl>,
-    ) -> Box<dyn ReplayGroup> {
-        self.sessions.into_replay(shard, control)
-    }
-}
-
-/// A `Vec` of one handler type, behind `dyn` only until it starts.
-trait SessionList: Send {
-    fn len(&self) -> usize;
-
-    #[allow(
-        clippy::too_many_arguments,
-        reason = "one call site, the group's start"
-    )]
-    fn start(
-        self: Box<Self>,
-        venue: Venue,
-        role: Role,
-        limit: ConnectRateLimit,
-        first_shard: u16,
-        control: &Arc<RunControl>,
-        delivery: &dyn Fn() -> Delivery,
-        config: &DriverConfig,
-    ) -> Result<Box<dyn RunningGroup>, String>;
-
-    fn into_replay(
-        self: Box<Self>,
-        shard: &mut u16,
-        control: &Arc<RunControl>,
-    ) -> Box<dyn ReplayGroup>;
-}
-
-impl<S: VenueSession> SessionList for Vec<S> {
-    fn len(&self) -> usize {
-        Vec::len(self)
-    }
-
-    fn start(
-        self: Box<Self>,
-        venue: Venue,
-        role: Role,
-        limit: ConnectRateLimit,
-        first_shard: u16,
-        control: &Arc<RunControl>,
-        delivery: &dyn Fn() -> Delivery,
-        config: &DriverConfig,
-    ) -> Result<Box<dyn RunningGroup>, String> {
-        crate::run::start_sessions(
-            venue,
-            role,
-            limit,
-            *self,
-            first_shard,
-            control,
-            delivery,
-            config,
-        )
-    }
-
-    fn into_replay(
-        self: Box<Self>,
-        shard: &mut u16,
-        control: &Arc<RunControl>,
-    ) -> Box<dyn ReplayGroup> {
-        crate::replay::replayer(*self, shard, control)
-    }
-}
-
-/// Builds the sessions a plan needs: public ones first, then private ones.
-pub fn build(plan: &StreamPlan) -> Result<Vec<SessionGroup>, String> {
-    dispatch(plan.venue, Build { plan })
-}
-
-struct Build<'a> {
-    plan: &'a StreamPlan,
-}
-
-impl VenueVisitor for Build<'_> {
-    type Output = Result<Vec<SessionGroup>, String>;
-
-    fn visit<V: VenueConnector>(self) -> Self::Output {
-        let plan = self.plan;
-        let feeds = plan.feeds();
-        let request = StreamRequest {
-            symbols: &plan.symbols,
-            feeds: &feeds,
-            depth: plan.depth,
-            credentials: plan.credentials.as_ref().map(|k| ApiCredentials {
-                key: k.key(),
-                secret: k.secret(),
-            }),
-            endpoints: EndpointChoice::Custom {
-                ws_url: plan.ws_url.clone(),
-                rest_url: plan.rest_url.clone(),
-            },
-            timers: if plan.fast_timers {
-                Timers::Fast
-            } else {
-                Timers::Venue
-            },
-            private_scope: PrivateScope::RequestSymbols,
-            ping: None,
-            reconnection: None,
-        };
-        let config = V::config(&request).map_err(|e| e.to_string())?;
-        let mut groups = Vec::new();
-        if plan.has_public() {
-            let sessions = V::public_shards(&config, &request, |_| plan.sink())
-                .map_err(|e| format!("{}: {e}", plan.venue))?;
-            let limit = V::LIMITS.connect_rate(Role::Public);
-            groups.push(SessionGroup::new(Role::Public, limit, sessions));
-        }
-        if plan.has_private() {
-            let session = V::private(config, &request, plan.sink());
-            let limit = V::LIMITS.connect_rate(Role::Private);
-            groups.push(SessionGroup::new(Role::Private, limit, vec![session]));
-        }
-        Ok(groups)
     }
 }
 

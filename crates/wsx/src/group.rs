@@ -1,0 +1,217 @@
+//! [`SessionGroup`]: the venue handlers a [`StreamPlan`] becomes, before they run live
+//! ([`crate::run`]) or in replay ([`crate::replayer`]).
+//!
+//! [`build`] chooses the venue once (a `dispatch` to a monomorphised function); the
+//! groups it returns hold concrete handler types, so the message path stays statically
+//! dispatched. Only starting a group goes through `dyn`, once.
+
+use std::fmt;
+use std::sync::Arc;
+
+use market_types::Venue;
+use venue_registry::{VenueConnector, VenueVisitor, dispatch};
+use ws_core::{ConnectRateLimit, DriverConfig};
+use ws_handlers::{ApiCredentials, EndpointChoice, PrivateScope, StreamRequest, Timers};
+
+use crate::replayer::{ReplayGroup, replayer};
+use crate::run::{RunningGroup, start_sessions};
+use crate::tap::{Delivery, RunControl, VenueSession};
+use crate::venue::{Role, StreamPlan};
+
+/// The sessions of one venue handler type, started together (one pool) and sharing a
+/// connect-rate limit. The handler type is fixed inside; only starting it goes through
+/// `dyn`, once.
+pub struct SessionGroup {
+    role: Role,
+    connect_limit: ConnectRateLimit,
+    sessions: Box<dyn SessionList>,
+}
+
+impl fmt::Debug for SessionGroup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionGroup")
+            .field("role", &self.role)
+            .field("sessions", &self.sessions.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SessionGroup {
+    fn new<S: VenueSession>(role: Role, connect_limit: ConnectRateLimit, sessions: Vec<S>) -> Self {
+        Self {
+            role,
+            connect_limit,
+            sessions: Box::new(sessions),
+        }
+    }
+
+    /// Market data or account data.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// How many sessions.
+    pub fn len(&self) -> usize {
+        self.sessions.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The connect-rate limit the group's connections share.
+    pub fn connect_limit(&self) -> ConnectRateLimit {
+        self.connect_limit
+    }
+
+    /// Starts the group's connections live, shards numbered from `first_shard`.
+    pub(crate) fn start(
+        self,
+        venue: Venue,
+        first_shard: u16,
+        control: &Arc<RunControl>,
+        delivery: &dyn Fn() -> Delivery,
+        config: &DriverConfig,
+    ) -> Result<Box<dyn RunningGroup>, String> {
+        let (role, limit) = (self.role, self.connect_limit);
+        self.sessions
+            .start(venue, role, limit, first_shard, control, delivery, config)
+    }
+
+    /// The group as a replay target, shards numbered on from `shard`.
+    pub(crate) fn into_replay(
+        self,
+        shard: &mut u16,
+        control: &Arc<RunControl>,
+    ) -> Box<dyn ReplayGroup> {
+        self.sessions.into_replay(shard, control)
+    }
+}
+
+/// A `Vec` of one handler type, behind `dyn` only until it starts.
+trait SessionList: Send {
+    fn len(&self) -> usize;
+
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one call site, the group's start"
+    )]
+    fn start(
+        self: Box<Self>,
+        venue: Venue,
+        role: Role,
+        limit: ConnectRateLimit,
+        first_shard: u16,
+        control: &Arc<RunControl>,
+        delivery: &dyn Fn() -> Delivery,
+        config: &DriverConfig,
+    ) -> Result<Box<dyn RunningGroup>, String>;
+
+    fn into_replay(
+        self: Box<Self>,
+        shard: &mut u16,
+        control: &Arc<RunControl>,
+    ) -> Box<dyn ReplayGroup>;
+}
+
+impl<S: VenueSession> SessionList for Vec<S> {
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+
+    fn start(
+        self: Box<Self>,
+        venue: Venue,
+        role: Role,
+        limit: ConnectRateLimit,
+        first_shard: u16,
+        control: &Arc<RunControl>,
+        delivery: &dyn Fn() -> Delivery,
+        config: &DriverConfig,
+    ) -> Result<Box<dyn RunningGroup>, String> {
+        start_sessions(
+            venue,
+            role,
+            limit,
+            *self,
+            first_shard,
+            control,
+            delivery,
+            config,
+        )
+    }
+
+    fn into_replay(
+        self: Box<Self>,
+        shard: &mut u16,
+        control: &Arc<RunControl>,
+    ) -> Box<dyn ReplayGroup> {
+        replayer(*self, shard, control)
+    }
+}
+
+/// Starts one group's connections. Shards are numbered from `first_shard` across the run.
+pub fn start_group(
+    venue: Venue,
+    group: SessionGroup,
+    first_shard: u16,
+    control: &Arc<RunControl>,
+    delivery: &dyn Fn() -> Delivery,
+    config: &DriverConfig,
+) -> Result<Box<dyn RunningGroup>, String> {
+    group.start(venue, first_shard, control, delivery, config)
+}
+
+/// Builds the sessions a plan needs: public ones first, then private ones.
+pub fn build(plan: &StreamPlan) -> Result<Vec<SessionGroup>, String> {
+    dispatch(plan.venue, Build { plan })
+}
+
+struct Build<'a> {
+    plan: &'a StreamPlan,
+}
+
+impl VenueVisitor for Build<'_> {
+    type Output = Result<Vec<SessionGroup>, String>;
+
+    fn visit<V: VenueConnector>(self) -> Self::Output {
+        let plan = self.plan;
+        let feeds = plan.feeds();
+        let request = StreamRequest {
+            symbols: &plan.symbols,
+            feeds: &feeds,
+            depth: plan.depth,
+            credentials: plan.credentials.as_ref().map(|k| ApiCredentials {
+                key: k.key(),
+                secret: k.secret(),
+            }),
+            endpoints: EndpointChoice::Custom {
+                ws_url: plan.ws_url.clone(),
+                rest_url: plan.rest_url.clone(),
+            },
+            timers: if plan.fast_timers {
+                Timers::Fast
+            } else {
+                Timers::Venue
+            },
+            private_scope: PrivateScope::RequestSymbols,
+            ping: None,
+            reconnection: None,
+        };
+        let config = V::config(&request).map_err(|e| e.to_string())?;
+        let mut groups = Vec::new();
+        if plan.has_public() {
+            let sessions = V::public_shards(&config, &request, |_| plan.sink())
+                .map_err(|e| format!("{}: {e}", plan.venue))?;
+            let limit = V::LIMITS.connect_rate(Role::Public);
+            groups.push(SessionGroup::new(Role::Public, limit, sessions));
+        }
+        if plan.has_private() {
+            let session = V::private(config, &request, plan.sink());
+            let limit = V::LIMITS.connect_rate(Role::Private);
+            groups.push(SessionGroup::new(Role::Private, limit, vec![session]));
+        }
+        Ok(groups)
+    }
+}
