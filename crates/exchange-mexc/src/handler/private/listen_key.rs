@@ -394,7 +394,7 @@ impl<H: PrivateWebSocketMixin> MexcPrivateWebSocketHandler<H> {
 mod tests {
     use std::time::Duration;
 
-    use ws_session::{Outbox, RestReply, RestRequestId, RestResponse, Timestamp};
+    use ws_session::{Outbox, RestMethod, RestReply, RestRequestId, RestResponse, Timestamp};
 
     use super::{ListenKeyLifecycle, ListenKeyReply, ListenKeyReuse};
     use crate::auth::RestSigner;
@@ -457,5 +457,29 @@ mod tests {
         lifecycle.on_tick(&signer, later, &mut next_id, &mut out);
         assert!(lifecycle.owns(RestRequestId(11)));
         assert!(!lifecycle.owns(RestRequestId(12)));
+    }
+
+    #[test]
+    fn replace_deletes_the_old_key_before_creating_the_next() {
+        let (mut lifecycle, signer, now) = created(ListenKeyReuse::Replace);
+        lifecycle.on_disconnected();
+        assert_eq!(lifecycle.key(), None);
+        let mut out = Outbox::new();
+        let mut ids = 10;
+        let mut next_id = || {
+            ids += 1;
+            RestRequestId(ids)
+        };
+        assert!(!lifecycle.prepare(&signer, now, &mut next_id, &mut out));
+        // Creating: nothing more is sent until the answer.
+        assert!(!lifecycle.prepare(&signer, now, &mut next_id, &mut out));
+        let methods: Vec<_> = out.drain_rest().map(|r| (r.id, r.method)).collect();
+        assert_eq!(
+            methods,
+            [
+                (RestRequestId(11), RestMethod::Delete),
+                (RestRequestId(12), RestMethod::Post)
+            ]
+        );
     }
 }
