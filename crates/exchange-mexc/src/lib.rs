@@ -109,9 +109,10 @@ pub use control::{ControlReply, parse_control};
 pub use error::Error;
 pub use event::{LimitDepth, balance, book_ticker_batch, fill, limit_depth, order, private_event};
 pub use handler::{
-    ContextOverrides, MexcHandlerConfig, MexcPrivateWebSocketHandler, MexcPublicCommand,
-    MexcPublicWebSocketHandler, MexcSubscriptionFormat, POOL_CONNECT_LIMIT, PrivateCounters,
-    PublicCounters, RECONNECTION_POLICY,
+    ContextOverrides, ListenKeyLifecycle, ListenKeyPurpose, ListenKeyReply, ListenKeyReuse,
+    MexcHandlerConfig, MexcPrivateWebSocketHandler, MexcPublicCommand, MexcPublicWebSocketHandler,
+    MexcSubscriptionFormat, POOL_CONNECT_LIMIT, PrivateCounters, PublicCounters,
+    RECONNECTION_POLICY,
 };
 pub use rest::{
     DepthSnapshot, check_reply, depth_snapshot_request, parse_depth_snapshot, parse_listen_key,

@@ -23,5 +23,8 @@ mod tests;
 
 pub use config::{ContextOverrides, MexcHandlerConfig, POOL_CONNECT_LIMIT, RECONNECTION_POLICY};
 pub use format::MexcSubscriptionFormat;
-pub use private::{MexcPrivateWebSocketHandler, PrivateCounters};
+pub use private::{
+    ListenKeyLifecycle, ListenKeyPurpose, ListenKeyReply, ListenKeyReuse,
+    MexcPrivateWebSocketHandler, PrivateCounters,
+};
 pub use public::{MexcPublicCommand, MexcPublicWebSocketHandler, PublicCounters};

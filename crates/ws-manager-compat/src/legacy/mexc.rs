@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use exchange_mexc::{
     Body, BodyKind, BookSink, BookSync, Channel, ControlReply, Endpoints, Error,
-    RECONNECTION_POLICY, RestSigner, check_reply, decode_push, parse_control, parse_listen_key,
-    private_event,
+    ListenKeyLifecycle, ListenKeyPurpose, ListenKeyReply, ListenKeyReuse, MexcHandlerConfig,
+    RECONNECTION_POLICY, RestSigner, decode_push, parse_control, private_event,
 };
 use market_types::{BookStatusEvent, BookUpdate, OrderBook, PrivateEvent};
 use ws_core::{
@@ -64,11 +64,12 @@ pub(super) fn private(setup: &VenueSetup) -> Result<WebSocketStrategySet, Compat
             policy: setup.policy(RECONNECTION_POLICY),
             listen_key: Some(ListenKey {
                 signer: RestSigner::new(endpoints.rest_url.clone(), credentials),
-                key: None,
-                stale: None,
-                creating: None,
+                lifecycle: ListenKeyLifecycle::new(
+                    KEEP_ALIVE,
+                    MexcHandlerConfig::default().rest_retry,
+                    ListenKeyReuse::Replace,
+                ),
                 next_id: 1,
-                keep_alive_at: None,
             }),
             endpoints,
         }),
@@ -87,22 +88,20 @@ struct MexcConnection {
     listen_key: Option<ListenKey>,
 }
 
-/// The old private strategy's listen-key handling: create before connecting, extend every
-/// 30 minutes, replace after a loss, delete on close.
+/// The old private strategy's listen key: create before connecting, extend every 30
+/// minutes, replace after a loss, delete on close. The schedule and the rules are
+/// `exchange_mexc`'s; this holds the signer and numbers the requests below book sync's.
 struct ListenKey {
     signer: RestSigner,
-    key: Option<String>,
-    /// A key to delete before creating the next one.
-    stale: Option<String>,
-    creating: Option<RestRequestId>,
+    lifecycle: ListenKeyLifecycle,
     next_id: u64,
-    keep_alive_at: Option<std::time::Instant>,
 }
 
-impl ListenKey {
-    fn next_id(&mut self) -> RestRequestId {
-        self.next_id += 1;
-        RestRequestId(self.next_id)
+/// The next listen-key request id (ids from 2 up, below [`BOOK_REQUEST_IDS`]).
+fn next_id(counter: &mut u64) -> impl FnMut() -> RestRequestId + '_ {
+    || {
+        *counter += 1;
+        RestRequestId(*counter)
     }
 }
 
@@ -112,7 +111,7 @@ impl ConnectionStrategy for MexcConnection {
             None => self.endpoints.public_context(),
             Some(listen) => self
                 .endpoints
-                .private_context(listen.key.as_deref().unwrap_or_default()),
+                .private_context(listen.lifecycle.key().unwrap_or_default()),
         };
         context.ping = self.ping;
         context
@@ -146,31 +145,18 @@ impl ConnectionStrategy for MexcConnection {
         let Some(listen) = self.listen_key.as_mut() else {
             return true;
         };
-        if listen.key.is_some() {
-            return true;
-        }
-        if listen.creating.is_none() {
-            if let Some(stale) = listen.stale.take() {
-                let id = listen.next_id();
-                out.rest(listen.signer.delete_listen_key(&stale, id, now));
-            }
-            let id = listen.next_id();
-            listen.creating = Some(id);
-            out.rest(listen.signer.create_listen_key(id, now));
-        }
-        false
+        listen
+            .lifecycle
+            .prepare(&listen.signer, now, next_id(&mut listen.next_id), out)
     }
 
     fn on_tick(&mut self, now: Timestamp, out: &mut Outbox) {
         let Some(listen) = self.listen_key.as_mut() else {
             return;
         };
-        let due = listen.keep_alive_at.is_some_and(|at| now.monotonic >= at);
-        if due && let Some(key) = listen.key.clone() {
-            let id = listen.next_id();
-            out.rest(listen.signer.keep_alive_listen_key(&key, id, now));
-            listen.keep_alive_at = Some(now.monotonic + KEEP_ALIVE);
-        }
+        listen
+            .lifecycle
+            .on_tick(&listen.signer, now, next_id(&mut listen.next_id), out);
     }
 
     fn on_rest_response(
@@ -185,18 +171,23 @@ impl ConnectionStrategy for MexcConnection {
         if response.id.0 >= BOOK_REQUEST_IDS {
             return false;
         }
-        if listen.creating == Some(response.id) {
-            listen.creating = None;
-            match check_reply("userDataStream", &response.result).and_then(parse_listen_key) {
-                Ok(key) => {
-                    listen.key = Some(key);
-                    listen.keep_alive_at = Some(now.monotonic + KEEP_ALIVE);
+        match listen.lifecycle.on_response(response, now) {
+            Some(ListenKeyReply::Failed(purpose, error)) => {
+                // The old strategy judged only the creation; keep-alives and deletions were
+                // fire-and-forget.
+                if purpose == ListenKeyPurpose::Create && error.is_fatal() {
+                    out.signal(SessionSignal::AuthenticationFailed(format!(
+                        "listen key refused: {error}"
+                    )));
+                } else {
+                    tracing::warn!(%error, ?purpose, "listen key request failed; retrying");
                 }
-                Err(error) if error.is_fatal() => out.signal(SessionSignal::AuthenticationFailed(
-                    format!("listen key refused: {error}"),
-                )),
-                Err(error) => tracing::warn!(%error, "listen key not created; retrying"),
+                listen.lifecycle.on_failure(purpose, &error, now);
             }
+            Some(ListenKeyReply::Unreadable(error)) => {
+                tracing::warn!(%error, "listen key not created; retrying");
+            }
+            Some(_) | None => {}
         }
         true
     }
@@ -204,17 +195,15 @@ impl ConnectionStrategy for MexcConnection {
     /// The old strategy regenerated the key after a loss; the old key is deleted first.
     fn on_disconnected(&mut self, _cause: &DisconnectCause) {
         if let Some(listen) = self.listen_key.as_mut() {
-            listen.stale = listen.key.take();
-            listen.keep_alive_at = None;
+            listen.lifecycle.on_disconnected();
         }
     }
 
     fn cleanup(&mut self, now: Timestamp, out: &mut Outbox) {
-        if let Some(listen) = self.listen_key.as_mut()
-            && let Some(key) = listen.key.take()
-        {
-            let id = listen.next_id();
-            out.rest(listen.signer.delete_listen_key(&key, id, now));
+        if let Some(listen) = self.listen_key.as_mut() {
+            listen
+                .lifecycle
+                .close(&listen.signer, now, next_id(&mut listen.next_id), out);
         }
     }
 }

@@ -11,7 +11,7 @@ use ws_handlers::{
     RetrySchedule, WebSocketMessageType,
 };
 use ws_mixins::{ErrorCategory, PrivateWebSocketMixin, StreamError, SubscriptionRegistry};
-use ws_session::{InboundFrame, Outbox, RestRequestId, SessionSignal, Timestamp};
+use ws_session::{InboundFrame, Outbox, SessionSignal, Timestamp};
 
 use crate::auth::RestSigner;
 use crate::channel::Channel;
@@ -22,7 +22,7 @@ use super::config::MexcHandlerConfig;
 use super::format::{ControlOutcome, Subscriptions, decode_error};
 use super::reconcile::MexcReconcile;
 
-use listen_key::{ListenKey, Purpose};
+pub use listen_key::{ListenKeyLifecycle, ListenKeyPurpose, ListenKeyReply, ListenKeyReuse};
 
 /// A MEXC spot user-data connection: orders, fills and balances of one account.
 ///
@@ -60,11 +60,9 @@ pub struct MexcPrivateWebSocketHandler<H: PrivateWebSocketMixin> {
     config: MexcHandlerConfig,
     signer: Option<RestSigner>,
     subscriptions: Subscriptions,
-    key: ListenKey,
+    key: ListenKeyLifecycle,
     /// Rejected credentials, for good.
     fatal: Option<String>,
-    /// Listen-key calls in flight.
-    in_flight: Vec<(RestRequestId, Purpose)>,
     /// Ledger, open orders and delivery sequence: the one way to the user's callbacks.
     delivery: PrivateDelivery,
     /// The REST rounds after every (re)connect; it also numbers the listen-key calls.
@@ -158,9 +156,12 @@ impl<H: PrivateWebSocketMixin> MexcPrivateWebSocketHandler<H> {
             ),
             signer,
             subscriptions,
-            key: ListenKey::default(),
+            key: ListenKeyLifecycle::new(
+                config.listen_key_keep_alive,
+                config.rest_retry,
+                ListenKeyReuse::VerifyHeld,
+            ),
             fatal: None,
-            in_flight: Vec::new(),
             delivery: PrivateDelivery::new(),
             check_key: Cell::new(false),
             callbacks,
@@ -173,7 +174,7 @@ impl<H: PrivateWebSocketMixin> MexcPrivateWebSocketHandler<H> {
 
     /// Whether a listen key is held (the key itself is a credential and not shown).
     pub fn has_listen_key(&self) -> bool {
-        self.key.key.is_some()
+        self.key.key().is_some()
     }
 
     /// Why the handler stopped for good, if the venue rejected the credentials.
@@ -257,7 +258,7 @@ impl<H: PrivateWebSocketMixin> MexcPrivateWebSocketHandler<H> {
             out.signal(SessionSignal::AuthenticationFailed(reason.clone()));
         }
         self.fatal = Some(reason);
-        self.key = ListenKey::default();
+        self.key.forget();
         self.reconciler.abandon();
     }
 

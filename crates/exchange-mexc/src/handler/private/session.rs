@@ -15,7 +15,6 @@ use crate::subscription::ping;
 
 use super::super::format::{AuthView, decode_error, message_type};
 use super::MexcPrivateWebSocketHandler;
-use super::listen_key::{KeyState, Purpose};
 
 impl<H: PrivateWebSocketMixin> ConnectionMixin for MexcPrivateWebSocketHandler<H> {
     /// `Endpoints::private_context(key)` with the configured overrides. Without a usable
@@ -23,7 +22,7 @@ impl<H: PrivateWebSocketMixin> ConnectionMixin for MexcPrivateWebSocketHandler<H
     /// that connection only raises the reason (see [`Session::on_connected`]).
     fn create_connection_context(&self) -> ConnectionContext {
         let endpoints = &self.config.mexc.endpoints;
-        let context = match (&self.fatal, &self.key.key) {
+        let context = match (&self.fatal, self.key.key()) {
             (None, Some(key)) => endpoints.private_context(key),
             _ => {
                 let mut context = endpoints.public_context();
@@ -202,34 +201,14 @@ impl<H: PrivateWebSocketMixin + Send + 'static> Session for MexcPrivateWebSocket
             return true;
         }
         if self.check_key.replace(false) {
-            match self.key.state {
-                KeyState::Ready => self.key.state = KeyState::Unverified,
-                KeyState::Unavailable(_) => self.key.state = KeyState::Missing,
-                _ => {}
-            }
+            self.key.recheck();
         }
-        match self.key.state {
-            KeyState::Ready | KeyState::Unavailable(_) => true,
-            KeyState::Creating | KeyState::Verifying => false,
-            KeyState::Missing => {
-                self.key.state = KeyState::Creating;
-                self.send(Purpose::Create, out, |signer, id| {
-                    signer.create_listen_key(id, now)
-                });
-                false
-            }
-            KeyState::Unverified => {
-                let Some(key) = self.key.key.clone() else {
-                    self.key.state = KeyState::Missing;
-                    return false;
-                };
-                self.key.state = KeyState::Verifying;
-                self.send(Purpose::Verify, out, |signer, id| {
-                    signer.keep_alive_listen_key(&key, id, now)
-                });
-                false
-            }
-        }
+        let Some(signer) = self.signer.as_ref() else {
+            return true;
+        };
+        let reconciler = &mut self.reconciler;
+        self.key
+            .prepare(signer, now, || reconciler.next_request_id(), out)
     }
 
     fn on_connected(&mut self, now: Timestamp, out: &mut Outbox) {
@@ -237,7 +216,7 @@ impl<H: PrivateWebSocketMixin + Send + 'static> Session for MexcPrivateWebSocket
             out.signal(SessionSignal::AuthenticationFailed(reason.clone()));
             return;
         }
-        if let KeyState::Unavailable(reason) = &self.key.state {
+        if let Some(reason) = self.key.unavailable() {
             out.signal(SessionSignal::Reconnect(format!("no listen key: {reason}")));
             return;
         }
@@ -247,9 +226,7 @@ impl<H: PrivateWebSocketMixin + Send + 'static> Session for MexcPrivateWebSocket
             self.subscriptions.on_disconnected();
         }
         self.reconciler.on_connected(now);
-        if self.key.keep_alive_at.is_none() {
-            self.key.keep_alive_at = Some(now.monotonic + self.config.listen_key_keep_alive);
-        }
+        self.key.on_connected(now);
         let auth = AuthView::capture(self, now);
         self.subscriptions.on_connected(auth, now, out);
     }
@@ -265,14 +242,10 @@ impl<H: PrivateWebSocketMixin + Send + 'static> Session for MexcPrivateWebSocket
         if let Some(error) = self.subscriptions.on_tick(now, out) {
             self.callbacks.on_error(&error);
         }
-        let due = self.key.state == KeyState::Ready
-            && !self.key.keep_alive_in_flight
-            && self.key.keep_alive_at.is_some_and(|at| now.monotonic >= at);
-        if due && let Some(key) = self.key.key.clone() {
-            self.key.keep_alive_in_flight = true;
-            self.send(Purpose::KeepAlive, out, |signer, id| {
-                signer.keep_alive_listen_key(&key, id, now)
-            });
+        if let Some(signer) = self.signer.as_ref() {
+            let reconciler = &mut self.reconciler;
+            self.key
+                .on_tick(signer, now, || reconciler.next_request_id(), out);
         }
         self.reconciler.on_tick(now, &self.delivery, out);
     }
@@ -295,33 +268,26 @@ impl<H: PrivateWebSocketMixin + Send + 'static> Session for MexcPrivateWebSocket
             }
             return;
         }
-        let Some(index) = self.in_flight.iter().position(|(id, _)| *id == response.id) else {
+        let Some(reply) = self.key.on_response(&response, now) else {
             tracing::debug!(id = ?response.id, "REST answer for no request of this handler");
             return;
         };
-        let (_, purpose) = self.in_flight.swap_remove(index);
-        self.on_key_reply(purpose, &response, now, out);
+        self.on_key_reply(reply, now, out);
     }
 
     fn on_disconnected(&mut self, _cause: &DisconnectCause, _now: Timestamp) {
         self.subscriptions.on_disconnected();
         // What happened from the last frame on is recovered after the reconnect.
         self.reconciler.on_disconnected();
-        self.key.keep_alive_in_flight = false;
-        self.key.state = match std::mem::replace(&mut self.key.state, KeyState::Missing) {
-            KeyState::Ready if self.key.key.is_some() => KeyState::Unverified,
-            KeyState::Unverified if self.key.key.is_some() => KeyState::Unverified,
-            _ => KeyState::Missing,
-        };
+        self.key.on_disconnected();
     }
 
     /// Deletes the listen key (`DELETE /api/v3/userDataStream`).
     fn on_close(&mut self, now: Timestamp, out: &mut Outbox) {
-        if let Some(key) = self.key.key.take() {
-            self.send(Purpose::Delete, out, |signer, id| {
-                signer.delete_listen_key(&key, id, now)
-            });
+        if let Some(signer) = self.signer.as_ref() {
+            let reconciler = &mut self.reconciler;
+            self.key
+                .close(signer, now, || reconciler.next_request_id(), out);
         }
-        self.key.state = KeyState::Missing;
     }
 }
