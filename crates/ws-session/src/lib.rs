@@ -54,7 +54,9 @@ mod stats;
 
 pub use context::{ConnectionContext, PingSettings, redact_query};
 pub use error::{DisconnectCause, DisconnectKind};
-pub use machine::{ConnectionAction, ConnectionMachine, MAX_RECONNECT_WAIT, SocketId};
+pub use machine::{
+    ConnectionAction, ConnectionMachine, MAX_RECONNECT_WAIT, SocketId, deadline_after,
+};
 pub use policy::{
     Backoff, ConnectLimiter, ConnectRateLimit, FailureKind, JitterSource, MaxAttempts,
     ReconnectDecision, ReconnectionPolicy,

@@ -342,7 +342,7 @@ impl<V: BookVenue> BookSync<V> {
                 let attempts = self.books.get(index).map_or(0, |e| e.attempts);
                 let wait = retry_after
                     .unwrap_or_else(|| self.settings.backoff(attempts.saturating_add(1)));
-                let until = now.monotonic + wait;
+                let until = ws_session::deadline_after(now.monotonic, wait);
                 self.rate_limited_until =
                     Some(self.rate_limited_until.map_or(until, |t| t.max(until)));
                 self.fail(index, ResyncReason::SnapshotFailed, Some(wait), now, sink);

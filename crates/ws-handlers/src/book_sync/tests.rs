@@ -70,6 +70,9 @@ impl BookVenue for Toy {
             .result
             .as_ref()
             .map_err(|_| SnapshotFailure::Failed)?;
+        if reply.status == 429 {
+            return Err(SnapshotFailure::RateLimited(reply.retry_after));
+        }
         let text = core::str::from_utf8(&reply.body).map_err(|_| SnapshotFailure::Failed)?;
         text.parse().map_err(|_| SnapshotFailure::Failed)
     }
@@ -236,4 +239,38 @@ fn a_full_buffer_restarts_after_a_backoff() {
     h.snapshot(5);
     assert_eq!(h.book().update_id(), 6);
     assert_eq!(h.sync.stats().buffer_overflows, 1);
+}
+
+#[test]
+fn a_huge_retry_after_is_capped_instead_of_overflowing_the_clock() {
+    let mut h = Harness::new(|_| {});
+    h.push(5, 5, &[]);
+    let requests: Vec<RestRequest> = h.out.drain_rest().collect();
+    assert_eq!(requests.len(), 1);
+    let limited = RestResponse {
+        id: requests[0].id,
+        result: Ok(RestReply {
+            status: 429,
+            retry_after: Some(Duration::from_secs(u64::MAX)),
+            body: Vec::new().into(),
+        }),
+    };
+    assert!(
+        h.sync
+            .on_rest_response(&limited, h.now, &mut h.out, &mut ())
+    );
+    assert_eq!(h.sync.stats().rate_limited, 1);
+    h.sync.on_tick(h.now, &mut h.out);
+    assert_eq!(h.out.drain_rest().count(), 0, "waiting out the Retry-After");
+    // The wait is capped: a day later the snapshot is asked for again.
+    h.now = Timestamp::new(
+        h.now.monotonic + ws_session::MAX_RECONNECT_WAIT + Duration::from_secs(1),
+        0,
+    );
+    h.sync.on_tick(h.now, &mut h.out);
+    h.snapshot(4);
+    assert_eq!(
+        h.sync.status(Symbol::new("BTCUSDT").unwrap()),
+        Some(BookStatus::Live)
+    );
 }

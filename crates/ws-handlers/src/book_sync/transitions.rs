@@ -166,7 +166,7 @@ impl<V: BookVenue> BookSync<V> {
         entry.book.clear();
         entry.attempts = entry.attempts.saturating_add(1);
         let wait = wait.unwrap_or_else(|| self.settings.backoff(entry.attempts));
-        entry.retry_at = Some(now.monotonic + wait);
+        entry.retry_at = Some(ws_session::deadline_after(now.monotonic, wait));
         entry.phase = Phase::Syncing {
             request: None,
             due_at: Some(now.monotonic),

@@ -512,10 +512,10 @@ impl ConnectionMachine {
     }
 }
 
-/// `now + delay`, with the delay capped so that a huge value from the network (a
-/// `Retry-After` of `u64::MAX` seconds) can neither overflow the clock nor park the
-/// connection forever.
-fn deadline_after(now: Instant, delay: Duration) -> Instant {
+/// `now + delay`, with the delay capped at [`MAX_RECONNECT_WAIT`] so that a huge value from
+/// the network (a `Retry-After` of `u64::MAX` seconds) can neither overflow the clock nor park
+/// a connection or a book forever. Every network-derived wait becomes a deadline through this.
+pub fn deadline_after(now: Instant, delay: Duration) -> Instant {
     let delay = delay.min(MAX_RECONNECT_WAIT);
     now.checked_add(delay).unwrap_or(now)
 }
