@@ -2,6 +2,7 @@
 
 use std::time::Instant;
 
+use ws_mixins::StreamError;
 use ws_session::{InboundFrame, Outbox};
 
 use crate::error::HandlerError;
@@ -37,25 +38,47 @@ pub trait BaseMessageHandler {
     /// Where the template keeps its counters.
     fn handler_stats(&mut self) -> &mut HandlerStats;
 
-    /// Called for every failed message after it was counted. Default: a warning with the
-    /// exchange, the type and the first bytes of the message.
+    /// Whether a skipped message's bytes may be logged. Off for account streams: their
+    /// frames carry account data, so only the length is logged.
+    const LOG_PAYLOAD: bool = true;
+
+    /// Tells the user a message was skipped (handlers pass it to their callbacks'
+    /// `on_error`). Default: nothing beyond the log line.
+    fn report_skipped(&mut self, _error: &StreamError) {}
+
+    /// Logs a message that could not be processed (type, error, and the first bytes
+    /// when [`Self::LOG_PAYLOAD`]), then [`Self::report_skipped`] with the error's
+    /// category.
     fn handle_processing_error(
         &mut self,
         message_type: WebSocketMessageType,
         error: &HandlerError,
         raw: &[u8],
     ) {
-        let shown = &raw[..raw.len().min(MAX_LOGGED_BYTES)];
-        tracing::warn!(
-            exchange = self.exchange_name(),
-            message_type = message_type.as_str(),
-            %error,
-            raw = %String::from_utf8_lossy(shown),
-            "message skipped"
-        );
+        if Self::LOG_PAYLOAD {
+            let shown = &raw[..raw.len().min(MAX_LOGGED_BYTES)];
+            tracing::warn!(
+                exchange = self.exchange_name(),
+                message_type = message_type.as_str(),
+                %error,
+                raw = %String::from_utf8_lossy(shown),
+                "message skipped"
+            );
+        } else {
+            tracing::warn!(
+                exchange = self.exchange_name(),
+                message_type = message_type.as_str(),
+                %error,
+                len = raw.len(),
+                "message skipped"
+            );
+        }
+        self.report_skipped(&StreamError {
+            category: error.category(),
+            message: error.to_string(),
+        });
     }
 
-    /// The template: detect → route → parse, with timing and error accounting.
     fn handle_message(&mut self, frame: InboundFrame<'_>, out: &mut Outbox) {
         let started = Self::RECORD_TIMING.then(Instant::now);
         let message_type = self.detect_message_type(&frame);

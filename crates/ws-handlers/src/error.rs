@@ -1,5 +1,7 @@
 //! What a handler reports when a message cannot be processed.
 
+use ws_mixins::ErrorCategory;
+
 use crate::message_type::WebSocketMessageType;
 
 /// A message that could not be processed. The stream continues; the error is counted,
@@ -21,4 +23,18 @@ pub enum HandlerError {
     /// The venue reported an error.
     #[error("venue error: {0}")]
     Venue(String),
+    /// A book update could not be applied (the book resyncs).
+    #[error("book sync: {0}")]
+    BookSync(String),
+}
+
+impl HandlerError {
+    /// The category the user's `on_error` sees for this skipped message.
+    pub fn category(&self) -> ErrorCategory {
+        match self {
+            HandlerError::Decode { .. } | HandlerError::Unsupported(_) => ErrorCategory::Parse,
+            HandlerError::Venue(_) => ErrorCategory::Venue,
+            HandlerError::BookSync(_) => ErrorCategory::BookSync,
+        }
+    }
 }

@@ -2,7 +2,7 @@
 //! (re)subscribe everything that was active, check every ack, and tell the driver when the
 //! connection delivers.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ws_mixins::{
     AuthMixin, AuthStart, Authenticator, SubscriptionError, SubscriptionMixin,
@@ -17,6 +17,8 @@ pub struct Lifecycle<T: Topic> {
     subscriptions: SubscriptionRegistry<T>,
     connected: bool,
     ready_signalled: bool,
+    /// When topics refused with a server-side error are requested again.
+    retry_refused_at: Option<Instant>,
 }
 
 impl<T: Topic> Lifecycle<T> {
@@ -27,6 +29,7 @@ impl<T: Topic> Lifecycle<T> {
             subscriptions: SubscriptionRegistry::new(ack_timeout),
             connected: false,
             ready_signalled: false,
+            retry_refused_at: None,
         }
     }
 
@@ -149,7 +152,16 @@ impl<T: Topic> Lifecycle<T> {
         error
     }
 
-    /// Timer work: auth and ack timeouts. Returns an ack-timeout error to report; the
+    /// The venue refused `topics` with a server-side error: they are wanted again and
+    /// requested at `at` (a later refusal moves the time).
+    pub fn retry_later(&mut self, topics: &[T], at: Instant) {
+        for topic in topics {
+            self.subscriptions.add(topic.clone());
+        }
+        self.retry_refused_at = Some(at);
+    }
+
+    /// Timer work: auth and ack timeouts, and topics due to be asked for again. Returns an ack-timeout error to report; the
     /// timed-out topics are requested again at once.
     pub fn on_tick<M>(
         &mut self,
@@ -165,7 +177,11 @@ impl<T: Topic> Lifecycle<T> {
         }
         self.auth.check_timeout(now, out);
         let timed_out = self.subscriptions.take_timed_out(now);
-        if timed_out.is_some() && self.auth.is_authenticated() {
+        let retry_due = self.retry_refused_at.is_some_and(|at| now.monotonic >= at);
+        if retry_due {
+            self.retry_refused_at = None;
+        }
+        if (timed_out.is_some() || retry_due) && self.auth.is_authenticated() {
             self.subscriptions.send_inactive(format, now, out);
         }
         timed_out
@@ -175,6 +191,7 @@ impl<T: Topic> Lifecycle<T> {
     pub fn on_disconnected(&mut self) {
         self.connected = false;
         self.ready_signalled = false;
+        self.retry_refused_at = None;
         self.auth.reset();
         self.subscriptions.on_disconnected();
     }

@@ -1,23 +1,35 @@
 //! `ConnectionMixin`: where to connect and how to recover.
 
-use ws_session::{ConnectionContext, DisconnectCause, ReconnectDecision, ReconnectionPolicy};
+use ws_session::{
+    ConnectionContext, DisconnectCause, ReconnectDecision, ReconnectionPolicy, Session,
+};
 
-/// Connection behaviour a handler may override (the plan's `ConnectionMixin`). Venue
-/// crates provide their own (one venue asks for minimal headers and resets backoff on
-/// 1005).
+/// Connection behaviour under the plan's names (`ConnectionMixin`). It is the connection
+/// half of [`Session`], so a handler states it once, in its `Session` implementation
+/// (`connection_context`, `reconnection_policy`, `classify_disconnect`), and gets this
+/// trait for free: there is no second place where a venue's reconnect rules could drift.
 pub trait ConnectionMixin {
     /// URL, headers, heartbeat and lifetime settings.
     fn create_connection_context(&self) -> ConnectionContext;
 
-    /// Backoff policy. Default: [`ReconnectionPolicy::default`].
-    fn reconnection_policy(&self) -> ReconnectionPolicy {
-        ReconnectionPolicy::default()
+    /// Backoff policy.
+    fn reconnection_policy(&self) -> ReconnectionPolicy;
+
+    /// Whether a loss is retried.
+    fn should_reconnect(&self, cause: &DisconnectCause) -> ReconnectDecision;
+}
+
+impl<S: Session + ?Sized> ConnectionMixin for S {
+    fn create_connection_context(&self) -> ConnectionContext {
+        self.connection_context()
     }
 
-    /// Whether a loss is retried. Default: authentication, certificate and URL errors stop;
-    /// 1005, 1006, resets and timeouts are retried; `Retry-After` is honoured.
+    fn reconnection_policy(&self) -> ReconnectionPolicy {
+        Session::reconnection_policy(self)
+    }
+
     fn should_reconnect(&self, cause: &DisconnectCause) -> ReconnectDecision {
-        cause.default_decision()
+        self.classify_disconnect(cause)
     }
 }
 
@@ -27,17 +39,26 @@ mod tests {
 
     use super::*;
 
+    use ws_session::{InboundFrame, Outbox, Timestamp};
+
+    /// A session that states only its context: the defaults of `Session` show through.
     struct Plain;
-    impl ConnectionMixin for Plain {
-        fn create_connection_context(&self) -> ConnectionContext {
+    impl Session for Plain {
+        type Command = ();
+        fn connection_context(&self) -> ConnectionContext {
             ConnectionContext::new("plain", "ws://127.0.0.1:1/")
         }
+        fn on_connected(&mut self, _now: Timestamp, _out: &mut Outbox) {}
+        fn on_frame(&mut self, _frame: InboundFrame<'_>, _out: &mut Outbox) {}
     }
 
     #[test]
     fn defaults() {
         let m = Plain;
-        assert_eq!(m.reconnection_policy(), ReconnectionPolicy::default());
+        assert_eq!(
+            ConnectionMixin::reconnection_policy(&m),
+            ReconnectionPolicy::default()
+        );
         assert_eq!(
             m.should_reconnect(&DisconnectCause::ConnectionLost("reset".into())),
             ReconnectDecision::Retry

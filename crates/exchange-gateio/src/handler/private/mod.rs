@@ -7,7 +7,6 @@ mod session;
 pub use auth::GateioAuthMixin;
 
 use std::marker::PhantomData;
-use std::time::Instant;
 
 use market_types::{OrderId, Symbol};
 use ws_handlers::{
@@ -76,15 +75,12 @@ pub struct GateioPrivateWebSocketHandler<H: PrivateWebSocketMixin, M: GateioMark
     delivery: PrivateDelivery,
     /// The REST rounds after every (re)connect.
     reconciler: Reconciler<GateioReconcile<M>>,
-    /// When channels refused with a server error (code 3) are requested again.
-    retry_at: Option<Instant>,
     fatal: Option<String>,
     callbacks: H,
     stats: HandlerStats,
     /// The envelope `detect_message_type` read, for the parser of the same frame.
     head: HandlerHead,
     counters: PrivateCounters,
-    error_category: ErrorCategory,
     market: PhantomData<fn() -> M>,
 }
 
@@ -175,13 +171,11 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateWebSocketHandler<H,
             lifecycle,
             format,
             delivery: PrivateDelivery::new(),
-            retry_at: None,
             fatal,
             callbacks,
             stats: HandlerStats::default(),
             head: HandlerHead::default(),
             counters: PrivateCounters::default(),
-            error_category: ErrorCategory::Parse,
             market: PhantomData,
             config,
         }
@@ -350,8 +344,8 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateWebSocketHandler<H,
             self.counters.rejected_channels += 1;
             if refusal.code == ErrorCode::ServerError {
                 // A server-side error: ask again shortly.
-                self.lifecycle.subscriptions_mut().add(refusal.channel);
-                self.retry_at = Some(now.monotonic + self.config.rest_retry);
+                self.lifecycle
+                    .retry_later(&[refusal.channel], now.monotonic + self.config.rest_retry);
             }
             recheck_ready(&mut self.lifecycle, out);
         }
@@ -365,7 +359,6 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateWebSocketHandler<H,
     }
 
     fn fail(&mut self, message_type: WebSocketMessageType, error: &Error) -> HandlerError {
-        self.error_category = ErrorCategory::Parse;
         if error.is_decode() {
             self.counters.decode_errors += 1;
         }

@@ -7,7 +7,7 @@ use ws_handlers::{
     BaseMessageHandler, CredentialsRejected, HandlerError, HandlerStats, PrivateMessageHandler,
     WebSocketMessageType,
 };
-use ws_mixins::{AuthMixin, ConnectionMixin, ErrorCategory, PrivateWebSocketMixin, StreamError};
+use ws_mixins::{AuthMixin, ErrorCategory, PrivateWebSocketMixin, StreamError};
 use ws_session::{
     ConnectionContext, DisconnectCause, InboundFrame, OutFrame, Outbox, ReconnectDecision,
     ReconnectionPolicy, RestResponse, Session, SessionSignal, StreamKind, Timestamp,
@@ -20,29 +20,6 @@ use crate::wire::Message;
 use super::super::format::{Refusal, message_type, shown};
 use super::super::market::GateioMarket;
 use super::GateioPrivateWebSocketHandler;
-
-impl<H: PrivateWebSocketMixin, M: GateioMarket> ConnectionMixin
-    for GateioPrivateWebSocketHandler<H, M>
-{
-    fn create_connection_context(&self) -> ConnectionContext {
-        self.config.context(match M::MARKET {
-            Market::Spot => "gateio-spot-private",
-            Market::Futures => "gateio-futures-private",
-        })
-    }
-
-    fn reconnection_policy(&self) -> ReconnectionPolicy {
-        self.config.reconnection
-    }
-
-    /// Refused or missing credentials stop everything; otherwise the default.
-    fn should_reconnect(&self, cause: &DisconnectCause) -> ReconnectDecision {
-        if self.fatal.is_some() {
-            return ReconnectDecision::Stop;
-        }
-        cause.default_decision()
-    }
-}
 
 /// The plan's composition: authentication is [`GateioAuthMixin`]'s.
 impl<H: PrivateWebSocketMixin, M: GateioMarket> AuthMixin for GateioPrivateWebSocketHandler<H, M> {
@@ -90,25 +67,10 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> BaseMessageHandler
         &mut self.stats
     }
 
-    /// Logged (without the frame: it may carry account data), then reported.
-    fn handle_processing_error(
-        &mut self,
-        message_type: WebSocketMessageType,
-        error: &HandlerError,
-        raw: &[u8],
-    ) {
-        tracing::warn!(
-            exchange = M::PRIVATE_NAME,
-            message_type = message_type.as_str(),
-            %error,
-            len = raw.len(),
-            "message skipped"
-        );
-        let category = std::mem::replace(&mut self.error_category, ErrorCategory::Parse);
-        self.callbacks.on_error(&StreamError {
-            category,
-            message: error.to_string(),
-        });
+    const LOG_PAYLOAD: bool = false;
+
+    fn report_skipped(&mut self, error: &StreamError) {
+        self.callbacks.on_error(error);
     }
 }
 
@@ -191,15 +153,22 @@ impl<H: PrivateWebSocketMixin + Send + 'static, M: GateioMarket> Session
     type Command = ();
 
     fn connection_context(&self) -> ConnectionContext {
-        self.create_connection_context()
+        self.config.context(match M::MARKET {
+            Market::Spot => "gateio-spot-private",
+            Market::Futures => "gateio-futures-private",
+        })
     }
 
     fn reconnection_policy(&self) -> ReconnectionPolicy {
-        ConnectionMixin::reconnection_policy(self)
+        self.config.reconnection
     }
 
+    /// Refused or missing credentials stop everything; otherwise the default.
     fn classify_disconnect(&self, cause: &DisconnectCause) -> ReconnectDecision {
-        self.should_reconnect(cause)
+        if self.fatal.is_some() {
+            return ReconnectDecision::Stop;
+        }
+        cause.default_decision()
     }
 
     fn stream_kind(&self, frame: &InboundFrame<'_>) -> StreamKind {
@@ -228,14 +197,6 @@ impl<H: PrivateWebSocketMixin + Send + 'static, M: GateioMarket> Session
         if let Some(error) = self.lifecycle.on_tick(&self.format, now, out) {
             self.report(ErrorCategory::Venue, format!("{error}; requested again"));
         }
-        if self.retry_at.is_some_and(|at| now.monotonic >= at) {
-            self.retry_at = None;
-            if self.lifecycle.is_connected() && self.lifecycle.auth().is_authenticated() {
-                self.lifecycle
-                    .subscriptions_mut()
-                    .send_inactive(&self.format, now, out);
-            }
-        }
         self.reconciler.on_tick(now, &self.delivery, out);
     }
 
@@ -258,7 +219,6 @@ impl<H: PrivateWebSocketMixin + Send + 'static, M: GateioMarket> Session
 
     fn on_disconnected(&mut self, _cause: &DisconnectCause, _now: Timestamp) {
         self.lifecycle.on_disconnected();
-        self.retry_at = None;
         // What happened from the last frame on is fetched after the reconnect.
         self.reconciler.on_disconnected();
     }

@@ -2,7 +2,6 @@
 //! `GateioFuturesPublicWebSocketHandler`.
 
 use std::marker::PhantomData;
-use std::time::Instant;
 
 use market_types::{BookStatus, OrderBook, Symbol};
 use ws_handlers::{HandlerError, HandlerStats, Lifecycle, WebSocketMessageType};
@@ -61,10 +60,7 @@ pub struct GateioPublicWebSocketHandler<H: PublicWebSocketMixin, M: GateioMarket
     /// The envelope `detect_message_type` read, for the parser of the same frame.
     head: HandlerHead,
     counters: PublicCounters,
-    error_category: ErrorCategory,
     fatal: Option<String>,
-    /// When topics refused with a server error (code 3) are requested again.
-    retry_at: Option<Instant>,
     market: PhantomData<fn() -> M>,
 }
 
@@ -133,9 +129,7 @@ impl<H: PublicWebSocketMixin, M: GateioMarket> GateioPublicWebSocketHandler<H, M
             stats: HandlerStats::default(),
             head: HandlerHead::default(),
             counters: PublicCounters::default(),
-            error_category: ErrorCategory::Parse,
             fatal: None,
-            retry_at: None,
             market: PhantomData,
             config,
         };
@@ -229,9 +223,8 @@ impl<H: PublicWebSocketMixin, M: GateioMarket> GateioPublicWebSocketHandler<H, M
         self.callbacks.on_error(&StreamError { category, message });
     }
 
-    /// Records the category for `on_error` and converts the error for the template.
+    /// Counts a decode error and converts the error for the template.
     fn fail(&mut self, message_type: WebSocketMessageType, error: &Error) -> HandlerError {
-        self.error_category = ErrorCategory::Parse;
         if error.is_decode() {
             self.counters.decode_errors += 1;
         }
@@ -344,10 +337,8 @@ impl<H: PublicWebSocketMixin, M: GateioMarket> GateioPublicWebSocketHandler<H, M
             return;
         }
         if refusal.code == ErrorCode::ServerError {
-            for topic in &topics {
-                self.lifecycle.subscriptions_mut().add(*topic);
-            }
-            self.retry_at = Some(now.monotonic + self.config.rest_retry);
+            self.lifecycle
+                .retry_later(&topics, now.monotonic + self.config.rest_retry);
             self.report(
                 ErrorCategory::Venue,
                 format!(

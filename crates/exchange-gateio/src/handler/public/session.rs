@@ -4,7 +4,7 @@
 use ws_handlers::{
     BaseMessageHandler, HandlerError, HandlerStats, PublicMessageHandler, WebSocketMessageType,
 };
-use ws_mixins::{AuthMixin, ConnectionMixin, ErrorCategory, PublicWebSocketMixin, StreamError};
+use ws_mixins::{AuthMixin, ErrorCategory, PublicWebSocketMixin, StreamError};
 use ws_session::{
     ConnectionContext, DisconnectCause, InboundFrame, Outbox, ReconnectDecision,
     ReconnectionPolicy, RestResponse, Session, SessionSignal, StreamKind, Timestamp,
@@ -18,31 +18,6 @@ use crate::handler::market::GateioMarket;
 
 use super::*;
 use ws_handlers::CallbackSink;
-
-impl<H: PublicWebSocketMixin, M: GateioMarket> ConnectionMixin
-    for GateioPublicWebSocketHandler<H, M>
-{
-    /// The configured WebSocket URL, headers and heartbeat.
-    fn create_connection_context(&self) -> ConnectionContext {
-        self.config.context(match M::MARKET {
-            crate::channel::Market::Spot => "gateio-spot-public",
-            crate::channel::Market::Futures => "gateio-futures-public",
-        })
-    }
-
-    fn reconnection_policy(&self) -> ReconnectionPolicy {
-        self.config.reconnection
-    }
-
-    /// Refused authentication stops everything; otherwise the default (fatal causes
-    /// stop, `Retry-After` is honoured, everything else is retried with backoff).
-    fn should_reconnect(&self, cause: &DisconnectCause) -> ReconnectDecision {
-        if self.fatal.is_some() {
-            return ReconnectDecision::Stop;
-        }
-        cause.default_decision()
-    }
-}
 
 /// Market streams need no login.
 impl<H: PublicWebSocketMixin, M: GateioMarket> AuthMixin for GateioPublicWebSocketHandler<H, M> {}
@@ -77,25 +52,8 @@ impl<H: PublicWebSocketMixin, M: GateioMarket> BaseMessageHandler
         &mut self.stats
     }
 
-    /// Logged as the default does, then reported to `H::on_error`.
-    fn handle_processing_error(
-        &mut self,
-        message_type: WebSocketMessageType,
-        error: &HandlerError,
-        raw: &[u8],
-    ) {
-        tracing::warn!(
-            exchange = M::NAME,
-            message_type = message_type.as_str(),
-            %error,
-            raw = %shown(raw),
-            "message skipped"
-        );
-        let category = std::mem::replace(&mut self.error_category, ErrorCategory::Parse);
-        self.callbacks.on_error(&StreamError {
-            category,
-            message: error.to_string(),
-        });
+    fn report_skipped(&mut self, error: &StreamError) {
+        self.callbacks.on_error(error);
     }
 }
 
@@ -237,16 +195,25 @@ impl<H: PublicWebSocketMixin + Send + 'static, M: GateioMarket> Session
 {
     type Command = GateioPublicCommand;
 
+    /// The configured WebSocket URL, headers and heartbeat.
     fn connection_context(&self) -> ConnectionContext {
-        self.create_connection_context()
+        self.config.context(match M::MARKET {
+            crate::channel::Market::Spot => "gateio-spot-public",
+            crate::channel::Market::Futures => "gateio-futures-public",
+        })
     }
 
     fn reconnection_policy(&self) -> ReconnectionPolicy {
-        ConnectionMixin::reconnection_policy(self)
+        self.config.reconnection
     }
 
+    /// Refused authentication stops everything; otherwise the default (fatal causes
+    /// stop, `Retry-After` is honoured, everything else is retried with backoff).
     fn classify_disconnect(&self, cause: &DisconnectCause) -> ReconnectDecision {
-        self.should_reconnect(cause)
+        if self.fatal.is_some() {
+            return ReconnectDecision::Stop;
+        }
+        cause.default_decision()
     }
 
     fn stream_kind(&self, frame: &InboundFrame<'_>) -> StreamKind {
@@ -271,14 +238,6 @@ impl<H: PublicWebSocketMixin + Send + 'static, M: GateioMarket> Session
         if let Some(error) = self.lifecycle.on_tick(&self.format, now, out) {
             self.counters.ack_timeouts += 1;
             self.report(ErrorCategory::Venue, format!("{error}; requested again"));
-        }
-        if self.retry_at.is_some_and(|at| now.monotonic >= at) {
-            self.retry_at = None;
-            if self.lifecycle.is_connected() {
-                self.lifecycle
-                    .subscriptions_mut()
-                    .send_inactive(&self.format, now, out);
-            }
         }
         self.books.on_tick(now, out);
     }
@@ -325,7 +284,6 @@ impl<H: PublicWebSocketMixin + Send + 'static, M: GateioMarket> Session
 
     fn on_disconnected(&mut self, _cause: &DisconnectCause, _now: Timestamp) {
         self.lifecycle.on_disconnected();
-        self.retry_at = None;
         let Self {
             books, callbacks, ..
         } = self;

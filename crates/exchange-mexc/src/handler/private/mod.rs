@@ -73,7 +73,6 @@ pub struct MexcPrivateWebSocketHandler<H: PrivateWebSocketMixin> {
     callbacks: H,
     stats: HandlerStats,
     counters: PrivateCounters,
-    error_category: ErrorCategory,
 }
 
 /// Counters of a private handler beyond [`HandlerStats`].
@@ -167,7 +166,6 @@ impl<H: PrivateWebSocketMixin> MexcPrivateWebSocketHandler<H> {
             callbacks,
             stats: HandlerStats::default(),
             counters: PrivateCounters::default(),
-            error_category: ErrorCategory::Parse,
             config,
         }
     }
@@ -296,7 +294,6 @@ impl<H: PrivateWebSocketMixin> MexcPrivateWebSocketHandler<H> {
             .and_then(|push| private_event(&push.header, push.raw))
             .map_err(|error| {
                 self.counters.decode_errors += 1;
-                self.error_category = ErrorCategory::Parse;
                 decode_error(message_type, &error)
             })?;
         self.deliver(event);

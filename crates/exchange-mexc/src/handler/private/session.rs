@@ -5,7 +5,7 @@ use ws_handlers::{
     BaseMessageHandler, CredentialsRejected, HandlerError, HandlerStats, PrivateMessageHandler,
     WebSocketMessageType,
 };
-use ws_mixins::{AuthMixin, ConnectionMixin, ErrorCategory, PrivateWebSocketMixin, StreamError};
+use ws_mixins::{AuthMixin, ErrorCategory, PrivateWebSocketMixin, StreamError};
 use ws_session::{
     ConnectionContext, DisconnectCause, DisconnectKind, InboundFrame, Outbox, ReconnectDecision,
     ReconnectionPolicy, RestResponse, Session, SessionSignal, StreamKind, Timestamp,
@@ -15,51 +15,6 @@ use crate::subscription::ping;
 
 use super::super::format::{AuthView, decode_error, message_type};
 use super::MexcPrivateWebSocketHandler;
-
-impl<H: PrivateWebSocketMixin> ConnectionMixin for MexcPrivateWebSocketHandler<H> {
-    /// `Endpoints::private_context(key)` with the configured overrides. Without a usable
-    /// key (rejected credentials, or the key could not be created) it is the market URL:
-    /// that connection only raises the reason (see [`Session::on_connected`]).
-    fn create_connection_context(&self) -> ConnectionContext {
-        let endpoints = &self.config.mexc.endpoints;
-        let context = match (&self.fatal, self.key.key()) {
-            (None, Some(key)) => endpoints.private_context(key),
-            _ => {
-                let mut context = endpoints.public_context();
-                context.label = "mexc-spot-private".into();
-                context
-            }
-        };
-        self.config.context.apply(context)
-    }
-
-    fn reconnection_policy(&self) -> ReconnectionPolicy {
-        self.config.reconnection
-    }
-
-    /// Rejected credentials stop everything. A failed connection attempt may mean the
-    /// listen key is no longer valid: the key is checked again before the next attempt,
-    /// and a handshake refused with 401/403 is retried (with a fresh key if need be; bad
-    /// credentials are caught by that REST call and stop for good). A 1005 is retried;
-    /// otherwise the default.
-    fn should_reconnect(&self, cause: &DisconnectCause) -> ReconnectDecision {
-        if self.fatal.is_some() {
-            return ReconnectDecision::Stop;
-        }
-        if cause.kind() == DisconnectKind::Connect {
-            // The driver reports failed attempts only here (not to `on_disconnected`).
-            self.check_key.set(true);
-        }
-        match cause {
-            _ if cause.is_no_status() => ReconnectDecision::Retry,
-            DisconnectCause::HandshakeRejected {
-                status: 401 | 403,
-                retry_after: None,
-            } => ReconnectDecision::Retry,
-            _ => cause.default_decision(),
-        }
-    }
-}
 
 /// The listen key in the URL is the authentication: nothing to send.
 impl<H: PrivateWebSocketMixin> AuthMixin for MexcPrivateWebSocketHandler<H> {}
@@ -89,7 +44,6 @@ impl<H: PrivateWebSocketMixin> BaseMessageHandler for MexcPrivateWebSocketHandle
             && let Err(error) = super::super::format::body_kind(frame.payload)
         {
             self.counters.decode_errors += 1;
-            self.error_category = ErrorCategory::Parse;
             return Err(decode_error(message_type, &error));
         }
         self.route_private(message_type, frame, out)
@@ -99,24 +53,10 @@ impl<H: PrivateWebSocketMixin> BaseMessageHandler for MexcPrivateWebSocketHandle
         &mut self.stats
     }
 
-    fn handle_processing_error(
-        &mut self,
-        message_type: WebSocketMessageType,
-        error: &HandlerError,
-        raw: &[u8],
-    ) {
-        tracing::warn!(
-            exchange = self.exchange_name(),
-            message_type = message_type.as_str(),
-            %error,
-            len = raw.len(),
-            "message skipped"
-        );
-        let category = std::mem::replace(&mut self.error_category, ErrorCategory::Parse);
-        self.callbacks.on_error(&StreamError {
-            category,
-            message: error.to_string(),
-        });
+    const LOG_PAYLOAD: bool = false;
+
+    fn report_skipped(&mut self, error: &StreamError) {
+        self.callbacks.on_error(error);
     }
 }
 
@@ -156,7 +96,6 @@ impl<H: PrivateWebSocketMixin> PrivateMessageHandler for MexcPrivateWebSocketHan
             .on_control(frame.payload, out)
             .map_err(|error| {
                 self.counters.decode_errors += 1;
-                self.error_category = ErrorCategory::Parse;
                 decode_error(message_type, &error)
             })?;
         self.apply_control(outcome, frame.received_at, out);
@@ -167,16 +106,47 @@ impl<H: PrivateWebSocketMixin> PrivateMessageHandler for MexcPrivateWebSocketHan
 impl<H: PrivateWebSocketMixin + Send + 'static> Session for MexcPrivateWebSocketHandler<H> {
     type Command = ();
 
+    /// `Endpoints::private_context(key)` with the configured overrides. Without a usable
+    /// key (rejected credentials, or the key could not be created) it is the market URL:
+    /// that connection only raises the reason (see [`Session::on_connected`]).
     fn connection_context(&self) -> ConnectionContext {
-        self.create_connection_context()
+        let endpoints = &self.config.mexc.endpoints;
+        let context = match (&self.fatal, self.key.key()) {
+            (None, Some(key)) => endpoints.private_context(key),
+            _ => {
+                let mut context = endpoints.public_context();
+                context.label = "mexc-spot-private".into();
+                context
+            }
+        };
+        self.config.context.apply(context)
     }
 
     fn reconnection_policy(&self) -> ReconnectionPolicy {
-        ConnectionMixin::reconnection_policy(self)
+        self.config.reconnection
     }
 
+    /// Rejected credentials stop everything. A failed connection attempt may mean the
+    /// listen key is no longer valid: the key is checked again before the next attempt,
+    /// and a handshake refused with 401/403 is retried (with a fresh key if need be; bad
+    /// credentials are caught by that REST call and stop for good). A 1005 is retried;
+    /// otherwise the default.
     fn classify_disconnect(&self, cause: &DisconnectCause) -> ReconnectDecision {
-        self.should_reconnect(cause)
+        if self.fatal.is_some() {
+            return ReconnectDecision::Stop;
+        }
+        if cause.kind() == DisconnectKind::Connect {
+            // The driver reports failed attempts only here (not to `on_disconnected`).
+            self.check_key.set(true);
+        }
+        match cause {
+            _ if cause.is_no_status() => ReconnectDecision::Retry,
+            DisconnectCause::HandshakeRejected {
+                status: 401 | 403,
+                retry_after: None,
+            } => ReconnectDecision::Retry,
+            _ => cause.default_decision(),
+        }
     }
 
     fn stream_kind(&self, frame: &InboundFrame<'_>) -> StreamKind {

@@ -55,7 +55,6 @@ pub struct MexcPublicWebSocketHandler<H: PublicWebSocketMixin> {
     callbacks: H,
     stats: HandlerStats,
     counters: PublicCounters,
-    error_category: ErrorCategory,
 }
 
 /// Commands a running public handler accepts through `Connection::command`.
@@ -117,7 +116,6 @@ impl<H: PublicWebSocketMixin> MexcPublicWebSocketHandler<H> {
             callbacks,
             stats: HandlerStats::default(),
             counters: PublicCounters::default(),
-            error_category: ErrorCategory::Parse,
             config,
         };
         for channel in channels {
@@ -393,7 +391,6 @@ impl<H: PublicWebSocketMixin> MexcPublicWebSocketHandler<H> {
             depth.asks.iter().map(|level| (level.price, level.quantity)),
             depth.version,
         ) {
-            self.error_category = ErrorCategory::Parse;
             return Err(HandlerError::Decode {
                 message_type: WebSocketMessageType::OrderBook,
                 detail: format!("limit depth of {symbol}: {error}"),
@@ -414,20 +411,19 @@ impl<H: PublicWebSocketMixin> MexcPublicWebSocketHandler<H> {
         Ok(())
     }
 
-    /// Records the error's category for `on_error` and converts it for the template.
+    /// Counts a decode error and converts the error for the template (its variant
+    /// carries the category `on_error` sees).
     fn fail(&mut self, category: ErrorCategory, error: &Error) -> HandlerError {
-        self.error_category = category;
         if error.is_decode() {
             self.counters.decode_errors += 1;
         }
         match category {
-            ErrorCategory::BookSync => HandlerError::Venue(error.to_string()),
+            ErrorCategory::BookSync => HandlerError::BookSync(error.to_string()),
             _ => decode_error(WebSocketMessageType::OrderBook, error),
         }
     }
 
     fn fail_as(&mut self, message_type: WebSocketMessageType, error: &Error) -> HandlerError {
-        self.error_category = ErrorCategory::Parse;
         if error.is_decode() {
             self.counters.decode_errors += 1;
         }
@@ -500,4 +496,3 @@ pub(crate) fn shard_channels(
 
 /// Levels per side reserved for a `limit.depth` book (the channel's largest is 20).
 const PARTIAL_BOOK_LEVELS: usize = 20;
-const LOGGED_BYTES: usize = 64;

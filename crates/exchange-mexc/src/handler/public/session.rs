@@ -4,7 +4,7 @@
 use ws_handlers::{
     BaseMessageHandler, HandlerError, HandlerStats, PublicMessageHandler, WebSocketMessageType,
 };
-use ws_mixins::{AuthMixin, ConnectionMixin, ErrorCategory, PublicWebSocketMixin, StreamError};
+use ws_mixins::{AuthMixin, ErrorCategory, PublicWebSocketMixin, StreamError};
 use ws_session::{
     ConnectionContext, DisconnectCause, FrameKind, InboundFrame, Outbox, ReconnectDecision,
     ReconnectionPolicy, RestResponse, Session, StreamKind, Timestamp,
@@ -20,34 +20,6 @@ use crate::handler::format::{AuthView, body_kind, message_type};
 
 use super::*;
 use ws_handlers::CallbackSink;
-
-impl<H: PublicWebSocketMixin> ConnectionMixin for MexcPublicWebSocketHandler<H> {
-    /// `Endpoints::public_context` (no extra headers), with the configured overrides.
-    fn create_connection_context(&self) -> ConnectionContext {
-        self.config
-            .context
-            .apply(self.config.mexc.endpoints.public_context())
-    }
-
-    fn reconnection_policy(&self) -> ReconnectionPolicy {
-        self.config.reconnection
-    }
-
-    /// MEXC closes routinely without a status (1005): always retried (the policy's
-    /// `reset_on_1005` keeps the delay short). A 403 at the handshake is MEXC's web
-    /// application firewall, not a credentials problem on a public stream: retried with
-    /// backoff. Everything else as the default.
-    fn should_reconnect(&self, cause: &DisconnectCause) -> ReconnectDecision {
-        match cause {
-            _ if cause.is_no_status() => ReconnectDecision::Retry,
-            DisconnectCause::HandshakeRejected {
-                status: 403,
-                retry_after: None,
-            } => ReconnectDecision::Retry,
-            _ => cause.default_decision(),
-        }
-    }
-}
 
 /// Market streams need no login.
 impl<H: PublicWebSocketMixin> AuthMixin for MexcPublicWebSocketHandler<H> {}
@@ -84,26 +56,8 @@ impl<H: PublicWebSocketMixin> BaseMessageHandler for MexcPublicWebSocketHandler<
         &mut self.stats
     }
 
-    /// Logged as the default does, then reported to `H::on_error`.
-    fn handle_processing_error(
-        &mut self,
-        message_type: WebSocketMessageType,
-        error: &HandlerError,
-        raw: &[u8],
-    ) {
-        let shown = &raw[..raw.len().min(LOGGED_BYTES)];
-        tracing::warn!(
-            exchange = self.exchange_name(),
-            message_type = message_type.as_str(),
-            %error,
-            raw = ?shown,
-            "message skipped"
-        );
-        let category = std::mem::replace(&mut self.error_category, ErrorCategory::Parse);
-        self.callbacks.on_error(&StreamError {
-            category,
-            message: error.to_string(),
-        });
+    fn report_skipped(&mut self, error: &StreamError) {
+        self.callbacks.on_error(error);
     }
 }
 
@@ -204,16 +158,30 @@ impl<H: PublicWebSocketMixin> PublicMessageHandler for MexcPublicWebSocketHandle
 impl<H: PublicWebSocketMixin + Send + 'static> Session for MexcPublicWebSocketHandler<H> {
     type Command = MexcPublicCommand;
 
+    /// `Endpoints::public_context` (no extra headers), with the configured overrides.
     fn connection_context(&self) -> ConnectionContext {
-        self.create_connection_context()
+        self.config
+            .context
+            .apply(self.config.mexc.endpoints.public_context())
     }
 
     fn reconnection_policy(&self) -> ReconnectionPolicy {
-        ConnectionMixin::reconnection_policy(self)
+        self.config.reconnection
     }
 
+    /// MEXC closes routinely without a status (1005): always retried (the policy's
+    /// `reset_on_1005` keeps the delay short). A 403 at the handshake is MEXC's web
+    /// application firewall, not a credentials problem on a public stream: retried with
+    /// backoff. Everything else as the default.
     fn classify_disconnect(&self, cause: &DisconnectCause) -> ReconnectDecision {
-        self.should_reconnect(cause)
+        match cause {
+            _ if cause.is_no_status() => ReconnectDecision::Retry,
+            DisconnectCause::HandshakeRejected {
+                status: 403,
+                retry_after: None,
+            } => ReconnectDecision::Retry,
+            _ => cause.default_decision(),
+        }
     }
 
     fn stream_kind(&self, frame: &InboundFrame<'_>) -> StreamKind {
