@@ -9,36 +9,52 @@ use crate::message_type::WebSocketMessageType;
 /// The plan's `PrivateMessageHandler`: ORDER_UPDATE, POSITION_UPDATE, BALANCE_UPDATE and
 /// EXECUTION_REPORT routed to their parsers, which call the `PrivateWebSocketMixin`.
 pub trait PrivateMessageHandler: BaseMessageHandler {
+    /// Every account push, when one decoder serves them all (venues whose frames say
+    /// what they carry). The per-type parsers below call it unless overridden.
+    /// Default: not supported.
+    fn parse_account_push(
+        &mut self,
+        message_type: WebSocketMessageType,
+        _frame: InboundFrame<'_>,
+        _out: &mut Outbox,
+    ) -> Result<(), HandlerError> {
+        Err(HandlerError::Unsupported(message_type))
+    }
+
     /// Order status change.
     fn parse_order_update(
         &mut self,
         frame: InboundFrame<'_>,
         out: &mut Outbox,
-    ) -> Result<(), HandlerError>;
+    ) -> Result<(), HandlerError> {
+        self.parse_account_push(WebSocketMessageType::OrderUpdate, frame, out)
+    }
 
     /// Our own fills.
     fn parse_execution_report(
         &mut self,
         frame: InboundFrame<'_>,
         out: &mut Outbox,
-    ) -> Result<(), HandlerError>;
+    ) -> Result<(), HandlerError> {
+        self.parse_account_push(WebSocketMessageType::ExecutionReport, frame, out)
+    }
 
     /// Balance change.
     fn parse_balance_update(
         &mut self,
         frame: InboundFrame<'_>,
         out: &mut Outbox,
-    ) -> Result<(), HandlerError>;
+    ) -> Result<(), HandlerError> {
+        self.parse_account_push(WebSocketMessageType::BalanceUpdate, frame, out)
+    }
 
-    /// Position change. Default: not supported (spot venues have none).
+    /// Position change (spot venues have none, and their decoders say so).
     fn parse_position_update(
         &mut self,
-        _frame: InboundFrame<'_>,
-        _out: &mut Outbox,
+        frame: InboundFrame<'_>,
+        out: &mut Outbox,
     ) -> Result<(), HandlerError> {
-        Err(HandlerError::Unsupported(
-            WebSocketMessageType::PositionUpdate,
-        ))
+        self.parse_account_push(WebSocketMessageType::PositionUpdate, frame, out)
     }
 
     /// Acks, pongs, login answers, venue errors. Default: ignored.

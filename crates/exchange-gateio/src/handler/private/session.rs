@@ -77,36 +77,14 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> BaseMessageHandler
 impl<H: PrivateWebSocketMixin, M: GateioMarket> PrivateMessageHandler
     for GateioPrivateWebSocketHandler<H, M>
 {
-    fn parse_order_update(
+    /// One decoder reads every account push.
+    fn parse_account_push(
         &mut self,
+        message_type: WebSocketMessageType,
         frame: InboundFrame<'_>,
         _out: &mut Outbox,
     ) -> Result<(), HandlerError> {
-        self.on_private_push(WebSocketMessageType::OrderUpdate, frame)
-    }
-
-    fn parse_execution_report(
-        &mut self,
-        frame: InboundFrame<'_>,
-        _out: &mut Outbox,
-    ) -> Result<(), HandlerError> {
-        self.on_private_push(WebSocketMessageType::ExecutionReport, frame)
-    }
-
-    fn parse_balance_update(
-        &mut self,
-        frame: InboundFrame<'_>,
-        _out: &mut Outbox,
-    ) -> Result<(), HandlerError> {
-        self.on_private_push(WebSocketMessageType::BalanceUpdate, frame)
-    }
-
-    fn parse_position_update(
-        &mut self,
-        frame: InboundFrame<'_>,
-        _out: &mut Outbox,
-    ) -> Result<(), HandlerError> {
-        self.on_private_push(WebSocketMessageType::PositionUpdate, frame)
+        self.on_private_push(message_type, frame)
     }
 
     /// Login answers, acks, pongs, and errors that name no request.

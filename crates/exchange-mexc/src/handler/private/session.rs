@@ -61,28 +61,14 @@ impl<H: PrivateWebSocketMixin> BaseMessageHandler for MexcPrivateWebSocketHandle
 }
 
 impl<H: PrivateWebSocketMixin> PrivateMessageHandler for MexcPrivateWebSocketHandler<H> {
-    fn parse_order_update(
+    /// One decoder reads every account push.
+    fn parse_account_push(
         &mut self,
+        message_type: WebSocketMessageType,
         frame: InboundFrame<'_>,
         _out: &mut Outbox,
     ) -> Result<(), HandlerError> {
-        self.on_private_push(WebSocketMessageType::OrderUpdate, frame)
-    }
-
-    fn parse_execution_report(
-        &mut self,
-        frame: InboundFrame<'_>,
-        _out: &mut Outbox,
-    ) -> Result<(), HandlerError> {
-        self.on_private_push(WebSocketMessageType::ExecutionReport, frame)
-    }
-
-    fn parse_balance_update(
-        &mut self,
-        frame: InboundFrame<'_>,
-        _out: &mut Outbox,
-    ) -> Result<(), HandlerError> {
-        self.on_private_push(WebSocketMessageType::BalanceUpdate, frame)
+        self.on_private_push(message_type, frame)
     }
 
     fn handle_control(
