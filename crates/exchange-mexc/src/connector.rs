@@ -189,13 +189,7 @@ impl<H: PublicWebSocketMixin + Send + 'static> VenueHandler for MexcPublicWebSoc
     }
 
     fn book_sync(&self) -> BookSyncSummary {
-        let s = self.book_stats();
-        BookSyncSummary {
-            snapshots_requested: s.snapshots_requested,
-            snapshots_applied: s.snapshots_applied,
-            snapshots_failed: s.stale_snapshots.saturating_add(s.snapshot_failures),
-            resyncs: s.resyncs,
-        }
+        (&self.book_stats()).into()
     }
 }
 

@@ -46,3 +46,14 @@ pub struct BookSyncStats {
     /// Pushes for symbols (channels, depths) not tracked here.
     pub untracked: u64,
 }
+
+impl From<&BookSyncStats> for crate::venue::BookSyncSummary {
+    fn from(s: &BookSyncStats) -> Self {
+        Self {
+            snapshots_requested: s.snapshots_requested,
+            snapshots_applied: s.snapshots_applied,
+            snapshots_failed: s.stale_snapshots.saturating_add(s.snapshot_failures),
+            resyncs: s.resyncs,
+        }
+    }
+}
