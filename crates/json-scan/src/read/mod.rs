@@ -1,4 +1,4 @@
-//! Readers for the value shapes Gate uses: decimals as strings or bare JSON numbers
+//! Readers for the value shapes venues use: decimals as strings or bare JSON numbers
 //! (always decoded from their text, never through `f64`), integers as numbers or strings,
 //! millisecond times with a fraction, inline identifiers.
 
@@ -6,16 +6,14 @@ use market_types::{Asset, Decimal, DecimalError, Price, Quantity, Side, Symbol};
 
 mod number;
 
-pub(crate) use self::number::{
-    decimal_from_text, parse_u64, quick_decimal, quick_uint, swar_decimal,
-};
+pub use self::number::{decimal_from_text, parse_u64, quick_decimal, quick_uint, swar_decimal};
 
-use crate::error::FieldError;
-use crate::json::{Fault, JsonStr, Scanner};
+use crate::FieldError;
+use crate::{Fault, JsonStr, Scanner};
 
 /// A decimal from a string (`"0.0001"`) or a number (`40000.4`, `-1.25e-8`, `37000`).
 #[inline(always)]
-pub(crate) fn decimal(sc: &mut Scanner<'_>, field: &'static str) -> Result<Decimal, Fault> {
+pub fn decimal(sc: &mut Scanner<'_>, field: &'static str) -> Result<Decimal, Fault> {
     match opt_decimal(sc, field)? {
         Some(value) => Ok(value),
         None => Err(Fault::invalid(field, FieldError::Empty, sc.pos())),
@@ -24,10 +22,7 @@ pub(crate) fn decimal(sc: &mut Scanner<'_>, field: &'static str) -> Result<Decim
 
 /// Like [`decimal`], but `null` and `""` are `None`.
 #[inline(always)]
-pub(crate) fn opt_decimal(
-    sc: &mut Scanner<'_>,
-    field: &'static str,
-) -> Result<Option<Decimal>, Fault> {
+pub fn opt_decimal(sc: &mut Scanner<'_>, field: &'static str) -> Result<Option<Decimal>, Fault> {
     let first = sc.peek()?;
     if let Some((value, end)) = quick_decimal(sc.bytes(), sc.pos(), first == b'"') {
         sc.set_pos(end);
@@ -78,19 +73,19 @@ fn opt_decimal_slow(
 
 /// A price (string or number).
 #[inline(always)]
-pub(crate) fn price(sc: &mut Scanner<'_>, field: &'static str) -> Result<Price, Fault> {
+pub fn price(sc: &mut Scanner<'_>, field: &'static str) -> Result<Price, Fault> {
     decimal(sc, field).map(Price::new)
 }
 
 /// A quantity (string or number).
 #[inline(always)]
-pub(crate) fn quantity(sc: &mut Scanner<'_>, field: &'static str) -> Result<Quantity, Fault> {
+pub fn quantity(sc: &mut Scanner<'_>, field: &'static str) -> Result<Quantity, Fault> {
     decimal(sc, field).map(Quantity::new)
 }
 
 /// A non-negative integer from a number or a string of digits.
 #[inline(always)]
-pub(crate) fn uint(sc: &mut Scanner<'_>, field: &'static str) -> Result<u64, Fault> {
+pub fn uint(sc: &mut Scanner<'_>, field: &'static str) -> Result<u64, Fault> {
     let first = sc.peek()?;
     if let Some((value, end)) = quick_uint(sc.bytes(), sc.pos(), first == b'"', false) {
         sc.set_pos(end);
@@ -115,7 +110,8 @@ fn uint_slow(sc: &mut Scanner<'_>, field: &'static str, first: u8) -> Result<u64
 }
 
 /// A signed integer from a number or a string of digits.
-pub(crate) fn int(sc: &mut Scanner<'_>, field: &'static str) -> Result<i64, Fault> {
+#[inline]
+pub fn int(sc: &mut Scanner<'_>, field: &'static str) -> Result<i64, Fault> {
     let at = sc.pos();
     let text = match sc.peek()? {
         b'"' => sc.string()?.raw,
@@ -138,7 +134,7 @@ pub(crate) fn int(sc: &mut Scanner<'_>, field: &'static str) -> Result<i64, Faul
 /// Milliseconds from an integer, or from a string or number with a fraction
 /// (`"1606292218213.4578"`), truncated to whole milliseconds.
 #[inline(always)]
-pub(crate) fn millis(sc: &mut Scanner<'_>, field: &'static str) -> Result<u64, Fault> {
+pub fn millis(sc: &mut Scanner<'_>, field: &'static str) -> Result<u64, Fault> {
     let first = sc.peek()?;
     if let Some((value, end)) = quick_uint(sc.bytes(), sc.pos(), first == b'"', true) {
         sc.set_pos(end);
@@ -174,7 +170,7 @@ fn millis_slow(sc: &mut Scanner<'_>, field: &'static str, first: u8) -> Result<u
 
 /// Seconds (integer, number or string) turned into milliseconds.
 #[inline(always)]
-pub(crate) fn seconds_as_millis(sc: &mut Scanner<'_>, field: &'static str) -> Result<u64, Fault> {
+pub fn seconds_as_millis(sc: &mut Scanner<'_>, field: &'static str) -> Result<u64, Fault> {
     let at = sc.pos();
     millis(sc, field)?
         .checked_mul(1000)
@@ -183,7 +179,7 @@ pub(crate) fn seconds_as_millis(sc: &mut Scanner<'_>, field: &'static str) -> Re
 
 /// A boolean.
 #[inline]
-pub(crate) fn boolean(sc: &mut Scanner<'_>, field: &'static str) -> Result<bool, Fault> {
+pub fn boolean(sc: &mut Scanner<'_>, field: &'static str) -> Result<bool, Fault> {
     let at = sc.pos();
     let bytes = sc.bytes();
     if bytes.get(at..at + 4) == Some(b"true") {
@@ -195,14 +191,14 @@ pub(crate) fn boolean(sc: &mut Scanner<'_>, field: &'static str) -> Result<bool,
         return Ok(false);
     }
     match sc.value()? {
-        crate::json::Value::Bool(b) => Ok(b),
+        crate::Value::Bool(b) => Ok(b),
         _ => Err(Fault::invalid(field, FieldError::ExpectedBool, at)),
     }
 }
 
 /// A string without escapes (enum words, ids, pairs).
 #[inline(always)]
-pub(crate) fn word<'a>(sc: &mut Scanner<'a>, field: &'static str) -> Result<&'a [u8], Fault> {
+pub fn word<'a>(sc: &mut Scanner<'a>, field: &'static str) -> Result<&'a [u8], Fault> {
     let at = sc.pos();
     if sc.peek()? != b'"' {
         sc.skip_value()?;
@@ -214,7 +210,8 @@ pub(crate) fn word<'a>(sc: &mut Scanner<'a>, field: &'static str) -> Result<&'a 
 }
 
 /// A string of any content (messages, labels).
-pub(crate) fn text<'a>(sc: &mut Scanner<'a>, field: &'static str) -> Result<JsonStr<'a>, Fault> {
+#[inline]
+pub fn text<'a>(sc: &mut Scanner<'a>, field: &'static str) -> Result<JsonStr<'a>, Fault> {
     let at = sc.pos();
     if sc.peek()? != b'"' {
         sc.skip_value()?;
@@ -225,14 +222,15 @@ pub(crate) fn text<'a>(sc: &mut Scanner<'a>, field: &'static str) -> Result<Json
 
 /// A pair or contract name.
 #[inline(always)]
-pub(crate) fn symbol(sc: &mut Scanner<'_>, field: &'static str) -> Result<Symbol, Fault> {
+pub fn symbol(sc: &mut Scanner<'_>, field: &'static str) -> Result<Symbol, Fault> {
     let at = sc.pos();
     let raw = word(sc, field)?;
     Symbol::from_bytes(raw).map_err(|e| Fault::invalid(field, FieldError::identifier(e), at))
 }
 
 /// A currency code; empty is `None`.
-pub(crate) fn opt_asset(sc: &mut Scanner<'_>, field: &'static str) -> Result<Option<Asset>, Fault> {
+#[inline]
+pub fn opt_asset(sc: &mut Scanner<'_>, field: &'static str) -> Result<Option<Asset>, Fault> {
     let at = sc.pos();
     if sc.null()? {
         return Ok(None);
@@ -248,7 +246,7 @@ pub(crate) fn opt_asset(sc: &mut Scanner<'_>, field: &'static str) -> Result<Opt
 
 /// `buy` or `sell`.
 #[inline]
-pub(crate) fn side(sc: &mut Scanner<'_>, field: &'static str) -> Result<Side, Fault> {
+pub fn side(sc: &mut Scanner<'_>, field: &'static str) -> Result<Side, Fault> {
     let at = sc.pos();
     match word(sc, field)? {
         b"buy" => Ok(Side::Buy),

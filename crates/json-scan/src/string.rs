@@ -6,25 +6,25 @@ use super::{ONES, Scanner, zero_bytes};
 
 /// A JSON string as it appears in the frame, without its quotes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct JsonStr<'a> {
+pub struct JsonStr<'a> {
     /// The raw bytes between the quotes (escapes not decoded).
-    pub(crate) raw: &'a [u8],
+    pub raw: &'a [u8],
     /// Whether the raw bytes contain a backslash escape.
-    pub(crate) escaped: bool,
+    pub escaped: bool,
     /// Offset of the opening quote in the frame.
-    pub(crate) at: usize,
+    pub at: usize,
 }
 
 impl<'a> JsonStr<'a> {
     /// The bytes, when they need no unescaping (identifiers, numbers, enum words).
     #[inline]
-    pub(crate) fn plain(&self) -> Option<&'a [u8]> {
+    pub fn plain(&self) -> Option<&'a [u8]> {
         if self.escaped { None } else { Some(self.raw) }
     }
 
     /// The decoded text (allocates only when the string has escapes); invalid UTF-8 or
     /// escapes are replaced rather than refused, because this is used for messages only.
-    pub(crate) fn to_text(self) -> String {
+    pub fn to_text(self) -> String {
         if !self.escaped {
             return String::from_utf8_lossy(self.raw).into_owned();
         }
@@ -67,7 +67,7 @@ impl<'a> JsonStr<'a> {
 impl<'a> Scanner<'a> {
     /// Reads a string; the scanner must be at its opening quote (after whitespace).
     #[inline(always)]
-    pub(crate) fn string(&mut self) -> Result<JsonStr<'a>, Fault> {
+    pub fn string(&mut self) -> Result<JsonStr<'a>, Fault> {
         if self.peek()? != b'"' {
             return Err(self.unexpected(self.pos));
         }
@@ -136,7 +136,7 @@ impl<'a> Scanner<'a> {
 /// are short (keys, prices, pairs) and almost never escaped, so one or two words settle
 /// it without a call.
 #[inline(always)]
-pub(super) fn quote_or_backslash(text: &[u8]) -> Option<usize> {
+pub(crate) fn quote_or_backslash(text: &[u8]) -> Option<usize> {
     let mut offset = 0;
     while let Some(chunk) = text.get(offset..offset + 8) {
         let mut word = [0u8; 8];

@@ -4,11 +4,12 @@
 use market_types::swar::{self, ASCII_ZEROS, eight_digits, low_bytes, non_digits, non_zero_bytes};
 use market_types::{Decimal, DecimalError};
 
-use crate::error::FieldError;
+use crate::FieldError;
 
 /// Exact decimal from the text of a JSON number or a decimal string, exponent included
 /// (`-1.25e-8` is `-0.0000000125`). Never goes through floating point.
-pub(crate) fn decimal_from_text(text: &[u8]) -> Result<Decimal, DecimalError> {
+#[inline]
+pub fn decimal_from_text(text: &[u8]) -> Result<Decimal, DecimalError> {
     let Some(e) = text.iter().position(|&b| b == b'e' || b == b'E') else {
         return Decimal::parse_bytes(text);
     };
@@ -56,7 +57,7 @@ pub(crate) fn decimal_from_text(text: &[u8]) -> Result<Decimal, DecimalError> {
 /// (and reports errors); whatever this accepts, the general path accepts with the same
 /// value.
 #[inline(always)]
-pub(crate) fn quick_decimal(bytes: &[u8], start: usize, quoted: bool) -> Option<(Decimal, usize)> {
+pub fn quick_decimal(bytes: &[u8], start: usize, quoted: bool) -> Option<(Decimal, usize)> {
     if quoted
         && bytes.get(start) == Some(&b'"')
         && let Some((magnitude, scale, end)) = swar_decimal(bytes, start + 1)
@@ -78,7 +79,7 @@ pub(crate) fn quick_decimal(bytes: &[u8], start: usize, quoted: bool) -> Option<
 /// than fifteen fractional digits or more than eighteen in all, so the wider readers
 /// decide. Past the end of `bytes` the reads see zero bytes, which end no part.
 #[inline(always)]
-pub(crate) fn swar_decimal(bytes: &[u8], at: usize) -> Option<(i64, u8, usize)> {
+pub fn swar_decimal(bytes: &[u8], at: usize) -> Option<(i64, u8, usize)> {
     let text = padded_eight_bytes(bytes, at);
     let digits = text ^ ASCII_ZEROS;
     let int_len = non_digits(digits).trailing_zeros() as usize / 8;
@@ -252,7 +253,7 @@ pub(super) fn scalar_decimal(bytes: &[u8], start: usize, quoted: bool) -> Option
 /// `.digits` tail is accepted and dropped (millisecond times). `None` sends the caller
 /// to the general path.
 #[inline(always)]
-pub(crate) fn quick_uint(
+pub fn quick_uint(
     bytes: &[u8],
     start: usize,
     quoted: bool,
@@ -521,7 +522,7 @@ const POW10: [u64; 19] = [
 
 /// Digits only, at least one, fitting `u64`.
 #[inline]
-pub(crate) fn parse_u64(text: &[u8]) -> Result<u64, FieldError> {
+pub fn parse_u64(text: &[u8]) -> Result<u64, FieldError> {
     if text.is_empty() {
         return Err(FieldError::ExpectedInteger);
     }

@@ -1,21 +1,21 @@
 //! The scanner's error vocabulary, in one place: a [`Fault`] is a failure at a byte
 //! offset, before the frame's context is attached (the public error is built from it
 //! where the frame is known); [`Malformation`], [`FieldError`] and [`IdentifierError`] say what went wrong and
-//! are public through [`crate::Error`]'s variants.
+//! are public through each venue crate's error.
 
 use market_types::{DecimalError, SymbolError};
 
-/// A decode failure at a byte offset; turned into a public [`crate::Error`] with context
+/// A decode failure at a byte offset; turned into a venue crate's public error with context
 /// (channel, pair, raw snippet) at the module boundary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Fault {
-    pub(crate) kind: FaultKind,
-    pub(crate) at: usize,
+pub struct Fault {
+    pub kind: FaultKind,
+    pub at: usize,
 }
 
 /// What went wrong, before context is attached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum FaultKind {
+pub enum FaultKind {
     /// The bytes are not valid JSON (or are cut short).
     Json(Malformation),
     /// A required member is absent.
@@ -28,7 +28,7 @@ pub(crate) enum FaultKind {
 
 impl Fault {
     #[inline]
-    pub(crate) const fn json(kind: Malformation, at: usize) -> Fault {
+    pub const fn json(kind: Malformation, at: usize) -> Fault {
         Fault {
             kind: FaultKind::Json(kind),
             at,
@@ -36,7 +36,7 @@ impl Fault {
     }
 
     #[inline]
-    pub(crate) const fn missing(field: &'static str, at: usize) -> Fault {
+    pub const fn missing(field: &'static str, at: usize) -> Fault {
         Fault {
             kind: FaultKind::Missing(field),
             at,
@@ -44,7 +44,7 @@ impl Fault {
     }
 
     #[inline]
-    pub(crate) const fn invalid(field: &'static str, error: FieldError, at: usize) -> Fault {
+    pub const fn invalid(field: &'static str, error: FieldError, at: usize) -> Fault {
         Fault {
             kind: FaultKind::Invalid(field, error),
             at,
@@ -52,7 +52,7 @@ impl Fault {
     }
 
     #[inline]
-    pub(crate) const fn duplicate(field: &'static str, at: usize) -> Fault {
+    pub const fn duplicate(field: &'static str, at: usize) -> Fault {
         Fault {
             kind: FaultKind::Duplicate(field),
             at,
@@ -76,7 +76,7 @@ pub enum Malformation {
     /// A number that breaks JSON number grammar.
     #[error("invalid number")]
     InvalidNumber,
-    /// Nesting deeper than any Gate frame.
+    /// Nesting deeper than any venue frame.
     #[error("nesting too deep")]
     TooDeep,
     /// Bytes after the top-level value.

@@ -7,7 +7,7 @@ use super::{Scanner, Span, digit_run, quote_or_backslash};
 impl<'a> Scanner<'a> {
     /// Skips one value of any kind with full grammar checks.
     #[inline]
-    pub(crate) fn skip_value(&mut self) -> Result<(), Fault> {
+    pub fn skip_value(&mut self) -> Result<(), Fault> {
         // Scalars, what unread members almost always hold, without the recursion.
         match self.bytes.get(self.pos) {
             Some(b'"') => self.string().map(|_| ()),
@@ -80,7 +80,8 @@ impl<'a> Scanner<'a> {
     /// Skips a container quickly by bracket counting, honouring strings. Used for the
     /// book's level arrays, which are decoded with full checks later; bracket kinds are
     /// not matched here.
-    pub(crate) fn skip_container_fast(&mut self) -> Result<Span, Fault> {
+    #[inline]
+    pub fn skip_container_fast(&mut self) -> Result<Span, Fault> {
         let start = self.pos;
         let bytes = self.bytes;
         let mut i = start;
@@ -122,14 +123,14 @@ impl<'a> Scanner<'a> {
     }
 
     /// The extent of the array (or object) at the scanner, for items decoded with full
-    /// checks later by [`crate::wire::Items`]: only the brackets outside strings are
+    /// checks later by the caller (Gate's `wire::Items`): only the brackets outside strings are
     /// counted, nothing else is checked. A walk of well-formed JSON ends exactly where
     /// this count does, and the iterator reports an error for anything else.
     ///
     /// An array of flat objects without spaces or escapes (trade pushes) is stepped
     /// through member by member; anything else is left to [`Scanner::skip_container_fast`].
     #[inline]
-    pub(crate) fn skip_items_lazy(&mut self) -> Result<Span, Fault> {
+    pub fn skip_items_lazy(&mut self) -> Result<Span, Fault> {
         let start = self.pos;
         match flat_array_end(self.bytes, start) {
             Some(end) => {

@@ -1,4 +1,5 @@
-//! A borrowed, allocation-free JSON scanner specialised for Gate frames.
+//! `json-scan`: a borrowed, allocation-free JSON scanner for venue frames (Gate.io,
+//! MEXC futures).
 //!
 //! It never builds a DOM: callers walk objects key by key and read the values they want
 //! (strings as borrowed bytes, numbers as their exact text). Values of members nobody
@@ -6,21 +7,26 @@
 //! input cannot exhaust the stack. Every method returns a [`Fault`] instead of panicking;
 //! there is no unchecked indexing.
 //!
-//! Duplicate keys are not an error here (the venue's own docs repeat `id_market`); the
+//! Duplicate keys are not an error here (Gate's own docs repeat `id_market`); the
 //! decoders decide per field whether the last value wins or the frame is refused.
+//!
+//! [`read`] holds the exact value readers (decimals from number text or strings, never
+//! through `f64`; integers; identifiers). Each venue crate wraps [`Fault`] into its own
+//! public error with the frame's context.
 
 mod fault;
+pub mod read;
 mod skip;
 mod string;
 
-pub(crate) use self::fault::{Fault, FaultKind};
+pub use self::fault::{Fault, FaultKind};
 pub use self::fault::{FieldError, IdentifierError, Malformation};
-pub(crate) use self::string::JsonStr;
+pub use self::string::JsonStr;
 use self::string::quote_or_backslash;
 
 /// One scalar or the extent of one container.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Value<'a> {
+pub enum Value<'a> {
     Str(JsonStr<'a>),
     /// The exact text of a number (validated JSON number grammar).
     Num(&'a [u8]),
@@ -34,43 +40,43 @@ pub(crate) enum Value<'a> {
 
 /// A byte range of the frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) struct Span {
-    pub(crate) start: usize,
-    pub(crate) end: usize,
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
 }
 
 /// Cursor over one frame.
 #[derive(Debug, Clone)]
-pub(crate) struct Scanner<'a> {
+pub struct Scanner<'a> {
     bytes: &'a [u8],
     pos: usize,
 }
 
 impl<'a> Scanner<'a> {
     #[inline]
-    pub(crate) const fn new(bytes: &'a [u8]) -> Scanner<'a> {
+    pub const fn new(bytes: &'a [u8]) -> Scanner<'a> {
         Scanner { bytes, pos: 0 }
     }
 
     /// A scanner over `bytes` that starts at `pos` (used to come back to a recorded span).
     #[inline]
-    pub(crate) const fn at(bytes: &'a [u8], pos: usize) -> Scanner<'a> {
+    pub const fn at(bytes: &'a [u8], pos: usize) -> Scanner<'a> {
         Scanner { bytes, pos }
     }
 
     #[inline]
-    pub(crate) const fn pos(&self) -> usize {
+    pub const fn pos(&self) -> usize {
         self.pos
     }
 
     /// Moves to `pos` (a position a fast reader found; never past the end).
     #[inline]
-    pub(crate) fn set_pos(&mut self, pos: usize) {
+    pub fn set_pos(&mut self, pos: usize) {
         self.pos = pos.min(self.bytes.len());
     }
 
     #[inline]
-    pub(crate) const fn bytes(&self) -> &'a [u8] {
+    pub const fn bytes(&self) -> &'a [u8] {
         self.bytes
     }
 
@@ -86,7 +92,7 @@ impl<'a> Scanner<'a> {
 
     /// The next significant byte, not consumed.
     #[inline(always)]
-    pub(crate) fn peek(&mut self) -> Result<u8, Fault> {
+    pub fn peek(&mut self) -> Result<u8, Fault> {
         match self.bytes.get(self.pos) {
             // Gate frames are compact: the common case is no whitespace at all.
             Some(&b) if b > b' ' => Ok(b),
@@ -119,7 +125,7 @@ impl<'a> Scanner<'a> {
 
     /// Consumes `b` after optional whitespace.
     #[inline]
-    pub(crate) fn eat(&mut self, b: u8) -> Result<(), Fault> {
+    pub fn eat(&mut self, b: u8) -> Result<(), Fault> {
         if self.peek()? == b {
             self.pos += 1;
             Ok(())
@@ -129,7 +135,8 @@ impl<'a> Scanner<'a> {
     }
 
     /// Only whitespace may follow the top-level value.
-    pub(crate) fn finish(&mut self) -> Result<(), Fault> {
+    #[inline]
+    pub fn finish(&mut self) -> Result<(), Fault> {
         self.skip_ws();
         if self.pos < self.bytes.len() {
             Err(Fault::json(Malformation::TrailingBytes, self.pos))
@@ -140,7 +147,7 @@ impl<'a> Scanner<'a> {
 
     /// Reads a number and returns its exact text; the scanner must be at its first byte.
     #[inline(always)]
-    pub(crate) fn number(&mut self) -> Result<&'a [u8], Fault> {
+    pub fn number(&mut self) -> Result<&'a [u8], Fault> {
         self.skip_ws();
         let start = self.pos;
         let bytes = self.bytes;
@@ -177,6 +184,7 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    #[inline]
     fn literal(&mut self, word: &'static [u8]) -> Result<(), Fault> {
         let end = self.pos + word.len();
         match self.bytes.get(self.pos..end) {
@@ -198,7 +206,8 @@ impl<'a> Scanner<'a> {
     }
 
     /// Reads any value; containers are skipped and returned as spans.
-    pub(crate) fn value(&mut self) -> Result<Value<'a>, Fault> {
+    #[inline]
+    pub fn value(&mut self) -> Result<Value<'a>, Fault> {
         match self.peek()? {
             b'"' => self.string().map(Value::Str),
             b'{' => {
@@ -227,14 +236,14 @@ impl<'a> Scanner<'a> {
 
     /// Consumes `{`.
     #[inline]
-    pub(crate) fn begin_object(&mut self) -> Result<(), Fault> {
+    pub fn begin_object(&mut self) -> Result<(), Fault> {
         self.eat(b'{')
     }
 
     /// The next member's key (the `:` consumed), or `None` at the closing `}` (consumed).
     /// `first` must start `true` for each object.
     #[inline(always)]
-    pub(crate) fn next_key(&mut self, first: &mut bool) -> Result<Option<JsonStr<'a>>, Fault> {
+    pub fn next_key(&mut self, first: &mut bool) -> Result<Option<JsonStr<'a>>, Fault> {
         // Compact frames: `,"key":` (`"key":` first) with a plain key, read in one go, and
         // the closing brace; anything else (whitespace, escapes, errors) the general way.
         let bytes = self.bytes;
@@ -291,14 +300,14 @@ impl<'a> Scanner<'a> {
 
     /// Consumes `[`.
     #[inline]
-    pub(crate) fn begin_array(&mut self) -> Result<(), Fault> {
+    pub fn begin_array(&mut self) -> Result<(), Fault> {
         self.eat(b'[')
     }
 
     /// Whether another element follows (the separator consumed); the closing `]` is
     /// consumed when it returns `false`. `first` must start `true` for each array.
     #[inline]
-    pub(crate) fn next_item(&mut self, first: &mut bool) -> Result<bool, Fault> {
+    pub fn next_item(&mut self, first: &mut bool) -> Result<bool, Fault> {
         let b = self.peek()?;
         if b == b']' {
             self.pos += 1;
@@ -322,7 +331,7 @@ impl<'a> Scanner<'a> {
 
     /// True (and consumed) when the next value is `null`.
     #[inline]
-    pub(crate) fn null(&mut self) -> Result<bool, Fault> {
+    pub fn null(&mut self) -> Result<bool, Fault> {
         if self.peek()? == b'n' {
             self.literal(b"null")?;
             Ok(true)
@@ -350,7 +359,7 @@ fn digits(bytes: &[u8], i: usize) -> Option<usize> {
 
 /// Position after the digits (maybe none) starting at `i`, eight bytes at a time.
 #[inline(always)]
-pub(crate) fn digit_run(bytes: &[u8], mut i: usize) -> usize {
+pub fn digit_run(bytes: &[u8], mut i: usize) -> usize {
     while let Some(chunk) = bytes.get(i..i + 8) {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);

@@ -1,0 +1,165 @@
+//! Depth levels `[price, contracts, orderCount]` as JSON numbers, read straight from the
+//! frame. A depth push records where its two level arrays are; they are decoded with
+//! full grammar checks only when applied (or buffered), so a push is read once.
+
+use json_scan::read;
+use json_scan::{Fault, FieldError, Malformation, Scanner, Span};
+use market_types::{Price, Quantity, Side};
+
+/// One level of a depth push or snapshot; `quantity` is absolute (0 removes the level),
+/// in contracts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DepthLevel {
+    /// Book side.
+    pub side: Side,
+    /// Price.
+    pub price: Price,
+    /// Contracts at the price (multiply by [`crate::futures::ContractDetail::contract_size`]
+    /// for the base amount).
+    pub quantity: Quantity,
+    /// Orders at the price (0 when the level does not say).
+    pub orders: u64,
+}
+
+/// The extent of a level array at the scanner. Compact arrays of number triples end at
+/// the first `]]` (found eight bytes at a time); anything else (spaces, an empty array)
+/// is bracket-counted. The levels are checked when read: a read that does not end
+/// exactly at the span's end is an error, so a misplaced end is never trusted.
+#[inline]
+pub(crate) fn skip_levels(sc: &mut Scanner<'_>) -> Result<Span, Fault> {
+    let bytes = sc.bytes();
+    let start = sc.pos();
+    if bytes.get(start) == Some(&b'[')
+        && bytes.get(start + 1) == Some(&b'[')
+        && let Some(end) = compact_levels_end(bytes, start + 2)
+    {
+        sc.set_pos(end);
+        return Ok(Span { start, end });
+    }
+    if sc.peek()? != b'[' {
+        return Err(Fault::invalid(
+            "levels",
+            FieldError::ExpectedArray,
+            sc.pos(),
+        ));
+    }
+    sc.skip_container_fast()
+}
+
+/// After the first `]]` from `i`, when every `]` before it is followed by `,`.
+#[inline(always)]
+fn compact_levels_end(bytes: &[u8], mut i: usize) -> Option<usize> {
+    const ONES: u64 = u64::MAX / 0xFF;
+    const HIGH: u64 = ONES * 0x80;
+    loop {
+        match bytes.get(i..i + 8) {
+            Some(chunk) => {
+                let mut word = [0u8; 8];
+                word.copy_from_slice(chunk);
+                let x = u64::from_le_bytes(word) ^ (ONES * u64::from(b']'));
+                let found = x.wrapping_sub(ONES) & !x & HIGH;
+                if found == 0 {
+                    i += 8;
+                    continue;
+                }
+                i += found.trailing_zeros() as usize / 8;
+            }
+            None => {
+                let rest = bytes.get(i..)?;
+                i += rest.iter().position(|&b| b == b']')?;
+            }
+        }
+        match bytes.get(i + 1) {
+            Some(b']') => return Some(i + 2),
+            Some(b',') => i += 2,
+            _ => return None,
+        }
+    }
+}
+
+/// Reads the levels of `span` (as [`skip_levels`] found it) one by one.
+#[derive(Debug, Clone)]
+pub(crate) struct Levels<'a> {
+    sc: Scanner<'a>,
+    end: usize,
+    side: Side,
+    first: bool,
+    done: bool,
+}
+
+impl<'a> Levels<'a> {
+    #[inline]
+    pub(crate) fn new(bytes: &'a [u8], span: Span, side: Side) -> Levels<'a> {
+        Levels {
+            sc: Scanner::at(bytes, span.start),
+            end: span.end,
+            side,
+            first: true,
+            done: span.start == span.end,
+        }
+    }
+
+    /// The next level, `Ok(None)` after the last one.
+    #[inline(always)]
+    pub(crate) fn next_level(&mut self) -> Result<Option<DepthLevel>, Fault> {
+        if self.done {
+            return Ok(None);
+        }
+        if self.first {
+            self.sc.begin_array()?;
+        }
+        if !self.sc.next_item(&mut self.first)? {
+            self.done = true;
+            if self.sc.pos() != self.end {
+                return Err(Fault::json(Malformation::TrailingBytes, self.sc.pos()));
+            }
+            return Ok(None);
+        }
+        level(&mut self.sc, self.side).map(Some)
+    }
+}
+
+/// `[price, contracts(, orderCount, ...)]`.
+#[inline(always)]
+fn level(sc: &mut Scanner<'_>, side: Side) -> Result<DepthLevel, Fault> {
+    sc.begin_array()?;
+    let mut first = true;
+    if !sc.next_item(&mut first)? {
+        return Err(Fault::invalid("level", FieldError::BadLevel, sc.pos()));
+    }
+    let price = read::price(sc, "price")?;
+    if !sc.next_item(&mut first)? {
+        return Err(Fault::invalid("level", FieldError::BadLevel, sc.pos()));
+    }
+    let quantity = read::quantity(sc, "contracts")?;
+    let mut orders = 0;
+    if sc.next_item(&mut first)? {
+        orders = read::uint(sc, "orderCount")?;
+        while sc.next_item(&mut first)? {
+            sc.skip_value()?;
+        }
+    }
+    Ok(DepthLevel {
+        side,
+        price,
+        quantity,
+        orders,
+    })
+}
+
+/// Every level of both sides, asks first, into `f`; stops at the first error.
+#[inline(always)]
+pub(crate) fn for_each_level<E: From<Fault>>(
+    bytes: &[u8],
+    asks: Span,
+    bids: Span,
+    mut f: impl FnMut(DepthLevel) -> Result<(), E>,
+) -> Result<(), E> {
+    for (span, side) in [(asks, Side::Sell), (bids, Side::Buy)] {
+        let mut levels = Levels::new(bytes, span, side);
+        while let Some(level) = levels.next_level()? {
+            f(level)?;
+        }
+    }
+    Ok(())
+}

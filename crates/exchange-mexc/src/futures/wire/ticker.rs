@@ -1,0 +1,99 @@
+//! `push.ticker` bodies: `{"lastPrice":6865.5,"bid1":6865,"ask1":6866.5,"fairPrice":…,
+//! "indexPrice":…,"fundingRate":0.0008,"volume24":…,"holdVol":…,…}`.
+
+use json_scan::read;
+use json_scan::{Fault, Scanner};
+use market_types::{Decimal, Price, Symbol, Ticker, Venue};
+
+/// The fields of a futures ticker the venue sends; absent ones are `None`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FuturesTicker {
+    /// `lastPrice`.
+    pub last_price: Option<Price>,
+    /// `bid1`, best bid.
+    pub bid: Option<Price>,
+    /// `ask1`, best ask.
+    pub ask: Option<Price>,
+    /// `fairPrice` (mark price).
+    pub fair_price: Option<Price>,
+    /// `indexPrice`.
+    pub index_price: Option<Price>,
+    /// `fundingRate`, a fraction.
+    pub funding_rate: Option<Decimal>,
+    /// `volume24`, contracts.
+    pub volume_24h: Option<Decimal>,
+    /// `amount24`, quote currency.
+    pub amount_24h: Option<Decimal>,
+    /// `holdVol`, open interest in contracts.
+    pub open_interest: Option<Decimal>,
+    /// `high24Price`.
+    pub high_24h: Option<Price>,
+    /// `lower24Price`.
+    pub low_24h: Option<Price>,
+    /// `riseFallRate`, a fraction (`-0.0424` is -4.24 %).
+    pub rise_fall_rate: Option<Decimal>,
+    /// `timestamp`, ms (0 when absent).
+    pub time_ms: u64,
+}
+
+impl FuturesTicker {
+    /// The normalized ticker (`base_volume` in contracts).
+    pub fn to_ticker(&self, venue: Venue, symbol: Symbol) -> Ticker {
+        Ticker {
+            venue,
+            symbol,
+            last: self.last_price,
+            best_bid: self.bid,
+            best_ask: self.ask,
+            high_24h: self.high_24h,
+            low_24h: self.low_24h,
+            base_volume: self.volume_24h,
+            quote_volume: self.amount_24h,
+            change_percentage: self
+                .rise_fall_rate
+                .and_then(|rate| rate.checked_mul(Decimal::from_i64(100).ok()?)),
+            mark_price: self.fair_price,
+            index_price: self.index_price,
+            funding_rate: self.funding_rate,
+            exchange_time_ms: self.time_ms,
+        }
+    }
+}
+
+/// A ticker push with its envelope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TickerPush {
+    /// The contract.
+    pub symbol: Symbol,
+    /// The envelope's `ts`, ms.
+    pub time_ms: u64,
+    /// The fields.
+    pub ticker: FuturesTicker,
+}
+
+/// The ticker object at the scanner.
+#[inline(always)]
+pub(crate) fn ticker(sc: &mut Scanner<'_>) -> Result<FuturesTicker, Fault> {
+    sc.begin_object()?;
+    let mut t = FuturesTicker::default();
+    let mut first = true;
+    while let Some(key) = sc.next_key(&mut first)? {
+        match key.raw {
+            b"lastPrice" => t.last_price = read::opt_decimal(sc, "lastPrice")?.map(Price::new),
+            b"bid1" => t.bid = read::opt_decimal(sc, "bid1")?.map(Price::new),
+            b"ask1" => t.ask = read::opt_decimal(sc, "ask1")?.map(Price::new),
+            b"fairPrice" => t.fair_price = read::opt_decimal(sc, "fairPrice")?.map(Price::new),
+            b"indexPrice" => t.index_price = read::opt_decimal(sc, "indexPrice")?.map(Price::new),
+            b"fundingRate" => t.funding_rate = read::opt_decimal(sc, "fundingRate")?,
+            b"volume24" => t.volume_24h = read::opt_decimal(sc, "volume24")?,
+            b"amount24" => t.amount_24h = read::opt_decimal(sc, "amount24")?,
+            b"holdVol" => t.open_interest = read::opt_decimal(sc, "holdVol")?,
+            b"high24Price" => t.high_24h = read::opt_decimal(sc, "high24Price")?.map(Price::new),
+            b"lower24Price" => t.low_24h = read::opt_decimal(sc, "lower24Price")?.map(Price::new),
+            b"riseFallRate" => t.rise_fall_rate = read::opt_decimal(sc, "riseFallRate")?,
+            b"timestamp" => t.time_ms = read::uint(sc, "timestamp")?,
+            _ => sc.skip_value()?,
+        }
+    }
+    Ok(t)
+}
