@@ -87,6 +87,7 @@ mod connector;
 mod control;
 mod error;
 mod event;
+pub mod futures;
 mod handler;
 #[allow(
     clippy::large_enum_variant,

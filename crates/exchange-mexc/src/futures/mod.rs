@@ -1,0 +1,3 @@
+//! MEXC USDT-M futures (contract).
+
+pub mod private;
