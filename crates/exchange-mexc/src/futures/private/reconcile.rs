@@ -4,11 +4,10 @@
 //!
 //! A round asks the assets, the open positions and each contract's open orders; an order
 //! delivered as open and no longer listed is looked up by id. After a disconnect it also
-//! asks each contract's fills from the window's start to the request time, page by page
-//! (a fixed end keeps the pages stable while new fills arrive).
-//!
-//! Not asked: orders that were opened and finished entirely inside the disconnected
-//! window (`history_orders`); their fills are recovered, the order events are not.
+//! asks each contract's orders (`history_orders`, for those opened and finished while
+//! disconnected) and fills from the window's start to the request time, page by page (a
+//! fixed end keeps the pages stable while new ones arrive). The history needs named
+//! contracts (`order_deals` requires `symbol`).
 
 use market_types::{Balance, Fill, Order, OrderId, Symbol};
 use ws_handlers::{Answer, Failure, Lost, ReconcileVenue, RestOrder, Sent};
@@ -18,8 +17,8 @@ use ws_session::{RestFailure, RestReply, RestRequest, RestRequestId, Timestamp};
 use super::error::FuturesPrivateError;
 use super::position::{PositionLeg, PositionLegs};
 use super::rest::{
-    self, ASSETS, FuturesRestSigner, OPEN_ORDERS, OPEN_POSITIONS, ORDER, ORDER_DEALS, PAGE_SIZE,
-    check_reply,
+    self, ASSETS, FuturesRestSigner, HISTORY_ORDERS, OPEN_ORDERS, OPEN_POSITIONS, ORDER,
+    ORDER_DEALS, PAGE_SIZE, check_reply,
 };
 
 /// One reconciliation call.
@@ -41,6 +40,17 @@ pub enum ReconcileCall {
         /// Its id.
         order_id: OrderId,
     },
+    /// One page (from 1) of a contract's orders in `[start_ms, end_ms]`.
+    HistoryOrders {
+        /// The contract.
+        symbol: Symbol,
+        /// Window start, wall-clock ms.
+        start_ms: u64,
+        /// Window end (the first page's request time).
+        end_ms: u64,
+        /// The page.
+        page: u32,
+    },
     /// One page (from 1) of a contract's fills in `[start_ms, end_ms]`.
     Deals {
         /// The contract.
@@ -61,8 +71,64 @@ impl ReconcileCall {
             ReconcileCall::Positions => OPEN_POSITIONS,
             ReconcileCall::OpenOrders { .. } => OPEN_ORDERS,
             ReconcileCall::Order { .. } => ORDER,
+            ReconcileCall::HistoryOrders { .. } => HISTORY_ORDERS,
             ReconcileCall::Deals { .. } => ORDER_DEALS,
         }
+    }
+
+    /// The same history query, page `page`.
+    fn page(self, page: u32) -> Option<ReconcileCall> {
+        match self {
+            ReconcileCall::HistoryOrders {
+                symbol,
+                start_ms,
+                end_ms,
+                ..
+            } => Some(ReconcileCall::HistoryOrders {
+                symbol,
+                start_ms,
+                end_ms,
+                page,
+            }),
+            ReconcileCall::Deals {
+                symbol,
+                start_ms,
+                end_ms,
+                ..
+            } => Some(ReconcileCall::Deals {
+                symbol,
+                start_ms,
+                end_ms,
+                page,
+            }),
+            _ => None,
+        }
+    }
+
+    /// A history query that cannot be answered: what it would have recovered is lost.
+    fn gap(self, why: &str) -> Option<(Lost, String)> {
+        let (lost, what, symbol, start_ms, end_ms) = match self {
+            ReconcileCall::HistoryOrders {
+                symbol,
+                start_ms,
+                end_ms,
+                ..
+            } => (Lost::Orders, "orders", symbol, start_ms, end_ms),
+            ReconcileCall::Deals {
+                symbol,
+                start_ms,
+                end_ms,
+                ..
+            } => (Lost::Fills, "fills", symbol, start_ms, end_ms),
+            _ => return None,
+        };
+        let message = format!(
+            "{what} of {symbol} from {start_ms} to {end_ms} (ms since the Unix epoch) while \
+             disconnected cannot be recovered: {} {why}; open orders, positions and \
+             balances were reconciled",
+            self.endpoint()
+        );
+        Some((lost, message))
     }
 }
 
@@ -220,44 +286,40 @@ impl FuturesReconcile {
         }
     }
 
-    fn apply_deals<H: PrivateWebSocketMixin>(
+    fn apply_history<H: PrivateWebSocketMixin>(
         &mut self,
         call: ReconcileCall,
-        fills: &[Fill],
+        reply: ReconcileReply,
         answer: &mut Answer<'_, ReconcileCall, H>,
     ) {
-        let ReconcileCall::Deals {
-            symbol,
-            start_ms,
-            end_ms,
-            page,
-        } = call
-        else {
-            return;
-        };
-        for fill in fills.iter().filter(|f| f.symbol == symbol) {
-            if answer.fill(fill) {
-                self.note_fill(fill.time_ms);
+        let (symbol, page, rows) = match (call, &reply) {
+            (ReconcileCall::HistoryOrders { symbol, page, .. }, ReconcileReply::Orders(orders)) => {
+                for order in orders.iter().filter(|o| o.symbol == symbol) {
+                    answer.order(RestOrder::exact(*order));
+                }
+                (symbol, page, orders.len())
             }
-        }
-        if fills.len() < PAGE_SIZE as usize {
+            (ReconcileCall::Deals { symbol, page, .. }, ReconcileReply::Fills(fills)) => {
+                for fill in fills.iter().filter(|f| f.symbol == symbol) {
+                    if answer.fill(fill) {
+                        self.note_fill(fill.time_ms);
+                    }
+                }
+                (symbol, page, fills.len())
+            }
+            _ => return,
+        };
+        if rows < PAGE_SIZE as usize {
             return;
         }
-        if page < MAX_DEAL_PAGES {
-            answer.request(ReconcileCall::Deals {
-                symbol,
-                start_ms,
-                end_ms,
-                page: page + 1,
-            });
-        } else {
-            answer.lost(
-                Lost::Fills,
-                format!(
-                    "fills of {symbol} from {start_ms} to {end_ms} (ms since the Unix epoch) \
-                     beyond {MAX_DEAL_PAGES} pages of {ORDER_DEALS} were not recovered"
-                ),
-            );
+        match call.page(page + 1).filter(|_| page < MAX_HISTORY_PAGES) {
+            Some(next) => answer.request(next),
+            None => {
+                let why = format!("has more than {MAX_HISTORY_PAGES} pages for {symbol}");
+                if let Some((what, message)) = call.gap(&why) {
+                    answer.lost(what, message);
+                }
+            }
         }
     }
 }
@@ -288,20 +350,28 @@ impl ReconcileVenue for FuturesReconcile {
             page: 1,
         }));
         if let Some(gap_ms) = gap_from_ms {
-            // From the last frame (less the difference of the clocks), or the last fill
-            // seen if earlier, but not from further back than a day.
-            let from = gap_ms.saturating_sub(GAP_SLACK_MS);
-            let start_ms = self
+            // Orders from the last frame (less the difference of the clocks); fills from
+            // the last one seen if earlier, but not from further back than a day.
+            let orders_from = gap_ms.saturating_sub(GAP_SLACK_MS);
+            let fills_from = self
                 .last_fill_ms
-                .map_or(from, |last| last.min(from))
-                .max(from.saturating_sub(MAX_LOOKBACK_MS));
+                .map_or(orders_from, |last| last.min(orders_from))
+                .max(orders_from.saturating_sub(MAX_LOOKBACK_MS));
             let end_ms = now.unix_millis();
-            calls.extend(self.symbols.iter().map(|s| ReconcileCall::Deals {
-                symbol: *s,
-                start_ms,
-                end_ms,
-                page: 1,
-            }));
+            for symbol in &self.symbols {
+                calls.push(ReconcileCall::HistoryOrders {
+                    symbol: *symbol,
+                    start_ms: orders_from,
+                    end_ms,
+                    page: 1,
+                });
+                calls.push(ReconcileCall::Deals {
+                    symbol: *symbol,
+                    start_ms: fills_from,
+                    end_ms,
+                    page: 1,
+                });
+            }
         }
     }
 
@@ -323,6 +393,12 @@ impl ReconcileVenue for FuturesReconcile {
                 end_ms,
                 page,
             } => signer.order_deals(symbol, start_ms, end_ms, page, id, now),
+            ReconcileCall::HistoryOrders {
+                symbol,
+                start_ms,
+                end_ms,
+                page,
+            } => signer.history_orders(symbol, start_ms, end_ms, page, id, now),
         })
     }
 
@@ -348,6 +424,9 @@ impl ReconcileVenue for FuturesReconcile {
             ReconcileCall::Order { .. } => {
                 rest::parse_order(body, venue, now_ms).map(|o| ReconcileReply::Orders(vec![o]))
             }
+            ReconcileCall::HistoryOrders { .. } => {
+                rest::parse_history_orders(body, venue, now_ms).map(ReconcileReply::Orders)
+            }
             ReconcileCall::Deals { .. } => {
                 rest::parse_order_deals(body, venue, now_ms).map(ReconcileReply::Fills)
             }
@@ -370,12 +449,12 @@ impl ReconcileVenue for FuturesReconcile {
             (ReconcileCall::OpenOrders { symbol, page }, ReconcileReply::Orders(orders)) => {
                 self.apply_open_orders(symbol, page, &orders, answer);
             }
-            (_, ReconcileReply::Orders(orders)) => {
+            (ReconcileCall::Order { .. }, ReconcileReply::Orders(orders)) => {
                 for order in &orders {
                     answer.order(RestOrder::exact(*order));
                 }
             }
-            (_, ReconcileReply::Fills(fills)) => self.apply_deals(call, &fills, answer),
+            (_, reply) => self.apply_history(call, reply, answer),
         }
     }
 
@@ -395,19 +474,12 @@ impl ReconcileVenue for FuturesReconcile {
                      unknown ({ORDER} answered {error})"
                 ),
             },
-            ReconcileCall::Deals {
-                symbol,
-                start_ms,
-                end_ms,
-                ..
-            } => Failure::Lost {
-                what: Lost::Fills,
-                message: format!(
-                    "fills of {symbol} from {start_ms} to {end_ms} (ms since the Unix epoch) \
-                     while disconnected cannot be recovered: {error}; open orders, \
-                     positions and balances were reconciled"
-                ),
-            },
+            ReconcileCall::HistoryOrders { .. } | ReconcileCall::Deals { .. } => {
+                match call.gap(&format!("answered {error}")) {
+                    Some((what, message)) => Failure::Lost { what, message },
+                    None => Failure::Retry,
+                }
+            }
             _ => Failure::Retry,
         }
     }
@@ -420,8 +492,8 @@ impl ReconcileVenue for FuturesReconcile {
 /// Open-order pages read per contract (10 000 orders, the venue's per-contract cap is
 /// far lower).
 const MAX_ORDER_PAGES: u32 = 100;
-/// Fill pages read per contract and window.
-const MAX_DEAL_PAGES: u32 = 100;
+/// History pages (orders or fills) read per contract and window.
+const MAX_HISTORY_PAGES: u32 = 100;
 /// History is fetched from this much before the last frame: venue and local clocks
 /// differ (the ledger drops what was delivered already).
 const GAP_SLACK_MS: u64 = 2_000;

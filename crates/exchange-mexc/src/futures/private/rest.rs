@@ -31,6 +31,8 @@ pub const OPEN_ORDERS: &str = "/api/v1/private/order/list/open_orders";
 pub const ORDER: &str = "/api/v1/private/order/get";
 /// `GET /api/v1/private/order/list/order_deals`: a contract's fills in a window, paged.
 pub const ORDER_DEALS: &str = "/api/v1/private/order/list/order_deals";
+/// `GET /api/v1/private/order/list/history_orders`: a contract's orders in a window, paged.
+pub const HISTORY_ORDERS: &str = "/api/v1/private/order/list/history_orders";
 /// The largest `page_size` the paged endpoints take.
 pub const PAGE_SIZE: u32 = 100;
 
@@ -169,10 +171,36 @@ impl FuturesRestSigner {
         id: RestRequestId,
         now: Timestamp,
     ) -> RestRequest {
+        self.window(ORDER_DEALS, symbol, (start_ms, end_ms), page, id, now)
+    }
+
+    /// Page `page` (from 1) of [`HISTORY_ORDERS`] of `symbol` from `start_ms` to `end_ms`
+    /// (every state and category).
+    pub fn history_orders(
+        &self,
+        symbol: Symbol,
+        start_ms: u64,
+        end_ms: u64,
+        page: u32,
+        id: RestRequestId,
+        now: Timestamp,
+    ) -> RestRequest {
+        self.window(HISTORY_ORDERS, symbol, (start_ms, end_ms), page, id, now)
+    }
+
+    fn window(
+        &self,
+        path: &str,
+        symbol: Symbol,
+        (start_ms, end_ms): (u64, u64),
+        page: u32,
+        id: RestRequestId,
+        now: Timestamp,
+    ) -> RestRequest {
         let (start, end) = (start_ms.to_string(), end_ms.to_string());
         let (page, size) = (page.to_string(), PAGE_SIZE.to_string());
         self.get(
-            ORDER_DEALS,
+            path,
             &[
                 ("symbol", symbol.as_str()),
                 ("start_time", &start),
@@ -297,7 +325,28 @@ pub fn parse_open_orders(
     venue: Venue,
     time_ms: u64,
 ) -> Result<Vec<Order>, FuturesPrivateError> {
-    let orders: Vec<WireOrder<'_>> = list(OPEN_ORDERS, body)?;
+    parse_orders(OPEN_ORDERS, body, venue, time_ms)
+}
+
+/// The orders of one [`HISTORY_ORDERS`] page (the shape of [`OPEN_ORDERS`]).
+///
+/// # Errors
+/// As [`envelope`]; a bad element.
+pub fn parse_history_orders(
+    body: &[u8],
+    venue: Venue,
+    time_ms: u64,
+) -> Result<Vec<Order>, FuturesPrivateError> {
+    parse_orders(HISTORY_ORDERS, body, venue, time_ms)
+}
+
+fn parse_orders(
+    endpoint: &'static str,
+    body: &[u8],
+    venue: Venue,
+    time_ms: u64,
+) -> Result<Vec<Order>, FuturesPrivateError> {
+    let orders: Vec<WireOrder<'_>> = list(endpoint, body)?;
     orders.iter().map(|o| o.to_order(venue, time_ms)).collect()
 }
 

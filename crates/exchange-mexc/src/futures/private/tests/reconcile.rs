@@ -196,10 +196,18 @@ fn a_reconnect_recovers_finished_orders_closed_positions_and_missed_fills_once()
     rig.reconciler.on_disconnected();
 
     let requests = rig.connect(60_000);
-    assert_eq!(requests.len(), 4, "{requests:?}");
+    assert_eq!(requests.len(), 5, "{requests:?}");
     let deals = find(&requests, "/order_deals");
     assert!(deals.url.contains("start_time=3000"), "{}", deals.url);
     assert!(deals.url.contains("end_time=60000"), "{}", deals.url);
+    let history = find(&requests, "/history_orders");
+    assert!(history.url.contains("start_time=3000"), "{}", history.url);
+    // An order opened and filled while disconnected, and order 7 in an older state.
+    rig.answer(
+        history,
+        r#"{"success":true,"code":0,"data":[{"orderId":"8","symbol":"BTC_USDT","price":98,"vol":1,"side":3,"orderType":1,"dealAvgPrice":98,"dealVol":1,"state":3,"updateTime":20000},{"orderId":"7","symbol":"BTC_USDT","price":99,"vol":2,"side":1,"orderType":1,"dealVol":0,"state":2,"updateTime":1000}]}"#,
+        60_005,
+    );
 
     rig.answer(find(&requests, "/account/assets"), ASSETS, 60_010);
     rig.answer(
@@ -235,7 +243,20 @@ fn a_reconnect_recovers_finished_orders_closed_positions_and_missed_fills_once()
         (last.order_id.as_str(), last.status),
         ("7", OrderStatus::Filled)
     );
-    assert_eq!(rig.seen.orders.len(), 2);
+    let orders: Vec<(&str, OrderStatus)> = rig
+        .seen
+        .orders
+        .iter()
+        .map(|o| (o.order_id.as_str(), o.status))
+        .collect();
+    assert_eq!(
+        orders,
+        [
+            ("7", OrderStatus::New),
+            ("8", OrderStatus::Filled),
+            ("7", OrderStatus::Filled)
+        ]
+    );
     assert_eq!(rig.seen.balances.len(), 1, "the balance did not change");
     assert!(rig.seen.errors.is_empty(), "{:?}", rig.seen.errors);
     // The fill again from a late stream push: still once.
@@ -291,10 +312,24 @@ fn a_lookup_the_venue_cannot_answer_is_unresolved_and_a_lost_history_reported() 
         r#"{"success":false,"code":1001,"message":"Contract doesn't exist!"}"#,
         9_020,
     );
+    rig.answer(
+        find(&requests, "/history_orders"),
+        r#"{"success":false,"code":1001,"message":"Contract doesn't exist!"}"#,
+        9_020,
+    );
     let counters = rig.reconciler.counters();
     assert_eq!(counters.unresolved_orders, 1);
     assert_eq!(counters.fill_gaps, 1);
-    assert_eq!(rig.seen.errors.len(), 2, "{:?}", rig.seen.errors);
+    assert_eq!(counters.order_gaps, 1);
+    assert_eq!(rig.seen.errors.len(), 3, "{:?}", rig.seen.errors);
+    assert!(
+        rig.seen
+            .errors
+            .iter()
+            .any(|e| e.contains("fills of BTC_USDT")),
+        "{:?}",
+        rig.seen.errors
+    );
     // A throttled call is asked again after the retry delay.
     rig.answer(
         find(&requests, "/account/assets"),
@@ -306,4 +341,31 @@ fn a_lookup_the_venue_cannot_answer_is_unresolved_and_a_lost_history_reported() 
     let retried: Vec<RestRequest> = rig.out.drain_rest().collect();
     assert_eq!(retried.len(), 1);
     assert!(retried[0].url.contains("/account/assets"));
+}
+
+#[test]
+fn full_history_pages_ask_for_the_next_page() {
+    let mut rig = Rig::new();
+    rig.connect(1_000);
+    rig.reconciler.on_disconnected();
+    let requests = rig.connect(9_000);
+    let rows: Vec<String> = (0..100)
+        .map(|i| {
+            format!(
+                r#"{{"id":"t{i}","symbol":"BTC_USDT","side":1,"vol":1,"price":1,"orderId":"o","timestamp":{i}}}"#
+            )
+        })
+        .collect();
+    let page = format!(r#"{{"success":true,"code":0,"data":[{}]}}"#, rows.join(","));
+    let next = rig.answer(find(&requests, "/order_deals"), &page, 9_010);
+    assert_eq!(next.len(), 1);
+    assert!(next[0].url.contains("page_num=2"), "{}", next[0].url);
+    assert!(
+        next[0].url.contains("end_time=9000"),
+        "the window stays fixed: {}",
+        next[0].url
+    );
+    assert_eq!(rig.seen.fills.len(), 100);
+    let last = rig.answer(&next[0], NO_ORDERS, 9_020);
+    assert!(last.is_empty());
 }

@@ -104,6 +104,10 @@ fn request_paths() {
         url(signer.order_deals(btc, 10, 20, 1, RestRequestId(1), at(1))),
         "http://127.0.0.1:1/api/v1/private/order/list/order_deals?end_time=20&page_num=1&page_size=100&start_time=10&symbol=BTC_USDT"
     );
+    assert_eq!(
+        url(signer.history_orders(btc, 10, 20, 3, RestRequestId(1), at(1))),
+        "http://127.0.0.1:1/api/v1/private/order/list/history_orders?end_time=20&page_num=3&page_size=100&start_time=10&symbol=BTC_USDT"
+    );
 }
 
 #[test]
@@ -186,6 +190,13 @@ fn docs_samples() {
 
     let one = br#"{"success":true,"code":0,"data":{"orderId":"7","symbol":"ETH_USDT","price":1,"vol":2,"side":3,"orderType":1,"dealAvgPrice":1,"dealVol":2,"state":3,"updateTime":5}}"#;
     let order = parse_order(one, VENUE, 1).unwrap();
+    let history = rest::parse_history_orders(
+        br#"{"success":true,"code":0,"data":{"resultList":[{"orderId":"7","symbol":"ETH_USDT","price":1,"vol":2,"side":3,"orderType":1,"dealVol":0,"state":4}]}}"#,
+        VENUE,
+        1,
+    )
+    .unwrap();
+    assert_eq!(history[0].status, OrderStatus::Canceled);
     assert_eq!(order.status, OrderStatus::Filled);
     assert!(matches!(
         parse_order(br#"{"success":true,"code":0,"data":null}"#, VENUE, 1),
