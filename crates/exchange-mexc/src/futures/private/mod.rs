@@ -14,8 +14,9 @@
 //! - [`FuturesRestSigner`]: the signed REST calls (`ApiKey`, `Request-Time`, `Signature`
 //!   headers), with parsers of their `{success,code,data}` answers in [`rest`].
 //! - [`FuturesReconcile`]: the `ws_handlers::ReconcileVenue` of this market: assets,
-//!   open positions and open orders after every (re)connect, and the fills of the
-//!   disconnected window, delivered once through the shared ledger.
+//!   open positions and open orders after every (re)connect (orders no longer listed are
+//!   looked up), and the orders and fills of the disconnected window, delivered once
+//!   through the shared ledger.
 //!
 //! Private pushes are rare, so they are read with `serde_json` over borrowed raw values
 //! (exact decimal text, no floating point); a message may allocate (its envelope's

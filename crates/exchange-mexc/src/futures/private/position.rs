@@ -121,19 +121,20 @@ impl PositionLegs {
     }
 
     /// Marks open legs not in `listed` as closed, unless the stream described them after
-    /// `sent_ms` (REST lists only open positions). Returns the contracts changed.
+    /// `as_of_ms` (venue time; REST lists only open positions). Returns the contracts
+    /// changed.
     pub fn close_unlisted(
         &mut self,
         listed: &[(Symbol, PositionSide)],
-        sent_ms: u64,
+        as_of_ms: u64,
     ) -> Vec<Symbol> {
         let mut changed = Vec::new();
         for (symbol, slots) in &mut self.legs {
             for leg in slots.iter_mut().flatten() {
                 let open = !leg.volume.is_zero();
-                if open && leg.time_ms <= sent_ms && !listed.contains(&(*symbol, leg.side)) {
+                if open && leg.time_ms <= as_of_ms && !listed.contains(&(*symbol, leg.side)) {
                     leg.volume = Decimal::ZERO;
-                    leg.time_ms = sent_ms;
+                    leg.time_ms = leg.time_ms.max(as_of_ms);
                     if !changed.contains(symbol) {
                         changed.push(*symbol);
                     }
@@ -164,13 +165,10 @@ impl PositionLegs {
                 }));
             }
         };
-        let open: Vec<&PositionLeg> = [long, short]
-            .into_iter()
-            .flatten()
-            .filter(|l| !l.volume.is_zero())
-            .collect();
-        let only = match open.as_slice() {
-            [leg] => Some(*leg),
+        let is_open = |leg: &Option<PositionLeg>| leg.is_some_and(|l| !l.volume.is_zero());
+        let only = match (is_open(long), is_open(short)) {
+            (true, false) => long.as_ref(),
+            (false, true) => short.as_ref(),
             _ => None,
         };
         let realised_pnl = [long, short]

@@ -227,7 +227,14 @@ impl FuturesReconcile {
                 Err(error) => tracing::warn!(%error, "mexc futures position not reconciled"),
             }
         }
-        for symbol in self.legs.close_unlisted(&listed, answer.sent_ms()) {
+        // Legs the stream last described before the request are closed when REST no
+        // longer lists them. Stream times are the venue's, the request time is ours: with
+        // the venue's clock ahead, a leg updated just before the request would look newer
+        // and stay open for good, so the venue's clock is given the benefit of the slack
+        // (a leg wrongly closed here is not delivered, the ledger having seen the stream,
+        // and its next push restores it).
+        let as_of_ms = answer.sent_ms().saturating_add(GAP_SLACK_MS);
+        for symbol in self.legs.close_unlisted(&listed, as_of_ms) {
             if !changed.contains(&symbol) {
                 changed.push(symbol);
             }
