@@ -46,6 +46,7 @@
 
 mod book;
 mod error;
+pub mod private;
 mod request;
 mod rest;
 mod wire;
