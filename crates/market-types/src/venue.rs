@@ -15,6 +15,8 @@ pub enum Venue {
     GateioFutures,
     /// MEXC spot (protobuf market data).
     MexcSpot,
+    /// MEXC USDT-M perpetual futures (contract).
+    MexcFutures,
 }
 
 /// A venue name that is not one of [`Venue::ALL`].
@@ -28,7 +30,12 @@ pub enum VenueError {
 
 impl Venue {
     /// Every venue, in declaration order.
-    pub const ALL: [Venue; 3] = [Venue::GateioSpot, Venue::GateioFutures, Venue::MexcSpot];
+    pub const ALL: [Venue; 4] = [
+        Venue::GateioSpot,
+        Venue::GateioFutures,
+        Venue::MexcSpot,
+        Venue::MexcFutures,
+    ];
 
     /// Stable kebab-case name, used in config, logs and metrics labels.
     pub const fn as_str(self) -> &'static str {
@@ -36,6 +43,7 @@ impl Venue {
             Venue::GateioSpot => "gateio-spot",
             Venue::GateioFutures => "gateio-futures",
             Venue::MexcSpot => "mexc-spot",
+            Venue::MexcFutures => "mexc-futures",
         }
     }
 }
@@ -68,7 +76,8 @@ mod tests {
             assert_eq!(venue.to_string(), venue.as_str());
         }
         assert_eq!("gateio-spot".parse::<Venue>(), Ok(Venue::GateioSpot));
-        assert_eq!("mexc-futures".parse::<Venue>(), Err(VenueError::Unknown));
+        assert_eq!("mexc-futures".parse::<Venue>(), Ok(Venue::MexcFutures));
+        assert_eq!("mexc-perp".parse::<Venue>(), Err(VenueError::Unknown));
         assert_eq!("GATEIO-SPOT".parse::<Venue>(), Err(VenueError::Unknown));
     }
 }

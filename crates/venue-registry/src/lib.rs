@@ -34,6 +34,7 @@ use ws_session::{PingSettings, ReconnectionPolicy};
 
 pub use exchange_gateio::{GateioFutures, GateioSpot};
 pub use exchange_mexc::MexcSpot;
+pub use exchange_mexc::futures::MexcFutures;
 pub use ws_handlers::VenueConnector;
 
 /// Code generic over a venue, run for the venue chosen at run time by [`dispatch`].
@@ -50,6 +51,7 @@ pub fn dispatch<T: VenueVisitor>(venue: Venue, visitor: T) -> T::Output {
         Venue::GateioSpot => visitor.visit::<GateioSpot>(),
         Venue::GateioFutures => visitor.visit::<GateioFutures>(),
         Venue::MexcSpot => visitor.visit::<MexcSpot>(),
+        Venue::MexcFutures => visitor.visit::<MexcFutures>(),
     }
 }
 

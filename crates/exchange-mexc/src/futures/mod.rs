@@ -45,7 +45,9 @@
 //! ```
 
 mod book;
+mod connector;
 mod error;
+mod handler;
 pub mod private;
 mod request;
 mod rest;
@@ -53,6 +55,11 @@ mod wire;
 
 pub use book::{BookSink, BookSyncStats, FuturesBookSync, FuturesBooks};
 pub use error::FuturesError;
+pub use connector::MexcFutures;
+pub use handler::{
+    FuturesHandlerConfig, FuturesPrivateCounters, FuturesPublicCommand, FuturesPublicCounters,
+    MexcFuturesPrivateHandler, MexcFuturesPublicHandler,
+};
 pub use request::{DepthFullLimit, FuturesChannel, PING, ping, subscribe, unsubscribe};
 pub use rest::{
     CONTRACT_DETAIL, ContractDetail, DEPTH, DEPTH_COMMITS, DepthSnapshot, REST_URL, check_reply,

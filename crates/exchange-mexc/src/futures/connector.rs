@@ -1,0 +1,226 @@
+//! MEXC USDT-M futures as a [`VenueConnector`]: what programs need to know to connect,
+//! delegating to the sessions in `handler/`.
+
+use std::time::Duration;
+
+use market_types::{BookStatus, OrderBook, Symbol, Venue};
+use ws_handlers::{
+    BookSyncSummary, ConnectionLimits, CredentialVariables, DEFAULT_CONNECT_RATE, DepthRule,
+    EndpointUrls, Feed, FeedSet, HandlerStats, PublicVenueHandler, Role, SimulatorMount,
+    StreamRequest, SubscriptionChange, SymbolStyle, Timers, VenueConnector, VenueError,
+    VenueHandler,
+};
+use ws_mixins::{PrivateWebSocketMixin, PublicWebSocketMixin};
+use ws_session::{ConnectRateLimit, PingSettings, ReconnectionPolicy};
+
+use crate::config::Credentials;
+use crate::handler::{ContextOverrides, RECONNECTION_POLICY};
+
+use super::handler::{
+    FuturesHandlerConfig, FuturesPublicCommand, MexcFuturesPrivateHandler,
+    MexcFuturesPublicHandler,
+};
+use super::{FuturesChannel, REST_URL, WS_URL};
+
+/// MEXC USDT-M perpetual futures (JSON market data, signed-login account data).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct MexcFutures;
+
+/// The REST snapshot's largest `limit`.
+const MAX_SNAPSHOT_DEPTH: u32 = 1000;
+
+impl VenueConnector for MexcFutures {
+    const VENUE: Venue = Venue::MexcFutures;
+    const BRAND: &'static str = "MEXC";
+    const SYMBOL_STYLE: SymbolStyle = SymbolStyle::Underscore;
+    const SYMBOL_HINT: &'static str = "MEXC futures contracts look like BTC_USDT";
+    const FEEDS: FeedSet = FeedSet::of(&[
+        Feed::Book,
+        Feed::Trades,
+        Feed::Ticker,
+        Feed::Orders,
+        Feed::Fills,
+        Feed::Balances,
+        Feed::Positions,
+    ]);
+    const DEPTH: DepthRule = DepthRule::SnapshotLimit {
+        max: MAX_SNAPSHOT_DEPTH,
+    };
+    const LIMITS: ConnectionLimits = ConnectionLimits {
+        subscriptions_per_connection: None,
+        public_connect_rate: DEFAULT_CONNECT_RATE,
+        private_connect_rate: DEFAULT_CONNECT_RATE,
+    };
+    const CREDENTIALS: CredentialVariables = CredentialVariables {
+        key: "MEXC_API_KEY",
+        secret: "MEXC_API_SECRET",
+    };
+    const LIVE: EndpointUrls = EndpointUrls {
+        ws: WS_URL,
+        rest: REST_URL,
+    };
+    const TESTNET: Option<EndpointUrls> = None;
+    const SIMULATOR: SimulatorMount = SimulatorMount {
+        prefix: "/mexc-futures",
+        ws_path: "/edge",
+        rest_path: "",
+    };
+    const RECONNECTION: ReconnectionPolicy = RECONNECTION_POLICY;
+
+    type Config = FuturesHandlerConfig;
+    type Public<H: PublicWebSocketMixin + Send + 'static> = MexcFuturesPublicHandler<H>;
+    type Private<H: PrivateWebSocketMixin + Send + 'static> = MexcFuturesPrivateHandler<H>;
+
+    fn default_ping(_role: Role) -> PingSettings {
+        FuturesHandlerConfig::PING
+    }
+
+    fn config(request: &StreamRequest<'_>) -> Result<FuturesHandlerConfig, VenueError> {
+        let (ws_url, rest_url) = request.endpoints.urls::<Self>();
+        let mut config = FuturesHandlerConfig {
+            ws_url,
+            rest_url,
+            credentials: request
+                .credentials
+                .map(|k| Credentials::new(k.key, k.secret)),
+            context: ContextOverrides {
+                ping: request.ping,
+                ..ContextOverrides::default()
+            },
+            reconnection: request.reconnection.unwrap_or(RECONNECTION_POLICY),
+            ..FuturesHandlerConfig::default()
+        };
+        if let Some(depth) = request.depth {
+            let depth = depth.min(MAX_SNAPSHOT_DEPTH);
+            config.book.snapshot_depth = u16::try_from(depth).unwrap_or(u16::MAX);
+        }
+        if request.timers == Timers::Fast {
+            config.book.snapshot_after_quiet = Duration::from_millis(500);
+            config.book.retry_initial = Duration::from_millis(100);
+            config.book.retry_max = Duration::from_secs(1);
+            config.context.ping = Some(PingSettings {
+                app_ping_interval: Some(Duration::from_secs(1)),
+                protocol_ping_interval: None,
+                idle_timeout: Some(Duration::from_secs(3)),
+            });
+            config.context.tick_interval = Some(Duration::from_millis(50));
+            config.reconnection.initial_delay = Duration::from_millis(100);
+            config.reconnection.max_delay = Duration::from_secs(1);
+            config.reconnection.connect_rate = ConnectRateLimit {
+                max_attempts: 20,
+                window: Duration::from_secs(1),
+            };
+            config.ack_timeout = Duration::from_secs(2);
+        }
+        Ok(config)
+    }
+
+    fn public<H: PublicWebSocketMixin + Send + 'static>(
+        config: &FuturesHandlerConfig,
+        request: &StreamRequest<'_>,
+        callbacks: H,
+    ) -> Result<MexcFuturesPublicHandler<H>, VenueError> {
+        let channels = request
+            .symbols
+            .iter()
+            .flat_map(|s| request.feeds.iter().filter_map(|f| channel(*s, *f)));
+        Ok(MexcFuturesPublicHandler::new(
+            config.clone(),
+            channels,
+            callbacks,
+        ))
+    }
+
+    fn private<H: PrivateWebSocketMixin + Send + 'static>(
+        config: FuturesHandlerConfig,
+        request: &StreamRequest<'_>,
+        callbacks: H,
+    ) -> MexcFuturesPrivateHandler<H> {
+        MexcFuturesPrivateHandler::new(config, request.symbols.iter().copied(), callbacks)
+    }
+
+    fn channel_name(feed: Feed) -> Option<&'static str> {
+        match feed {
+            Feed::Book => Some("sub.depth"),
+            Feed::Trades => Some("sub.deal"),
+            Feed::Ticker => Some("sub.ticker"),
+            Feed::Orders => Some("push.personal.order"),
+            Feed::Fills => Some("push.personal.order.deal"),
+            Feed::Balances => Some("push.personal.asset"),
+            Feed::Positions => Some("push.personal.position"),
+            Feed::Ticker24h => None,
+        }
+    }
+}
+
+/// The public channel carrying `feed` of `contract`.
+fn channel(contract: Symbol, feed: Feed) -> Option<FuturesChannel> {
+    match feed {
+        Feed::Book => Some(FuturesChannel::Depth(contract)),
+        Feed::Trades => Some(FuturesChannel::Deal(contract)),
+        Feed::Ticker => Some(FuturesChannel::Ticker(contract)),
+        _ => None,
+    }
+}
+
+impl<H: PublicWebSocketMixin + Send + 'static> VenueHandler for MexcFuturesPublicHandler<H> {
+    type Callbacks = H;
+
+    #[inline]
+    fn callbacks(&self) -> &H {
+        MexcFuturesPublicHandler::callbacks(self)
+    }
+
+    #[inline]
+    fn callbacks_mut(&mut self) -> &mut H {
+        MexcFuturesPublicHandler::callbacks_mut(self)
+    }
+
+    fn handler_stats(&self) -> &HandlerStats {
+        self.stats()
+    }
+
+    fn book_symbols(&self) -> Vec<Symbol> {
+        self.symbols().collect()
+    }
+
+    fn book(&self, symbol: Symbol) -> Option<(&OrderBook, BookStatus)> {
+        MexcFuturesPublicHandler::book(self, symbol).zip(self.status(symbol))
+    }
+
+    fn book_sync(&self) -> BookSyncSummary {
+        (&self.book_stats()).into()
+    }
+}
+
+impl<H: PublicWebSocketMixin + Send + 'static> PublicVenueHandler for MexcFuturesPublicHandler<H> {
+    fn subscription_command(
+        symbol: Symbol,
+        feed: Feed,
+        change: SubscriptionChange,
+    ) -> Option<FuturesPublicCommand> {
+        let channel = channel(symbol, feed)?;
+        Some(match change {
+            SubscriptionChange::Subscribe => FuturesPublicCommand::Subscribe(channel),
+            SubscriptionChange::Unsubscribe => FuturesPublicCommand::Unsubscribe(channel),
+        })
+    }
+}
+
+impl<H: PrivateWebSocketMixin + Send + 'static> VenueHandler for MexcFuturesPrivateHandler<H> {
+    type Callbacks = H;
+
+    #[inline]
+    fn callbacks(&self) -> &H {
+        MexcFuturesPrivateHandler::callbacks(self)
+    }
+
+    #[inline]
+    fn callbacks_mut(&mut self) -> &mut H {
+        MexcFuturesPrivateHandler::callbacks_mut(self)
+    }
+
+    fn handler_stats(&self) -> &HandlerStats {
+        self.stats()
+    }
+}

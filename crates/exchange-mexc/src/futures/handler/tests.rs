@@ -1,0 +1,1 @@
+//! The futures sessions on scripted frames with a fake clock.
