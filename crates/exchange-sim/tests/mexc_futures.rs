@@ -323,6 +323,83 @@ async fn version_gap_duplicate_stale_snapshot_and_core_faults() {
 }
 
 #[tokio::test]
+async fn merged_push_on_the_per_version_stream_jumps_versions() {
+    let (sim, venue) = start(paused()).await;
+    let mut ws = connect(&sim).await;
+    subscribe(
+        &mut ws,
+        "sub.depth",
+        json!({"symbol": BTC, "compress": false}),
+    )
+    .await;
+    venue.advance(1);
+    let first = version_of(&next_json(&mut ws).await.unwrap());
+    venue
+        .inject(MexcFuturesFault::MergedDepth {
+            symbol: Symbol::new(BTC).unwrap(),
+        })
+        .unwrap();
+    venue.advance(1);
+    let merged = next_json(&mut ws).await.unwrap();
+    assert_eq!(version_of(&merged), first + 3, "three versions in one push");
+    assert_silent(&mut ws).await;
+    // Replaying depth_commits from `first` gives the same book as the merged push.
+    let commits = rest_json(
+        &sim,
+        &format!("{MOUNT}/api/v1/contract/depth_commits/{BTC}/3"),
+        None,
+    )
+    .await;
+    let versions: Vec<u64> = commits["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["version"].as_u64().unwrap())
+        .collect();
+    assert_eq!(versions, [first + 3, first + 2, first + 1]);
+    venue.advance(1);
+    assert_eq!(
+        version_of(&next_json(&mut ws).await.unwrap()),
+        first + 4,
+        "then contiguous again"
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn automatic_trading_produces_a_lifecycle() {
+    let config = MexcFuturesConfig {
+        auto_trading: Some(Duration::from_millis(20)),
+        ..paused()
+    };
+    assert!(
+        !format!("{config:?}").contains(DEFAULT_API_SECRET),
+        "the secret stays out of Debug"
+    );
+    let (sim, venue) = start(config).await;
+    let mut ws = connect(&sim).await;
+    login(&mut ws, true).await;
+    let mut channels = Vec::new();
+    while channels.len() < 12 {
+        let push = next_json(&mut ws).await.unwrap();
+        channels.push(push["channel"].as_str().unwrap().to_owned());
+    }
+    for channel in [
+        "push.personal.order",
+        "push.personal.order.deal",
+        "push.personal.position",
+        "push.personal.asset",
+    ] {
+        assert!(
+            channels.iter().any(|c| c == channel),
+            "{channel} in {channels:?}"
+        );
+    }
+    assert!(venue.private_events().len() >= 12);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
 async fn no_ping_closes_the_connection() {
     let config = MexcFuturesConfig {
         ping_timeout: Duration::from_millis(300),

@@ -1,5 +1,6 @@
 //! How a [`MexcFuturesVenue`](crate::mexc_futures::MexcFuturesVenue) is set up.
 
+use std::fmt;
 use std::time::Duration;
 
 use market_types::Decimal;
@@ -9,7 +10,8 @@ use crate::mexc::SymbolSpec;
 
 /// Everything [`MexcFuturesVenue::new`](crate::mexc_futures::MexcFuturesVenue::new) needs.
 /// Build it with struct-update syntax: `MexcFuturesConfig { ping_timeout: ms(200), ..Default::default() }`.
-#[derive(Debug, Clone)]
+/// Its `Debug` leaves the secret out.
+#[derive(Clone)]
 pub struct MexcFuturesConfig {
     /// The contracts served; subscribing any other is `rs.error` "Contract doesn't exist!".
     pub contracts: Vec<ContractSpec>,
@@ -44,6 +46,32 @@ pub struct MexcFuturesConfig {
     pub recv_window_ms: i64,
     /// Starting available USDT of the one simulated account.
     pub start_balance: Decimal,
+    /// When set, the venue trades by itself at this period (for the demo): open a long
+    /// below the touch, fill it in two steps, close it above, then place and cancel a short.
+    pub auto_trading: Option<Duration>,
+}
+
+impl fmt::Debug for MexcFuturesConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MexcFuturesConfig")
+            .field("contracts", &self.contracts)
+            .field("api_key", &self.api_key)
+            .field("api_secret", &"<redacted>")
+            .field("tick_interval", &self.tick_interval)
+            .field("max_versions_per_tick", &self.max_versions_per_tick)
+            .field("generator", &self.generator)
+            .field("slow_every", &self.slow_every)
+            .field("ping_timeout", &self.ping_timeout)
+            .field("gzip_by_default", &self.gzip_by_default)
+            .field("compress_by_default", &self.compress_by_default)
+            .field("deal_shape", &self.deal_shape)
+            .field("feed_capacity", &self.feed_capacity)
+            .field("commits_kept", &self.commits_kept)
+            .field("recv_window_ms", &self.recv_window_ms)
+            .field("start_balance", &self.start_balance)
+            .field("auto_trading", &self.auto_trading)
+            .finish()
+    }
 }
 
 impl Default for MexcFuturesConfig {
@@ -64,6 +92,7 @@ impl Default for MexcFuturesConfig {
             commits_kept: 1000,
             recv_window_ms: 10_000,
             start_balance: Decimal::from(100_000u32),
+            auto_trading: None,
         }
     }
 }
@@ -102,6 +131,10 @@ impl MexcFuturesConfig {
             (
                 self.recv_window_ms > 0,
                 "mexc futures: recv_window_ms must be positive",
+            ),
+            (
+                self.auto_trading.is_none_or(|every| !every.is_zero()),
+                "mexc futures: auto_trading needs a positive period",
             ),
             (
                 !self.start_balance.is_negative(),

@@ -68,8 +68,13 @@
 //! [`MexcFuturesVenue::book`] is the truth; [`MexcFuturesVenue::pause`] /
 //! [`MexcFuturesVenue::advance`] control the generator. [`MexcFuturesVenue::place_order`],
 //! [`MexcFuturesVenue::fill`] and [`MexcFuturesVenue::cancel`] drive the account; each
-//! push is recorded in [`MexcFuturesVenue::private_events`]. [`MexcFuturesFault`] adds
-//! version gaps, duplicate pushes and stale snapshots to the core's faults.
+//! push is recorded in [`MexcFuturesVenue::private_events`];
+//! [`MexcFuturesConfig::auto_trading`] makes the venue trade by itself (for the demo).
+//! [`MexcFuturesFault`] adds version gaps, duplicate pushes, merged pushes on the
+//! per-version stream and stale snapshots to the core's faults (drop, 1005 close, stall,
+//! malformed and oversize frames: [`Fault`](crate::Fault); 429 and slow REST:
+//! [`HttpFault`](crate::HttpFault); refused or 429 upgrades:
+//! [`AcceptFault`](crate::AcceptFault)).
 
 mod account;
 mod config;

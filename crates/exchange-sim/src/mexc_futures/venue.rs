@@ -50,6 +50,15 @@ pub enum MexcFuturesFault {
         /// The contract.
         symbol: Symbol,
     },
+    /// At the contract's next tick (or [`MexcFuturesVenue::advance`]), at least three
+    /// versions are made and sent on the per-version stream as one merged push (latest
+    /// size per level, `version` = the last one), as the venue may do despite
+    /// `"compress": false`: the client sees `version` jump by the count. `depth_commits`
+    /// still has every version.
+    MergedDepth {
+        /// The contract.
+        symbol: Symbol,
+    },
     /// The next `count` REST depth snapshots of the contract return the book as it is at
     /// injection time, however far the stream has moved since.
     StaleSnapshot {
@@ -132,6 +141,8 @@ pub(crate) struct State {
     pub(crate) account: Account,
     gaps: VecDeque<Symbol>,
     duplicates: VecDeque<Symbol>,
+    merged: VecDeque<Symbol>,
+    auto: AutoFlow,
     pub(crate) stale: HashMap<Symbol, Snapshot>,
     pub(crate) stats: MexcFuturesStats,
 }
@@ -179,6 +190,8 @@ impl MexcFuturesVenue {
             account: Account::new(config.start_balance),
             gaps: VecDeque::new(),
             duplicates: VecDeque::new(),
+            merged: VecDeque::new(),
+            auto: AutoFlow::default(),
             stale: HashMap::new(),
             stats: MexcFuturesStats::default(),
         };
@@ -244,6 +257,10 @@ impl MexcFuturesVenue {
                 known(&state, &symbol)?;
                 state.duplicates.push_back(symbol);
             }
+            MexcFuturesFault::MergedDepth { symbol } => {
+                known(&state, &symbol)?;
+                state.merged.push_back(symbol);
+            }
             MexcFuturesFault::StaleSnapshot { symbol, count } => {
                 known(&state, &symbol)?;
                 let contract = &state.books[&symbol];
@@ -276,6 +293,16 @@ impl MexcFuturesVenue {
         price: Price,
         vol: u64,
     ) -> Result<String, MexcFuturesError> {
+        self.place(symbol, side, PriceAt::Exact(price), vol)
+    }
+
+    fn place(
+        &self,
+        symbol: &str,
+        side: OrderSide,
+        price: PriceAt,
+        vol: u64,
+    ) -> Result<String, MexcFuturesError> {
         let now = now_ms();
         let mut state = self.lock();
         let symbol_key = Symbol::new(symbol)
@@ -285,7 +312,18 @@ impl MexcFuturesVenue {
             .get(&symbol_key)
             .ok_or_else(|| MexcFuturesError::UnknownContract(symbol.to_owned()))?;
         let terms = terms(&contract.spec);
-        let units = price_units(price.value(), terms.price_scale)?;
+        let units = match price {
+            PriceAt::Exact(price) => price_units(price.value(), terms.price_scale)?,
+            PriceAt::FromTouch(ticks) => {
+                let (bid, ask) = contract.book.touch();
+                let tick = contract.spec.book.tick;
+                let touch = if ticks < 0 { bid } else { ask };
+                let (touch, _) = touch.ok_or(MexcFuturesError::InvalidAmount)?;
+                touch
+                    .checked_add(ticks.checked_mul(tick).ok_or(MexcFuturesError::Overflow)?)
+                    .ok_or(MexcFuturesError::Overflow)?
+            }
+        };
         let pushes = state
             .account
             .place(symbol_key, side, units, vol, terms, now)?;
@@ -421,8 +459,16 @@ impl MexcFuturesVenue {
     fn step_contract(&self, state: &mut State, symbol: Symbol, versions: u32, now: i64) {
         let gaps = take_all(&mut state.gaps, symbol);
         let mut duplicates = take_all(&mut state.duplicates, symbol);
+        let merge = take_all(&mut state.merged, symbol) > 0;
+        let versions = if merge {
+            versions.max(MERGED_VERSIONS)
+        } else {
+            versions
+        };
         let depth = Topic::Depth(symbol);
         let mut trades: Vec<PublicTrade> = Vec::new();
+        // What a merged per-version push carries: price units to contracts, and its version.
+        let mut merged: (BTreeMap<i64, i64>, BTreeMap<i64, i64>, u64) = Default::default();
         for index in 0..versions as usize + gaps {
             let Some(contract) = state.books.get_mut(&symbol) else {
                 return;
@@ -434,7 +480,12 @@ impl MexcFuturesVenue {
             let scale = contract.spec.book.price_scale;
             // Hidden versions come first, so the next pushed one is previous + 2.
             let hidden = index < gaps;
-            let frame = (!hidden && is_held(&state.subscribers, depth)).then(|| {
+            if merge && !hidden {
+                merged.0.extend(flush.asks.iter().copied());
+                merged.1.extend(flush.bids.iter().copied());
+                merged.2 = flush.to;
+            }
+            let frame = (!hidden && !merge && is_held(&state.subscribers, depth)).then(|| {
                 let data = wire::depth_data(&flush.asks, &flush.bids, flush.to, scale);
                 wire::push("push.depth", &data, symbol.as_str(), now)
             });
@@ -464,6 +515,15 @@ impl MexcFuturesVenue {
         let Some(contract) = state.books.get_mut(&symbol) else {
             return;
         };
+        if merge {
+            state.stats.faults_applied += 1;
+            let (asks, bids, version) = merged;
+            let asks: Vec<(i64, i64)> = asks.into_iter().collect();
+            let bids: Vec<(i64, i64)> = bids.into_iter().rev().collect();
+            let data = wire::depth_data(&asks, &bids, version, contract.spec.book.price_scale);
+            let frame = wire::push("push.depth", &data, symbol.as_str(), now);
+            self.publish(&mut state.stats, depth, frame);
+        }
         let merged = contract.book.take_window(Interval::Ms100);
         let scale = contract.spec.book.price_scale;
         for trade in &trades {
@@ -557,8 +617,71 @@ impl MexcFuturesVenue {
     }
 }
 
+impl MexcFuturesVenue {
+    /// One step of the automatic flow on the first contract: open a long 5 ticks under
+    /// the bid, fill it in two steps, close it 5 ticks over the ask, fill that, place a
+    /// short 5 ticks over the ask and cancel it.
+    fn auto_step(&self) {
+        let (symbol, step, order) = {
+            let state = self.lock();
+            let Some(symbol) = state.books.keys().next().copied() else {
+                return;
+            };
+            (symbol, state.auto.step, state.auto.order.clone())
+        };
+        let symbol = symbol.as_str();
+        let outcome = match (step % 7, order) {
+            (0, _) => self
+                .place(symbol, OrderSide::OpenLong, PriceAt::FromTouch(-5), 2)
+                .map(Some),
+            (1 | 2 | 4, Some(id)) => self
+                .fill(&id, if step % 7 == 4 { 2 } else { 1 })
+                .map(|()| None),
+            (3, _) => self
+                .place(symbol, OrderSide::CloseLong, PriceAt::FromTouch(5), 2)
+                .map(Some),
+            (5, _) => self
+                .place(symbol, OrderSide::OpenShort, PriceAt::FromTouch(5), 1)
+                .map(Some),
+            (6, Some(id)) => self.cancel(&id).map(|()| None),
+            _ => Ok(None),
+        };
+        let mut state = self.lock();
+        match outcome {
+            Ok(Some(order_id)) => state.auto.order = Some(order_id),
+            Ok(None) => {}
+            Err(err) => {
+                tracing::warn!(%err, "automatic futures trading step failed, starting over");
+                state.auto = AutoFlow::default();
+                return;
+            }
+        }
+        state.auto.step += 1;
+    }
+}
+
+/// The price of an order placed by [`MexcFuturesVenue::place`].
+#[derive(Debug, Clone, Copy)]
+enum PriceAt {
+    Exact(Price),
+    /// This many ticks from the touch: under the bid when negative, over the ask otherwise.
+    FromTouch(i64),
+}
+
 impl Venue for MexcFuturesVenue {
     fn start(self: Arc<Self>, tasks: &mut VenueTasks<'_>) {
+        if let Some(every) = self.config.auto_trading {
+            let venue = Arc::clone(&self);
+            tasks.spawn(async move {
+                let mut ticker = tokio::time::interval(every);
+                ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
+                ticker.tick().await;
+                loop {
+                    ticker.tick().await;
+                    venue.auto_step();
+                }
+            });
+        }
         tasks.spawn(async move {
             let mut ticker = tokio::time::interval(self.config.tick_interval);
             ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
@@ -587,6 +710,16 @@ impl fmt::Debug for MexcFuturesVenue {
             .field("stats", &state.stats)
             .finish_non_exhaustive()
     }
+}
+
+/// How many versions a [`MexcFuturesFault::MergedDepth`] push covers at least.
+const MERGED_VERSIONS: u32 = 3;
+
+/// Where the automatic trading flow is.
+#[derive(Debug, Default)]
+struct AutoFlow {
+    step: u64,
+    order: Option<String>,
 }
 
 /// The `sub.depth.full` limits served.
