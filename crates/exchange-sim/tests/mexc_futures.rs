@@ -142,6 +142,57 @@ async fn per_version_pushes_are_contiguous_and_rebuild_the_truth() {
 }
 
 #[tokio::test]
+async fn a_live_book_synced_from_snapshot_and_buffered_pushes_equals_the_truth() {
+    let (sim, venue) = start(MexcFuturesConfig::default()).await;
+    let mut ws = connect(&sim).await;
+    subscribe(
+        &mut ws,
+        "sub.depth",
+        json!({"symbol": BTC, "compress": false}),
+    )
+    .await;
+    // Buffer pushes while the snapshot is fetched, as a client does.
+    let mut buffered = Vec::new();
+    for _ in 0..5 {
+        buffered.push(next_json(&mut ws).await.unwrap());
+    }
+    let snapshot = rest_json(
+        &sim,
+        &format!("{MOUNT}/api/v1/contract/depth/{BTC}?limit=1000"),
+        None,
+    )
+    .await;
+    let mut book = LocalBook::from_levels(&snapshot["data"]);
+    assert!(
+        version_of(&buffered[0]) <= book.version + 1,
+        "the buffer reaches back to the snapshot"
+    );
+    let apply = |push: &Value, book: &mut LocalBook| {
+        let version = version_of(push);
+        if version > book.version {
+            assert_eq!(version, book.version + 1, "contiguous");
+            book.apply(&push["data"]);
+        }
+    };
+    for push in &buffered {
+        apply(push, &mut book);
+    }
+    let until = tokio::time::Instant::now() + Duration::from_millis(300);
+    while tokio::time::Instant::now() < until {
+        let push = next_json(&mut ws).await.unwrap();
+        apply(&push, &mut book);
+    }
+    venue.pause();
+    let truth = venue.book(BTC).unwrap();
+    while book.version < truth.version {
+        let push = next_json(&mut ws).await.unwrap();
+        apply(&push, &mut book);
+    }
+    book.assert_matches(&truth);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
 async fn merged_pushes_full_depth_deals_ticker_and_gzip() {
     let (sim, venue) = start(paused()).await;
     let mut ws = connect(&sim).await;
