@@ -594,6 +594,21 @@ async fn signed_rest_checks_and_answers_the_account() {
     };
     assert_eq!(deals["data"][0]["id"], deal.id.to_string());
 
+    let history = signed(
+        &sim,
+        "/api/v1/private/order/list/history_orders",
+        &format!("symbol={BTC}&states=2"),
+    )
+    .await;
+    assert_eq!(history["data"].as_array().map(Vec::len), Some(1));
+    let later = format!("symbol={BTC}&start_time={}", now_ms() + 60_000);
+    let none = signed(&sim, "/api/v1/private/order/list/order_deals", &later).await;
+    assert_eq!(
+        none["data"].as_array().map(Vec::len),
+        Some(0),
+        "start_time filters"
+    );
+
     // Refusals: wrong signature, missing key.
     let time = now_ms().to_string();
     let path = format!("{MOUNT}/api/v1/private/account/assets");

@@ -57,7 +57,9 @@
 //! [`rest_signature`] over the sorted query; optional `Recv-Window` in seconds):
 //! `private/order/list/open_orders[/{S}]`, `private/order/get/{id}`,
 //! `private/position/open_positions[?symbol=S]`, `private/account/assets`,
-//! `private/order/list/order_deals?symbol=S` (newest first, `page_size` ≤ 100). All in
+//! `private/order/list/order_deals?symbol=S` and
+//! `private/order/list/history_orders?symbol=S&states=3,4` (newest first, `start_time` /
+//! `end_time` in ms, `page_size` ≤ 100, default 20). All in
 //! `{"success":true,"code":0,"data":…}`; refusals are HTTP 200 with
 //! `{"success":false,"code":C,"message":…}` ([`CODE_API_KEY_INVALID`],
 //! [`CODE_REQUEST_TIME`], [`CODE_SIGNATURE`], [`CODE_CONTRACT_MISSING`]; the codes are
@@ -102,5 +104,7 @@ pub use self::venue::{MexcFuturesFault, MexcFuturesStats, MexcFuturesVenue};
 
 /// The mount prefix the workspace uses for this venue (and its name in `wsx`).
 pub const MOUNT: &str = "/mexc-futures";
+/// The REST base below the mount (the API paths start at `/api/v1/`).
+pub const REST_PATH: &str = "";
 /// The venue's name, for the integrator's `Venue` mapping.
 pub const VENUE_NAME: &str = "mexc-futures";

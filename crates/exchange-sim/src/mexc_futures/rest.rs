@@ -72,12 +72,41 @@ pub(crate) fn handle(
                 .collect(),
         ),
         "/api/v1/private/order/list/order_deals" => {
+            let window = TimeWindow::of(request);
             let deals = state
                 .account
                 .deals
                 .iter()
-                .filter(|d| symbol.is_none_or(|s| s == d.symbol));
+                .filter(|d| symbol.is_none_or(|s| s == d.symbol))
+                .filter(|d| window.contains(d.timestamp));
             data(deals.rev().take(page_size(request)).map(deal).collect())
+        }
+        "/api/v1/private/order/list/history_orders" => {
+            let window = TimeWindow::of(request);
+            let states: Vec<u8> = request
+                .query_param("states")
+                .map(|list| {
+                    list.split([',', '%'])
+                        .filter_map(|s| s.parse().ok())
+                        .collect()
+                })
+                .unwrap_or_default();
+            let orders = state
+                .account
+                .orders
+                .values()
+                .filter(|o| symbol.is_none_or(|s| s == o.symbol))
+                .filter(|o| states.is_empty() || states.contains(&o.state.code()))
+                .filter(|o| window.contains(o.create_time));
+            let mut orders: Vec<&FuturesOrder> = orders.collect();
+            orders.sort_by_key(|o| std::cmp::Reverse((o.create_time, o.order_id.clone())));
+            data(
+                orders
+                    .into_iter()
+                    .take(page_size(request))
+                    .map(order)
+                    .collect(),
+            )
         }
         _ => {
             if path == OPEN_ORDERS || path.starts_with(&format!("{OPEN_ORDERS}/")) {
@@ -270,6 +299,30 @@ fn position(p: &FuturesPosition) -> Value {
         "holdFee": 0, "realised": num(p.realised), "leverage": 1, "autoAddIm": false,
         "createTime": p.update_time, "updateTime": p.update_time,
     })
+}
+
+/// `start_time`/`end_time` (ms, inclusive) of a history query.
+struct TimeWindow {
+    start: i64,
+    end: i64,
+}
+
+impl TimeWindow {
+    fn of(request: &HttpRequest) -> Self {
+        let bound = |name| {
+            request
+                .query_param(name)
+                .and_then(|t| t.parse::<i64>().ok())
+        };
+        Self {
+            start: bound("start_time").unwrap_or(i64::MIN),
+            end: bound("end_time").unwrap_or(i64::MAX),
+        }
+    }
+
+    fn contains(&self, time: i64) -> bool {
+        (self.start..=self.end).contains(&time)
+    }
 }
 
 /// `page_size` (default 20, at most 100).
