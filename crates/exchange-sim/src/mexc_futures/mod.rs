@@ -81,6 +81,7 @@
 mod account;
 mod config;
 mod error;
+mod generator;
 mod rest;
 mod session;
 mod sign;
