@@ -91,6 +91,51 @@ async fn ping_acks_errors_and_unsubscribe() {
 }
 
 #[tokio::test]
+async fn gzip_by_default_unless_opted_out_and_unsubscribe_stops_pushes() {
+    let config = MexcFuturesConfig {
+        gzip_by_default: true,
+        ..paused()
+    };
+    let (sim, venue) = start(config).await;
+    let mut zipped = connect(&sim).await;
+    send(
+        &mut zipped,
+        &json!({"method":"sub.depth","param":{"symbol":BTC,"compress":false}}).to_string(),
+    )
+    .await;
+    assert_eq!(
+        next_json(&mut zipped).await.unwrap()["channel"],
+        "rs.sub.depth",
+        "acks stay text"
+    );
+    let mut plain = connect(&sim).await;
+    subscribe(
+        &mut plain,
+        "sub.depth",
+        json!({"symbol": BTC, "compress": false}),
+    )
+    .await;
+    venue.advance(1);
+    let (opcode, payload) = next_frame(&mut zipped).await.unwrap();
+    assert_eq!(opcode, OpCode::Binary);
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(&payload[..])
+        .read_to_string(&mut text)
+        .unwrap();
+    let plain_push = next_json(&mut plain).await.unwrap();
+    assert_eq!(
+        serde_json::from_str::<Value>(&text).unwrap(),
+        plain_push,
+        "same push either way"
+    );
+
+    subscribe(&mut plain, "unsub.depth", json!({"symbol": BTC})).await;
+    venue.advance(2);
+    assert_silent(&mut plain).await;
+    sim.shutdown().await;
+}
+
+#[tokio::test]
 async fn per_version_pushes_are_contiguous_and_rebuild_the_truth() {
     let (sim, venue) = start(paused()).await;
     let mut ws = connect(&sim).await;
