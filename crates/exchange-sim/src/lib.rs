@@ -15,7 +15,8 @@
 //!
 //! The built-in [`TestVenue`] at `/test` speaks a small generic JSON protocol (auth,
 //! subscribe, unsubscribe, ping; one global sequence per topic; a REST snapshot); its
-//! type documentation has the wire format. [`gateio`] is a Gate.io spot and USDT-futures venue.
+//! type documentation has the wire format. [`gateio`] is a Gate.io spot and USDT-futures venue,
+//! [`mexc`] MEXC spot and [`mexc_futures`] MEXC USDT-M futures.
 //!
 //! Tests observe the simulator through a bounded [`SimEvent`] channel that drops (and
 //! counts) rather than blocking, and through [`SimStats`] counters.
@@ -77,6 +78,7 @@ mod event;
 mod fault;
 pub mod gateio;
 pub mod mexc;
+pub mod mexc_futures;
 mod server;
 mod session;
 mod stamp;

@@ -240,7 +240,7 @@ impl SymbolSpec {
         }
     }
 
-    fn validate(&self) -> Result<(), SimError> {
+    pub(crate) fn validate(&self) -> Result<(), SimError> {
         let checks = [
             (
                 self.price_scale <= 12 && self.quantity_scale <= 12,

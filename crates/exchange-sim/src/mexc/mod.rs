@@ -107,7 +107,7 @@
 
 mod account;
 mod auth;
-mod book;
+pub(crate) mod book;
 mod channel;
 mod config;
 mod connection;
