@@ -17,8 +17,7 @@ use crate::config::Credentials;
 use crate::handler::{ContextOverrides, RECONNECTION_POLICY};
 
 use super::handler::{
-    FuturesHandlerConfig, FuturesPublicCommand, MexcFuturesPrivateHandler,
-    MexcFuturesPublicHandler,
+    FuturesHandlerConfig, FuturesPublicCommand, MexcFuturesPrivateHandler, MexcFuturesPublicHandler,
 };
 use super::{FuturesChannel, REST_URL, WS_URL};
 

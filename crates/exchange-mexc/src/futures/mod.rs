@@ -54,8 +54,8 @@ mod rest;
 mod wire;
 
 pub use book::{BookSink, BookSyncStats, FuturesBookSync, FuturesBooks};
-pub use error::FuturesError;
 pub use connector::MexcFutures;
+pub use error::FuturesError;
 pub use handler::{
     FuturesHandlerConfig, FuturesPrivateCounters, FuturesPublicCommand, FuturesPublicCounters,
     MexcFuturesPrivateHandler, MexcFuturesPublicHandler,

@@ -59,7 +59,10 @@ impl std::fmt::Debug for FuturesHandlerConfig {
             .field("ws_url", &self.ws_url)
             .field("rest_url", &self.rest_url)
             .field("book", &self.book)
-            .field("credentials", &self.credentials.as_ref().map(|_| "<redacted>"))
+            .field(
+                "credentials",
+                &self.credentials.as_ref().map(|_| "<redacted>"),
+            )
             .field("context", &self.context)
             .field("reconnection", &self.reconnection)
             .field("ack_timeout", &self.ack_timeout)

@@ -55,14 +55,28 @@ mod tests {
             (br#"{"channel":"push.depth","data":{}}"#, T::OrderBook),
             (br#"{"data":{},"channel":"push.deal"}"#, T::Trade),
             (br#"{"channel":"push.ticker"}"#, T::Ticker),
-            (br#"{"channel":"rs.sub.depth","data":"success"}"#, T::Subscribe),
-            (br#"{"channel":"rs.error","data":"Contract doesn't exist!"}"#, T::Error),
-            (br#"{"channel":"push.personal.order.deal"}"#, T::ExecutionReport),
+            (
+                br#"{"channel":"rs.sub.depth","data":"success"}"#,
+                T::Subscribe,
+            ),
+            (
+                br#"{"channel":"rs.error","data":"Contract doesn't exist!"}"#,
+                T::Error,
+            ),
+            (
+                br#"{"channel":"push.personal.order.deal"}"#,
+                T::ExecutionReport,
+            ),
             (br#"{"channel":"pong","data":1}"#, T::Pong),
             (br#"{"nothing":1}"#, T::Unknown),
         ];
         for (frame, expected) in cases {
-            assert_eq!(message_type(frame), expected, "{}", String::from_utf8_lossy(frame));
+            assert_eq!(
+                message_type(frame),
+                expected,
+                "{}",
+                String::from_utf8_lossy(frame)
+            );
         }
     }
 }

@@ -7,23 +7,21 @@ use std::time::Duration;
 
 use market_types::{Symbol, Venue};
 use ws_handlers::{
-    BaseMessageHandler, CredentialsRejected, DeliveryCounts, HandlerError, HandlerStats,
-    Lifecycle, PrivateDelivery, PrivateMessageHandler, ReconcileCounters, Reconciler,
-    RetrySchedule, WebSocketMessageType,
+    BaseMessageHandler, CredentialsRejected, DeliveryCounts, HandlerError, HandlerStats, Lifecycle,
+    PrivateDelivery, PrivateMessageHandler, ReconcileCounters, Reconciler, RetrySchedule,
+    WebSocketMessageType,
 };
-use ws_mixins::{
-    AuthMixin, ErrorCategory, PrivateWebSocketMixin, StreamError, SubscriptionMixin,
-};
+use ws_mixins::{AuthMixin, ErrorCategory, PrivateWebSocketMixin, StreamError, SubscriptionMixin};
 use ws_session::{
     DisconnectCause, InboundFrame, OutFrame, Outbox, ReconnectDecision, ReconnectionPolicy,
     RestResponse, Session, SessionSignal, StreamKind, Timestamp,
 };
 
-use super::super::private::{
-    FuturesReconcile, FuturesRestSigner, LoginRequest, PersonalFilter, PositionLegs,
-    PrivateFrame, decode_private, personal_filter,
-};
 use super::super::ping;
+use super::super::private::{
+    FuturesReconcile, FuturesRestSigner, LoginRequest, PersonalFilter, PositionLegs, PrivateFrame,
+    decode_private, personal_filter,
+};
 use super::FuturesHandlerConfig;
 use super::detect::message_type;
 use crate::config::Credentials;

@@ -4,8 +4,8 @@
 
 use market_types::{BookStatus, BookUpdate, BookUpdateKind, OrderBook, Symbol, Venue};
 use ws_handlers::{
-    BaseMessageHandler, CallbackSink, HandlerError, HandlerStats, Lifecycle,
-    PublicMessageHandler, WebSocketMessageType,
+    BaseMessageHandler, CallbackSink, HandlerError, HandlerStats, Lifecycle, PublicMessageHandler,
+    WebSocketMessageType,
 };
 use ws_mixins::{
     AuthMixin, ErrorCategory, PublicWebSocketMixin, StreamError, SubscriptionMixin,
@@ -200,7 +200,11 @@ impl<H: PublicWebSocketMixin> MexcFuturesPublicHandler<H> {
         self.callbacks.on_error(&StreamError { category, message });
     }
 
-    fn decode_error(&mut self, message_type: WebSocketMessageType, error: &FuturesError) -> HandlerError {
+    fn decode_error(
+        &mut self,
+        message_type: WebSocketMessageType,
+        error: &FuturesError,
+    ) -> HandlerError {
         self.counters.decode_errors += 1;
         HandlerError::Decode {
             message_type,
@@ -252,7 +256,11 @@ impl<H: PublicWebSocketMixin> MexcFuturesPublicHandler<H> {
     /// `rs.error` names no request: it answers the oldest one still waiting (an unknown
     /// contract is refused at once). With none waiting it is a venue error.
     fn on_refused(&mut self, refusal_text: String, unknown_contract: bool, error: FuturesError) {
-        let channel = if unknown_contract { self.oldest_pending_any() } else { None };
+        let channel = if unknown_contract {
+            self.oldest_pending_any()
+        } else {
+            None
+        };
         let Some(channel) = channel else {
             self.report(ErrorCategory::Venue, format!("venue error: {refusal_text}"));
             return;
@@ -271,15 +279,24 @@ impl<H: PublicWebSocketMixin> MexcFuturesPublicHandler<H> {
         );
     }
 
-    fn apply_depth(&mut self, push: &DepthPush<'_>, now: Timestamp, out: &mut Outbox) -> Result<(), HandlerError> {
-        let Self { books, callbacks, .. } = self;
+    fn apply_depth(
+        &mut self,
+        push: &DepthPush<'_>,
+        now: Timestamp,
+        out: &mut Outbox,
+    ) -> Result<(), HandlerError> {
+        let Self {
+            books, callbacks, ..
+        } = self;
         match books.on_depth(push, now, out, &mut CallbackSink(callbacks)) {
             Ok(()) => Ok(()),
             Err(FuturesError::UntrackedSymbol { .. }) => {
                 self.counters.untracked_pushes += 1;
                 Ok(())
             }
-            Err(error @ FuturesError::BookResync { .. }) => Err(HandlerError::BookSync(error.to_string())),
+            Err(error @ FuturesError::BookResync { .. }) => {
+                Err(HandlerError::BookSync(error.to_string()))
+            }
             Err(error) => Err(self.decode_error(WebSocketMessageType::OrderBook, &error)),
         }
     }
@@ -295,7 +312,11 @@ impl<H: PublicWebSocketMixin> MexcFuturesPublicHandler<H> {
             self.counters.untracked_pushes += 1;
             return Ok(());
         }
-        let index = match self.partial_books.iter().position(|b| b.symbol() == push.symbol) {
+        let index = match self
+            .partial_books
+            .iter()
+            .position(|b| b.symbol() == push.symbol)
+        {
             Some(index) => index,
             None => {
                 self.partial_books.push(OrderBook::new(push.symbol));
@@ -317,7 +338,9 @@ impl<H: PublicWebSocketMixin> MexcFuturesPublicHandler<H> {
                 message_type: T,
                 detail: match error {
                     FullDepthError::Decode(error) => error.to_string(),
-                    FullDepthError::Book(error) => format!("depth.full of {}: {error}", push.symbol),
+                    FullDepthError::Book(error) => {
+                        format!("depth.full of {}: {error}", push.symbol)
+                    }
                 },
             });
         }
@@ -369,12 +392,21 @@ impl<H: PublicWebSocketMixin> MexcFuturesPublicHandler<H> {
         }
     }
 
-    fn on_decoded(&mut self, decoded: Frame<'_>, now: Timestamp, out: &mut Outbox) -> Result<(), HandlerError> {
+    fn on_decoded(
+        &mut self,
+        decoded: Frame<'_>,
+        now: Timestamp,
+        out: &mut Outbox,
+    ) -> Result<(), HandlerError> {
         match decoded {
             Frame::Depth(push) => self.apply_depth(&push, now, out),
             Frame::DepthFull(push) => self.apply_full_depth(&push),
             Frame::Deals(push) => {
-                let Self { callbacks, counters, .. } = self;
+                let Self {
+                    callbacks,
+                    counters,
+                    ..
+                } = self;
                 let delivered = push.for_each(|deal| {
                     counters.trades += 1;
                     callbacks.on_trade(&deal.to_trade(VENUE, push.symbol));
@@ -458,15 +490,27 @@ impl<H: PublicWebSocketMixin> BaseMessageHandler for MexcFuturesPublicHandler<H>
 }
 
 impl<H: PublicWebSocketMixin> PublicMessageHandler for MexcFuturesPublicHandler<H> {
-    fn parse_orderbook_update(&mut self, frame: InboundFrame<'_>, out: &mut Outbox) -> Result<(), HandlerError> {
+    fn parse_orderbook_update(
+        &mut self,
+        frame: InboundFrame<'_>,
+        out: &mut Outbox,
+    ) -> Result<(), HandlerError> {
         self.route_decoded(WebSocketMessageType::OrderBook, frame, out)
     }
 
-    fn parse_trade_message(&mut self, frame: InboundFrame<'_>, out: &mut Outbox) -> Result<(), HandlerError> {
+    fn parse_trade_message(
+        &mut self,
+        frame: InboundFrame<'_>,
+        out: &mut Outbox,
+    ) -> Result<(), HandlerError> {
         self.route_decoded(WebSocketMessageType::Trade, frame, out)
     }
 
-    fn parse_ticker_update(&mut self, frame: InboundFrame<'_>, out: &mut Outbox) -> Result<(), HandlerError> {
+    fn parse_ticker_update(
+        &mut self,
+        frame: InboundFrame<'_>,
+        out: &mut Outbox,
+    ) -> Result<(), HandlerError> {
         self.route_decoded(WebSocketMessageType::Ticker, frame, out)
     }
 
@@ -531,7 +575,9 @@ impl<H: PublicWebSocketMixin + Send + 'static> Session for MexcFuturesPublicHand
     }
 
     fn on_rest_response(&mut self, response: RestResponse, now: Timestamp, out: &mut Outbox) {
-        let Self { books, callbacks, .. } = self;
+        let Self {
+            books, callbacks, ..
+        } = self;
         if !books.on_rest_response(&response, now, out, &mut CallbackSink(callbacks)) {
             tracing::debug!(id = ?response.id, "REST answer for no request of this handler");
         }
@@ -560,7 +606,9 @@ impl<H: PublicWebSocketMixin + Send + 'static> Session for MexcFuturesPublicHand
                 }
             }
             FuturesPublicCommand::Resync(symbol) => {
-                let Self { books, callbacks, .. } = self;
+                let Self {
+                    books, callbacks, ..
+                } = self;
                 if let Err(error) = books.resync(symbol, now, out, &mut CallbackSink(callbacks)) {
                     self.report(ErrorCategory::BookSync, error.to_string());
                 }
@@ -573,7 +621,9 @@ impl<H: PublicWebSocketMixin + Send + 'static> Session for MexcFuturesPublicHand
         for book in &mut self.partial_books {
             book.clear();
         }
-        let Self { books, callbacks, .. } = self;
+        let Self {
+            books, callbacks, ..
+        } = self;
         books.on_disconnected(&mut CallbackSink(callbacks));
     }
 }
