@@ -1,7 +1,7 @@
 //! `wsx demo`: the embedded simulator and the whole client stack in one process, offline.
 //!
-//! The simulator serves every venue on 127.0.0.1 (MEXC spot at `/mexc`, Gate.io spot and
-//! USDT futures at `/gateio`), with a moving book per symbol and an account that trades by
+//! The simulator serves every venue on 127.0.0.1 (MEXC spot at `/mexc`, MEXC futures at
+//! `/mexc-futures`, Gate.io spot and USDT futures at `/gateio`), with a moving book per symbol and an account that trades by
 //! itself. The demo streams all of them through the same sessions `wsx stream` uses, shows
 //! a top-of-book row per symbol and a status line, injects a fault every few seconds
 //! (dropped connections, closes without status, sequence gaps, crossed updates, malformed
@@ -15,6 +15,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use exchange_sim::gateio::{GateioFault, GateioSimConfig, GateioVenue, Market};
 use exchange_sim::mexc::{MexcConfig, MexcFault, MexcVenue, PbDefect, PrivateFlow};
+use exchange_sim::mexc_futures::{MexcFuturesConfig, MexcFuturesFault, MexcFuturesVenue};
 use exchange_sim::{Fault, SimConfig, Simulator};
 use market_types::{Decimal, Level, Symbol, Venue};
 use ws_handlers::SimulatorMount;
@@ -73,15 +74,32 @@ pub async fn run(args: DemoArgs) -> Result<()> {
         auto_trading: Some(Duration::from_millis(700)),
         ..GateioSimConfig::default()
     });
+    let futures_config = MexcFuturesConfig {
+        auto_trading: Some(Duration::from_millis(700)),
+        ..MexcFuturesConfig::default()
+    };
+    let futures_plan = FuturesPlan {
+        contracts: futures_config
+            .contracts
+            .iter()
+            .map(|c| c.book.symbol)
+            .collect(),
+        key: ApiKey::new(&futures_config.api_key, &futures_config.api_secret),
+    };
+    let futures = Arc::new(
+        MexcFuturesVenue::new(futures_config)
+            .context("cannot configure the simulated MEXC futures venue")?,
+    );
     let sim = Simulator::start(
         SimConfig::default()
             .mount(mount(Venue::MexcSpot).prefix, mexc.clone())
-            .mount(mount(Venue::GateioSpot).prefix, gate.clone()),
+            .mount(mount(Venue::GateioSpot).prefix, gate.clone())
+            .mount(mount(Venue::MexcFutures).prefix, futures.clone()),
     )
     .await
     .context("could not start the embedded simulator on 127.0.0.1")?;
 
-    let plans = plans(&sim, &mexc, &gate);
+    let plans = plans(&sim, &mexc, &gate, futures_plan);
     let mut built = Vec::new();
     let mut venues = Vec::new();
     let mut symbols = 0;
@@ -183,6 +201,7 @@ pub async fn run(args: DemoArgs) -> Result<()> {
                 paused = true;
                 mexc.pause();
                 gate.pause();
+                futures.pause();
                 return Some("generators paused; letting the books settle".into());
             }
             if args.no_faults || paused || elapsed < next_fault {
@@ -191,16 +210,17 @@ pub async fn run(args: DemoArgs) -> Result<()> {
             next_fault = elapsed + fault_every;
             let fault = faults.get(fault_index % faults.len()).copied()?;
             fault_index += 1;
-            Some(inject(fault, &sim, &mexc, &gate))
+            Some(inject(fault, &sim, &mexc, &gate, &futures))
         })
         .await;
     if !paused {
         mexc.pause();
         gate.pause();
+        futures.pause();
     }
     run.control.freeze();
     let books = run.final_books();
-    let (matched, total, mismatches) = check_books(&books, &mexc, &gate);
+    let (matched, total, mismatches) = check_books(&books, &mexc, &gate, &futures);
     let (_, totals) = run.collect();
     let groups_snapshot = run.collect().0;
     let result = run.finish(&exit).await;
@@ -254,7 +274,19 @@ pub async fn run(args: DemoArgs) -> Result<()> {
 }
 
 /// What the demo streams: every venue, every channel the venue has.
-fn plans(sim: &Simulator, mexc: &MexcVenue, gate: &GateioVenue) -> Vec<StreamPlan> {
+/// The simulated futures venue's contracts and key, taken before the venue owns its
+/// configuration.
+struct FuturesPlan {
+    contracts: Vec<Symbol>,
+    key: ApiKey,
+}
+
+fn plans(
+    sim: &Simulator,
+    mexc: &MexcVenue,
+    gate: &GateioVenue,
+    futures: FuturesPlan,
+) -> Vec<StreamPlan> {
     let symbols = |names: &[String]| -> Vec<Symbol> {
         names.iter().filter_map(|s| Symbol::new(s).ok()).collect()
     };
@@ -262,6 +294,7 @@ fn plans(sim: &Simulator, mexc: &MexcVenue, gate: &GateioVenue) -> Vec<StreamPla
     let (gate_spot_ws, gate_rest) = simulated(sim, Venue::GateioSpot);
     let (gate_futures_ws, _) = simulated(sim, Venue::GateioFutures);
     let (mexc_ws, mexc_rest) = simulated(sim, Venue::MexcSpot);
+    let (futures_ws, futures_rest) = simulated(sim, Venue::MexcFutures);
     vec![
         StreamPlan {
             venue: Venue::GateioSpot,
@@ -321,6 +354,25 @@ fn plans(sim: &Simulator, mexc: &MexcVenue, gate: &GateioVenue) -> Vec<StreamPla
             )),
             fast_timers: true,
         },
+        StreamPlan {
+            venue: Venue::MexcFutures,
+            symbols: futures.contracts,
+            channels: vec![
+                ChannelName::Book,
+                ChannelName::Trades,
+                ChannelName::Ticker,
+                ChannelName::Orders,
+                ChannelName::Fills,
+                ChannelName::Balances,
+                ChannelName::Positions,
+            ],
+            ws_url: futures_ws,
+            rest_url: futures_rest,
+            depth: None,
+            levels: 5,
+            credentials: Some(futures.key),
+            fast_timers: true,
+        },
     ]
 }
 
@@ -348,6 +400,7 @@ enum DemoFault {
     GateSpotGap,
     GateFuturesCrossed,
     GateSpotFull,
+    MexcFuturesGap,
 }
 
 fn fault_schedule(with_gate: bool) -> Vec<DemoFault> {
@@ -362,10 +415,17 @@ fn fault_schedule(with_gate: bool) -> Vec<DemoFault> {
         faults.push(DemoFault::GateSpotFull);
     }
     faults.push(DemoFault::MexcMalformed);
+    faults.push(DemoFault::MexcFuturesGap);
     faults
 }
 
-fn inject(fault: DemoFault, sim: &Simulator, mexc: &MexcVenue, gate: &GateioVenue) -> String {
+fn inject(
+    fault: DemoFault,
+    sim: &Simulator,
+    mexc: &MexcVenue,
+    gate: &GateioVenue,
+    futures: &MexcFuturesVenue,
+) -> String {
     let symbol = |s: &str| Symbol::new(s).unwrap_or_else(|_| unreachable!("static symbol"));
     let result = match fault {
         DemoFault::DropAll => {
@@ -415,6 +475,12 @@ fn inject(fault: DemoFault, sim: &Simulator, mexc: &MexcVenue, gate: &GateioVenu
                 "injected: gateio-spot ETH_USDT full snapshot push (replaces the book)".to_string()
             })
             .map_err(|e| e.to_string()),
+        DemoFault::MexcFuturesGap => futures
+            .inject(MexcFuturesFault::VersionGap {
+                symbol: symbol("BTC_USDT"),
+            })
+            .map(|()| "injected: mexc-futures BTC_USDT skips a version (gap → resync)".to_string())
+            .map_err(|e| e.to_string()),
     };
     result.unwrap_or_else(|e| format!("fault not injected: {e}"))
 }
@@ -424,6 +490,7 @@ fn check_books(
     books: &[(Venue, BookLine, u64)],
     mexc: &MexcVenue,
     gate: &GateioVenue,
+    futures: &MexcFuturesVenue,
 ) -> (usize, usize, Vec<String>) {
     let mut matched = 0;
     let mut mismatches = Vec::new();
@@ -438,6 +505,10 @@ fn check_books(
         };
         let truth: Option<(u64, Vec<Level>, Vec<Level>)> = if *venue == Venue::MexcSpot {
             mexc.book(book.symbol.as_str())
+                .map(|t| (t.version, t.bids, t.asks))
+        } else if *venue == Venue::MexcFutures {
+            futures
+                .book(book.symbol.as_str())
                 .map(|t| (t.version, t.bids, t.asks))
         } else if let Some(market) = gate_market {
             let depth = book.bids.len().max(book.asks.len()).max(20);
