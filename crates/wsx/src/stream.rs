@@ -24,15 +24,15 @@ use crate::venue::{
 /// Options of `wsx stream` (and of `wsx record`).
 #[derive(Debug, Clone, clap::Args)]
 pub struct StreamArgs {
-    /// gateio-spot, gateio-futures or mexc-spot.
+    /// gateio-spot, gateio-futures, mexc-spot or mexc-futures.
     #[arg(long, value_parser = parse_venue)]
     pub venue: Venue,
-    /// Comma-separated symbols in the venue's spelling: BTC_USDT on Gate.io, BTCUSDT on MEXC.
+    /// Comma-separated symbols in the venue's spelling: BTC_USDT on Gate.io and MEXC
+    /// futures, BTCUSDT on MEXC spot.
     #[arg(long, value_delimiter = ',', required = true)]
     pub symbols: Vec<String>,
     /// Comma-separated channels: book, trades, ticker, ticker24h (Gate.io); private:
-    /// orders, fills, balances, positions (Gate.io futures). Private channels need
-    /// credentials.
+    /// orders, fills, balances, positions (futures). Private channels need credentials.
     #[arg(long, value_delimiter = ',', default_value = "book,trades,ticker")]
     pub channels: Vec<ChannelName>,
     /// WebSocket URL (default: the venue's production URL); point it at a testnet or a
@@ -46,7 +46,7 @@ pub struct StreamArgs {
     #[arg(long, value_name = "SECS")]
     pub duration: Option<f64>,
     /// Book depth: Gate.io spot 20 or 100, futures 20, 50 or 100 (default 20); MEXC REST
-    /// snapshot limit up to 5000 (default 5000).
+    /// snapshot limit, spot up to 5000 (default 5000), futures up to 1000.
     #[arg(long, value_name = "N")]
     pub depth: Option<u32>,
     /// Levels per side included in each book_update line.
