@@ -27,13 +27,13 @@ async fn demo_streams_every_venue_recovers_and_matches_the_truth() {
         stdout.starts_with("wsx demo: simulator on 127.0.0.1:"),
         "{stdout}"
     );
-    for venue in ["gateio-spot", "gateio-futures", "mexc-spot"] {
+    for venue in ["gateio-spot", "gateio-futures", "mexc-spot", "mexc-futures"] {
         assert!(stdout.contains(venue), "{venue} missing");
     }
     assert!(stdout.contains("injected: dropped all"), "{stdout}");
-    assert!(stdout.contains("CONNECTED  6/6"), "{stdout}");
+    assert!(stdout.contains("CONNECTED  8/8"), "{stdout}");
     assert!(
-        stdout.contains("books match the simulator's truth: 7 of 7"),
+        stdout.contains("books match the simulator's truth: 9 of 9"),
         "{stdout}"
     );
     assert!(
