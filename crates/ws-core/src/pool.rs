@@ -39,7 +39,10 @@ impl<S: Session> ConnectionPool<S> {
             .enumerate()
             .map(|(i, session)| {
                 let mut config = config.clone();
-                config.jitter_seed = config.jitter_seed.wrapping_add(i as u64 + 1);
+                // A fixed seed still differs per member; without one each draws its own.
+                config.jitter_seed = config
+                    .jitter_seed
+                    .map(|seed| seed.wrapping_add(i as u64 + 1));
                 Connection::spawn(session, config)
             })
             .collect::<Result<Vec<_>, _>>()?;

@@ -147,10 +147,11 @@ enum Phase {
 impl ConnectionMachine {
     /// A machine that will ask to connect at `now`. `shared_limit` is a connect-rate limit
     /// shared with other connections to the same venue; `jitter_seed` seeds the backoff
-    /// jitter (fixed in tests).
+    /// jitter (fixed in tests; `None` draws a seed from the operating system, so that
+    /// processes restarted together do not reconnect in lock-step).
     pub fn new(
         policy: ReconnectionPolicy,
-        jitter_seed: u64,
+        jitter_seed: Option<u64>,
         shared_limit: Option<ConnectLimiter>,
         now: Instant,
     ) -> Self {
@@ -158,7 +159,7 @@ impl ConnectionMachine {
             state: ConnectionState::Disconnected,
             phase: Phase::Waiting { until: now },
             backoff: Backoff::new(policy),
-            jitter: JitterSource::new(jitter_seed),
+            jitter: jitter_seed.map_or_else(JitterSource::from_os, JitterSource::new),
             shared_limit,
             last_socket: 0,
             ever_connected: false,

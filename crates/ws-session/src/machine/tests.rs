@@ -44,7 +44,7 @@ impl Clock {
     fn new(policy: ReconnectionPolicy) -> Self {
         let now = Instant::now();
         Self {
-            m: ConnectionMachine::new(policy, 7, None, now),
+            m: ConnectionMachine::new(policy, Some(7), None, now),
             now,
         }
     }
@@ -348,7 +348,7 @@ fn shared_limit_is_applied_on_top() {
     });
     let now = Instant::now();
     assert_eq!(limiter.wait(now), Duration::ZERO);
-    let mut m = ConnectionMachine::new(policy(), 1, Some(limiter), now);
+    let mut m = ConnectionMachine::new(policy(), Some(1), Some(limiter), now);
     m.handle_timeout(now);
     assert_eq!(
         drain(&mut m),
@@ -552,4 +552,29 @@ fn reports_from_stale_sockets_are_ignored() {
     c.m.handle_connected(c.now, first, &context());
     assert!(drain(&mut c.m).is_empty());
     assert_eq!(c.m.current_socket(), Some(second));
+}
+
+/// The delays of `n` refused attempts on a machine seeded with `seed`.
+fn refused_delays(seed: Option<u64>, n: usize) -> Vec<Option<Duration>> {
+    let mut p = policy();
+    p.jitter = 0.5;
+    p.max_attempts = MaxAttempts::Unlimited;
+    let now = Instant::now();
+    let mut c = Clock {
+        m: ConnectionMachine::new(p, seed, None, now),
+        now,
+    };
+    (0..n)
+        .map(|_| {
+            c.expect_connect();
+            c.fail(refused())
+        })
+        .collect()
+}
+
+#[test]
+fn default_seeded_machines_draw_different_jitter_and_fixed_seeds_repeat() {
+    // A fleet restarted together must not reconnect in lock-step.
+    assert_ne!(refused_delays(None, 8), refused_delays(None, 8));
+    assert_eq!(refused_delays(Some(7), 8), refused_delays(Some(7), 8));
 }

@@ -15,6 +15,16 @@ impl JitterSource {
         })
     }
 
+    /// Seeded from the operating system's randomness (through std's `RandomState`, whose
+    /// keys come from the OS once per thread and differ per instance): every process, and
+    /// every generator within one, draws its own sequence.
+    pub fn from_os() -> Self {
+        use std::hash::{BuildHasher, Hasher};
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u64(0x6A09_E667_F3BC_C908);
+        Self::new(hasher.finish())
+    }
+
     /// The next sample in `[0, 1)`.
     pub fn sample(&mut self) -> f64 {
         let mut x = self.0;

@@ -169,3 +169,9 @@ fn jitter_source_is_deterministic_and_in_range() {
         assert!((0.0..1.0).contains(&x));
     }
 }
+
+#[test]
+fn os_seeded_jitter_sources_differ() {
+    let draw = |mut j: JitterSource| (0..4).map(|_| j.sample()).collect::<Vec<_>>();
+    assert_ne!(draw(JitterSource::from_os()), draw(JitterSource::from_os()));
+}
