@@ -59,7 +59,7 @@ pub use machine::{
 };
 pub use policy::{
     Backoff, ConnectLimiter, ConnectRateLimit, FailureKind, JitterSource, MaxAttempts,
-    ReconnectDecision, ReconnectionPolicy,
+    NO_STATUS_RUN_COUNTED, ReconnectDecision, ReconnectionPolicy,
 };
 pub use queue::{OverflowPolicy, PushOutcome, QueueConfig, StreamKind};
 pub use session::{

@@ -523,23 +523,49 @@ fn user_close_while_connected_and_while_waiting() {
     );
 }
 
-#[test]
-fn reset_on_1005_keeps_the_initial_delay() {
-    let mut p = policy();
-    p.reset_on_1005 = true;
-    let mut c = Clock::new(p);
-    let no_status = DisconnectCause::ClosedByPeer {
+fn no_status() -> DisconnectCause {
+    DisconnectCause::ClosedByPeer {
         code: None,
         reason: String::new(),
-    };
-    for _ in 0..10 {
-        let socket = c.connect(&context());
-        c.m.handle_socket_ended(c.now, socket, no_status.clone());
-        drain(&mut c.m);
-        assert_eq!(c.fail(no_status.clone()), Some(ms(100)));
     }
 }
 
+#[test]
+fn reset_on_1005_keeps_the_initial_delay_after_healthy_sessions() {
+    // Replaces `reset_on_1005_keeps_the_initial_delay`: each session delivered first.
+    let mut p = policy();
+    p.reset_on_1005 = true;
+    let mut c = Clock::new(p);
+    for _ in 0..10 {
+        let socket = c.connect(&context());
+        c.m.handle_signal(c.now, Some(socket), &SessionSignal::Ready);
+        c.m.handle_socket_ended(c.now, socket, no_status());
+        drain(&mut c.m);
+        assert_eq!(c.fail(no_status()), Some(ms(100)));
+        assert_eq!(c.m.backoff().consecutive_failures(), 0);
+    }
+}
+
+#[test]
+fn a_run_of_1005_closes_without_data_counts_as_failed_attempts() {
+    // A venue that answers every connect with a 1005 must not be retried at the initial
+    // delay for ever: from the third close in a row the run counts and the delay grows.
+    let mut p = policy();
+    p.reset_on_1005 = true;
+    // `policy()` allows three attempts.
+    let mut c = Clock::new(p);
+    let mut delays = Vec::new();
+    for _ in 0..4 {
+        let socket = c.connect(&context());
+        c.m.handle_socket_ended(c.now, socket, no_status());
+        drain(&mut c.m);
+        delays.push(c.fail(no_status()));
+    }
+    assert_eq!(
+        delays,
+        vec![Some(ms(100)), Some(ms(100)), Some(ms(400)), None]
+    );
+}
 #[test]
 fn reports_from_stale_sockets_are_ignored() {
     let mut c = Clock::new(policy());

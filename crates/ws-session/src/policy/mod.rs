@@ -49,8 +49,11 @@ pub struct ReconnectionPolicy {
     pub max_attempts: MaxAttempts,
     /// Spread as a fraction of the delay: 0.2 means ±20 %.
     pub jitter: f64,
-    /// A close without status (1005) retries after `initial_delay` without growing the
-    /// delay and without spending an attempt (some venues send these routinely).
+    /// A close without status (1005) after a healthy session retries after `initial_delay`
+    /// without growing the delay and without spending an attempt (some venues send these
+    /// routinely). A run of [`NO_STATUS_RUN_COUNTED`] such closes with no healthy session
+    /// between them counts as failed attempts, so a venue that closes every new
+    /// connection this way is backed off and reported like any other failure.
     pub reset_on_1005: bool,
     /// Storm protection.
     pub connect_rate: ConnectRateLimit,
@@ -85,6 +88,10 @@ impl Default for ReconnectionPolicy {
     }
 }
 
+/// With `reset_on_1005`, this many 1005 closes in a row without a healthy session between
+/// them count as failed attempts (the whole run at once, then one per close).
+pub const NO_STATUS_RUN_COUNTED: u32 = 3;
+
 /// Why a failure was recorded, as far as the backoff cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailureKind {
@@ -99,6 +106,8 @@ pub enum FailureKind {
 pub struct Backoff {
     policy: ReconnectionPolicy,
     consecutive_failures: u32,
+    /// 1005 closes since the last healthy session (`reset`).
+    no_status_run: u32,
     // Bounded by the rate limit's `max_attempts`: starts older than its window are popped.
     attempt_starts: VecDeque<Instant>,
 }
@@ -110,6 +119,7 @@ impl Backoff {
         Self {
             policy,
             consecutive_failures: 0,
+            no_status_run: 0,
             attempt_starts: VecDeque::with_capacity(window_len.min(1024)),
         }
     }
@@ -132,6 +142,7 @@ impl Backoff {
     /// The connection delivered (or stayed up long enough): start over.
     pub fn reset(&mut self) {
         self.consecutive_failures = 0;
+        self.no_status_run = 0;
     }
 
     /// Records a failure and returns how long to wait before the next attempt, or `None`
@@ -146,11 +157,21 @@ impl Backoff {
         if decision == ReconnectDecision::Stop {
             return None;
         }
-        let resets = self.policy.reset_on_1005 && kind == FailureKind::NoStatus;
-        let base = if resets {
+        let counted = if kind == FailureKind::NoStatus && self.policy.reset_on_1005 {
+            self.no_status_run = self.no_status_run.saturating_add(1);
+            match self.no_status_run.cmp(&NO_STATUS_RUN_COUNTED) {
+                std::cmp::Ordering::Less => 0,
+                // The whole run counts at once.
+                std::cmp::Ordering::Equal => NO_STATUS_RUN_COUNTED,
+                std::cmp::Ordering::Greater => 1,
+            }
+        } else {
+            1
+        };
+        let base = if counted == 0 {
             self.policy.initial_delay
         } else {
-            self.consecutive_failures = self.consecutive_failures.saturating_add(1);
+            self.consecutive_failures = self.consecutive_failures.saturating_add(counted);
             if let MaxAttempts::Limited(max) = self.policy.max_attempts
                 && self.consecutive_failures > max
             {

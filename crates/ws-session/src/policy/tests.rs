@@ -60,11 +60,13 @@ fn reset_on_1005_keeps_initial_delay_and_spends_no_attempt() {
     let mut p = policy();
     p.reset_on_1005 = true;
     let mut b = Backoff::new(p);
+    // Each 1005 ends a healthy session (reset), so none of them counts.
     for _ in 0..100 {
         assert_eq!(
             b.on_failure(ReconnectDecision::Retry, FailureKind::NoStatus, 0.5),
             Some(Duration::from_millis(100))
         );
+        b.reset();
     }
     assert_eq!(b.consecutive_failures(), 0);
     // Without the flag a 1005 is an ordinary failure.
@@ -174,4 +176,18 @@ fn jitter_source_is_deterministic_and_in_range() {
 fn os_seeded_jitter_sources_differ() {
     let draw = |mut j: JitterSource| (0..4).map(|_| j.sample()).collect::<Vec<_>>();
     assert_ne!(draw(JitterSource::from_os()), draw(JitterSource::from_os()));
+}
+
+#[test]
+fn a_run_of_1005_without_a_reset_spends_attempts() {
+    let mut p = policy();
+    p.reset_on_1005 = true;
+    let mut b = Backoff::new(p);
+    let ms = |d: u64| Some(Duration::from_millis(d));
+    let delays: Vec<_> = (0..5)
+        .map(|_| b.on_failure(ReconnectDecision::Retry, FailureKind::NoStatus, 0.5))
+        .collect();
+    // Two free retries, then the whole run of three counts, then one per close.
+    assert_eq!(delays, vec![ms(100), ms(100), ms(400), ms(800), ms(1000)]);
+    assert_eq!(b.consecutive_failures(), 5);
 }
