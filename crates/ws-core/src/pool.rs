@@ -128,5 +128,7 @@ fn add_counters(mut a: ConnectionCounters, b: ConnectionCounters) -> ConnectionC
     a.rotations += b.rotations;
     a.rest_requests += b.rest_requests;
     a.rest_failures += b.rest_failures;
+    a.failed_reports += b.failed_reports;
+    a.task_panics += b.task_panics;
     a
 }

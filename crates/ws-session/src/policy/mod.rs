@@ -45,8 +45,13 @@ pub struct ReconnectionPolicy {
     pub backoff_factor: f64,
     /// Cap on the delay.
     pub max_delay: Duration,
-    /// Consecutive failures allowed.
+    /// Consecutive failures allowed before the connection stops for good (`ERROR`).
     pub max_attempts: MaxAttempts,
+    /// At this many consecutive failures the connection reports itself failed
+    /// ([`crate::ConnectionState::Failed`], a counter, one log line) and goes on retrying
+    /// at its capped delay until it connects, the user closes it or `max_attempts` is
+    /// spent. `None` never reports.
+    pub report_failed_after: Option<u32>,
     /// Spread as a fraction of the delay: 0.2 means ±20 %.
     pub jitter: f64,
     /// A close without status (1005) after a healthy session retries after `initial_delay`
@@ -64,7 +69,8 @@ pub struct ReconnectionPolicy {
 
 impl ReconnectionPolicy {
     /// The defaults every venue starts from: 0.5 s doubling to a 30 s cap, ±20 % jitter,
-    /// retried without limit (authentication failures stop regardless), at most 10 attempts
+    /// retried without limit (authentication failures stop regardless) and reported failed
+    /// after 15 consecutive failures (a venue's maintenance must not need a restart), at most 10 attempts
     /// per 10 s, the backoff forgotten after 30 s connected. Venues override fields with
     /// `..ReconnectionPolicy::DEFAULT`, so each value is written once.
     pub const DEFAULT: ReconnectionPolicy = ReconnectionPolicy {
@@ -72,6 +78,7 @@ impl ReconnectionPolicy {
         backoff_factor: 2.0,
         max_delay: Duration::from_secs(30),
         max_attempts: MaxAttempts::Unlimited,
+        report_failed_after: Some(15),
         jitter: 0.2,
         reset_on_1005: false,
         connect_rate: ConnectRateLimit {

@@ -10,6 +10,7 @@ fn policy() -> ReconnectionPolicy {
         max_attempts: MaxAttempts::Limited(5),
         jitter: 0.0,
         reset_on_1005: false,
+        report_failed_after: None,
         connect_rate: ConnectRateLimit {
             max_attempts: 3,
             window: Duration::from_secs(10),
