@@ -131,3 +131,32 @@ async fn a_panic_in_the_processor_ends_the_connection_in_error() {
 async fn a_panic_in_the_supervisor_ends_the_connection_in_error() {
     a_panic_ends_the_connection_in_error(PanicAt::Tick, config()).await;
 }
+
+/// A venue that closes every new connection with 1005 (no status) was retried at the
+/// initial delay for ever without counting an attempt. A run of 1005 closes without a
+/// healthy session now counts: the delay grows, the failure is reported, and an attempt
+/// limit set by the user is reached.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_venue_closing_every_connection_with_1005_is_counted_and_reported() {
+    init_tracing();
+    let sim = sim().await;
+    sim.set_accept_fault(AcceptFault::CloseNoStatus, 1000);
+    let mut setup = Setup::new(sim.ws_url("/test"), &["t"]);
+    setup.policy = ReconnectionPolicy {
+        reset_on_1005: true,
+        report_failed_after: Some(5),
+        max_attempts: ws_core::MaxAttempts::Limited(8),
+        ..quick_policy()
+    };
+    let (mut conn, states) = spawn_recording(setup);
+    let end = conn
+        .wait_for_state(WAIT, ConnectionState::is_terminal)
+        .await;
+    assert_eq!(end, Some(ConnectionState::Error));
+    let counters = conn.counters();
+    assert_eq!(counters.failed_reports, 1);
+    assert_eq!(counters.disconnects(ws_core::DisconnectKind::NoStatus), 9);
+    assert!(states.lock().unwrap().contains(&ConnectionState::Failed));
+    conn.close().await.unwrap();
+    sim.shutdown().await;
+}
