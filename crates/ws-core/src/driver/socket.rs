@@ -56,6 +56,7 @@ impl Socket {
             queue,
             go,
             rotation_buffer: config.rotation_buffer,
+            rotation_buffer_bytes: config.rotation_buffer_bytes,
         };
         let reader = tokio::spawn(
             reporting_panics("reader", events.clone(), read_loop(reader, link))

@@ -60,7 +60,10 @@ impl<S: Session> Supervisor<S> {
         let (events_tx, events_rx) = mpsc::channel(EVENT_CAPACITY);
         let queue = match &config.processing {
             Processing::Inline => None,
-            Processing::Queued(q) => Some((Arc::new(FrameQueue::new(q.capacity)), q.clone())),
+            Processing::Queued(q) => Some((
+                Arc::new(FrameQueue::with_byte_budget(q.capacity, q.max_bytes)),
+                q.clone(),
+            )),
         };
         let machine = ConnectionMachine::new(
             ReconnectionPolicy::default(),
