@@ -93,6 +93,9 @@ pub enum AcceptFault {
     Refuse,
     /// Wait this long before answering the upgrade request, then accept it.
     Slow(Duration),
+    /// Accept the upgrade, then close at once with a close frame without status (1005),
+    /// as a venue that turns every new connection away does.
+    CloseNoStatus,
 }
 
 /// A fault for the next plain HTTP (REST) requests, set with

@@ -410,6 +410,7 @@ async fn handle_upgrade(
             retry_after_secs,
         }) => return status_response(status, retry_after_secs).map(Full::new),
         Some(AcceptFault::Slow(delay)) => tokio::time::sleep(delay).await,
+        Some(AcceptFault::CloseNoStatus) => return upgrade_and_close_without_status(request),
         Some(AcceptFault::Refuse) | None => {}
     }
     let path = request.uri().path().to_owned();
@@ -442,6 +443,32 @@ async fn handle_upgrade(
         return json_response(StatusCode::CONFLICT, r#"{"error":"already upgraded"}"#)
             .map(Full::new);
     }
+    response.map(|_| Full::new(Bytes::new()))
+}
+
+/// Accepts the upgrade and sends an empty close frame (1005) as the first thing on the new
+/// socket; the connection is not registered (no venue sees it).
+fn upgrade_and_close_without_status(mut request: Request<Incoming>) -> Response<Full<Bytes>> {
+    let (response, upgrade) = match fastwebsockets::upgrade::upgrade(&mut request) {
+        Ok(parts) => parts,
+        Err(err) => {
+            debug!(%err, "bad upgrade request");
+            return json_response(StatusCode::BAD_REQUEST, r#"{"error":"bad upgrade"}"#)
+                .map(Full::new);
+        }
+    };
+    tokio::spawn(async move {
+        match upgrade.await {
+            Ok(mut ws) => {
+                let close =
+                    fastwebsockets::Frame::close_raw(fastwebsockets::Payload::Borrowed(&[]));
+                if let Err(err) = ws.write_frame(close).await {
+                    debug!(%err, "1005 close not sent");
+                }
+            }
+            Err(err) => debug!(%err, "upgrade failed"),
+        }
+    });
     response.map(|_| Full::new(Bytes::new()))
 }
 

@@ -59,8 +59,13 @@ pub struct DriverConfig {
     /// Frames a new connection may deliver during a rotation before the switch; beyond this
     /// the rotation is abandoned and retried later.
     pub rotation_buffer: usize,
-    /// Seed for the jitter generator (tests fix it).
-    pub jitter_seed: u64,
+    /// Payload bytes a new connection may buffer during a rotation, with the same policy
+    /// as `rotation_buffer`.
+    pub rotation_buffer_bytes: usize,
+    /// Seed for the backoff's jitter. `None` (the default) seeds each connection from the
+    /// operating system, so a fleet restarted together does not reconnect in lock-step;
+    /// tests fix it.
+    pub jitter_seed: Option<u64>,
     /// A connect-rate limit shared with other connections to the same venue, on top of
     /// this connection's own [`crate::ReconnectionPolicy::connect_rate`].
     pub shared_connect_limit: Option<ConnectLimiter>,
@@ -80,7 +85,8 @@ impl Default for DriverConfig {
             rest_concurrency: 4,
             max_rest_body: 32 << 20,
             rotation_buffer: 65_536,
-            jitter_seed: 0x5EED,
+            rotation_buffer_bytes: 64 << 20,
+            jitter_seed: None,
             shared_connect_limit: None,
         }
     }

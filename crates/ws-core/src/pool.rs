@@ -39,7 +39,10 @@ impl<S: Session> ConnectionPool<S> {
             .enumerate()
             .map(|(i, session)| {
                 let mut config = config.clone();
-                config.jitter_seed = config.jitter_seed.wrapping_add(i as u64 + 1);
+                // A fixed seed still differs per member; without one each draws its own.
+                config.jitter_seed = config
+                    .jitter_seed
+                    .map(|seed| seed.wrapping_add(i as u64 + 1));
                 Connection::spawn(session, config)
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -125,5 +128,7 @@ fn add_counters(mut a: ConnectionCounters, b: ConnectionCounters) -> ConnectionC
     a.rotations += b.rotations;
     a.rest_requests += b.rest_requests;
     a.rest_failures += b.rest_failures;
+    a.failed_reports += b.failed_reports;
+    a.task_panics += b.task_panics;
     a
 }

@@ -169,6 +169,9 @@ impl WebSocketConfig {
             backoff_factor: self.reconnect_backoff,
             max_delay: secs(self.max_reconnect_delay),
             max_attempts: MaxAttempts::Limited(attempts),
+            // The old manager stopped at its attempt limit and knew no failed-but-retrying
+            // state.
+            report_failed_after: None,
             ..venue
         }
     }
@@ -518,6 +521,10 @@ mod tests {
                 .max_attempts,
             MaxAttempts::Limited(5)
         );
+        // The venues report failure and retry on; the old API stops at its limit.
+        let mexc = c.reconnection_policy(&m2, exchange_mexc::RECONNECTION_POLICY);
+        assert_eq!(mexc.max_attempts, MaxAttempts::Limited(5));
+        assert_eq!(mexc.report_failed_after, None);
         assert_eq!(c.idle_timeout(&m2), Duration::from_secs(12));
         assert_eq!(
             c.idle_timeout(&WebSocketManagerConfig::default()),

@@ -59,9 +59,9 @@ pub use machine::{
 };
 pub use policy::{
     Backoff, ConnectLimiter, ConnectRateLimit, FailureKind, JitterSource, MaxAttempts,
-    ReconnectDecision, ReconnectionPolicy,
+    NO_STATUS_RUN_COUNTED, ReconnectDecision, ReconnectionPolicy,
 };
-pub use queue::{OverflowPolicy, PushOutcome, QueueConfig, StreamKind};
+pub use queue::{DEFAULT_QUEUE_BYTES, OverflowPolicy, PushOutcome, QueueConfig, StreamKind};
 pub use session::{
     FrameKind, InboundFrame, OutFrame, Outbox, RestFailure, RestMethod, RestReply, RestRequest,
     RestRequestId, RestResponse, Session, SessionSignal, Timestamp,

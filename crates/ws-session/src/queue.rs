@@ -70,17 +70,28 @@ pub enum PushOutcome {
     Queued,
     /// Queued after dropping an older message of the same kind.
     QueuedDroppedOldest,
+    /// Queued after dropping this many (more than one) older messages of the same kind, to
+    /// fit the byte budget.
+    QueuedDroppedOlder(u32),
     /// The arriving message was dropped.
     DroppedNewest,
     /// The queue is full and the policy forbids dropping: reconnect.
     Overflow,
 }
 
+/// The default byte budget of a processing queue: 64 MiB (the frame bound alone allowed
+/// 65,536 messages of up to 16 MiB each).
+pub const DEFAULT_QUEUE_BYTES: usize = 64 << 20;
+
 /// Capacity and per-stream overflow policy of the processing queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueueConfig {
     /// Messages the queue holds.
     pub capacity: usize,
+    /// Payload bytes the queue holds; a message that would exceed it meets its stream's
+    /// overflow policy as if the queue were full. A message arriving at an empty queue is
+    /// always taken (the driver's maximum message size bounds it).
+    pub max_bytes: usize,
     /// Policy per [`StreamKind`], indexed by [`StreamKind::index`].
     pub policies: [OverflowPolicy; StreamKind::ALL.len()],
 }
@@ -93,7 +104,11 @@ impl QueueConfig {
         let mut policies = [OverflowPolicy::Reconnect; StreamKind::ALL.len()];
         policies[StreamKind::Trade.index()] = OverflowPolicy::DropNewest;
         policies[StreamKind::Ticker.index()] = OverflowPolicy::DropOldestSameKind;
-        Self { capacity, policies }
+        Self {
+            capacity,
+            max_bytes: DEFAULT_QUEUE_BYTES,
+            policies,
+        }
     }
 
     /// The policy for one stream kind.

@@ -12,6 +12,9 @@ pub enum ConnectionState {
     Connected,
     /// A connection was lost; waiting for backoff or attempting again.
     Reconnecting,
+    /// Reported failed: `report_failed_after` consecutive attempts failed. Not terminal:
+    /// attempts go on at the capped delay, and the next connection reports `Connected`.
+    Failed,
     /// Gave up: a fatal error or the attempt budget is spent. Terminal.
     Error,
     /// `close()` was called; tasks are stopping.
@@ -28,6 +31,7 @@ impl ConnectionState {
             ConnectionState::Connecting => "CONNECTING",
             ConnectionState::Connected => "CONNECTED",
             ConnectionState::Reconnecting => "RECONNECTING",
+            ConnectionState::Failed => "FAILED",
             ConnectionState::Error => "ERROR",
             ConnectionState::Closing => "CLOSING",
             ConnectionState::Closed => "CLOSED",
@@ -56,5 +60,6 @@ mod tests {
         assert!(ConnectionState::Closed.is_terminal());
         assert!(ConnectionState::Error.is_terminal());
         assert!(!ConnectionState::Connected.is_terminal());
+        assert!(!ConnectionState::Failed.is_terminal());
     }
 }

@@ -45,6 +45,12 @@ pub struct ConnectionCounters {
     pub rest_requests: u64,
     /// REST requests that failed without an HTTP answer.
     pub rest_failures: u64,
+    /// Times the connection reported itself failed (`report_failed_after` consecutive
+    /// failures); it went on retrying.
+    pub failed_reports: u64,
+    /// Connection tasks (reader, writer, processor, supervisor, REST) that panicked; each
+    /// ended the connection in `ERROR`.
+    pub task_panics: u64,
 }
 
 impl ConnectionCounters {

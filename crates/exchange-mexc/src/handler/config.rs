@@ -81,12 +81,15 @@ impl ContextOverrides {
     }
 }
 
-/// The refactoring plan's `MexcConnectionMixin` policy: 15 attempts, 0.5 s growing by 1.5
-/// up to 30 s, ±20 % jitter, and a 1005 close (which MEXC sends routinely) retried at the
-/// initial delay without spending an attempt.
+/// The refactoring plan's `MexcConnectionMixin` policy: 0.5 s growing by 1.5 up to 30 s,
+/// ±20 % jitter, and a 1005 close after a healthy session (which MEXC sends routinely)
+/// retried at the initial delay without spending an attempt. The plan's 15 attempts are
+/// where the connection reports itself failed; it keeps retrying at the capped delay (a
+/// maintenance window must not need a restart) unless the user sets `max_attempts`.
 pub const RECONNECTION_POLICY: ReconnectionPolicy = ReconnectionPolicy {
     backoff_factor: 1.5,
-    max_attempts: MaxAttempts::Limited(15),
+    max_attempts: MaxAttempts::Unlimited,
+    report_failed_after: Some(15),
     reset_on_1005: true,
     ..ReconnectionPolicy::DEFAULT
 };
@@ -110,7 +113,9 @@ mod tests {
     fn plan_policy() {
         let config = MexcHandlerConfig::default();
         let policy = config.reconnection;
-        assert_eq!(policy.max_attempts, MaxAttempts::Limited(15));
+        // Reported failed at 15, never given up (a 330 s outage ended the process).
+        assert_eq!(policy.max_attempts, MaxAttempts::Unlimited);
+        assert_eq!(policy.report_failed_after, Some(15));
         assert_eq!(policy.initial_delay, Duration::from_millis(500));
         assert!((policy.backoff_factor - 1.5).abs() < f64::EPSILON);
         assert_eq!(policy.max_delay, Duration::from_secs(30));

@@ -80,6 +80,7 @@ pub fn handler_config(sim: &Simulator) -> MexcHandlerConfig {
         backoff_factor: 1.5,
         max_delay: Duration::from_millis(300),
         max_attempts: MaxAttempts::Limited(100),
+        report_failed_after: None,
         jitter: 0.0,
         reset_on_1005: true,
         connect_rate: ConnectRateLimit {

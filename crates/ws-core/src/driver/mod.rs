@@ -13,6 +13,9 @@
 //!   that owns the write half;
 //! - in queued mode, one *processor* that feeds the session from the bounded queue.
 //!
+//! Every task runs under `unwind::catch_panic`: a panic (a handler bug) is reported to the
+//! supervisor, which ends the connection in `ERROR` rather than leave it half alive.
+//!
 //! Sockets and their tasks are in `socket.rs`, the reader and processor in `reader.rs`, the
 //! writer in `writer.rs`, REST in `rest.rs` and make-before-break rotation in `rotation.rs`.
 //!
@@ -46,6 +49,7 @@ mod rest;
 mod rotation;
 mod socket;
 mod supervisor;
+mod unwind;
 mod writer;
 
 type Io = TokioIo<Upgraded>;
@@ -307,6 +311,11 @@ enum Event {
     },
     RotationDelivering {
         conn: u64,
+    },
+    /// A connection task panicked (a handler bug): the connection ends in `ERROR`.
+    TaskPanicked {
+        task: &'static str,
+        message: String,
     },
 }
 

@@ -30,6 +30,7 @@ pub(super) struct ReaderLink<S: Session> {
     /// Present for a rotation's new socket: buffer until told to go live.
     pub(super) go: Option<oneshot::Receiver<()>>,
     pub(super) rotation_buffer: usize,
+    pub(super) rotation_buffer_bytes: usize,
 }
 
 /// The reader: reads complete messages and hands them to the session (inline) or the
@@ -53,6 +54,7 @@ async fn read_loop_inner<S: Session>(
     let mut partial: Option<(FrameKind, BytesMut)> = None;
     let mut dispatch = Dispatch::default();
     let mut buffered: Vec<(FrameKind, BytesMut, Timestamp)> = Vec::new();
+    let mut buffered_bytes = 0usize;
     let pong_out = link.out.clone();
     let ping_shared = link.shared.clone();
     let mut obligated = move |frame: Frame<'_>| {
@@ -127,8 +129,10 @@ async fn read_loop_inner<S: Session>(
                 };
                 core.session.stream_kind(&frame) != StreamKind::Control
             };
+            buffered_bytes = buffered_bytes.saturating_add(message.len());
             buffered.push((kind, message, received_at));
-            if buffered.len() > link.rotation_buffer {
+            if buffered.len() > link.rotation_buffer || buffered_bytes > link.rotation_buffer_bytes
+            {
                 return DisconnectCause::Fatal("rotation buffer exceeded".into());
             }
             if delivers {
@@ -201,6 +205,10 @@ async fn hand_over<S: Session>(
                 PushOutcome::Queued => None,
                 PushOutcome::QueuedDroppedOldest | PushOutcome::DroppedNewest => {
                     core.counters.dropped_by_kind[stream.index()] += 1;
+                    None
+                }
+                PushOutcome::QueuedDroppedOlder(dropped) => {
+                    core.counters.dropped_by_kind[stream.index()] += u64::from(dropped);
                     None
                 }
                 PushOutcome::Overflow => {

@@ -4,6 +4,7 @@
 use tokio::sync::mpsc;
 use tracing::{Instrument, debug, warn};
 
+use super::socket::reporting_panics;
 use super::supervisor::Supervisor;
 use super::{Event, Outgoing};
 use ws_session::{RestFailure, RestRequest, RestResponse, Session, Timestamp};
@@ -27,8 +28,9 @@ impl<S: Session> Supervisor<S> {
         let tls = self.tls.clone();
         let timeout = self.config.rest_timeout;
         let max_body = self.config.max_rest_body;
+        let panics = events.clone();
         tokio::spawn(
-            async move {
+            reporting_panics("rest", panics, async move {
                 let response = match permits.acquire_owned().await {
                     Ok(_permit) => crate::rest::perform(request, tls, timeout, max_body).await,
                     Err(_) => RestResponse {
@@ -37,7 +39,7 @@ impl<S: Session> Supervisor<S> {
                     },
                 };
                 let _ = events.send(Event::RestDone(response)).await;
-            }
+            })
             .in_current_span(),
         );
     }

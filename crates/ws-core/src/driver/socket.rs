@@ -8,6 +8,7 @@ use tokio::task::JoinHandle;
 use tracing::{Instrument, info_span};
 
 use super::reader::{ReaderLink, read_loop};
+use super::unwind::catch_panic;
 use super::writer::write_loop;
 use super::{Event, Outgoing, Shared};
 use crate::config::DriverConfig;
@@ -39,7 +40,12 @@ impl Socket {
         reader.set_max_message_size(config.max_message_size);
         let (out_tx, out_rx) = mpsc::channel(config.outbound_capacity);
         let writer = tokio::spawn(
-            write_loop(writer, out_rx, shared.clone(), events.clone(), id.0).in_current_span(),
+            reporting_panics(
+                "writer",
+                events.clone(),
+                write_loop(writer, out_rx, shared.clone(), events.clone(), id.0),
+            )
+            .in_current_span(),
         );
         let link = ReaderLink {
             conn: id.0,
@@ -50,9 +56,12 @@ impl Socket {
             queue,
             go,
             rotation_buffer: config.rotation_buffer,
+            rotation_buffer_bytes: config.rotation_buffer_bytes,
         };
-        let reader =
-            tokio::spawn(read_loop(reader, link).instrument(info_span!("conn", id = id.0)));
+        let reader = tokio::spawn(
+            reporting_panics("reader", events.clone(), read_loop(reader, link))
+                .instrument(info_span!("conn", id = id.0)),
+        );
         Socket {
             id,
             reader,
@@ -74,6 +83,18 @@ impl Socket {
         if tokio::time::timeout(timeout, self.writer).await.is_err() {
             writer_abort.abort();
         }
+    }
+}
+
+/// Runs a connection task; a panic in it is reported to the supervisor as
+/// [`Event::TaskPanicked`].
+pub(super) async fn reporting_panics(
+    task: &'static str,
+    events: mpsc::Sender<Event>,
+    future: impl Future<Output = ()>,
+) {
+    if let Err(message) = catch_panic(future).await {
+        let _ = events.send(Event::TaskPanicked { task, message }).await;
     }
 }
 

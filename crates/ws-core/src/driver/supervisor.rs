@@ -7,12 +7,13 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinHandle;
-use tracing::{Instrument, debug, info, warn};
+use tracing::{Instrument, debug, error, info, warn};
 
 use super::dispatch::Dispatch;
 use super::reader::process_queue;
 use super::rotation::Rotation;
-use super::socket::Socket;
+use super::socket::{Socket, reporting_panics};
+use super::unwind::catch_panic;
 use super::{Command, EVENT_CAPACITY, Event, Outgoing, Shared, StateCallback};
 use crate::config::{DriverConfig, Processing};
 use crate::error::WsError;
@@ -59,7 +60,10 @@ impl<S: Session> Supervisor<S> {
         let (events_tx, events_rx) = mpsc::channel(EVENT_CAPACITY);
         let queue = match &config.processing {
             Processing::Inline => None,
-            Processing::Queued(q) => Some((Arc::new(FrameQueue::new(q.capacity)), q.clone())),
+            Processing::Queued(q) => Some((
+                Arc::new(FrameQueue::with_byte_budget(q.capacity, q.max_bytes)),
+                q.clone(),
+            )),
         };
         let machine = ConnectionMachine::new(
             ReconnectionPolicy::default(),
@@ -91,17 +95,54 @@ impl<S: Session> Supervisor<S> {
     pub(super) async fn run(mut self) {
         if let Some((queue, _)) = &self.queue {
             self.processor = Some(tokio::spawn(
-                process_queue(self.shared.clone(), queue.clone(), self.events_tx.clone())
-                    .in_current_span(),
+                reporting_panics(
+                    "processor",
+                    self.events_tx.clone(),
+                    process_queue(self.shared.clone(), queue.clone(), self.events_tx.clone()),
+                )
+                .in_current_span(),
             ));
         }
-        let terminal = loop {
-            if let Some(terminal) = self.perform_actions().await {
-                break terminal;
+        // A panic in the supervisor's own session calls ends the connection like one in
+        // any other task.
+        let terminal = match catch_panic(self.drive()).await {
+            Ok(terminal) => terminal,
+            Err(message) => {
+                self.record_panic("supervisor", &message);
+                ConnectionState::Error
             }
-            self.next_input().await;
         };
         self.shutdown(terminal).await;
+    }
+
+    async fn drive(&mut self) -> ConnectionState {
+        loop {
+            if let Some(terminal) = self.perform_actions().await {
+                return terminal;
+            }
+            self.next_input().await;
+        }
+    }
+
+    /// A connection task panicked: count it, say so, and tell the session (guarded, as its
+    /// state may be what made the task panic).
+    fn record_panic(&mut self, task: &'static str, message: &str) {
+        error!(
+            task,
+            panic = message,
+            "connection task panicked; the connection ends in ERROR"
+        );
+        let cause = DisconnectCause::Fatal(format!("{task} task panicked: {message}"));
+        let mut core = self.shared.lock();
+        core.counters.task_panics += 1;
+        core.counters.disconnects_by_cause[cause.kind().index()] += 1;
+        let session = &mut core.session;
+        let told = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            session.on_disconnected(&cause, Timestamp::now());
+        }));
+        if told.is_err() {
+            warn!("the session panicked again while told of the panic");
+        }
     }
 
     /// Performs what the machine asked for, in order. Returns the terminal state once the
@@ -110,6 +151,19 @@ impl<S: Session> Supervisor<S> {
         while let Some(action) = self.machine.poll_action() {
             match action {
                 ConnectionAction::ReportState(state) => self.set_state(state),
+                ConnectionAction::ReportFailed {
+                    consecutive_failures,
+                } => {
+                    self.shared.lock().counters.failed_reports += 1;
+                    let policy = self.machine.backoff().policy();
+                    error!(
+                        consecutive_failures,
+                        max_delay = ?policy.max_delay,
+                        "connection FAILED: {consecutive_failures} attempts in a row failed; \
+                         still retrying at most every {:?} until it connects or is closed",
+                        policy.max_delay
+                    );
+                }
                 ConnectionAction::Connect { socket } => self.connect(socket).await,
                 ConnectionAction::Tick => {
                     self.run_session_call(self.conn(), None, |session, now, out| {
@@ -237,6 +291,10 @@ impl<S: Session> Supervisor<S> {
             }
             Event::RotationDelivering { conn } => {
                 self.machine.handle_rotation_delivering(now, SocketId(conn));
+            }
+            Event::TaskPanicked { task, message } => {
+                self.record_panic(task, &message);
+                self.machine.handle_task_panicked(now);
             }
         }
     }

@@ -31,6 +31,17 @@ pub struct Setup {
     pub reject_prepare: bool,
     /// A REST GET sent by `on_close` (like deleting a listen key).
     pub close_url: Option<String>,
+    /// Panics (a handler bug) at this point.
+    pub panic_at: Option<PanicAt>,
+}
+
+/// Where a test session panics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PanicAt {
+    /// In `on_frame`, on the data frame with this number (1-based, across connections).
+    DataFrame(u64),
+    /// In `on_tick`, once connected.
+    Tick,
 }
 
 impl Setup {
@@ -51,6 +62,7 @@ impl Setup {
             prepare_url: None,
             reject_prepare: false,
             close_url: None,
+            panic_at: None,
         }
     }
 }
@@ -238,6 +250,12 @@ impl Session for TestSession {
                     std::thread::sleep(delay);
                 }
                 self.seen.data_frames += 1;
+                if self.setup.panic_at == Some(PanicAt::DataFrame(self.seen.data_frames)) {
+                    panic!(
+                        "test handler panics on data frame {}",
+                        self.seen.data_frames
+                    );
+                }
                 let last = self.seen.last_seq.get(topic).copied().unwrap_or(0);
                 let fresh = self.fresh.insert(topic.to_string(), false).unwrap_or(true);
                 if seq <= last {
@@ -250,6 +268,12 @@ impl Session for TestSession {
                 self.seen.last_seq.insert(topic.to_string(), seq);
             }
             _ => self.seen.parse_errors += 1,
+        }
+    }
+
+    fn on_tick(&mut self, _now: Timestamp, _out: &mut Outbox) {
+        if self.setup.panic_at == Some(PanicAt::Tick) && self.seen.connects > 0 {
+            panic!("test handler panics on tick");
         }
     }
 

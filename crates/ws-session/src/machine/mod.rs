@@ -61,6 +61,12 @@ pub enum ConnectionAction {
         /// The id the new socket goes by.
         socket: SocketId,
     },
+    /// `report_failed_after` consecutive attempts failed: count it and log it once. A
+    /// [`ConnectionAction::ReportState`] of `Failed` accompanies it; attempts go on.
+    ReportFailed {
+        /// Consecutive failed attempts so far.
+        consecutive_failures: u32,
+    },
     /// Call `Session::on_tick`.
     Tick,
     /// Call `Session::on_app_ping` (a venue's JSON ping).
@@ -125,6 +131,8 @@ pub struct ConnectionMachine {
     shared_limit: Option<ConnectLimiter>,
     last_socket: u64,
     ever_connected: bool,
+    /// The current run of failures has been reported (cleared when the backoff resets).
+    reported_failed: bool,
     /// Bounded by construction: each input queues at most a few actions and the driver
     /// drains them after every input.
     actions: VecDeque<ConnectionAction>,
@@ -147,10 +155,11 @@ enum Phase {
 impl ConnectionMachine {
     /// A machine that will ask to connect at `now`. `shared_limit` is a connect-rate limit
     /// shared with other connections to the same venue; `jitter_seed` seeds the backoff
-    /// jitter (fixed in tests).
+    /// jitter (fixed in tests; `None` draws a seed from the operating system, so that
+    /// processes restarted together do not reconnect in lock-step).
     pub fn new(
         policy: ReconnectionPolicy,
-        jitter_seed: u64,
+        jitter_seed: Option<u64>,
         shared_limit: Option<ConnectLimiter>,
         now: Instant,
     ) -> Self {
@@ -158,10 +167,11 @@ impl ConnectionMachine {
             state: ConnectionState::Disconnected,
             phase: Phase::Waiting { until: now },
             backoff: Backoff::new(policy),
-            jitter: JitterSource::new(jitter_seed),
+            jitter: jitter_seed.map_or_else(JitterSource::from_os, JitterSource::new),
             shared_limit,
             last_socket: 0,
             ever_connected: false,
+            reported_failed: false,
             actions: VecDeque::with_capacity(8),
         }
     }
@@ -232,6 +242,7 @@ impl ConnectionMachine {
                 if !live.settled && now.saturating_duration_since(live.opened_at) >= stable_after {
                     live.settled = true;
                     self.backoff.reset();
+                    self.reported_failed = false;
                 }
                 if let Rotation::Scheduled(Some(at)) = live.rotation
                     && now >= at
@@ -360,7 +371,7 @@ impl ConnectionMachine {
                     && !live.settled
                 {
                     live.settled = true;
-                    self.backoff.reset();
+                    self.reset_backoff();
                 }
                 return;
             }
@@ -387,6 +398,18 @@ impl ConnectionMachine {
             }
             Phase::Disconnecting | Phase::Finished => {}
         }
+    }
+
+    /// A task of the connection panicked (a handler bug): its state can no longer be
+    /// trusted, so the connection stops in `ERROR` whatever the phase; the driver tears
+    /// down every socket.
+    pub fn handle_task_panicked(&mut self, _now: Instant) {
+        if matches!(self.phase, Phase::Finished) {
+            return;
+        }
+        self.phase = Phase::Finished;
+        self.actions
+            .push_back(ConnectionAction::Finish(ConnectionState::Error));
     }
 
     /// The user asked for a fresh connection. Ignored while not connected (an attempt is
@@ -446,7 +469,22 @@ impl ConnectionMachine {
                 self.phase = Phase::Waiting {
                     until: deadline_after(now, delay),
                 };
-                if self.ever_connected {
+                let failures = self.backoff.consecutive_failures();
+                if !self.reported_failed
+                    && self
+                        .backoff
+                        .policy()
+                        .report_failed_after
+                        .is_some_and(|limit| failures >= limit)
+                {
+                    self.reported_failed = true;
+                    self.actions.push_back(ConnectionAction::ReportFailed {
+                        consecutive_failures: failures,
+                    });
+                }
+                if self.reported_failed {
+                    self.report(ConnectionState::Failed);
+                } else if self.ever_connected {
                     self.report(ConnectionState::Reconnecting);
                 }
             }
@@ -460,7 +498,10 @@ impl ConnectionMachine {
 
     /// The wait is over: check the connect-rate limits, then ask for an attempt.
     fn try_attempt(&mut self, now: Instant) {
-        self.report(if self.ever_connected {
+        // A connection reported failed stays `Failed` until it connects.
+        self.report(if self.reported_failed {
+            ConnectionState::Failed
+        } else if self.ever_connected {
             ConnectionState::Reconnecting
         } else {
             ConnectionState::Connecting
@@ -502,6 +543,11 @@ impl ConnectionMachine {
             cause,
             close_code,
         });
+    }
+
+    fn reset_backoff(&mut self) {
+        self.backoff.reset();
+        self.reported_failed = false;
     }
 
     fn report(&mut self, state: ConnectionState) {

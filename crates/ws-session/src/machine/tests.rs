@@ -11,6 +11,7 @@ fn policy() -> ReconnectionPolicy {
         max_attempts: MaxAttempts::Limited(3),
         jitter: 0.0,
         reset_on_1005: false,
+        report_failed_after: None,
         connect_rate: ConnectRateLimit {
             max_attempts: 100,
             window: Duration::from_secs(10),
@@ -44,7 +45,7 @@ impl Clock {
     fn new(policy: ReconnectionPolicy) -> Self {
         let now = Instant::now();
         Self {
-            m: ConnectionMachine::new(policy, 7, None, now),
+            m: ConnectionMachine::new(policy, Some(7), None, now),
             now,
         }
     }
@@ -348,7 +349,7 @@ fn shared_limit_is_applied_on_top() {
     });
     let now = Instant::now();
     assert_eq!(limiter.wait(now), Duration::ZERO);
-    let mut m = ConnectionMachine::new(policy(), 1, Some(limiter), now);
+    let mut m = ConnectionMachine::new(policy(), Some(1), Some(limiter), now);
     m.handle_timeout(now);
     assert_eq!(
         drain(&mut m),
@@ -523,23 +524,49 @@ fn user_close_while_connected_and_while_waiting() {
     );
 }
 
-#[test]
-fn reset_on_1005_keeps_the_initial_delay() {
-    let mut p = policy();
-    p.reset_on_1005 = true;
-    let mut c = Clock::new(p);
-    let no_status = DisconnectCause::ClosedByPeer {
+fn no_status() -> DisconnectCause {
+    DisconnectCause::ClosedByPeer {
         code: None,
         reason: String::new(),
-    };
-    for _ in 0..10 {
-        let socket = c.connect(&context());
-        c.m.handle_socket_ended(c.now, socket, no_status.clone());
-        drain(&mut c.m);
-        assert_eq!(c.fail(no_status.clone()), Some(ms(100)));
     }
 }
 
+#[test]
+fn reset_on_1005_keeps_the_initial_delay_after_healthy_sessions() {
+    // Replaces `reset_on_1005_keeps_the_initial_delay`: each session delivered first.
+    let mut p = policy();
+    p.reset_on_1005 = true;
+    let mut c = Clock::new(p);
+    for _ in 0..10 {
+        let socket = c.connect(&context());
+        c.m.handle_signal(c.now, Some(socket), &SessionSignal::Ready);
+        c.m.handle_socket_ended(c.now, socket, no_status());
+        drain(&mut c.m);
+        assert_eq!(c.fail(no_status()), Some(ms(100)));
+        assert_eq!(c.m.backoff().consecutive_failures(), 0);
+    }
+}
+
+#[test]
+fn a_run_of_1005_closes_without_data_counts_as_failed_attempts() {
+    // A venue that answers every connect with a 1005 must not be retried at the initial
+    // delay for ever: from the third close in a row the run counts and the delay grows.
+    let mut p = policy();
+    p.reset_on_1005 = true;
+    // `policy()` allows three attempts.
+    let mut c = Clock::new(p);
+    let mut delays = Vec::new();
+    for _ in 0..4 {
+        let socket = c.connect(&context());
+        c.m.handle_socket_ended(c.now, socket, no_status());
+        drain(&mut c.m);
+        delays.push(c.fail(no_status()));
+    }
+    assert_eq!(
+        delays,
+        vec![Some(ms(100)), Some(ms(100)), Some(ms(400)), None]
+    );
+}
 #[test]
 fn reports_from_stale_sockets_are_ignored() {
     let mut c = Clock::new(policy());
@@ -552,4 +579,127 @@ fn reports_from_stale_sockets_are_ignored() {
     c.m.handle_connected(c.now, first, &context());
     assert!(drain(&mut c.m).is_empty());
     assert_eq!(c.m.current_socket(), Some(second));
+}
+
+/// The delays of `n` refused attempts on a machine seeded with `seed`.
+fn refused_delays(seed: Option<u64>, n: usize) -> Vec<Option<Duration>> {
+    let mut p = policy();
+    p.jitter = 0.5;
+    p.max_attempts = MaxAttempts::Unlimited;
+    let now = Instant::now();
+    let mut c = Clock {
+        m: ConnectionMachine::new(p, seed, None, now),
+        now,
+    };
+    (0..n)
+        .map(|_| {
+            c.expect_connect();
+            c.fail(refused())
+        })
+        .collect()
+}
+
+#[test]
+fn default_seeded_machines_draw_different_jitter_and_fixed_seeds_repeat() {
+    // A fleet restarted together must not reconnect in lock-step.
+    assert_ne!(refused_delays(None, 8), refused_delays(None, 8));
+    assert_eq!(refused_delays(Some(7), 8), refused_delays(Some(7), 8));
+}
+
+#[test]
+fn reports_failed_after_the_limit_and_keeps_retrying_at_the_capped_delay() {
+    // MEXC stopped for good after 15 attempts; a maintenance window must not need a restart.
+    let mut p = policy();
+    p.max_attempts = MaxAttempts::Unlimited;
+    p.report_failed_after = Some(3);
+    p.max_delay = ms(300);
+    let mut c = Clock::new(p);
+    let mut reports = 0;
+    for attempt in 1..=20u32 {
+        let actions = c.fire();
+        assert!(
+            matches!(actions.last(), Some(ConnectionAction::Connect { .. })),
+            "{actions:?}"
+        );
+        let cause = refused();
+        c.m.handle_disconnected(c.now, &cause, cause.default_decision());
+        let actions = drain(&mut c.m);
+        let reported = actions.iter().any(|a| {
+            matches!(a, ConnectionAction::ReportFailed { consecutive_failures } if *consecutive_failures == attempt)
+        });
+        if reported {
+            reports += 1;
+            assert_eq!(attempt, 3);
+            assert!(actions.contains(&ConnectionAction::ReportState(ConnectionState::Failed)));
+        }
+        assert!(
+            !actions
+                .iter()
+                .any(|a| matches!(a, ConnectionAction::Finish(_)))
+        );
+        let wait = c.m.poll_timeout().map(|at| at - c.now);
+        assert_eq!(
+            wait,
+            Some(ms([100, 200, 300][(attempt as usize - 1).min(2)]))
+        );
+        if attempt >= 3 {
+            assert_eq!(c.m.state(), ConnectionState::Failed);
+        }
+    }
+    assert_eq!(reports, 1);
+    // The venue is back: connected, delivering, and a later run of failures reports again.
+    let socket = c.connect(&context());
+    assert_eq!(c.m.state(), ConnectionState::Connected);
+    c.m.handle_signal(c.now, Some(socket), &SessionSignal::Ready);
+    assert_eq!(c.m.backoff().consecutive_failures(), 0);
+    c.m.handle_socket_ended(c.now, socket, refused());
+    drain(&mut c.m);
+    assert_eq!(c.fail(refused()), Some(ms(100)));
+    assert_eq!(c.m.state(), ConnectionState::Reconnecting);
+}
+
+#[test]
+fn no_failure_report_without_a_threshold_and_the_attempt_limit_still_stops() {
+    let mut p = policy();
+    p.report_failed_after = None;
+    let mut c = Clock::new(p);
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        c.expect_connect();
+        let cause = refused();
+        c.m.handle_disconnected(c.now, &cause, cause.default_decision());
+        seen.extend(drain(&mut c.m));
+    }
+    assert!(
+        !seen
+            .iter()
+            .any(|a| matches!(a, ConnectionAction::ReportFailed { .. }))
+    );
+    assert_eq!(
+        seen.last(),
+        Some(&ConnectionAction::Finish(ConnectionState::Error))
+    );
+}
+
+#[test]
+fn a_panicked_task_ends_the_connection_in_error_from_any_phase() {
+    let mut c = Clock::new(policy());
+    c.connect(&context());
+    c.m.handle_task_panicked(c.now);
+    assert_eq!(
+        drain(&mut c.m),
+        vec![ConnectionAction::Finish(ConnectionState::Error)]
+    );
+    assert_eq!(c.m.poll_timeout(), None);
+    // Nothing follows a finish, not even a second panic report or a close.
+    c.m.handle_task_panicked(c.now);
+    c.m.handle_close(c.now);
+    assert!(drain(&mut c.m).is_empty());
+    // While waiting for an attempt too.
+    let mut waiting = Clock::new(policy());
+    waiting.m.handle_task_panicked(waiting.now);
+    assert_eq!(
+        drain(&mut waiting.m),
+        vec![ConnectionAction::Finish(ConnectionState::Error)]
+    );
 }
