@@ -136,6 +136,7 @@ fn config(sim: &Simulator, secret: &str) -> FuturesHandlerConfig {
                 window: Duration::from_secs(1),
             },
             stable_after: Duration::from_secs(30),
+            report_failed_after: None,
         },
         ack_timeout: Duration::from_secs(3),
         recv_window_ms: None,
