@@ -63,7 +63,7 @@ pub use private::PrivateMessageHandler;
 pub use public::PublicMessageHandler;
 pub use reconcile::{
     Answer, CredentialsRejected, Failure, Lost, ReconcileCounters, ReconcileVenue, Reconciler,
-    RestOrder, RetrySchedule, Sent,
+    RestOrder, RetryHint, RetrySchedule, RoundStart, Sent,
 };
 pub use stats::HandlerStats;
 pub use venue::{

@@ -243,6 +243,21 @@ impl RestError {
         }
     }
 
+    /// A client error asking again cannot change (a refused parameter, an unknown pair):
+    /// any 4xx but timeouts, rate limits and bans (408, 418, 425, 429) and an expired
+    /// signature (a fresh timestamp may pass).
+    pub(crate) fn is_refused(&self) -> bool {
+        match self {
+            RestError::Status { status, label, .. } => {
+                (400..500).contains(status)
+                    && !matches!(*status, 408 | 418 | 425 | 429)
+                    && label != "REQUEST_EXPIRED"
+                    && label != "TOO_MANY_REQUESTS"
+            }
+            _ => false,
+        }
+    }
+
     /// The venue does not serve this endpoint, or the object is unknown
     /// (`404`, or Gate's `ORDER_NOT_FOUND` label whatever the status).
     pub(crate) fn is_not_found(&self) -> bool {

@@ -203,3 +203,62 @@ fn the_signer_does_not_show_credentials() {
         "{shown}"
     );
 }
+
+fn status(status: u16, label: &str) -> Result<RestReply, RestFailure> {
+    Ok(RestReply {
+        status,
+        retry_after: None,
+        body: Bytes::from(format!(r#"{{"label":"{label}","message":"m"}}"#)),
+    })
+}
+
+#[test]
+fn client_errors_that_cannot_change_are_given_up_and_the_rest_retried() {
+    use ws_handlers::{Failure, ReconcileVenue, Sent};
+    use ws_mixins::ReconcileScope;
+
+    use super::super::market::SpotMarket;
+    use super::venue::GateioReconcile;
+
+    let config = super::super::config::GateioHandlerConfig::new(crate::config::Endpoints::live(
+        Market::Spot,
+    ));
+    let venue = GateioReconcile::<SpotMarket>::new(&config);
+    let sent = Sent {
+        sent_ms: 0,
+        gap_start_ms: 0,
+    };
+    let failure = |call: Call, reply: Result<RestReply, RestFailure>| {
+        venue.failure(call, &body(&reply).unwrap_err(), sent)
+    };
+    let refused = failure(Call::Balances, status(400, "INVALID_PARAM_VALUE"));
+    let Failure::Refused { message } = refused else {
+        panic!("{refused:?}");
+    };
+    assert!(message.contains("/spot/accounts"), "{message}");
+    for (code, label) in [
+        (429, "TOO_MANY_REQUESTS"),
+        (418, ""),
+        (503, "SERVER_ERROR"),
+        (408, ""),
+    ] {
+        assert_eq!(
+            failure(Call::OpenOrders, status(code, label)),
+            Failure::Retry,
+            "{code} {label}"
+        );
+    }
+    assert_eq!(
+        failure(Call::OpenOrders, Err(RestFailure::Overloaded)),
+        Failure::Retry
+    );
+    let order = Call::Order {
+        id: market_types::OrderId::new("7").unwrap(),
+        symbol: market_types::Symbol::new("BTC_USDT").unwrap(),
+    };
+    assert!(matches!(
+        venue.scope(order),
+        ReconcileScope::Order { order_id, .. } if order_id.as_str() == "7"
+    ));
+    assert_eq!(venue.scope(Call::OpenOrders), ReconcileScope::Account);
+}

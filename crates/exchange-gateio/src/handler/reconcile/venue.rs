@@ -4,8 +4,8 @@
 use std::marker::PhantomData;
 
 use market_types::{Balance, Fill, Position};
-use ws_handlers::{Answer, Failure, Lost, ReconcileVenue, RestOrder, Sent};
-use ws_mixins::PrivateWebSocketMixin;
+use ws_handlers::{Answer, Failure, Lost, ReconcileVenue, RestOrder, RoundStart, Sent};
+use ws_mixins::{PrivateWebSocketMixin, ReconcileScope};
 use ws_session::{RestFailure, RestReply, RestRequest, RestRequestId, Timestamp};
 
 use crate::channel::Market;
@@ -53,20 +53,21 @@ impl<M: GateioMarket> ReconcileVenue for GateioReconcile<M> {
 
     const NAME: &'static str = M::PRIVATE_NAME;
 
-    fn first_calls(&self, gap_from_ms: Option<u64>, now: Timestamp, calls: &mut Vec<Call>) {
-        calls.extend([Call::OpenOrders, Call::Balances]);
+    fn first_calls(&self, start: &mut RoundStart<'_, Call>) {
+        start.calls([Call::OpenOrders, Call::Balances]);
         if M::MARKET == Market::Futures {
-            calls.push(Call::Positions);
+            start.call(Call::Positions);
         }
-        if let Some(from_ms) = gap_from_ms {
+        let now = start.now();
+        if let Some(from_ms) = start.gap_from_ms() {
             // From the last frame of the old connection to past now (the stream covers
             // what follows); the slack absorbs the difference of the two clocks.
             let window = Window {
                 from_s: from_ms.saturating_sub(FILL_WINDOW_SLACK_MS) / 1000,
                 to_s: now.unix_millis().saturating_add(FILL_WINDOW_SLACK_MS) / 1000,
             };
-            calls.push(Call::FinishedOrders { window, page: 0 });
-            calls.push(Call::Fills { window, page: 0 });
+            start.call(Call::FinishedOrders { window, page: 0 });
+            start.call(Call::Fills { window, page: 0 });
         }
     }
 
@@ -199,12 +200,30 @@ impl<M: GateioMarket> ReconcileVenue for GateioReconcile<M> {
                      state and fills are unknown (the order query answered not found)"
                 ),
             },
+            _ if error.is_refused() => Failure::Refused {
+                message: format!(
+                    "{} not reconciled: {path} answered {error}, which asking again cannot \
+                     change",
+                    self.scope(call)
+                ),
+            },
             _ => Failure::Retry,
         }
     }
 
     fn endpoint(&self, call: Call) -> String {
         call.target(M::MARKET).0
+    }
+
+    fn scope(&self, call: Call) -> ReconcileScope {
+        match call {
+            Call::Order { id, symbol } => ReconcileScope::Order {
+                symbol,
+                order_id: id,
+            },
+            // Every other call covers every pair of the account.
+            _ => ReconcileScope::Account,
+        }
     }
 }
 

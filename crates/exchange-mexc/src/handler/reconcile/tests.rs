@@ -83,3 +83,54 @@ fn bad_answers_are_errors() {
     assert!(parse_orders(bad_status).is_err());
     assert_eq!(parse_orders(b"[]").unwrap(), Vec::new());
 }
+
+#[test]
+fn client_errors_that_cannot_change_are_given_up_and_the_rest_retried() {
+    use std::time::Duration;
+
+    use market_types::{OrderId, Symbol};
+    use ws_handlers::{Failure, ReconcileVenue, Sent};
+    use ws_mixins::ReconcileScope;
+
+    use super::venue::{Call, MexcReconcile};
+    use crate::error::Error;
+
+    let symbol = Symbol::new("NOPEUSDT").unwrap();
+    let venue = MexcReconcile::new(None, vec![symbol]);
+    let sent = Sent {
+        sent_ms: 0,
+        gap_start_ms: 0,
+    };
+    let rest = |status: u16, code: i64| Error::Rest {
+        endpoint: "/api/v3/openOrders",
+        status,
+        code,
+        msg: "x".into(),
+    };
+    let refused = venue.failure(Call::OpenOrders(symbol), &rest(400, -1121), sent);
+    let Failure::Refused { message } = refused else {
+        panic!("{refused:?}");
+    };
+    assert!(message.starts_with("NOPEUSDT not reconciled"), "{message}");
+    let limited = Error::RateLimited {
+        endpoint: "/api/v3/openOrders",
+        status: 429,
+        retry_after: Some(Duration::from_secs(3)),
+    };
+    for error in [limited, rest(400, 700_003), rest(503, 1)] {
+        assert_eq!(
+            venue.failure(Call::OpenOrders(symbol), &error, sent),
+            Failure::Retry,
+            "{error}"
+        );
+    }
+    assert_eq!(
+        venue.scope(Call::OpenOrders(symbol)),
+        ReconcileScope::Symbol(symbol)
+    );
+    let order_id = OrderId::new("1").unwrap();
+    assert_eq!(
+        venue.scope(Call::Order { symbol, order_id }),
+        ReconcileScope::Order { symbol, order_id }
+    );
+}

@@ -2,8 +2,8 @@
 //! (history pages oldest first, by time).
 
 use market_types::{Balance, Fill, Order, OrderId, Symbol};
-use ws_handlers::{Answer, Failure, Lost, ReconcileVenue, RestOrder, Sent};
-use ws_mixins::PrivateWebSocketMixin;
+use ws_handlers::{Answer, Failure, Lost, ReconcileVenue, RestOrder, RoundStart, Sent};
+use ws_mixins::{PrivateWebSocketMixin, ReconcileScope};
 use ws_session::{RestFailure, RestReply, RestRequest, RestRequestId, Timestamp};
 
 use crate::auth::RestSigner;
@@ -108,10 +108,10 @@ impl ReconcileVenue for MexcReconcile {
 
     const NAME: &'static str = "mexc_spot";
 
-    fn first_calls(&self, gap_from_ms: Option<u64>, _now: Timestamp, calls: &mut Vec<Call>) {
-        calls.push(Call::Account);
-        calls.extend(self.symbols.iter().copied().map(Call::OpenOrders));
-        if let Some(gap_ms) = gap_from_ms {
+    fn first_calls(&self, start: &mut RoundStart<'_, Call>) {
+        start.call(Call::Account);
+        start.calls(self.symbols.iter().copied().map(Call::OpenOrders));
+        if let Some(gap_ms) = start.gap_from_ms() {
             // Orders opened from the last frame on (less the difference of the clocks);
             // fills from the last one seen, or that point if earlier, but not from
             // further back than the venue keeps.
@@ -121,11 +121,11 @@ impl ReconcileVenue for MexcReconcile {
                 .map_or(orders_from, |last| last.min(orders_from))
                 .max(orders_from.saturating_sub(MAX_LOOKBACK_MS));
             for symbol in &self.symbols {
-                calls.push(Call::AllOrders {
+                start.call(Call::AllOrders {
                     symbol: *symbol,
                     start_ms: orders_from,
                 });
-                calls.push(Call::Trades {
+                start.call(Call::Trades {
                     symbol: *symbol,
                     start_ms: fills_from,
                 });
@@ -248,12 +248,39 @@ impl ReconcileVenue for MexcReconcile {
                     None => Failure::Retry,
                 }
             }
+            _ if is_refused(error) => Failure::Refused {
+                message: format!(
+                    "{} not reconciled: {error}, which asking again cannot change",
+                    self.scope(call)
+                ),
+            },
             _ => Failure::Retry,
         }
     }
 
     fn endpoint(&self, call: Call) -> String {
         call.endpoint().to_string()
+    }
+
+    fn scope(&self, call: Call) -> ReconcileScope {
+        match call {
+            Call::Account => ReconcileScope::Account,
+            Call::OpenOrders(symbol)
+            | Call::AllOrders { symbol, .. }
+            | Call::Trades { symbol, .. } => ReconcileScope::Symbol(symbol),
+            Call::Order { symbol, order_id } => ReconcileScope::Order { symbol, order_id },
+        }
+    }
+}
+
+/// A client error (4xx, not a rate limit or a clock-skew refusal) that asking again cannot
+/// change: an unknown symbol, a refused parameter.
+fn is_refused(error: &Error) -> bool {
+    match error {
+        Error::Rest { status, .. } | Error::Http { status, .. } => {
+            (400..500).contains(status) && !error.is_retryable() && !matches!(*status, 408 | 425)
+        }
+        _ => false,
     }
 }
 
