@@ -60,6 +60,15 @@ impl PrivateDelivery {
         Self::default()
     }
 
+    /// Nothing delivered yet; the ledger remembers at most `capacity` fill ids and orders
+    /// that left the open set (see [`PrivateLedger`]'s policy).
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self {
+            ledger: PrivateLedger::new(capacity),
+            ..Self::default()
+        }
+    }
+
     /// Delivers `order` to `callbacks` if it is new. Returns whether it was delivered.
     pub fn order(&mut self, order: &Order, callbacks: &mut impl PrivateWebSocketMixin) -> bool {
         if !self.ledger.observe_order(order) {
@@ -160,7 +169,9 @@ impl PrivateDelivery {
     }
 
     /// Forgets an open order whose end cannot be known, returning what was delivered.
+    /// The ledger keeps it among the finished orders, within its bound.
     pub fn forget_order(&mut self, id: &OrderId) -> Option<OpenOrder> {
+        self.ledger.retire_order(id);
         self.open_orders.remove(id)
     }
 
@@ -209,7 +220,7 @@ mod tests {
     use market_types::OrderStatus;
 
     use super::*;
-    use crate::test_support::{d, fill, order, usdt};
+    use crate::test_support::{d, fill, id, order, usdt};
 
     #[derive(Default)]
     struct Seen {
@@ -300,5 +311,60 @@ mod tests {
         assert_eq!(delivery.counts().duplicates, 3);
         assert!(delivery.forget_order(&open.order_id).is_some());
         assert!(delivery.open_orders().is_empty());
+    }
+
+    #[test]
+    fn a_long_run_stays_within_the_bound_and_dedup_holds_within_the_window() {
+        const CAPACITY: usize = 1_000;
+        let mut delivery = PrivateDelivery::with_capacity(CAPACITY);
+        let mut seen = Seen::default();
+        // 50,000 orders: each opens, fills partly, and ends, or (every third) is
+        // forgotten because the venue could not tell its end; a few stay open.
+        for n in 0..50_000u64 {
+            let name = n.to_string();
+            assert!(delivery.order(&order(&name, OrderStatus::New, "0", n), &mut seen));
+            assert!(delivery.fill(&fill(&format!("t{n}")), &mut seen));
+            assert!(delivery.order(
+                &order(&name, OrderStatus::PartiallyFilled, "1", n + 1),
+                &mut seen
+            ));
+            if n % 1_000 == 0 {
+                continue;
+            }
+            if n % 3 == 0 {
+                assert!(delivery.forget_order(&id(&name)).is_some());
+            } else {
+                assert!(delivery.order(&order(&name, OrderStatus::Filled, "2", n + 2), &mut seen));
+            }
+            let open = delivery.open_orders().len();
+            assert!(
+                delivery.ledger().orders_remembered() <= CAPACITY + open,
+                "order {n}: {} remembered, {open} open",
+                delivery.ledger().orders_remembered()
+            );
+            assert!(delivery.ledger().fills_remembered() <= CAPACITY);
+        }
+        assert_eq!(delivery.open_orders().len(), 50);
+        assert_eq!(delivery.ledger().open_orders().count(), 50);
+        // Within the window, repeats and stale views are not delivered again.
+        let before = seen.orders.len();
+        for n in 49_500..50_000u64 {
+            let name = n.to_string();
+            if n % 1_000 == 0 {
+                continue;
+            }
+            let last = if n % 3 == 0 {
+                order(&name, OrderStatus::PartiallyFilled, "1", n + 1)
+            } else {
+                order(&name, OrderStatus::Filled, "2", n + 2)
+            };
+            assert!(!delivery.order(&last, &mut seen), "order {n} again");
+            assert!(!delivery.order(&order(&name, OrderStatus::New, "0", n), &mut seen));
+            assert!(!delivery.fill(&fill(&format!("t{n}")), &mut seen));
+        }
+        assert_eq!(seen.orders.len(), before);
+        // A forgotten order's later end is still news.
+        assert!(delivery.order(&order("49998", OrderStatus::Filled, "2", 60_000), &mut seen));
+        assert_eq!(delivery.ledger().open_orders().count(), 50);
     }
 }
