@@ -160,7 +160,25 @@ fn history_calls_page_through_their_windows() {
         finished.target(Market::Futures).1,
         "status=finished&limit=100&offset=100"
     );
-    assert_eq!(Call::OpenOrders.next_page(), None);
+    let open = Call::OpenOrders { page: 0 };
+    assert_eq!(
+        open.target(Market::Spot),
+        ("/spot/open_orders".into(), "limit=100".into())
+    );
+    assert_eq!(
+        open.target(Market::Futures),
+        (
+            "/futures/usdt/orders".into(),
+            "status=open&limit=100".into()
+        )
+    );
+    let open = open.next_page().unwrap();
+    assert_eq!(open.target(Market::Spot).1, "limit=100&page=2");
+    assert_eq!(
+        open.target(Market::Futures).1,
+        "status=open&limit=100&offset=100"
+    );
+    assert_eq!(Call::Balances.next_page(), None);
 }
 
 #[test]
@@ -243,13 +261,13 @@ fn client_errors_that_cannot_change_are_given_up_and_the_rest_retried() {
         (408, ""),
     ] {
         assert_eq!(
-            failure(Call::OpenOrders, status(code, label)),
+            failure(Call::OpenOrders { page: 0 }, status(code, label)),
             Failure::Retry,
             "{code} {label}"
         );
     }
     assert_eq!(
-        failure(Call::OpenOrders, Err(RestFailure::Overloaded)),
+        failure(Call::OpenOrders { page: 0 }, Err(RestFailure::Overloaded)),
         Failure::Retry
     );
     let order = Call::Order {
@@ -260,5 +278,8 @@ fn client_errors_that_cannot_change_are_given_up_and_the_rest_retried() {
         venue.scope(order),
         ReconcileScope::Order { order_id, .. } if order_id.as_str() == "7"
     ));
-    assert_eq!(venue.scope(Call::OpenOrders), ReconcileScope::Account);
+    assert_eq!(
+        venue.scope(Call::OpenOrders { page: 0 }),
+        ReconcileScope::Account
+    );
 }

@@ -1,9 +1,10 @@
 //! [`GateioReconcile`]: what Gate asks in a reconciliation round and what its answers
 //! mean (history pages newest first).
 
+use std::collections::HashSet;
 use std::marker::PhantomData;
 
-use market_types::{Balance, Fill, Position};
+use market_types::{Balance, Fill, OrderId, Position};
 use ws_handlers::{Answer, Failure, Lost, ReconcileVenue, RestOrder, RoundStart, Sent};
 use ws_mixins::{PrivateWebSocketMixin, ReconcileScope};
 use ws_session::{RestFailure, RestReply, RestRequest, RestRequestId, Timestamp};
@@ -12,9 +13,11 @@ use crate::channel::Market;
 
 use super::super::config::GateioHandlerConfig;
 use super::super::market::GateioMarket;
-use super::calls::{Call, FILLS_PAGE, ORDERS_PAGE, RestError, RestSigner, Window, body};
+use super::calls::{
+    Call, FILLS_PAGE, MAX_OPEN_ORDER_PAGES, ORDERS_PAGE, RestError, RestSigner, Window, body,
+};
 use super::parse::{
-    parse_balances, parse_fills, parse_order, parse_order_list, parse_orders, parse_positions,
+    parse_balances, parse_fills, parse_open_orders, parse_order, parse_order_list, parse_positions,
 };
 
 /// Gate's part of reconciliation for market `M`: open orders, balances, (futures)
@@ -22,6 +25,9 @@ use super::parse::{
 #[derive(Debug)]
 pub(crate) struct GateioReconcile<M> {
     signer: Option<RestSigner>,
+    /// Orders listed by the open-orders pages of this round so far (the pages come one
+    /// after the other; at most `MAX_OPEN_ORDER_PAGES` pages of ids).
+    listed: HashSet<OrderId>,
     market: PhantomData<fn() -> M>,
 }
 
@@ -30,6 +36,7 @@ impl<M: GateioMarket> GateioReconcile<M> {
     pub(crate) fn new(config: &GateioHandlerConfig) -> Self {
         Self {
             signer: RestSigner::new(config),
+            listed: HashSet::new(),
             market: PhantomData,
         }
     }
@@ -38,7 +45,8 @@ impl<M: GateioMarket> GateioReconcile<M> {
 /// A parsed answer.
 #[derive(Debug)]
 pub(crate) enum Reply {
-    Open(Vec<RestOrder>),
+    /// A page of open orders, and whether more may follow.
+    Open(Vec<RestOrder>, bool),
     Finished(Vec<RestOrder>),
     Order(Box<RestOrder>),
     Balances(Vec<Balance>),
@@ -54,7 +62,7 @@ impl<M: GateioMarket> ReconcileVenue for GateioReconcile<M> {
     const NAME: &'static str = M::PRIVATE_NAME;
 
     fn first_calls(&self, start: &mut RoundStart<'_, Call>) {
-        start.calls([Call::OpenOrders, Call::Balances]);
+        start.calls([Call::OpenOrders { page: 0 }, Call::Balances]);
         if M::MARKET == Market::Futures {
             start.call(Call::Positions);
         }
@@ -86,7 +94,10 @@ impl<M: GateioMarket> ReconcileVenue for GateioReconcile<M> {
         let body = body(result)?;
         let market = M::MARKET;
         Ok(match call {
-            Call::OpenOrders => Reply::Open(parse_orders(market, body)?),
+            Call::OpenOrders { .. } => {
+                let (orders, more) = parse_open_orders(market, body)?;
+                Reply::Open(orders, more)
+            }
             Call::FinishedOrders { .. } => Reply::Finished(parse_order_list(market, body)?),
             Call::Order { .. } => Reply::Order(Box::new(parse_order(market, body)?)),
             Call::Balances => Reply::Balances(parse_balances(market, body, now.unix_millis())?),
@@ -102,15 +113,41 @@ impl<M: GateioMarket> ReconcileVenue for GateioReconcile<M> {
         answer: &mut Answer<'_, Call, H>,
     ) {
         match reply {
-            Reply::Open(orders) => {
+            Reply::Open(orders, more) => {
+                if call == (Call::OpenOrders { page: 0 }) {
+                    self.listed.clear();
+                }
                 for order in &orders {
                     answer.order(*order);
+                    self.listed.insert(order.order.order_id);
                 }
-                // Delivered as open before the request, no longer open: closed meanwhile.
-                // Each one's end is asked for by id.
+                // The list goes on: ask for the next page, up to the limit.
+                if more {
+                    match call.next_page() {
+                        Some(next @ Call::OpenOrders { page }) if page < MAX_OPEN_ORDER_PAGES => {
+                            answer.request(next);
+                            return;
+                        }
+                        _ => {
+                            self.listed.clear();
+                            answer.lost(
+                                Lost::Orders,
+                                format!(
+                                    "more than {MAX_OPEN_ORDER_PAGES} pages of open orders: \
+                                     the rest were not reconciled, and orders that ended \
+                                     while disconnected may still show as open"
+                                ),
+                            );
+                            return;
+                        }
+                    }
+                }
+                // Delivered as open before the request, listed on no page: closed
+                // meanwhile. Each one's end is asked for by id.
+                let listed = std::mem::take(&mut self.listed);
                 let missing: Vec<Call> = answer
                     .open_at_send()
-                    .filter(|(id, _)| !orders.iter().any(|o| o.order.order_id == *id))
+                    .filter(|(id, _)| !listed.contains(id))
                     .map(|(id, view)| Call::Order {
                         id,
                         symbol: view.symbol,
