@@ -51,8 +51,17 @@ pub struct PrivateDelivery {
     balance_seen: HashMap<Asset, u64>,
     /// Delivery sequence of each symbol's last position from the stream.
     position_seen: HashMap<Symbol, u64>,
+    /// When (in orders and fills delivered) each symbol with private activity last had
+    /// an order or fill delivered: the symbols a reconciliation must cover. At most
+    /// [`MAX_ACTIVE_SYMBOLS`], the least recently active forgotten first.
+    active_symbols: HashMap<Symbol, u64>,
+    /// Orders and fills delivered.
+    activity: u64,
     counts: DeliveryCounts,
 }
+
+/// Symbols with private activity remembered by [`PrivateDelivery::active_symbols`].
+pub const MAX_ACTIVE_SYMBOLS: usize = 1_024;
 
 impl PrivateDelivery {
     /// Nothing delivered yet; the ledger keeps its default bounds.
@@ -76,6 +85,7 @@ impl PrivateDelivery {
             return false;
         }
         self.open_orders.record(order);
+        self.note_activity(order.symbol);
         self.counts.orders += 1;
         callbacks.on_order(order);
         true
@@ -87,9 +97,33 @@ impl PrivateDelivery {
             self.counts.duplicates += 1;
             return false;
         }
+        self.note_activity(fill.symbol);
         self.counts.fills += 1;
         callbacks.on_fill(fill);
         true
+    }
+
+    /// Symbols with delivered orders or fills, each with how recent its latest is (higher
+    /// is more recent); at most [`MAX_ACTIVE_SYMBOLS`].
+    pub fn active_symbols(&self) -> impl Iterator<Item = (Symbol, u64)> + '_ {
+        self.active_symbols
+            .iter()
+            .map(|(symbol, seq)| (*symbol, *seq))
+    }
+
+    fn note_activity(&mut self, symbol: Symbol) {
+        self.activity = self.activity.wrapping_add(1);
+        let new = self.active_symbols.insert(symbol, self.activity).is_none();
+        if new && self.active_symbols.len() > MAX_ACTIVE_SYMBOLS {
+            let oldest = self
+                .active_symbols
+                .iter()
+                .min_by_key(|(_, seq)| **seq)
+                .map(|(symbol, _)| *symbol);
+            if let Some(oldest) = oldest {
+                self.active_symbols.remove(&oldest);
+            }
+        }
     }
 
     /// A balance from the stream: numbered (so older REST views of the asset are
@@ -366,5 +400,37 @@ mod tests {
         // A forgotten order's later end is still news.
         assert!(delivery.order(&order("49998", OrderStatus::Filled, "2", 60_000), &mut seen));
         assert_eq!(delivery.ledger().open_orders().count(), 50);
+    }
+
+    #[test]
+    #[allow(clippy::unwrap_used, reason = "tests fail loudly")]
+    fn symbols_with_activity_are_remembered_within_a_bound() {
+        let (mut delivery, mut seen) = (PrivateDelivery::new(), Seen::default());
+        assert!(delivery.order(&order("1", OrderStatus::New, "0", 1), &mut seen));
+        let mut eth = fill("t1");
+        eth.symbol = Symbol::new("ETH_USDT").unwrap();
+        assert!(delivery.fill(&eth, &mut seen));
+        let mut active: Vec<(String, u64)> = delivery
+            .active_symbols()
+            .map(|(s, seq)| (s.to_string(), seq))
+            .collect();
+        active.sort();
+        assert_eq!(
+            active,
+            [("BTC_USDT".to_owned(), 1), ("ETH_USDT".to_owned(), 2)]
+        );
+        for n in 0..2 * MAX_ACTIVE_SYMBOLS {
+            let mut other = order(&format!("o{n}"), OrderStatus::Canceled, "0", 2);
+            other.symbol = Symbol::new(&format!("S{n}_USDT")).unwrap();
+            assert!(delivery.order(&other, &mut seen));
+        }
+        assert_eq!(delivery.active_symbols().count(), MAX_ACTIVE_SYMBOLS);
+        let last = format!("S{}_USDT", 2 * MAX_ACTIVE_SYMBOLS - 1);
+        assert!(delivery.active_symbols().any(|(s, _)| s.as_str() == last));
+        assert!(
+            !delivery
+                .active_symbols()
+                .any(|(s, _)| s.as_str() == "BTC_USDT")
+        );
     }
 }

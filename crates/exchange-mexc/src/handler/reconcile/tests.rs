@@ -134,3 +134,75 @@ fn client_errors_that_cannot_change_are_given_up_and_the_rest_retried() {
         ReconcileScope::Order { symbol, order_id }
     );
 }
+
+#[test]
+fn active_symbols_beyond_the_cap_are_reported_as_not_covered() {
+    use std::time::{Duration, Instant};
+
+    use market_types::{Fill, Symbol, TradeId, Venue};
+    use ws_handlers::{PrivateDelivery, Reconciler, RetrySchedule};
+    use ws_mixins::{PrivateWebSocketMixin, ReconcileFailure, ReconcileFailureReason};
+    use ws_session::{Outbox, Timestamp};
+
+    use super::venue::MexcReconcile;
+
+    #[derive(Default)]
+    struct Failures(Vec<ReconcileFailure>);
+    impl PrivateWebSocketMixin for Failures {
+        fn on_reconcile_failure(&mut self, failure: &ReconcileFailure) {
+            self.0.push(failure.clone());
+        }
+    }
+
+    let mut delivery = PrivateDelivery::new();
+    let mut failures = Failures::default();
+    // 70 symbols had fills; BTCUSDT is configured.
+    for n in 0..70 {
+        let fill = Fill {
+            venue: Venue::MexcSpot,
+            symbol: Symbol::new(&format!("S{n:02}USDT")).unwrap(),
+            order_id: market_types::OrderId::new(&format!("o{n}")).unwrap(),
+            client_order_id: None,
+            trade_id: TradeId::new(&format!("t{n}")).unwrap(),
+            side: Side::Buy,
+            price: Price::parse("1").unwrap(),
+            quantity: Quantity::parse("1").unwrap(),
+            fee: Decimal::from(0u32),
+            fee_asset: None,
+            role: None,
+            time_ms: 1,
+        };
+        assert!(delivery.fill(&fill, &mut failures));
+    }
+    let venue = MexcReconcile::new(None, vec![Symbol::new("BTCUSDT").unwrap()]);
+    let mut reconciler = Reconciler::new(
+        venue,
+        RetrySchedule {
+            delay: Duration::from_secs(1),
+        },
+    );
+    let now = Timestamp::new(Instant::now(), 1_700_000_000_000_000_000);
+    let mut out = Outbox::new();
+    reconciler.on_connected(now);
+    reconciler.on_disconnected();
+    reconciler.on_connected(now);
+    reconciler.start(now, &delivery, &mut failures, &mut out);
+    // The 64 most recent are covered; the 6 oldest are reported, once each (most
+    // recent first).
+    let reported: Vec<String> = failures
+        .0
+        .iter()
+        .map(|f| {
+            assert_eq!(f.reason, ReconcileFailureReason::NotCovered);
+            assert_eq!(f.call, "/api/v3/allOrders");
+            f.scope.to_string()
+        })
+        .collect();
+    assert_eq!(
+        reported,
+        [
+            "S05USDT", "S04USDT", "S03USDT", "S02USDT", "S01USDT", "S00USDT"
+        ]
+    );
+    assert_eq!(reconciler.counters().not_covered, 6);
+}
