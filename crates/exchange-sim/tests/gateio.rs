@@ -717,6 +717,44 @@ async fn private_rest_reflects_state_and_rejects_bad_signatures() {
 }
 
 #[tokio::test]
+async fn spot_open_orders_are_paged_per_pair() {
+    let (sim, venue) = start(config()).await;
+    for _ in 0..105 {
+        venue
+            .place_order(Market::Spot, "BTC_USDT", Side::Buy, dec("1"), dec("0.01"))
+            .unwrap();
+    }
+    venue
+        .place_order(Market::Spot, "ETH_USDT", Side::Buy, dec("1"), dec("0.01"))
+        .unwrap();
+    let page =
+        |query: &'static str| signed_get(&sim, "/api/v4/spot/open_orders", query, KEY, SECRET);
+    let first = page("limit=100").await.unwrap().1;
+    let sizes = |body: &Value| -> Vec<(String, usize)> {
+        body.as_array()
+            .unwrap()
+            .iter()
+            .map(|g| {
+                let orders = g["orders"].as_array().unwrap().len();
+                assert_eq!(g["total"], orders);
+                (g["currency_pair"].as_str().unwrap().to_owned(), orders)
+            })
+            .collect()
+    };
+    assert_eq!(
+        sizes(&first),
+        [("BTC_USDT".to_owned(), 100), ("ETH_USDT".to_owned(), 1)]
+    );
+    let second = page("limit=100&page=2").await.unwrap().1;
+    assert_eq!(sizes(&second), [("BTC_USDT".to_owned(), 5)]);
+    let third = page("limit=100&page=3").await.unwrap().1;
+    assert_eq!(third, json!([]));
+    let refused = page("limit=101").await.unwrap();
+    assert_eq!(refused.0, StatusCode::BAD_REQUEST);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
 async fn trade_history_and_order_queries_match_the_pushes() {
     let (sim, venue) = start(config()).await;
     venue.pause();

@@ -51,13 +51,31 @@ pub struct PrivateDelivery {
     balance_seen: HashMap<Asset, u64>,
     /// Delivery sequence of each symbol's last position from the stream.
     position_seen: HashMap<Symbol, u64>,
+    /// When (in orders and fills delivered) each symbol with private activity last had
+    /// an order or fill delivered: the symbols a reconciliation must cover. At most
+    /// [`MAX_ACTIVE_SYMBOLS`], the least recently active forgotten first.
+    active_symbols: HashMap<Symbol, u64>,
+    /// Orders and fills delivered.
+    activity: u64,
     counts: DeliveryCounts,
 }
+
+/// Symbols with private activity remembered by [`PrivateDelivery::active_symbols`].
+pub const MAX_ACTIVE_SYMBOLS: usize = 1_024;
 
 impl PrivateDelivery {
     /// Nothing delivered yet; the ledger keeps its default bounds.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Nothing delivered yet; the ledger remembers at most `capacity` fill ids and orders
+    /// that left the open set (see [`PrivateLedger`]'s policy).
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self {
+            ledger: PrivateLedger::new(capacity),
+            ..Self::default()
+        }
     }
 
     /// Delivers `order` to `callbacks` if it is new. Returns whether it was delivered.
@@ -67,6 +85,7 @@ impl PrivateDelivery {
             return false;
         }
         self.open_orders.record(order);
+        self.note_activity(order.symbol);
         self.counts.orders += 1;
         callbacks.on_order(order);
         true
@@ -78,9 +97,33 @@ impl PrivateDelivery {
             self.counts.duplicates += 1;
             return false;
         }
+        self.note_activity(fill.symbol);
         self.counts.fills += 1;
         callbacks.on_fill(fill);
         true
+    }
+
+    /// Symbols with delivered orders or fills, each with how recent its latest is (higher
+    /// is more recent); at most [`MAX_ACTIVE_SYMBOLS`].
+    pub fn active_symbols(&self) -> impl Iterator<Item = (Symbol, u64)> + '_ {
+        self.active_symbols
+            .iter()
+            .map(|(symbol, seq)| (*symbol, *seq))
+    }
+
+    fn note_activity(&mut self, symbol: Symbol) {
+        self.activity = self.activity.wrapping_add(1);
+        let new = self.active_symbols.insert(symbol, self.activity).is_none();
+        if new && self.active_symbols.len() > MAX_ACTIVE_SYMBOLS {
+            let oldest = self
+                .active_symbols
+                .iter()
+                .min_by_key(|(_, seq)| **seq)
+                .map(|(symbol, _)| *symbol);
+            if let Some(oldest) = oldest {
+                self.active_symbols.remove(&oldest);
+            }
+        }
     }
 
     /// A balance from the stream: numbered (so older REST views of the asset are
@@ -160,7 +203,9 @@ impl PrivateDelivery {
     }
 
     /// Forgets an open order whose end cannot be known, returning what was delivered.
+    /// The ledger keeps it among the finished orders, within its bound.
     pub fn forget_order(&mut self, id: &OrderId) -> Option<OpenOrder> {
+        self.ledger.retire_order(id);
         self.open_orders.remove(id)
     }
 
@@ -209,7 +254,7 @@ mod tests {
     use market_types::OrderStatus;
 
     use super::*;
-    use crate::test_support::{d, fill, order, usdt};
+    use crate::test_support::{d, fill, id, order, usdt};
 
     #[derive(Default)]
     struct Seen {
@@ -300,5 +345,92 @@ mod tests {
         assert_eq!(delivery.counts().duplicates, 3);
         assert!(delivery.forget_order(&open.order_id).is_some());
         assert!(delivery.open_orders().is_empty());
+    }
+
+    #[test]
+    fn a_long_run_stays_within_the_bound_and_dedup_holds_within_the_window() {
+        const CAPACITY: usize = 1_000;
+        let mut delivery = PrivateDelivery::with_capacity(CAPACITY);
+        let mut seen = Seen::default();
+        // 50,000 orders: each opens, fills partly, and ends, or (every third) is
+        // forgotten because the venue could not tell its end; a few stay open.
+        for n in 0..50_000u64 {
+            let name = n.to_string();
+            assert!(delivery.order(&order(&name, OrderStatus::New, "0", n), &mut seen));
+            assert!(delivery.fill(&fill(&format!("t{n}")), &mut seen));
+            assert!(delivery.order(
+                &order(&name, OrderStatus::PartiallyFilled, "1", n + 1),
+                &mut seen
+            ));
+            if n % 1_000 == 0 {
+                continue;
+            }
+            if n % 3 == 0 {
+                assert!(delivery.forget_order(&id(&name)).is_some());
+            } else {
+                assert!(delivery.order(&order(&name, OrderStatus::Filled, "2", n + 2), &mut seen));
+            }
+            let open = delivery.open_orders().len();
+            assert!(
+                delivery.ledger().orders_remembered() <= CAPACITY + open,
+                "order {n}: {} remembered, {open} open",
+                delivery.ledger().orders_remembered()
+            );
+            assert!(delivery.ledger().fills_remembered() <= CAPACITY);
+        }
+        assert_eq!(delivery.open_orders().len(), 50);
+        assert_eq!(delivery.ledger().open_orders().count(), 50);
+        // Within the window, repeats and stale views are not delivered again.
+        let before = seen.orders.len();
+        for n in 49_500..50_000u64 {
+            let name = n.to_string();
+            if n % 1_000 == 0 {
+                continue;
+            }
+            let last = if n % 3 == 0 {
+                order(&name, OrderStatus::PartiallyFilled, "1", n + 1)
+            } else {
+                order(&name, OrderStatus::Filled, "2", n + 2)
+            };
+            assert!(!delivery.order(&last, &mut seen), "order {n} again");
+            assert!(!delivery.order(&order(&name, OrderStatus::New, "0", n), &mut seen));
+            assert!(!delivery.fill(&fill(&format!("t{n}")), &mut seen));
+        }
+        assert_eq!(seen.orders.len(), before);
+        // A forgotten order's later end is still news.
+        assert!(delivery.order(&order("49998", OrderStatus::Filled, "2", 60_000), &mut seen));
+        assert_eq!(delivery.ledger().open_orders().count(), 50);
+    }
+
+    #[test]
+    #[allow(clippy::unwrap_used, reason = "tests fail loudly")]
+    fn symbols_with_activity_are_remembered_within_a_bound() {
+        let (mut delivery, mut seen) = (PrivateDelivery::new(), Seen::default());
+        assert!(delivery.order(&order("1", OrderStatus::New, "0", 1), &mut seen));
+        let mut eth = fill("t1");
+        eth.symbol = Symbol::new("ETH_USDT").unwrap();
+        assert!(delivery.fill(&eth, &mut seen));
+        let mut active: Vec<(String, u64)> = delivery
+            .active_symbols()
+            .map(|(s, seq)| (s.to_string(), seq))
+            .collect();
+        active.sort();
+        assert_eq!(
+            active,
+            [("BTC_USDT".to_owned(), 1), ("ETH_USDT".to_owned(), 2)]
+        );
+        for n in 0..2 * MAX_ACTIVE_SYMBOLS {
+            let mut other = order(&format!("o{n}"), OrderStatus::Canceled, "0", 2);
+            other.symbol = Symbol::new(&format!("S{n}_USDT")).unwrap();
+            assert!(delivery.order(&other, &mut seen));
+        }
+        assert_eq!(delivery.active_symbols().count(), MAX_ACTIVE_SYMBOLS);
+        let last = format!("S{}_USDT", 2 * MAX_ACTIVE_SYMBOLS - 1);
+        assert!(delivery.active_symbols().any(|(s, _)| s.as_str() == last));
+        assert!(
+            !delivery
+                .active_symbols()
+                .any(|(s, _)| s.as_str() == "BTC_USDT")
+        );
     }
 }

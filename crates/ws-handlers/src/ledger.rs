@@ -6,6 +6,15 @@
 //! [`PrivateLedger`] remembers the last state delivered for every order, balance and
 //! position and every fill id, and answers "is this new?" for both paths, so the user sees
 //! each change once.
+//!
+//! Memory is bounded by this policy: an order is remembered while it is open (the venue
+//! bounds how many orders may be open), and once it has left the open set, finished or
+//! forgotten because its end could not be learnt, it joins a first-in-first-out list of
+//! at most `capacity` orders; the oldest is forgotten when the list is full. Fill ids
+//! are kept the same way, the last `capacity` of them. Within that window a repeated or
+//! stale update is never delivered twice; beyond it (an update of an order that left the
+//! open set `capacity` orders ago) it may be. Balances and positions keep one entry per
+//! asset and symbol.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -21,10 +30,18 @@ struct OrderSeen {
     update_time_ms: u64,
 }
 
-/// Last delivered private state, bounded.
+/// An order's entry: what was delivered, and whether it left the open set (then it is in
+/// the bounded list of finished orders).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct OrderEntry {
+    seen: OrderSeen,
+    left_open_set: bool,
+}
+
+/// Last delivered private state, bounded (see the [module](self) docs for the policy).
 #[derive(Debug, Clone)]
 pub struct PrivateLedger {
-    orders: HashMap<OrderId, OrderSeen>,
+    orders: HashMap<OrderId, OrderEntry>,
     // Both deques are bounded by the ledger's capacity: the oldest entry is forgotten first.
     finished_orders: VecDeque<OrderId>,
     fills: HashSet<TradeId>,
@@ -41,7 +58,8 @@ impl Default for PrivateLedger {
 }
 
 impl PrivateLedger {
-    /// Remembers at most `capacity` fill ids and finished orders (oldest forgotten first).
+    /// Remembers the open orders, and at most `capacity` fill ids and orders that left the
+    /// open set (oldest forgotten first).
     pub fn new(capacity: usize) -> Self {
         Self {
             orders: HashMap::new(),
@@ -62,8 +80,9 @@ impl PrivateLedger {
             filled: order.filled,
             update_time_ms: order.update_time_ms,
         };
-        match self.orders.get(&order.order_id) {
-            Some(previous) if *previous == seen => false,
+        let previous = self.orders.get(&order.order_id).copied();
+        match previous.map(|entry| entry.seen) {
+            Some(previous) if previous == seen => false,
             Some(previous)
                 if previous.update_time_ms > seen.update_time_ms
                     || previous.filled > seen.filled
@@ -72,21 +91,42 @@ impl PrivateLedger {
                 false
             }
             _ => {
-                let newly_finished = seen.status.is_terminal()
-                    && !self
-                        .orders
-                        .get(&order.order_id)
-                        .is_some_and(|p| p.status.is_terminal());
-                self.orders.insert(order.order_id, seen);
-                if newly_finished {
-                    self.finished_orders.push_back(order.order_id);
-                    while self.finished_orders.len() > self.capacity {
-                        if let Some(old) = self.finished_orders.pop_front() {
-                            self.orders.remove(&old);
-                        }
-                    }
+                let left_before = previous.is_some_and(|entry| entry.left_open_set);
+                let left_open_set = left_before || seen.status.is_terminal();
+                self.orders.insert(
+                    order.order_id,
+                    OrderEntry {
+                        seen,
+                        left_open_set,
+                    },
+                );
+                if left_open_set && !left_before {
+                    self.remember_finished(order.order_id);
                 }
                 true
+            }
+        }
+    }
+
+    /// An order dropped from the open set without a known end (the venue no longer knows
+    /// it): it joins the bounded list of finished orders, so it is no longer listed as
+    /// open and is forgotten in turn. A later update of it is still compared with what
+    /// was delivered while it is remembered.
+    pub fn retire_order(&mut self, id: &OrderId) {
+        let Some(entry) = self.orders.get_mut(id) else {
+            return;
+        };
+        if !entry.left_open_set {
+            entry.left_open_set = true;
+            self.remember_finished(*id);
+        }
+    }
+
+    fn remember_finished(&mut self, id: OrderId) {
+        self.finished_orders.push_back(id);
+        while self.finished_orders.len() > self.capacity {
+            if let Some(old) = self.finished_orders.pop_front() {
+                self.orders.remove(&old);
             }
         }
     }
@@ -122,8 +162,13 @@ impl PrivateLedger {
     pub fn open_orders(&self) -> impl Iterator<Item = &OrderId> {
         self.orders
             .iter()
-            .filter(|(_, s)| !s.status.is_terminal())
+            .filter(|(_, entry)| !entry.left_open_set)
             .map(|(id, _)| id)
+    }
+
+    /// Number of orders remembered (open ones and at most `capacity` others).
+    pub fn orders_remembered(&self) -> usize {
+        self.orders.len()
     }
 
     /// Number of fills remembered.

@@ -53,7 +53,7 @@ pub use book_sync::{
     BookPush, BookSink, BookSync, BookSyncStats, BookVenue, CallbackSink, Continuity, LiveSlot,
     Rejection, SnapshotFailure, SyncSettings, UpdateOutcome,
 };
-pub use delivery::{DeliveryCounts, PrivateDelivery, RestOrderView};
+pub use delivery::{DeliveryCounts, MAX_ACTIVE_SYMBOLS, PrivateDelivery, RestOrderView};
 pub use error::HandlerError;
 pub use ledger::PrivateLedger;
 pub use lifecycle::Lifecycle;
@@ -63,7 +63,7 @@ pub use private::PrivateMessageHandler;
 pub use public::PublicMessageHandler;
 pub use reconcile::{
     Answer, CredentialsRejected, Failure, Lost, ReconcileCounters, ReconcileVenue, Reconciler,
-    RestOrder, RetrySchedule, Sent,
+    RestOrder, RetryHint, RetrySchedule, RoundStart, Sent,
 };
 pub use stats::HandlerStats;
 pub use venue::{

@@ -9,6 +9,8 @@ use market_types::{
     Trade,
 };
 
+use crate::ReconcileFailure;
+
 /// What went wrong in a stream, reported to the user without stopping the stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StreamError {
@@ -65,6 +67,15 @@ pub trait PrivateWebSocketMixin {
     fn on_reconciled(&mut self) {}
     /// Something went wrong but the stream goes on.
     fn on_error(&mut self, _error: &StreamError) {}
+    /// A reconciliation round gave up on part of the account (the round still completes).
+    /// By default it reaches [`Self::on_error`] (category `Rest`, the failure's message),
+    /// so implementors written before this callback still hear of it.
+    fn on_reconcile_failure(&mut self, failure: &ReconcileFailure) {
+        self.on_error(&StreamError {
+            category: ErrorCategory::Rest,
+            message: failure.message.clone(),
+        });
+    }
 }
 
 /// Ignores everything (for handlers used only for their books, or in benchmarks).
@@ -110,6 +121,34 @@ mod tests {
         c.on_book_status(&status);
         assert_eq!(c.0, 2);
         PublicWebSocketMixin::on_ticker(&mut (), &dummy_ticker());
+    }
+
+    #[derive(Default)]
+    struct Errors(Vec<StreamError>);
+    impl PrivateWebSocketMixin for Errors {
+        fn on_error(&mut self, error: &StreamError) {
+            self.0.push(error.clone());
+        }
+    }
+
+    #[test]
+    fn reconcile_failures_reach_on_error_by_default() {
+        let failure = crate::ReconcileFailure {
+            scope: crate::ReconcileScope::Account,
+            call: "/api/v3/account".into(),
+            reason: crate::ReconcileFailureReason::Exhausted { attempts: 3 },
+            message: "balances not reconciled".into(),
+        };
+        let mut errors = Errors::default();
+        errors.on_reconcile_failure(&failure);
+        assert_eq!(
+            errors.0,
+            vec![StreamError {
+                category: ErrorCategory::Rest,
+                message: "balances not reconciled".into(),
+            }]
+        );
+        assert_eq!(failure.to_string(), "balances not reconciled");
     }
 
     fn dummy_ticker() -> Ticker {

@@ -42,11 +42,13 @@
 mod auth;
 mod callbacks;
 mod connection;
+mod reconcile_failure;
 mod subscription;
 
 pub use auth::{AuthMixin, AuthStart, AuthState, Authenticator};
 pub use callbacks::{ErrorCategory, PrivateWebSocketMixin, PublicWebSocketMixin, StreamError};
 pub use connection::ConnectionMixin;
+pub use reconcile_failure::{ReconcileFailure, ReconcileFailureReason, ReconcileScope};
 pub use subscription::{
     SubscriptionError, SubscriptionMixin, SubscriptionRegistry, SubscriptionState, Topic,
 };

@@ -976,7 +976,7 @@ fn private_futures_learns_the_user_id_and_reconciles_positions() {
     assert_eq!(
         urls,
         vec![
-            "http://127.0.0.1:1/gateio/api/v4/futures/usdt/orders?status=open",
+            "http://127.0.0.1:1/gateio/api/v4/futures/usdt/orders?status=open&limit=100",
             "http://127.0.0.1:1/gateio/api/v4/futures/usdt/accounts",
             "http://127.0.0.1:1/gateio/api/v4/futures/usdt/positions",
         ]

@@ -197,9 +197,12 @@ fn private(
     let state = venue.lock();
     let account = &state.account;
     let body = match endpoint {
-        // A list of `{currency_pair, total, orders}`, one per pair with open orders.
+        // A list of `{currency_pair, total, orders}`, one per pair with open orders on
+        // the page: `page` (from 1) and `limit` (default and at most 100) page each
+        // pair's list, as Gate does.
         Private::SpotOpenOrders => {
-            let mut pairs: Vec<(String, Vec<Value>)> = Vec::new();
+            let (skip, limit) = paging(request, Paging::Page, MAX_OPEN_ORDERS_LIMIT)?;
+            let mut pairs: Vec<(String, Vec<&OrderState>)> = Vec::new();
             for order in account.orders.values() {
                 if order.market != Market::Spot || !order.is_open() {
                     continue;
@@ -207,16 +210,25 @@ fn private(
                 if request.query_param("currency_pair").is_some_and(|p| p != order.symbol) {
                     continue;
                 }
-                let rendered = wire::spot_order_rest(order);
                 match pairs.iter_mut().find(|(pair, _)| *pair == order.symbol) {
-                    Some((_, orders)) => orders.push(rendered),
-                    None => pairs.push((order.symbol.clone(), vec![rendered])),
+                    Some((_, orders)) => orders.push(order),
+                    None => pairs.push((order.symbol.clone(), vec![order])),
                 }
             }
             Value::Array(
                 pairs
                     .into_iter()
-                    .map(|(pair, orders)| json!({"currency_pair": pair, "total": orders.len(), "orders": orders}))
+                    .filter_map(|(pair, orders)| {
+                        let page: Vec<Value> = orders
+                            .into_iter()
+                            .skip(skip)
+                            .take(limit)
+                            .map(wire::spot_order_rest)
+                            .collect();
+                        (!page.is_empty()).then(|| {
+                            json!({"currency_pair": pair, "total": page.len(), "orders": page})
+                        })
+                    })
                     .collect(),
             )
         }

@@ -4,7 +4,10 @@
 use std::fmt;
 
 use market_types::{Balance, Fill, OrderId, Position};
-use ws_mixins::{ErrorCategory, PrivateWebSocketMixin, StreamError};
+use ws_mixins::{
+    ErrorCategory, PrivateWebSocketMixin, ReconcileFailure, ReconcileFailureReason, ReconcileScope,
+    StreamError,
+};
 use ws_session::Timestamp;
 
 use super::{Lost, ReconcileCounters, RestOrder};
@@ -24,6 +27,9 @@ pub struct Answer<'a, C, H> {
     pub(super) gap_from_ms: Option<u64>,
     pub(super) now: Timestamp,
     pub(super) name: &'static str,
+    /// What the call reconciles and its endpoint, for failure reports.
+    pub(super) scope: ReconcileScope,
+    pub(super) endpoint: String,
 }
 
 impl<C, H> fmt::Debug for Answer<'_, C, H> {
@@ -117,25 +123,61 @@ impl<C, H: PrivateWebSocketMixin> Answer<'_, C, H> {
         self.follow_ups.push(call);
     }
 
-    /// History that cannot be fetched: counted and reported.
+    /// History that cannot be fetched: counted and reported as a [`ReconcileFailure`].
     pub fn lost(&mut self, what: Lost, message: String) {
-        lost(self.counters, self.callbacks, self.name, what, message);
+        let failure = lost(
+            self.counters,
+            what,
+            self.scope,
+            self.endpoint.clone(),
+            message,
+        );
+        give_up(self.callbacks, self.name, &failure);
     }
 }
 
-/// Counts and reports lost history.
-pub(super) fn lost<H: PrivateWebSocketMixin>(
+/// Counts lost history; the failure to report.
+pub(super) fn lost(
     counters: &mut ReconcileCounters,
+    what: Lost,
+    scope: ReconcileScope,
+    call: String,
+    message: String,
+) -> ReconcileFailure {
+    let reason = match what {
+        Lost::Fills => {
+            counters.fill_gaps += 1;
+            ReconcileFailureReason::FillsLost
+        }
+        Lost::Orders => {
+            counters.order_gaps += 1;
+            ReconcileFailureReason::OrdersLost
+        }
+    };
+    ReconcileFailure {
+        scope,
+        call,
+        reason,
+        message,
+    }
+}
+
+/// Reports what a round could not reconcile: one log line, then the user's
+/// `on_reconcile_failure`.
+pub(super) fn give_up<H: PrivateWebSocketMixin>(
     callbacks: &mut H,
     name: &'static str,
-    what: Lost,
-    message: String,
+    failure: &ReconcileFailure,
 ) {
-    match what {
-        Lost::Fills => counters.fill_gaps += 1,
-        Lost::Orders => counters.order_gaps += 1,
-    }
-    report(callbacks, name, message);
+    tracing::warn!(
+        exchange = name,
+        scope = %failure.scope,
+        call = %failure.call,
+        reason = ?failure.reason,
+        message = %failure.message,
+        "reconciliation gave up"
+    );
+    callbacks.on_reconcile_failure(failure);
 }
 
 /// Reports a reconciliation problem: logged, then given to `on_error` (category `Rest`).

@@ -7,27 +7,35 @@
 //! delivers what changed through [`PrivateDelivery`](crate::PrivateDelivery), so the user
 //! sees each change once and a REST view never overwrites a later stream update. An order
 //! delivered as open that is no longer listed is looked up by id. Failed calls are retried
-//! (see [`RetrySchedule`], the one place that decides when); a call the venue can never
-//! answer is reported as a gap or an unresolved order. When nothing is left in flight the
-//! user's `on_reconciled` is called.
+//! with capped exponential backoff that honours `Retry-After` and IP bans (see
+//! [`RetrySchedule`], the one place that decides when); a call that cannot succeed (the
+//! venue refused it, it kept failing, its history is gone, an order's end is unknown) is
+//! given up and reported as a typed
+//! [`ReconcileFailure`](ws_mixins::ReconcileFailure) through the user's
+//! `on_reconcile_failure`, so the round always ends and nothing is lost silently. When
+//! nothing is left in flight the user's `on_reconciled` is called.
 //!
 //! [`Reconciler`] is that state machine; a venue plugs in with [`ReconcileVenue`]: which
 //! calls a round starts with, how a call becomes a signed request (its own auth code),
 //! how an answer is parsed and what it means (paging), and how a failure is classified.
 
 mod answer;
+mod retry;
 mod round;
+mod start;
 #[cfg(test)]
 mod tests;
 
 use std::fmt;
 
 use market_types::{Order, OrderId};
-use ws_mixins::PrivateWebSocketMixin;
+use ws_mixins::{PrivateWebSocketMixin, ReconcileScope};
 use ws_session::{RestFailure, RestReply, RestRequest, RestRequestId, Timestamp};
 
 pub use answer::Answer;
-pub use round::{CredentialsRejected, ReconcileCounters, Reconciler, RetrySchedule};
+pub use retry::{RetryHint, RetrySchedule};
+pub use round::{CredentialsRejected, ReconcileCounters, Reconciler};
+pub use start::RoundStart;
 
 /// What a venue supplies to the generic [`Reconciler`].
 pub trait ReconcileVenue {
@@ -43,9 +51,9 @@ pub trait ReconcileVenue {
     /// The name in logs.
     const NAME: &'static str;
 
-    /// The calls a round starts with. `gap_from_ms` is the start of the disconnected
-    /// window still to be recovered (wall-clock ms), `None` on a first connection.
-    fn first_calls(&self, gap_from_ms: Option<u64>, now: Timestamp, calls: &mut Vec<Self::Call>);
+    /// The calls a round starts with (see [`RoundStart`]: the disconnected window, what
+    /// was delivered, and the calls asked for or skipped).
+    fn first_calls(&self, start: &mut RoundStart<'_, Self::Call>);
 
     /// The signed request for `call`; `None` when it cannot be made (no credentials).
     fn request(&self, call: Self::Call, id: RestRequestId, now: Timestamp) -> Option<RestRequest>;
@@ -75,6 +83,9 @@ pub trait ReconcileVenue {
 
     /// The endpoint of `call`, for messages.
     fn endpoint(&self, call: Self::Call) -> String;
+
+    /// What part of the account `call` reconciles, for failure reports.
+    fn scope(&self, call: Self::Call) -> ReconcileScope;
 }
 
 /// When a failed call was sent, for the venue's messages.
@@ -106,7 +117,13 @@ pub enum Failure {
         /// The report.
         message: String,
     },
-    /// Worth asking again (when is [`RetrySchedule`]'s decision).
+    /// The venue refused the call in a way asking again cannot change (an unknown
+    /// symbol, a refused parameter): given up, counted, reported with `message`.
+    Refused {
+        /// The report.
+        message: String,
+    },
+    /// Worth asking again (when, and how often, is [`RetrySchedule`]'s decision).
     Retry,
 }
 

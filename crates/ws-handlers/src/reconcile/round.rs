@@ -1,11 +1,15 @@
 //! [`Reconciler`]: the rounds, the calls in flight, retries and completion.
 
-use std::time::{Duration, Instant};
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
+use std::time::Instant;
 
-use ws_mixins::PrivateWebSocketMixin;
-use ws_session::{Outbox, RestRequestId, RestResponse, Timestamp};
+use ws_mixins::{PrivateWebSocketMixin, ReconcileFailure, ReconcileFailureReason};
+use ws_session::{JitterSource, Outbox, RestRequestId, RestResponse, Timestamp};
 
-use super::answer::{Answer, lost, report};
+use super::answer::{Answer, give_up, lost, report};
+use super::retry::{RetryHint, RetrySchedule};
+use super::start::RoundStart;
 use super::{Failure, ReconcileVenue, Sent};
 use crate::PrivateDelivery;
 
@@ -19,6 +23,8 @@ use crate::PrivateDelivery;
 pub struct Reconciler<V: ReconcileVenue> {
     venue: V,
     retry: RetrySchedule,
+    /// Seeded from the OS, so processes restarted together do not retry in lock-step.
+    jitter: JitterSource,
     /// One per connection; answers to calls of an older one are ignored.
     generation: u64,
     round: Option<Round<V::Call>>,
@@ -52,26 +58,17 @@ pub struct ReconcileCounters {
     pub unresolved_orders: u64,
     /// Calls that failed (each reported).
     pub rest_errors: u64,
+    /// Calls given up (refused, or failing after every retry), each reported as a
+    /// `ReconcileFailure`.
+    pub given_up: u64,
+    /// Calls a round skipped (symbols not covered), each reported as a
+    /// `ReconcileFailure`.
+    pub not_covered: u64,
 }
 
 /// The venue refused the credentials during reconciliation: the handler must stop.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CredentialsRejected(pub String);
-
-/// When a failed call is asked again. The one place that decides it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetrySchedule {
-    /// Delay before asking again.
-    pub delay: Duration,
-}
-
-impl RetrySchedule {
-    /// The time of the next attempt of a call that failed at `now`.
-    #[inline]
-    pub fn next_attempt(&self, now: Timestamp) -> Instant {
-        now.monotonic + self.delay
-    }
-}
 
 impl<V: ReconcileVenue> Reconciler<V> {
     /// No round yet; request ids from 1.
@@ -79,6 +76,7 @@ impl<V: ReconcileVenue> Reconciler<V> {
         Self {
             venue,
             retry,
+            jitter: JitterSource::new(RandomState::new().hash_one(0u8)),
             generation: 0,
             round: None,
             in_flight: Vec::new(),
@@ -163,10 +161,27 @@ impl<V: ReconcileVenue> Reconciler<V> {
         }
         round.started = true;
         round.gap_from_ms = self.gap_from_ms;
-        let mut calls = Vec::new();
-        self.venue.first_calls(self.gap_from_ms, now, &mut calls);
+        let mut start = RoundStart {
+            gap_from_ms: self.gap_from_ms,
+            now,
+            delivery,
+            calls: Vec::new(),
+            skipped: Vec::new(),
+        };
+        self.venue.first_calls(&mut start);
+        let RoundStart { calls, skipped, .. } = start;
+        for (call, message) in skipped {
+            self.counters.not_covered += 1;
+            let failure = ReconcileFailure {
+                scope: self.venue.scope(call),
+                call: self.venue.endpoint(call),
+                reason: ReconcileFailureReason::NotCovered,
+                message,
+            };
+            give_up(callbacks, V::NAME, &failure);
+        }
         for call in calls {
-            self.request(call, now, delivery, out);
+            self.request(call, now, 1, delivery, out);
         }
         self.finish_if_done(callbacks);
     }
@@ -210,6 +225,8 @@ impl<V: ReconcileVenue> Reconciler<V> {
                     gap_from_ms,
                     now,
                     name: V::NAME,
+                    scope: self.venue.scope(call),
+                    endpoint: self.venue.endpoint(call),
                 };
                 self.venue.apply(call, reply, &mut answer);
             }
@@ -219,60 +236,129 @@ impl<V: ReconcileVenue> Reconciler<V> {
                     sent_ms: pending.sent_ms,
                     gap_start_ms: gap_from_ms.unwrap_or(0),
                 };
-                match self.venue.failure(call, &error, sent) {
-                    Failure::CredentialsRejected(reason) => {
+                let failure = self.venue.failure(call, &error, sent);
+                let hint = RetryHint::of(&response.result);
+                match self.failed(call, failure, &error, hint, pending.attempt, now) {
+                    Err(rejected) => {
                         self.round = None;
-                        return Err(CredentialsRejected(reason));
+                        return Err(rejected);
                     }
-                    Failure::Lost { what, message } => {
-                        lost(&mut self.counters, callbacks, V::NAME, what, message);
+                    Ok(Some((forget, report_it))) => {
+                        if let Some(order_id) = forget {
+                            delivery.forget_order(&order_id);
+                        }
+                        give_up(callbacks, V::NAME, &report_it);
                     }
-                    Failure::Unresolved { order_id, message } => {
-                        delivery.forget_order(&order_id);
-                        self.counters.unresolved_orders += 1;
-                        report(callbacks, V::NAME, message);
-                    }
-                    Failure::Retry => {
+                    Ok(None) => {
                         let message = format!(
                             "reconciliation {}: {error}; retrying",
                             self.venue.endpoint(call)
                         );
                         report(callbacks, V::NAME, message);
-                        let at = self.retry.next_attempt(now);
-                        round.retries.push((call, at));
                     }
                 }
             }
         }
         for call in follow_ups {
-            self.request(call, now, delivery, out);
+            self.request(call, now, 1, delivery, out);
         }
         self.finish_if_done(callbacks);
         Ok(())
     }
 
+    /// Handles the `attempt`-th failure of `call`: credentials refused (`Err`), given up
+    /// (the order to forget, if any, and the report), or scheduled again (`None`).
+    #[allow(clippy::type_complexity, reason = "private, one caller")]
+    fn failed(
+        &mut self,
+        call: V::Call,
+        failure: Failure,
+        error: &V::Error,
+        hint: RetryHint,
+        attempt: u32,
+        now: Timestamp,
+    ) -> Result<Option<(Option<market_types::OrderId>, ReconcileFailure)>, CredentialsRejected>
+    {
+        let scope = self.venue.scope(call);
+        let endpoint = self.venue.endpoint(call);
+        let (forget, reason, message) = match failure {
+            Failure::CredentialsRejected(reason) => return Err(CredentialsRejected(reason)),
+            Failure::Lost { what, message } => {
+                let failure = lost(&mut self.counters, what, scope, endpoint, message);
+                return Ok(Some((None, failure)));
+            }
+            Failure::Unresolved { order_id, message } => {
+                self.counters.unresolved_orders += 1;
+                (
+                    Some(order_id),
+                    ReconcileFailureReason::OrderUnresolved,
+                    message,
+                )
+            }
+            Failure::Refused { message } => {
+                self.counters.given_up += 1;
+                (None, ReconcileFailureReason::Refused, message)
+            }
+            Failure::Retry => {
+                let wait = self.retry.wait(attempt, hint, self.jitter.sample());
+                if !self.retry.exhausted(attempt, wait) {
+                    let at = self.retry.next_attempt(now, wait);
+                    if let Some(round) = self.round.as_mut() {
+                        round.retries.push(Retry {
+                            call,
+                            at,
+                            attempt: attempt.saturating_add(1),
+                        });
+                    }
+                    return Ok(None);
+                }
+                self.counters.given_up += 1;
+                let message = format!(
+                    "{scope} not reconciled: {endpoint} failed {attempt} times, last with \
+                     {error} (next wait {wait:?}); given up until the next reconnect"
+                );
+                (
+                    None,
+                    ReconcileFailureReason::Exhausted { attempts: attempt },
+                    message,
+                )
+            }
+        };
+        Ok(Some((
+            forget,
+            ReconcileFailure {
+                scope,
+                call: endpoint,
+                reason,
+                message,
+            },
+        )))
+    }
+
     /// Asks again the calls whose retry time has come.
     pub fn on_tick(&mut self, now: Timestamp, delivery: &PrivateDelivery, out: &mut Outbox) {
-        let due: Vec<V::Call> = match self.round.as_mut() {
+        let due: Vec<Retry<V::Call>> = match self.round.as_mut() {
             Some(round) if !round.retries.is_empty() => {
                 let (due, later): (Vec<_>, Vec<_>) = round
                     .retries
                     .drain(..)
-                    .partition(|(_, at)| now.monotonic >= *at);
+                    .partition(|retry| now.monotonic >= retry.at);
                 round.retries = later;
-                due.into_iter().map(|(call, _)| call).collect()
+                due
             }
             _ => return,
         };
-        for call in due {
-            self.request(call, now, delivery, out);
+        for retry in due {
+            self.request(retry.call, now, retry.attempt, delivery, out);
         }
     }
 
+    /// Sends `call`, its `attempt`-th try (from 1).
     fn request(
         &mut self,
         call: V::Call,
         now: Timestamp,
+        attempt: u32,
         delivery: &PrivateDelivery,
         out: &mut Outbox,
     ) {
@@ -289,6 +375,7 @@ impl<V: ReconcileVenue> Reconciler<V> {
                 generation: self.generation,
                 seq: delivery.open_orders().seq(),
                 sent_ms: now.unix_millis(),
+                attempt,
             },
         ));
         if let Some(round) = self.round.as_mut() {
@@ -322,6 +409,17 @@ struct Pending<C> {
     seq: u64,
     /// Wall-clock ms when it was sent.
     sent_ms: u64,
+    /// Which try of the call it is (from 1).
+    attempt: u32,
+}
+
+/// A failed call waiting for its next try.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Retry<C> {
+    call: C,
+    at: Instant,
+    /// Which try it will be.
+    attempt: u32,
 }
 
 /// The reconciliation of one connection.
@@ -329,7 +427,7 @@ struct Pending<C> {
 struct Round<C> {
     started: bool,
     waiting: usize,
-    retries: Vec<(C, Instant)>,
+    retries: Vec<Retry<C>>,
     reported: bool,
     /// The disconnected window's start, when it is being recovered.
     gap_from_ms: Option<u64>,

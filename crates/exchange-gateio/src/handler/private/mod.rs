@@ -109,6 +109,9 @@ pub struct PrivateCounters {
     pub unresolved_orders: u64,
     /// REST calls that failed (each reported to `on_error`).
     pub rest_errors: u64,
+    /// Reconciliation calls given up (refused, or failing after every retry) and calls
+    /// skipped (symbols not covered): each reported to `on_reconcile_failure`.
+    pub reconcile_failures: u64,
     /// Frames that did not decode.
     pub decode_errors: u64,
     /// Channels confirmed by an ack.
@@ -240,6 +243,7 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateWebSocketHandler<H,
             recovered_fills: r.recovered_fills,
             fill_gaps: r.fill_gaps,
             order_gaps: r.order_gaps,
+            reconcile_failures: r.given_up + r.not_covered,
             unresolved_orders: r.unresolved_orders,
             rest_errors: r.rest_errors,
             ..self.counters

@@ -83,8 +83,11 @@ impl RestSigner {
 /// One reconciliation call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Call {
-    /// Every open order.
-    OpenOrders,
+    /// One page of the open orders (spot: of each pair's), from 0.
+    OpenOrders {
+        /// Page number from 0.
+        page: u32,
+    },
     /// Orders finished since the disconnect (one page, newest first), to learn the end of
     /// orders opened and closed while disconnected.
     FinishedOrders {
@@ -126,10 +129,17 @@ impl Call {
     /// Path after the REST base, and the query.
     pub(crate) fn target(self, market: Market) -> (String, String) {
         match (market, self) {
-            (Market::Spot, Call::OpenOrders) => ("/spot/open_orders".into(), "limit=100".into()),
-            (Market::Futures, Call::OpenOrders) => {
-                ("/futures/usdt/orders".into(), "status=open".into())
-            }
+            (Market::Spot, Call::OpenOrders { page }) => (
+                "/spot/open_orders".into(),
+                format!("limit={OPEN_ORDERS_PAGE}{}", page_param(page)),
+            ),
+            (Market::Futures, Call::OpenOrders { page }) => (
+                "/futures/usdt/orders".into(),
+                format!(
+                    "status=open&limit={OPEN_ORDERS_PAGE}{}",
+                    offset_param(page, OPEN_ORDERS_PAGE)
+                ),
+            ),
             (Market::Spot, Call::FinishedOrders { window, page }) => (
                 "/spot/orders".into(),
                 format!(
@@ -182,13 +192,16 @@ impl Call {
     /// The next page of a paged call.
     pub(crate) fn next_page(self) -> Option<Call> {
         match self {
+            Call::OpenOrders { page } => Some(Call::OpenOrders {
+                page: page.checked_add(1)?,
+            }),
             Call::FinishedOrders { window, page } => Some(Call::FinishedOrders {
                 window,
-                page: page + 1,
+                page: page.checked_add(1)?,
             }),
             Call::Fills { window, page } => Some(Call::Fills {
                 window,
-                page: page + 1,
+                page: page.checked_add(1)?,
             }),
             _ => None,
         }
@@ -238,6 +251,21 @@ impl RestError {
                         label.as_str(),
                         "INVALID_KEY" | "INVALID_SIGNATURE" | "FORBIDDEN" | "REQUEST_EXPIRED"
                     )
+            }
+            _ => false,
+        }
+    }
+
+    /// A client error asking again cannot change (a refused parameter, an unknown pair):
+    /// any 4xx but timeouts, rate limits and bans (408, 418, 425, 429) and an expired
+    /// signature (a fresh timestamp may pass).
+    pub(crate) fn is_refused(&self) -> bool {
+        match self {
+            RestError::Status { status, label, .. } => {
+                (400..500).contains(status)
+                    && !matches!(*status, 408 | 418 | 425 | 429)
+                    && label != "REQUEST_EXPIRED"
+                    && label != "TOO_MANY_REQUESTS"
             }
             _ => false,
         }
@@ -293,6 +321,11 @@ pub(crate) fn body(result: &Result<RestReply, RestFailure>) -> Result<&[u8], Res
     })
 }
 
+/// Rows of one open-orders page (spot: of each pair; Gate's largest spot `limit`).
+pub(crate) const OPEN_ORDERS_PAGE: usize = 100;
+/// Open orders are listed over at most this many pages; beyond, the listing is reported
+/// as incomplete rather than paged for ever.
+pub(crate) const MAX_OPEN_ORDER_PAGES: u32 = 100;
 /// Rows of one finished-orders page.
 pub(crate) const ORDERS_PAGE: usize = 100;
 /// Rows of one trade-history page (Gate's largest `limit`).

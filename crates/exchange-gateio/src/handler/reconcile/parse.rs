@@ -13,7 +13,7 @@ use ws_handlers::RestOrder;
 
 use crate::channel::Market;
 
-use super::calls::RestError;
+use super::calls::{OPEN_ORDERS_PAGE, RestError};
 use super::values::{Millis, Num, Seconds};
 
 /// Open orders: spot groups them per pair (`[{"currency_pair","total","orders":[…]}]`),
@@ -36,6 +36,36 @@ pub(crate) fn parse_orders(market: Market, body: &[u8]) -> Result<Vec<RestOrder>
         Market::Futures => {
             let orders: Vec<FuturesOrder<'_>> = decode(body)?;
             orders.iter().map(FuturesOrder::normalize).collect()
+        }
+    }
+}
+
+/// One page of open orders, and whether the list may go on: spot pages each pair's list
+/// (a pair with a full page may have more), futures the whole list.
+pub(crate) fn parse_open_orders(
+    market: Market,
+    body: &[u8],
+) -> Result<(Vec<RestOrder>, bool), RestError> {
+    match market {
+        Market::Spot => {
+            #[derive(Deserialize)]
+            struct Group<'a> {
+                #[serde(borrow)]
+                orders: Vec<SpotOrder<'a>>,
+            }
+            let groups: Vec<Group<'_>> = decode(body)?;
+            let more = groups.iter().any(|g| g.orders.len() >= OPEN_ORDERS_PAGE);
+            let orders = groups
+                .iter()
+                .flat_map(|g| g.orders.iter())
+                .map(SpotOrder::normalize)
+                .collect::<Result<_, _>>()?;
+            Ok((orders, more))
+        }
+        Market::Futures => {
+            let orders = parse_orders(market, body)?;
+            let more = orders.len() >= OPEN_ORDERS_PAGE;
+            Ok((orders, more))
         }
     }
 }

@@ -160,7 +160,25 @@ fn history_calls_page_through_their_windows() {
         finished.target(Market::Futures).1,
         "status=finished&limit=100&offset=100"
     );
-    assert_eq!(Call::OpenOrders.next_page(), None);
+    let open = Call::OpenOrders { page: 0 };
+    assert_eq!(
+        open.target(Market::Spot),
+        ("/spot/open_orders".into(), "limit=100".into())
+    );
+    assert_eq!(
+        open.target(Market::Futures),
+        (
+            "/futures/usdt/orders".into(),
+            "status=open&limit=100".into()
+        )
+    );
+    let open = open.next_page().unwrap();
+    assert_eq!(open.target(Market::Spot).1, "limit=100&page=2");
+    assert_eq!(
+        open.target(Market::Futures).1,
+        "status=open&limit=100&offset=100"
+    );
+    assert_eq!(Call::Balances.next_page(), None);
 }
 
 #[test]
@@ -201,5 +219,67 @@ fn the_signer_does_not_show_credentials() {
     assert!(
         !shown.contains("key-visible") && !shown.contains("secret"),
         "{shown}"
+    );
+}
+
+fn status(status: u16, label: &str) -> Result<RestReply, RestFailure> {
+    Ok(RestReply {
+        status,
+        retry_after: None,
+        body: Bytes::from(format!(r#"{{"label":"{label}","message":"m"}}"#)),
+    })
+}
+
+#[test]
+fn client_errors_that_cannot_change_are_given_up_and_the_rest_retried() {
+    use ws_handlers::{Failure, ReconcileVenue, Sent};
+    use ws_mixins::ReconcileScope;
+
+    use super::super::market::SpotMarket;
+    use super::venue::GateioReconcile;
+
+    let config = super::super::config::GateioHandlerConfig::new(crate::config::Endpoints::live(
+        Market::Spot,
+    ));
+    let venue = GateioReconcile::<SpotMarket>::new(&config);
+    let sent = Sent {
+        sent_ms: 0,
+        gap_start_ms: 0,
+    };
+    let failure = |call: Call, reply: Result<RestReply, RestFailure>| {
+        venue.failure(call, &body(&reply).unwrap_err(), sent)
+    };
+    let refused = failure(Call::Balances, status(400, "INVALID_PARAM_VALUE"));
+    let Failure::Refused { message } = refused else {
+        panic!("{refused:?}");
+    };
+    assert!(message.contains("/spot/accounts"), "{message}");
+    for (code, label) in [
+        (429, "TOO_MANY_REQUESTS"),
+        (418, ""),
+        (503, "SERVER_ERROR"),
+        (408, ""),
+    ] {
+        assert_eq!(
+            failure(Call::OpenOrders { page: 0 }, status(code, label)),
+            Failure::Retry,
+            "{code} {label}"
+        );
+    }
+    assert_eq!(
+        failure(Call::OpenOrders { page: 0 }, Err(RestFailure::Overloaded)),
+        Failure::Retry
+    );
+    let order = Call::Order {
+        id: market_types::OrderId::new("7").unwrap(),
+        symbol: market_types::Symbol::new("BTC_USDT").unwrap(),
+    };
+    assert!(matches!(
+        venue.scope(order),
+        ReconcileScope::Order { order_id, .. } if order_id.as_str() == "7"
+    ));
+    assert_eq!(
+        venue.scope(Call::OpenOrders { page: 0 }),
+        ReconcileScope::Account
     );
 }

@@ -1,20 +1,23 @@
 //! [`GateioReconcile`]: what Gate asks in a reconciliation round and what its answers
 //! mean (history pages newest first).
 
+use std::collections::HashSet;
 use std::marker::PhantomData;
 
-use market_types::{Balance, Fill, Position};
-use ws_handlers::{Answer, Failure, Lost, ReconcileVenue, RestOrder, Sent};
-use ws_mixins::PrivateWebSocketMixin;
+use market_types::{Balance, Fill, OrderId, Position};
+use ws_handlers::{Answer, Failure, Lost, ReconcileVenue, RestOrder, RoundStart, Sent};
+use ws_mixins::{PrivateWebSocketMixin, ReconcileScope};
 use ws_session::{RestFailure, RestReply, RestRequest, RestRequestId, Timestamp};
 
 use crate::channel::Market;
 
 use super::super::config::GateioHandlerConfig;
 use super::super::market::GateioMarket;
-use super::calls::{Call, FILLS_PAGE, ORDERS_PAGE, RestError, RestSigner, Window, body};
+use super::calls::{
+    Call, FILLS_PAGE, MAX_OPEN_ORDER_PAGES, ORDERS_PAGE, RestError, RestSigner, Window, body,
+};
 use super::parse::{
-    parse_balances, parse_fills, parse_order, parse_order_list, parse_orders, parse_positions,
+    parse_balances, parse_fills, parse_open_orders, parse_order, parse_order_list, parse_positions,
 };
 
 /// Gate's part of reconciliation for market `M`: open orders, balances, (futures)
@@ -22,6 +25,9 @@ use super::parse::{
 #[derive(Debug)]
 pub(crate) struct GateioReconcile<M> {
     signer: Option<RestSigner>,
+    /// Orders listed by the open-orders pages of this round so far (the pages come one
+    /// after the other; at most `MAX_OPEN_ORDER_PAGES` pages of ids).
+    listed: HashSet<OrderId>,
     market: PhantomData<fn() -> M>,
 }
 
@@ -30,6 +36,7 @@ impl<M: GateioMarket> GateioReconcile<M> {
     pub(crate) fn new(config: &GateioHandlerConfig) -> Self {
         Self {
             signer: RestSigner::new(config),
+            listed: HashSet::new(),
             market: PhantomData,
         }
     }
@@ -38,7 +45,8 @@ impl<M: GateioMarket> GateioReconcile<M> {
 /// A parsed answer.
 #[derive(Debug)]
 pub(crate) enum Reply {
-    Open(Vec<RestOrder>),
+    /// A page of open orders, and whether more may follow.
+    Open(Vec<RestOrder>, bool),
     Finished(Vec<RestOrder>),
     Order(Box<RestOrder>),
     Balances(Vec<Balance>),
@@ -53,20 +61,21 @@ impl<M: GateioMarket> ReconcileVenue for GateioReconcile<M> {
 
     const NAME: &'static str = M::PRIVATE_NAME;
 
-    fn first_calls(&self, gap_from_ms: Option<u64>, now: Timestamp, calls: &mut Vec<Call>) {
-        calls.extend([Call::OpenOrders, Call::Balances]);
+    fn first_calls(&self, start: &mut RoundStart<'_, Call>) {
+        start.calls([Call::OpenOrders { page: 0 }, Call::Balances]);
         if M::MARKET == Market::Futures {
-            calls.push(Call::Positions);
+            start.call(Call::Positions);
         }
-        if let Some(from_ms) = gap_from_ms {
+        let now = start.now();
+        if let Some(from_ms) = start.gap_from_ms() {
             // From the last frame of the old connection to past now (the stream covers
             // what follows); the slack absorbs the difference of the two clocks.
             let window = Window {
                 from_s: from_ms.saturating_sub(FILL_WINDOW_SLACK_MS) / 1000,
                 to_s: now.unix_millis().saturating_add(FILL_WINDOW_SLACK_MS) / 1000,
             };
-            calls.push(Call::FinishedOrders { window, page: 0 });
-            calls.push(Call::Fills { window, page: 0 });
+            start.call(Call::FinishedOrders { window, page: 0 });
+            start.call(Call::Fills { window, page: 0 });
         }
     }
 
@@ -85,7 +94,10 @@ impl<M: GateioMarket> ReconcileVenue for GateioReconcile<M> {
         let body = body(result)?;
         let market = M::MARKET;
         Ok(match call {
-            Call::OpenOrders => Reply::Open(parse_orders(market, body)?),
+            Call::OpenOrders { .. } => {
+                let (orders, more) = parse_open_orders(market, body)?;
+                Reply::Open(orders, more)
+            }
             Call::FinishedOrders { .. } => Reply::Finished(parse_order_list(market, body)?),
             Call::Order { .. } => Reply::Order(Box::new(parse_order(market, body)?)),
             Call::Balances => Reply::Balances(parse_balances(market, body, now.unix_millis())?),
@@ -101,15 +113,41 @@ impl<M: GateioMarket> ReconcileVenue for GateioReconcile<M> {
         answer: &mut Answer<'_, Call, H>,
     ) {
         match reply {
-            Reply::Open(orders) => {
+            Reply::Open(orders, more) => {
+                if call == (Call::OpenOrders { page: 0 }) {
+                    self.listed.clear();
+                }
                 for order in &orders {
                     answer.order(*order);
+                    self.listed.insert(order.order.order_id);
                 }
-                // Delivered as open before the request, no longer open: closed meanwhile.
-                // Each one's end is asked for by id.
+                // The list goes on: ask for the next page, up to the limit.
+                if more {
+                    match call.next_page() {
+                        Some(next @ Call::OpenOrders { page }) if page < MAX_OPEN_ORDER_PAGES => {
+                            answer.request(next);
+                            return;
+                        }
+                        _ => {
+                            self.listed.clear();
+                            answer.lost(
+                                Lost::Orders,
+                                format!(
+                                    "more than {MAX_OPEN_ORDER_PAGES} pages of open orders: \
+                                     the rest were not reconciled, and orders that ended \
+                                     while disconnected may still show as open"
+                                ),
+                            );
+                            return;
+                        }
+                    }
+                }
+                // Delivered as open before the request, listed on no page: closed
+                // meanwhile. Each one's end is asked for by id.
+                let listed = std::mem::take(&mut self.listed);
                 let missing: Vec<Call> = answer
                     .open_at_send()
-                    .filter(|(id, _)| !orders.iter().any(|o| o.order.order_id == *id))
+                    .filter(|(id, _)| !listed.contains(id))
                     .map(|(id, view)| Call::Order {
                         id,
                         symbol: view.symbol,
@@ -199,12 +237,30 @@ impl<M: GateioMarket> ReconcileVenue for GateioReconcile<M> {
                      state and fills are unknown (the order query answered not found)"
                 ),
             },
+            _ if error.is_refused() => Failure::Refused {
+                message: format!(
+                    "{} not reconciled: {path} answered {error}, which asking again cannot \
+                     change",
+                    self.scope(call)
+                ),
+            },
             _ => Failure::Retry,
         }
     }
 
     fn endpoint(&self, call: Call) -> String {
         call.target(M::MARKET).0
+    }
+
+    fn scope(&self, call: Call) -> ReconcileScope {
+        match call {
+            Call::Order { id, symbol } => ReconcileScope::Order {
+                symbol,
+                order_id: id,
+            },
+            // Every other call covers every pair of the account.
+            _ => ReconcileScope::Account,
+        }
     }
 }
 

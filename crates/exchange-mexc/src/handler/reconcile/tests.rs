@@ -83,3 +83,126 @@ fn bad_answers_are_errors() {
     assert!(parse_orders(bad_status).is_err());
     assert_eq!(parse_orders(b"[]").unwrap(), Vec::new());
 }
+
+#[test]
+fn client_errors_that_cannot_change_are_given_up_and_the_rest_retried() {
+    use std::time::Duration;
+
+    use market_types::{OrderId, Symbol};
+    use ws_handlers::{Failure, ReconcileVenue, Sent};
+    use ws_mixins::ReconcileScope;
+
+    use super::venue::{Call, MexcReconcile};
+    use crate::error::Error;
+
+    let symbol = Symbol::new("NOPEUSDT").unwrap();
+    let venue = MexcReconcile::new(None, vec![symbol]);
+    let sent = Sent {
+        sent_ms: 0,
+        gap_start_ms: 0,
+    };
+    let rest = |status: u16, code: i64| Error::Rest {
+        endpoint: "/api/v3/openOrders",
+        status,
+        code,
+        msg: "x".into(),
+    };
+    let refused = venue.failure(Call::OpenOrders(symbol), &rest(400, -1121), sent);
+    let Failure::Refused { message } = refused else {
+        panic!("{refused:?}");
+    };
+    assert!(message.starts_with("NOPEUSDT not reconciled"), "{message}");
+    let limited = Error::RateLimited {
+        endpoint: "/api/v3/openOrders",
+        status: 429,
+        retry_after: Some(Duration::from_secs(3)),
+    };
+    for error in [limited, rest(400, 700_003), rest(503, 1)] {
+        assert_eq!(
+            venue.failure(Call::OpenOrders(symbol), &error, sent),
+            Failure::Retry,
+            "{error}"
+        );
+    }
+    assert_eq!(
+        venue.scope(Call::OpenOrders(symbol)),
+        ReconcileScope::Symbol(symbol)
+    );
+    let order_id = OrderId::new("1").unwrap();
+    assert_eq!(
+        venue.scope(Call::Order { symbol, order_id }),
+        ReconcileScope::Order { symbol, order_id }
+    );
+}
+
+#[test]
+fn active_symbols_beyond_the_cap_are_reported_as_not_covered() {
+    use std::time::{Duration, Instant};
+
+    use market_types::{Fill, Symbol, TradeId, Venue};
+    use ws_handlers::{PrivateDelivery, Reconciler, RetrySchedule};
+    use ws_mixins::{PrivateWebSocketMixin, ReconcileFailure, ReconcileFailureReason};
+    use ws_session::{Outbox, Timestamp};
+
+    use super::venue::MexcReconcile;
+
+    #[derive(Default)]
+    struct Failures(Vec<ReconcileFailure>);
+    impl PrivateWebSocketMixin for Failures {
+        fn on_reconcile_failure(&mut self, failure: &ReconcileFailure) {
+            self.0.push(failure.clone());
+        }
+    }
+
+    let mut delivery = PrivateDelivery::new();
+    let mut failures = Failures::default();
+    // 70 symbols had fills; BTCUSDT is configured.
+    for n in 0..70 {
+        let fill = Fill {
+            venue: Venue::MexcSpot,
+            symbol: Symbol::new(&format!("S{n:02}USDT")).unwrap(),
+            order_id: market_types::OrderId::new(&format!("o{n}")).unwrap(),
+            client_order_id: None,
+            trade_id: TradeId::new(&format!("t{n}")).unwrap(),
+            side: Side::Buy,
+            price: Price::parse("1").unwrap(),
+            quantity: Quantity::parse("1").unwrap(),
+            fee: Decimal::from(0u32),
+            fee_asset: None,
+            role: None,
+            time_ms: 1,
+        };
+        assert!(delivery.fill(&fill, &mut failures));
+    }
+    let venue = MexcReconcile::new(None, vec![Symbol::new("BTCUSDT").unwrap()]);
+    let mut reconciler = Reconciler::new(
+        venue,
+        RetrySchedule {
+            delay: Duration::from_secs(1),
+        },
+    );
+    let now = Timestamp::new(Instant::now(), 1_700_000_000_000_000_000);
+    let mut out = Outbox::new();
+    reconciler.on_connected(now);
+    reconciler.on_disconnected();
+    reconciler.on_connected(now);
+    reconciler.start(now, &delivery, &mut failures, &mut out);
+    // The 64 most recent are covered; the 6 oldest are reported, once each (most
+    // recent first).
+    let reported: Vec<String> = failures
+        .0
+        .iter()
+        .map(|f| {
+            assert_eq!(f.reason, ReconcileFailureReason::NotCovered);
+            assert_eq!(f.call, "/api/v3/allOrders");
+            f.scope.to_string()
+        })
+        .collect();
+    assert_eq!(
+        reported,
+        [
+            "S05USDT", "S04USDT", "S03USDT", "S02USDT", "S01USDT", "S00USDT"
+        ]
+    );
+    assert_eq!(reconciler.counters().not_covered, 6);
+}

@@ -2,8 +2,8 @@
 //! (history pages oldest first, by time).
 
 use market_types::{Balance, Fill, Order, OrderId, Symbol};
-use ws_handlers::{Answer, Failure, Lost, ReconcileVenue, RestOrder, Sent};
-use ws_mixins::PrivateWebSocketMixin;
+use ws_handlers::{Answer, Failure, Lost, ReconcileVenue, RestOrder, RoundStart, Sent};
+use ws_mixins::{PrivateWebSocketMixin, ReconcileScope};
 use ws_session::{RestFailure, RestReply, RestRequest, RestRequestId, Timestamp};
 
 use crate::auth::RestSigner;
@@ -13,7 +13,10 @@ use crate::rest::check_reply;
 use super::parse::{parse_account, parse_order, parse_order_page, parse_orders, parse_trades};
 
 /// MEXC's part of reconciliation: the account and the open orders of each symbol, and
-/// after a disconnect each symbol's orders and fills from the window's start.
+/// after a disconnect each symbol's orders and fills from the window's start. MEXC asks
+/// per symbol while the stream delivers every symbol, so the symbols are the configured
+/// ones plus every symbol with an open order or a delivered order or fill (see
+/// `coverage`).
 #[derive(Debug)]
 pub(crate) struct MexcReconcile {
     signer: Option<RestSigner>,
@@ -30,6 +33,31 @@ impl MexcReconcile {
             symbols,
             last_fill_ms: None,
         }
+    }
+
+    /// The symbols a round reconciles: the configured ones, every symbol with an open
+    /// order, and the most recently active others (any symbol the stream delivered an
+    /// order or fill of) up to [`MAX_EXTRA_SYMBOLS`]; and the active ones left out.
+    fn coverage(&self, start: &RoundStart<'_, Call>) -> (Vec<Symbol>, Vec<Symbol>) {
+        let delivery = start.delivery();
+        let mut covered = self.symbols.clone();
+        for (_, view) in delivery.open_orders().iter() {
+            if !covered.contains(&view.symbol) {
+                covered.push(view.symbol);
+            }
+        }
+        let mut active: Vec<(Symbol, u64)> = delivery
+            .active_symbols()
+            .filter(|(symbol, _)| !covered.contains(symbol))
+            .collect();
+        // Most recent first; ties by name so that rounds are reproducible.
+        active.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.as_str().cmp(b.0.as_str())));
+        let skipped = active.split_off(active.len().min(MAX_EXTRA_SYMBOLS));
+        covered.extend(active.into_iter().map(|(symbol, _)| symbol));
+        (
+            covered,
+            skipped.into_iter().map(|(symbol, _)| symbol).collect(),
+        )
     }
 
     /// A fill was delivered: a later disconnect fetches fills from no later than it.
@@ -108,28 +136,43 @@ impl ReconcileVenue for MexcReconcile {
 
     const NAME: &'static str = "mexc_spot";
 
-    fn first_calls(&self, gap_from_ms: Option<u64>, _now: Timestamp, calls: &mut Vec<Call>) {
-        calls.push(Call::Account);
-        calls.extend(self.symbols.iter().copied().map(Call::OpenOrders));
-        if let Some(gap_ms) = gap_from_ms {
-            // Orders opened from the last frame on (less the difference of the clocks);
-            // fills from the last one seen, or that point if earlier, but not from
-            // further back than the venue keeps.
-            let orders_from = gap_ms.saturating_sub(GAP_SLACK_MS);
-            let fills_from = self
-                .last_fill_ms
-                .map_or(orders_from, |last| last.min(orders_from))
-                .max(orders_from.saturating_sub(MAX_LOOKBACK_MS));
-            for symbol in &self.symbols {
-                calls.push(Call::AllOrders {
-                    symbol: *symbol,
-                    start_ms: orders_from,
-                });
-                calls.push(Call::Trades {
-                    symbol: *symbol,
-                    start_ms: fills_from,
-                });
-            }
+    fn first_calls(&self, start: &mut RoundStart<'_, Call>) {
+        start.call(Call::Account);
+        let (symbols, skipped) = self.coverage(start);
+        start.calls(symbols.iter().copied().map(Call::OpenOrders));
+        let Some(gap_ms) = start.gap_from_ms() else {
+            return;
+        };
+        // Orders opened from the last frame on (less the difference of the clocks);
+        // fills from the last one seen, or that point if earlier, but not from further
+        // back than the venue keeps.
+        let orders_from = gap_ms.saturating_sub(GAP_SLACK_MS);
+        let fills_from = self
+            .last_fill_ms
+            .map_or(orders_from, |last| last.min(orders_from))
+            .max(orders_from.saturating_sub(MAX_LOOKBACK_MS));
+        for symbol in symbols {
+            start.call(Call::AllOrders {
+                symbol,
+                start_ms: orders_from,
+            });
+            start.call(Call::Trades {
+                symbol,
+                start_ms: fills_from,
+            });
+        }
+        for symbol in skipped {
+            let call = Call::AllOrders {
+                symbol,
+                start_ms: orders_from,
+            };
+            let why = format!(
+                "orders and fills of {symbol} from {orders_from} (ms since the Unix epoch) \
+                 while disconnected were not fetched: more than {MAX_EXTRA_SYMBOLS} symbols \
+                 had private activity; symbols with open orders and the configured ones \
+                 were reconciled"
+            );
+            start.skip(call, why);
         }
     }
 
@@ -248,12 +291,39 @@ impl ReconcileVenue for MexcReconcile {
                     None => Failure::Retry,
                 }
             }
+            _ if is_refused(error) => Failure::Refused {
+                message: format!(
+                    "{} not reconciled: {error}, which asking again cannot change",
+                    self.scope(call)
+                ),
+            },
             _ => Failure::Retry,
         }
     }
 
     fn endpoint(&self, call: Call) -> String {
         call.endpoint().to_string()
+    }
+
+    fn scope(&self, call: Call) -> ReconcileScope {
+        match call {
+            Call::Account => ReconcileScope::Account,
+            Call::OpenOrders(symbol)
+            | Call::AllOrders { symbol, .. }
+            | Call::Trades { symbol, .. } => ReconcileScope::Symbol(symbol),
+            Call::Order { symbol, order_id } => ReconcileScope::Order { symbol, order_id },
+        }
+    }
+}
+
+/// A client error (4xx, not a rate limit or a clock-skew refusal) that asking again cannot
+/// change: an unknown symbol, a refused parameter.
+fn is_refused(error: &Error) -> bool {
+    match error {
+        Error::Rest { status, .. } | Error::Http { status, .. } => {
+            (400..500).contains(status) && !error.is_retryable() && !matches!(*status, 408 | 425)
+        }
+        _ => false,
     }
 }
 
@@ -310,6 +380,9 @@ fn is_unknown_order(error: &Error) -> bool {
     }
 }
 
+/// Symbols beyond the configured ones and those with open orders that a round covers
+/// (each costs three calls after a disconnect); the rest are reported as not covered.
+const MAX_EXTRA_SYMBOLS: usize = 64;
 /// Rows of one `allOrders` page (the venue's largest `limit`).
 const ORDERS_PAGE: usize = 1000;
 /// Rows of one `myTrades` page (the venue's largest `limit`).
