@@ -10,8 +10,8 @@
 //! contracts (`order_deals` requires `symbol`).
 
 use market_types::{Balance, Fill, Order, OrderId, Symbol};
-use ws_handlers::{Answer, Failure, Lost, ReconcileVenue, RestOrder, Sent};
-use ws_mixins::PrivateWebSocketMixin;
+use ws_handlers::{Answer, Failure, Lost, ReconcileVenue, RestOrder, RoundStart, Sent};
+use ws_mixins::{PrivateWebSocketMixin, ReconcileScope};
 use ws_session::{RestFailure, RestReply, RestRequest, RestRequestId, Timestamp};
 
 use super::error::FuturesPrivateError;
@@ -338,12 +338,9 @@ impl ReconcileVenue for FuturesReconcile {
 
     const NAME: &'static str = "mexc_futures";
 
-    fn first_calls(
-        &self,
-        gap_from_ms: Option<u64>,
-        now: Timestamp,
-        calls: &mut Vec<ReconcileCall>,
-    ) {
+    fn first_calls(&self, start: &mut RoundStart<'_, ReconcileCall>) {
+        let (gap_from_ms, now) = (start.gap_from_ms(), start.now());
+        let mut calls = Vec::new();
         calls.push(ReconcileCall::Assets);
         calls.push(ReconcileCall::Positions);
         if self.symbols.is_empty() {
@@ -379,6 +376,23 @@ impl ReconcileVenue for FuturesReconcile {
                     page: 1,
                 });
             }
+        }
+        start.calls(calls);
+    }
+
+    fn scope(&self, call: ReconcileCall) -> ReconcileScope {
+        match call {
+            ReconcileCall::OpenOrders {
+                symbol: Some(symbol),
+                ..
+            }
+            | ReconcileCall::HistoryOrders { symbol, .. }
+            | ReconcileCall::Deals { symbol, .. } => ReconcileScope::Symbol(symbol),
+            // An order lookup names no contract: reported against the account.
+            ReconcileCall::Assets
+            | ReconcileCall::Positions
+            | ReconcileCall::OpenOrders { symbol: None, .. }
+            | ReconcileCall::Order { .. } => ReconcileScope::Account,
         }
     }
 
