@@ -21,6 +21,7 @@ mod core_paths;
 pub mod data;
 mod gateio_paths;
 mod handler_paths;
+mod mexc_futures_paths;
 mod mexc_paths;
 pub mod replies;
 
@@ -144,6 +145,7 @@ pub fn workloads() -> Vec<Workload> {
     all.extend(core_paths::workloads());
     all.extend(gateio_paths::workloads());
     all.extend(mexc_paths::workloads());
+    all.extend(mexc_futures_paths::workloads());
     all.extend(handler_paths::workloads());
     all
 }

@@ -6,7 +6,9 @@ use market_types::{Asset, Decimal, DecimalError, Price, Quantity, Side, Symbol};
 
 mod number;
 
-pub use self::number::{decimal_from_text, parse_u64, quick_decimal, quick_uint, swar_decimal};
+pub use self::number::{
+    decimal_from_text, parse_u64, quick_bare_decimal, quick_decimal, quick_uint, swar_decimal,
+};
 
 use crate::FieldError;
 use crate::{Fault, JsonStr, Scanner};

@@ -80,17 +80,50 @@ pub fn quick_decimal(bytes: &[u8], start: usize, quoted: bool) -> Option<(Decima
 /// decide. Past the end of `bytes` the reads see zero bytes, which end no part.
 #[inline(always)]
 pub fn swar_decimal(bytes: &[u8], at: usize) -> Option<(i64, u8, usize)> {
+    swar_decimal_until::<false>(bytes, at)
+}
+
+/// [`quick_decimal`] for a bare JSON number inside an array or object (`6859.5,`,
+/// `3251]`): the short shapes through [`swar_decimal`]'s reader, ended by `,`, `]` or
+/// `}` (left unconsumed), the rest through [`quick_decimal`].
+#[inline(always)]
+pub fn quick_bare_decimal(bytes: &[u8], start: usize) -> Option<(Decimal, usize)> {
+    if let Some((magnitude, scale, end)) = swar_decimal_until::<true>(bytes, start) {
+        return Some((Decimal::from_parts(magnitude, scale).ok()?, end));
+    }
+    quick_decimal(bytes, start, false)
+}
+
+/// Whether `b` closes the number: the quote, or (bare) a separator.
+#[inline(always)]
+const fn closes<const BARE: bool>(b: u8) -> bool {
+    if BARE {
+        matches!(b, b',' | b']' | b'}')
+    } else {
+        b == b'"'
+    }
+}
+
+/// [`swar_decimal`], for a quoted body or (`BARE`) a bare number: the end returned is
+/// after the closing quote, or at the separator.
+#[inline(always)]
+fn swar_decimal_until<const BARE: bool>(bytes: &[u8], at: usize) -> Option<(i64, u8, usize)> {
     let text = padded_eight_bytes(bytes, at);
     let digits = text ^ ASCII_ZEROS;
     let int_len = non_digits(digits).trailing_zeros() as usize / 8;
     if int_len.wrapping_sub(1) >= 7 {
         return None;
     }
+    // JSON numbers have no leading zeros (`0.5` is fine, `05` is not).
+    if BARE && int_len > 1 && text as u8 == b'0' {
+        return None;
+    }
+    let quote = usize::from(!BARE);
     match (text >> (8 * int_len)) as u8 {
         // Shifting the digits to the top leaves zero digits in front: the value stays.
-        b'"' => {
+        b if closes::<BARE>(b) => {
             let value = eight_digits(digits << (64 - 8 * int_len));
-            return Some((value as i64, 0, at + int_len + 1));
+            return Some((value as i64, 0, at + int_len + quote));
         }
         b'.' => {}
         _ => return None,
@@ -101,17 +134,17 @@ pub fn swar_decimal(bytes: &[u8], at: usize) -> Option<(i64, u8, usize)> {
     let shifted = padded_eight_bytes(bytes, at + 1) ^ ASCII_ZEROS;
     let ends = non_digits(shifted) & !integer;
     let end = ends.trailing_zeros() as usize / 8;
-    if end < 8 && end > int_len && (shifted >> (8 * end)) as u8 == b'"' ^ b'0' {
+    if end < 8 && end > int_len && closes::<BARE>((shifted >> (8 * end)) as u8 ^ b'0') {
         let joined = (digits & integer) | (shifted & !integer & low_bytes(end));
-        return Some(normalized(joined, int_len, at + end + 2));
+        return Some(normalized(joined, int_len, at + end + 1 + quote));
     }
-    swar_decimal_long(bytes, at, int_len, digits)
+    swar_decimal_long::<BARE>(bytes, at, int_len, digits)
 }
 
 /// [`swar_decimal`] for more than eight digits in all: the fraction from its own eight
 /// bytes.
 #[inline(always)]
-fn swar_decimal_long(
+fn swar_decimal_long<const BARE: bool>(
     bytes: &[u8],
     at: usize,
     int_len: usize,
@@ -123,15 +156,17 @@ fn swar_decimal_long(
     let fraction_digits = fraction_text ^ ASCII_ZEROS;
     let fraction_len = non_digits(fraction_digits).trailing_zeros() as usize / 8;
     if fraction_len == 8 {
-        return swar_fraction_wide(bytes, int_value, int_len, fraction_at, fraction_digits);
+        return swar_fraction_wide::<BARE>(bytes, int_value, int_len, fraction_at, fraction_digits);
     }
-    if fraction_len.wrapping_sub(1) >= 7 || (fraction_text >> (8 * fraction_len)) as u8 != b'"' {
+    if fraction_len.wrapping_sub(1) >= 7
+        || !closes::<BARE>((fraction_text >> (8 * fraction_len)) as u8)
+    {
         return None;
     }
     let (fraction, kept, end) = normalized(
         fraction_digits & low_bytes(fraction_len),
         0,
-        fraction_at + fraction_len + 1,
+        fraction_at + fraction_len + usize::from(!BARE),
     );
     let factor = POW10_SHORT[usize::from(kept) & 7];
     // At most fourteen digits: no overflow, and the cast cannot wrap.
@@ -143,7 +178,7 @@ fn swar_decimal_long(
 /// zeros dropped by mask as in [`wide_decimal`]. `first` holds the first eight fractional
 /// digits (all digits), mapped to 0..=9.
 #[inline(always)]
-fn swar_fraction_wide(
+fn swar_fraction_wide<const BARE: bool>(
     bytes: &[u8],
     int_value: u64,
     int_len: usize,
@@ -153,7 +188,7 @@ fn swar_fraction_wide(
     let second_text = padded_eight_bytes(bytes, fraction_at + 8);
     let second = second_text ^ ASCII_ZEROS;
     let len = non_digits(second).trailing_zeros() as usize / 8;
-    if len >= 8 || int_len + 8 + len > 18 || (second_text >> (8 * len)) as u8 != b'"' {
+    if len >= 8 || int_len + 8 + len > 18 || !closes::<BARE>((second_text >> (8 * len)) as u8) {
         return None;
     }
     let tail = last_non_zero(second & low_bytes(len));
@@ -164,7 +199,11 @@ fn swar_fraction_wide(
         (scaled(scaled(int_value, first, 8), second, tail), 8 + tail)
     };
     // At most eighteen digits: below 10^18, so the cast cannot wrap.
-    Some((mantissa as i64, kept as u8, fraction_at + 8 + len + 1))
+    Some((
+        mantissa as i64,
+        kept as u8,
+        fraction_at + 8 + len + usize::from(!BARE),
+    ))
 }
 
 /// [`swar::normalized`] of `digits`, with the position after the decimal: `(mantissa,

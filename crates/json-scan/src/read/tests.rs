@@ -401,3 +401,45 @@ fn values_in_both_shapes() {
         Err(FieldError::OutOfRange)
     );
 }
+
+#[test]
+fn bare_decimals_agree_with_the_general_reader() {
+    for text in [
+        "6859.5,",
+        "3251]",
+        "0}",
+        "0.0008,",
+        "7,",
+        "19137.74]",
+        "1234567.1,",
+        "12.3456789012,",
+        "0.000334150412]",
+        "164586129,",
+        "05,",
+        "1.,",
+        "1.5e3,",
+        "-2.5,",
+        "12345678,",
+        "1.50,",
+        "100.000,",
+        "0.0,",
+        "9999999.99999999]",
+    ] {
+        let bytes = text.as_bytes();
+        let quick = quick_bare_decimal(bytes, 0);
+        let general = decimal_from_text(bytes.get(..bytes.len() - 1).unwrap())
+            .ok()
+            .filter(|_| {
+                Scanner::new(bytes)
+                    .number()
+                    .is_ok_and(|n| n.len() == bytes.len() - 1)
+            });
+        if let Some((value, end)) = quick {
+            assert_eq!(Some(value), general, "{text}");
+            assert_eq!(end, bytes.len() - 1, "{text}");
+        }
+    }
+    assert_eq!(quick_bare_decimal(b"6859.5,", 0).unwrap().0, d("6859.5"));
+    assert_eq!(quick_bare_decimal(b"100.000,", 0).unwrap().0, d("100"));
+    assert!(quick_bare_decimal(b"05,", 0).is_none());
+}

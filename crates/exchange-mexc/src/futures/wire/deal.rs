@@ -5,6 +5,7 @@ use json_scan::read;
 use json_scan::{Fault, FieldError, Scanner, Span};
 use market_types::{Price, Quantity, Side, Symbol, Trade, TradeId, Venue};
 
+use super::ticker::number;
 use crate::futures::error::FuturesError;
 
 /// One deal.
@@ -166,8 +167,8 @@ pub(crate) fn deal(sc: &mut Scanner<'_>) -> Result<Deal, Fault> {
     let mut first = true;
     while let Some(key) = sc.next_key(&mut first)? {
         match key.raw {
-            b"p" => price = Some(read::price(sc, "p")?),
-            b"v" => contracts = Some(read::quantity(sc, "v")?),
+            b"p" => price = number(sc, "p")?.map(Price::new),
+            b"v" => contracts = number(sc, "v")?.map(Quantity::new),
             b"T" => side = flag(sc, "T")?,
             b"O" => open_flag = flag(sc, "O")?,
             b"M" => match_flag = flag(sc, "M")?,

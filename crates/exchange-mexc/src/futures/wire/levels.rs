@@ -4,7 +4,7 @@
 
 use json_scan::read;
 use json_scan::{Fault, FieldError, Malformation, Scanner, Span};
-use market_types::{Price, Quantity, Side};
+use market_types::{Decimal, Price, Quantity, Side};
 
 /// One level of a depth push or snapshot; `quantity` is absolute (0 removes the level),
 /// in contracts.
@@ -105,6 +105,30 @@ impl<'a> Levels<'a> {
         if self.done {
             return Ok(None);
         }
+        // Compact levels (`[[p,c,n],[p,c,n]…`) in one pass over the bytes; anything else
+        // (spaces, strings, exponents, the end) the scanner's way.
+        let bytes = self.sc.bytes();
+        let pos = self.sc.pos();
+        let lead = if self.first { b'[' } else { b',' };
+        if bytes.get(pos) == Some(&lead)
+            && bytes.get(pos + 1) == Some(&b'[')
+            && let Some((price, quantity, orders, end)) = compact_level(bytes, pos + 2)
+        {
+            self.first = false;
+            self.sc.set_pos(end);
+            return Ok(Some(DepthLevel {
+                side: self.side,
+                price: Price::new(price),
+                quantity: Quantity::new(quantity),
+                orders,
+            }));
+        }
+        self.next_level_general()
+    }
+
+    /// [`Levels::next_level`] for any spacing and spelling, and the end of the array.
+    #[inline(never)]
+    fn next_level_general(&mut self) -> Result<Option<DepthLevel>, Fault> {
         if self.first {
             self.sc.begin_array()?;
         }
@@ -116,6 +140,26 @@ impl<'a> Levels<'a> {
             return Ok(None);
         }
         level(&mut self.sc, self.side).map(Some)
+    }
+}
+
+/// `price,contracts,orders]` or `price,contracts]` from `at` (just after the level's
+/// `[`), numbers bare; the position after the `]`. `None` for any other shape, which the
+/// general reader then decides (the quick readers accept nothing it refuses).
+#[inline(always)]
+fn compact_level(bytes: &[u8], at: usize) -> Option<(Decimal, Decimal, u64, usize)> {
+    let (price, end) = read::quick_bare_decimal(bytes, at)?;
+    if bytes.get(end) != Some(&b',') {
+        return None;
+    }
+    let (quantity, end) = read::quick_bare_decimal(bytes, end + 1)?;
+    match bytes.get(end) {
+        Some(b']') => Some((price, quantity, 0, end + 1)),
+        Some(b',') => {
+            let (orders, end) = read::quick_uint(bytes, end + 1, false, false)?;
+            (bytes.get(end) == Some(&b']')).then_some((price, quantity, orders, end + 1))
+        }
+        _ => None,
     }
 }
 

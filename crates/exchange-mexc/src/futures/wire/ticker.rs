@@ -71,6 +71,17 @@ pub struct TickerPush {
     pub ticker: FuturesTicker,
 }
 
+/// A decimal member: a bare number in one pass, anything else (strings, `null`,
+/// exponents) through the general reader.
+#[inline(always)]
+pub(crate) fn number(sc: &mut Scanner<'_>, field: &'static str) -> Result<Option<Decimal>, Fault> {
+    if let Some((value, end)) = read::quick_bare_decimal(sc.bytes(), sc.pos()) {
+        sc.set_pos(end);
+        return Ok(Some(value));
+    }
+    read::opt_decimal(sc, field)
+}
+
 /// The ticker object at the scanner.
 #[inline(always)]
 pub(crate) fn ticker(sc: &mut Scanner<'_>) -> Result<FuturesTicker, Fault> {
@@ -79,18 +90,18 @@ pub(crate) fn ticker(sc: &mut Scanner<'_>) -> Result<FuturesTicker, Fault> {
     let mut first = true;
     while let Some(key) = sc.next_key(&mut first)? {
         match key.raw {
-            b"lastPrice" => t.last_price = read::opt_decimal(sc, "lastPrice")?.map(Price::new),
-            b"bid1" => t.bid = read::opt_decimal(sc, "bid1")?.map(Price::new),
-            b"ask1" => t.ask = read::opt_decimal(sc, "ask1")?.map(Price::new),
-            b"fairPrice" => t.fair_price = read::opt_decimal(sc, "fairPrice")?.map(Price::new),
-            b"indexPrice" => t.index_price = read::opt_decimal(sc, "indexPrice")?.map(Price::new),
-            b"fundingRate" => t.funding_rate = read::opt_decimal(sc, "fundingRate")?,
-            b"volume24" => t.volume_24h = read::opt_decimal(sc, "volume24")?,
-            b"amount24" => t.amount_24h = read::opt_decimal(sc, "amount24")?,
-            b"holdVol" => t.open_interest = read::opt_decimal(sc, "holdVol")?,
-            b"high24Price" => t.high_24h = read::opt_decimal(sc, "high24Price")?.map(Price::new),
-            b"lower24Price" => t.low_24h = read::opt_decimal(sc, "lower24Price")?.map(Price::new),
-            b"riseFallRate" => t.rise_fall_rate = read::opt_decimal(sc, "riseFallRate")?,
+            b"lastPrice" => t.last_price = number(sc, "lastPrice")?.map(Price::new),
+            b"bid1" => t.bid = number(sc, "bid1")?.map(Price::new),
+            b"ask1" => t.ask = number(sc, "ask1")?.map(Price::new),
+            b"fairPrice" => t.fair_price = number(sc, "fairPrice")?.map(Price::new),
+            b"indexPrice" => t.index_price = number(sc, "indexPrice")?.map(Price::new),
+            b"fundingRate" => t.funding_rate = number(sc, "fundingRate")?,
+            b"volume24" => t.volume_24h = number(sc, "volume24")?,
+            b"amount24" => t.amount_24h = number(sc, "amount24")?,
+            b"holdVol" => t.open_interest = number(sc, "holdVol")?,
+            b"high24Price" => t.high_24h = number(sc, "high24Price")?.map(Price::new),
+            b"lower24Price" => t.low_24h = number(sc, "lower24Price")?.map(Price::new),
+            b"riseFallRate" => t.rise_fall_rate = number(sc, "riseFallRate")?,
             b"timestamp" => t.time_ms = read::uint(sc, "timestamp")?,
             _ => sc.skip_value()?,
         }
