@@ -48,6 +48,7 @@ mod error;
 mod machine;
 mod policy;
 mod queue;
+mod retry_after;
 mod session;
 mod state;
 mod stats;
@@ -62,6 +63,7 @@ pub use policy::{
     ReconnectDecision, ReconnectionPolicy,
 };
 pub use queue::{OverflowPolicy, PushOutcome, QueueConfig, StreamKind};
+pub use retry_after::{MAX_RETRY_AFTER, parse_retry_after};
 pub use session::{
     FrameKind, InboundFrame, OutFrame, Outbox, RestFailure, RestMethod, RestReply, RestRequest,
     RestRequestId, RestResponse, Session, SessionSignal, Timestamp,
