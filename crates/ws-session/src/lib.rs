@@ -46,6 +46,7 @@
 mod context;
 mod error;
 mod machine;
+mod message;
 mod policy;
 mod queue;
 mod retry_after;
@@ -58,6 +59,7 @@ pub use error::{DisconnectCause, DisconnectKind};
 pub use machine::{
     ConnectionAction, ConnectionMachine, MAX_RECONNECT_WAIT, SocketId, deadline_after,
 };
+pub use message::{MessageAssembly, close_cause};
 pub use policy::{
     Backoff, ConnectLimiter, ConnectRateLimit, FailureKind, JitterSource, MaxAttempts,
     ReconnectDecision, ReconnectionPolicy,
