@@ -87,7 +87,9 @@ pub(crate) fn run(root: &Path, args: &FuzzArgs) -> Result<()> {
         targets.retain(|t| t == only);
     }
     let started = Instant::now();
-    crate::run_in(&fuzz, "cargo", &["+nightly", "fuzz", "build", "-O"])?;
+    // cargo-fuzz's default build: optimised, with debug assertions, so that unchecked
+    // arithmetic on a fuzzed value panics and is reported.
+    crate::run_in(&fuzz, "cargo", &["+nightly", "fuzz", "build"])?;
     eprintln!("fuzz build: {:.0} s", started.elapsed().as_secs_f64());
     let mut summary = Vec::new();
     for target in &targets {
@@ -130,12 +132,12 @@ fn run_target(fuzz: &Path, target: &str, seconds: u64) -> Result<String> {
     let max_time = format!("-max_total_time={seconds}");
     let mut command = Command::new("cargo");
     command
-        .args(["+nightly", "fuzz", "run", "-O", target])
+        .args(["+nightly", "fuzz", "run", target])
         .args(&corpora)
         .args(["--", &max_time])
         .current_dir(fuzz);
     eprintln!(
-        "$ cargo +nightly fuzz run -O {target} {} -- {max_time}",
+        "$ cargo +nightly fuzz run {target} {} -- {max_time}",
         corpora.join(" ")
     );
     let output = command
