@@ -1,8 +1,9 @@
 //! A script of WebSocket frames (text, binary, continuation, close; any `fin`, any payload)
 //! through the driver's fragment reassembly and close-frame reading. Invariants: no panic; a
-//! message comes out only on a final frame, never longer than the limit, equal to its
-//! fragments joined, and UTF-8 when it is text; a close frame has a code exactly when it
-//! carries two bytes.
+//! data frame inside a fragmented message and a continuation of nothing are refused; a
+//! message comes out only on a final frame, equal to its fragments joined, never longer than
+//! the limit, and UTF-8 when it is text; a close frame has a code exactly when it carries two
+//! bytes.
 #![no_main]
 
 use bytes::BytesMut;
@@ -35,8 +36,10 @@ fuzz_target!(|data: &[u8]| {
                 continue;
             }
         };
+        // A start inside an open message, or a continuation of nothing, must be refused.
         let expected = match (start, open.take()) {
-            (Some(kind), _) => Some((kind, payload.to_vec())),
+            (Some(_), Some(_)) => None,
+            (Some(kind), None) => Some((kind, payload.to_vec())),
             (None, Some((kind, mut joined))) => {
                 joined.extend_from_slice(payload);
                 Some((kind, joined))
@@ -56,6 +59,7 @@ fuzz_target!(|data: &[u8]| {
             }
             Ok(None) => {
                 assert!(!fin);
+                assert!(expected.is_some(), "a refused frame was accepted");
                 open = expected;
             }
             Err(_) => {

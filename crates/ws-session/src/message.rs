@@ -37,10 +37,16 @@ impl MessageAssembly {
     ) -> Result<Option<(FrameKind, BytesMut)>, DisconnectCause> {
         let (kind, message) = match start {
             Some(kind) => {
+                // RFC 6455 §5.4: only control frames may come between fragments. Before, a
+                // stray start left the old fragments behind for a later continuation.
+                if self.partial.take().is_some() {
+                    return Err(DisconnectCause::Protocol(
+                        "a data frame inside a fragmented message".into(),
+                    ));
+                }
                 if payload.len() > self.max_message_size {
                     return Err(self.too_large());
                 }
-                // A new start replaces an unfinished message (the reader always did so).
                 (kind, payload)
             }
             None => {
@@ -115,6 +121,25 @@ mod tests {
         // The assembly is empty again: a continuation now has nothing to continue.
         assert!(matches!(
             a.push(None, true, bytes(b"x")),
+            Err(DisconnectCause::Protocol(_))
+        ));
+    }
+
+    /// Found by the `ws_frames` fuzz target: a complete binary frame inside a fragmented
+    /// message left the first fragment behind, and a later continuation joined onto it.
+    #[test]
+    fn a_data_frame_inside_a_fragmented_message_is_a_protocol_error() {
+        let mut a = MessageAssembly::new(16);
+        assert_eq!(
+            a.push(Some(FrameKind::Binary), false, bytes(b"ab")),
+            Ok(None)
+        );
+        assert!(matches!(
+            a.push(Some(FrameKind::Binary), true, bytes(b"x")),
+            Err(DisconnectCause::Protocol(_))
+        ));
+        assert!(matches!(
+            a.push(None, true, bytes(b"cd")),
             Err(DisconnectCause::Protocol(_))
         ));
     }
