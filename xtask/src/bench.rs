@@ -597,7 +597,7 @@ fn run_e2e(root: &Path, bin_dir: &Path) -> Result<Value> {
         &bin_dir.join("e2e").display().to_string(),
         &["--out", &report.display().to_string()],
     )?;
-    let plot = root.join("docs/img/e2e-latency.png");
+    let plot = root.join("docs/img/e2e-latency.svg");
     crate::run_in(
         root,
         &bin_dir.join("e2e-plot").display().to_string(),

@@ -1,47 +1,68 @@
-//! Draws the receive-to-handled latency distribution of an `e2e` report as a PNG.
+//! Draws the receive-to-handled latency distribution of an `e2e` report as an SVG.
 //!
-//! `e2e-plot REPORT.json OUT.png` (what `cargo xtask bench --full` runs, writing
-//! `docs/img/e2e-latency.png`). The x axis is the percentile on HDR's usual log scale
+//! `e2e-plot REPORT.json OUT.svg` (what `cargo xtask bench --full` runs, writing
+//! `docs/img/e2e-latency.svg`). The x axis is the percentile on HDR's usual log scale
 //! (1 / (1 - q): p50, p90, p99, p99.9, ...), the y axis the latency in microseconds, also
-//! logarithmic. Text is rendered with a system TrueType font (DejaVu Sans, from the
-//! `fonts-dejavu-core` package); no C library is linked.
+//! logarithmic. The SVG is written by hand: a few lines and labels need no plotting crate (and
+//! no font parser: the viewer renders the text).
 
-use anyhow::{Context, Result, anyhow, bail};
-use plotters::prelude::*;
-use plotters::style::FontStyle;
+use std::fmt::Write as _;
+
+use anyhow::{Context, Result, bail};
 use serde_json::Value;
-
-/// Fonts tried in order.
-const FONTS: [&str; 3] = [
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/TTF/DejaVuSans.ttf",
-    "/usr/share/fonts/dejavu/DejaVuSans.ttf",
-];
 
 /// Highest quantile drawn (the curve's last point is the maximum).
 const TOP_QUANTILE: f64 = 0.99999;
+/// Lowest latency drawn, in µs.
+const Y_MIN: f64 = 0.05;
+/// The issue's p99 budget, in µs.
+const BUDGET_US: f64 = 50.0;
+
+const WIDTH: f64 = 1100.0;
+const HEIGHT: f64 = 650.0;
+const LEFT: f64 = 90.0;
+const RIGHT: f64 = 60.0;
+const TOP: f64 = 60.0;
+const BOTTOM: f64 = 70.0;
+
+/// One curve: label, colour, dashed, points as (x = 1/(1-q), y = µs).
+struct Series {
+    label: String,
+    colour: &'static str,
+    dashed: bool,
+    points: Vec<(f64, f64)>,
+}
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (Some(input), Some(output)) = (args.first(), args.get(1)) else {
-        bail!("usage: e2e-plot REPORT.json OUT.png");
+        bail!("usage: e2e-plot REPORT.json OUT.svg");
     };
     let report: Value = serde_json::from_str(
         &std::fs::read_to_string(input).with_context(|| format!("reading {input}"))?,
     )?;
-    register_font()?;
+    let series = read_series(&report);
+    if series.is_empty() {
+        bail!("no latency curves in {input}");
+    }
+    let svg = draw(&report, &series);
     if let Some(dir) = std::path::Path::new(output).parent()
         && !dir.as_os_str().is_empty()
     {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
+    std::fs::write(output, svg).with_context(|| format!("writing {output}"))?;
+    eprintln!("plot written to {output}");
+    Ok(())
+}
 
-    // (label, colour, dashed, points as (x = 1/(1-q), y = µs)).
+fn read_series(report: &Value) -> Vec<Series> {
+    let palette = ["#1f77b4", "#d62728"];
     let mut series = Vec::new();
-    let palette = [RGBColor(31, 119, 180), RGBColor(214, 39, 40)];
     let venues = report["venues"]
         .as_array()
-        .context("no venues in the report")?;
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
     for (i, venue) in venues.iter().enumerate() {
         let name = venue["venue"].as_str().unwrap_or("?");
         let colour = palette[i % palette.len()];
@@ -60,83 +81,185 @@ fn main() -> Result<()> {
                         .filter_map(|pt| {
                             let q = pt.get(0)?.as_f64()?.min(TOP_QUANTILE);
                             let ns = pt.get(1)?.as_f64()?;
-                            Some((1.0 / (1.0 - q), (ns / 1e3).max(0.05)))
+                            Some((1.0 / (1.0 - q), (ns / 1e3).max(Y_MIN)))
                         })
                         .collect()
                 })
                 .unwrap_or_default();
             if !points.is_empty() {
-                series.push((label, colour, dashed, points));
+                series.push(Series {
+                    label,
+                    colour,
+                    dashed,
+                    points,
+                });
             }
         }
     }
-    if series.is_empty() {
-        bail!("no latency curves in {input}");
+    series
+}
+
+/// Log-log axes from (1, Y_MIN) to (x_max, y_max) mapped onto the plot area.
+struct Axes {
+    x_max: f64,
+    y_max: f64,
+}
+
+impl Axes {
+    fn x(&self, x: f64) -> f64 {
+        let span = WIDTH - LEFT - RIGHT;
+        LEFT + span * x.max(1.0).log10() / self.x_max.log10()
     }
+
+    fn y(&self, y: f64) -> f64 {
+        let span = HEIGHT - TOP - BOTTOM;
+        let (lo, hi) = (Y_MIN.log10(), self.y_max.log10());
+        TOP + span * (1.0 - (y.clamp(Y_MIN, self.y_max).log10() - lo) / (hi - lo))
+    }
+}
+
+fn draw(report: &Value, series: &[Series]) -> String {
     let y_max = series
         .iter()
-        .flat_map(|s| s.3.iter().map(|p| p.1))
+        .flat_map(|s| s.points.iter().map(|p| p.1))
         .fold(100.0f64, f64::max)
         * 2.0;
-
-    let root = BitMapBackend::new(output, (1100, 650)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
+    let axes = Axes {
+        x_max: 1.0 / (1.0 - TOP_QUANTILE),
+        y_max,
+    };
+    let mut svg = String::new();
+    let _ = writeln!(
+        svg,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" font-family="DejaVu Sans, Verdana, sans-serif">"#
+    );
+    let _ = writeln!(svg, r#"<rect width="100%" height="100%" fill="white"/>"#);
     let title = format!(
         "Loopback receive-to-handled latency (ws-core HDR histogram), {} cores",
         report["cores"].as_u64().unwrap_or(0)
     );
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 24))
-        .margin(20)
-        .margin_right(60)
-        .x_label_area_size(50)
-        .y_label_area_size(70)
-        .build_cartesian_2d(
-            (1.0f64..1.0 / (1.0 - TOP_QUANTILE)).log_scale(),
-            (0.05f64..y_max).log_scale(),
-        )
-        .map_err(|e| anyhow!("{e}"))?;
-    chart
-        .configure_mesh()
-        .x_desc("percentile")
-        .y_desc("latency (µs)")
-        .x_label_formatter(&|x| percentile_label(*x))
-        .y_label_formatter(&|y| format!("{y}"))
-        .label_style(("sans-serif", 16))
-        .draw()
-        .map_err(|e| anyhow!("{e}"))?;
-    // The issue's p99 budget.
-    chart
-        .draw_series(LineSeries::new(
-            [(1.0, 50.0), (1.0 / (1.0 - TOP_QUANTILE), 50.0)],
-            BLACK.mix(0.7).stroke_width(2),
-        ))
-        .map_err(|e| anyhow!("{e}"))?
-        .label("p99 budget: 50 µs")
-        .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLACK.mix(0.7).stroke_width(2)));
-    for (label, colour, dashed, points) in series {
-        let style = if dashed {
-            colour.mix(0.45).stroke_width(2)
-        } else {
-            colour.stroke_width(3)
-        };
-        chart
-            .draw_series(LineSeries::new(points, style))
-            .map_err(|e| anyhow!("{e}"))?
-            .label(label)
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], style));
+    let _ = writeln!(
+        svg,
+        r#"<text x="{}" y="35" font-size="22" text-anchor="middle">{}</text>"#,
+        WIDTH / 2.0,
+        escape(&title)
+    );
+    draw_grid(&mut svg, &axes);
+    // The budget line, then the curves.
+    let _ = writeln!(
+        svg,
+        r##"<line x1="{:.1}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}" stroke="#000" stroke-opacity="0.7" stroke-width="2"/>"##,
+        axes.x(1.0),
+        axes.x(axes.x_max),
+        y = axes.y(BUDGET_US)
+    );
+    for s in series {
+        let points: Vec<String> = s
+            .points
+            .iter()
+            .map(|&(x, y)| format!("{:.1},{:.1}", axes.x(x), axes.y(y)))
+            .collect();
+        let _ = writeln!(
+            svg,
+            r#"<polyline fill="none" points="{}" {}/>"#,
+            points.join(" "),
+            stroke(s.colour, s.dashed)
+        );
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.3))
-        .label_font(("sans-serif", 16))
-        .draw()
-        .map_err(|e| anyhow!("{e}"))?;
-    root.present().map_err(|e| anyhow!("{e}"))?;
-    eprintln!("plot written to {output}");
-    Ok(())
+    draw_legend(&mut svg, series);
+    svg.push_str("</svg>\n");
+    svg
+}
+
+fn stroke(colour: &str, dashed: bool) -> String {
+    if dashed {
+        format!(
+            r#"stroke="{colour}" stroke-opacity="0.45" stroke-width="2" stroke-dasharray="8 5""#
+        )
+    } else {
+        format!(r#"stroke="{colour}" stroke-width="3""#)
+    }
+}
+
+fn draw_grid(svg: &mut String, axes: &Axes) {
+    let (x0, x1) = (axes.x(1.0), axes.x(axes.x_max));
+    let (y0, y1) = (axes.y(Y_MIN), axes.y(axes.y_max));
+    let mut decade = 1.0;
+    while decade <= axes.x_max * 1.0001 {
+        let x = axes.x(decade);
+        let _ = writeln!(
+            svg,
+            r##"<line x1="{x:.1}" y1="{y0:.1}" x2="{x:.1}" y2="{y1:.1}" stroke="#ddd"/><text x="{x:.1}" y="{:.1}" font-size="15" text-anchor="middle">{}</text>"##,
+            y0 + 20.0,
+            percentile_label(decade)
+        );
+        decade *= 10.0;
+    }
+    let mut decade = 0.1;
+    while decade <= axes.y_max {
+        let y = axes.y(decade);
+        let _ = writeln!(
+            svg,
+            r##"<line x1="{x0:.1}" y1="{y:.1}" x2="{x1:.1}" y2="{y:.1}" stroke="#ddd"/><text x="{:.1}" y="{:.1}" font-size="15" text-anchor="end">{decade}</text>"##,
+            x0 - 8.0,
+            y + 5.0
+        );
+        decade *= 10.0;
+    }
+    let _ = writeln!(
+        svg,
+        r##"<rect x="{x0:.1}" y="{y1:.1}" width="{:.1}" height="{:.1}" fill="none" stroke="#000"/>"##,
+        x1 - x0,
+        y0 - y1
+    );
+    let _ = writeln!(
+        svg,
+        r#"<text x="{:.1}" y="{:.1}" font-size="16" text-anchor="middle">percentile</text>"#,
+        (x0 + x1) / 2.0,
+        HEIGHT - 20.0
+    );
+    let _ = writeln!(
+        svg,
+        r#"<text transform="translate(25 {:.1}) rotate(-90)" font-size="16" text-anchor="middle">latency (µs)</text>"#,
+        (y0 + y1) / 2.0
+    );
+}
+
+fn draw_legend(svg: &mut String, series: &[Series]) {
+    let entries: Vec<(String, String)> = std::iter::once((
+        format!("p99 budget: {BUDGET_US} µs"),
+        r##"stroke="#000" stroke-opacity="0.7" stroke-width="2""##.to_string(),
+    ))
+    .chain(
+        series
+            .iter()
+            .map(|s| (s.label.clone(), stroke(s.colour, s.dashed))),
+    )
+    .collect();
+    let (x, y) = (LEFT + 15.0, TOP + 15.0);
+    let _ = writeln!(
+        svg,
+        r##"<rect x="{x}" y="{y}" width="330" height="{}" fill="white" fill-opacity="0.85" stroke="#000" stroke-opacity="0.3"/>"##,
+        10.0 + 22.0 * entries.len() as f64
+    );
+    for (i, (label, style)) in entries.iter().enumerate() {
+        let row = y + 20.0 + 22.0 * i as f64;
+        let _ = writeln!(
+            svg,
+            r#"<line x1="{:.1}" y1="{row:.1}" x2="{:.1}" y2="{row:.1}" {style}/><text x="{:.1}" y="{:.1}" font-size="15">{}</text>"#,
+            x + 10.0,
+            x + 40.0,
+            x + 50.0,
+            row + 5.0,
+            escape(label)
+        );
+    }
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 fn percentile_label(x: f64) -> String {
@@ -150,15 +273,4 @@ fn percentile_label(x: f64) -> String {
         100_000 => "p99.999".into(),
         _ => format!("p{:.3}", q * 100.0),
     }
-}
-
-fn register_font() -> Result<()> {
-    let bytes = FONTS
-        .iter()
-        .find_map(|path| std::fs::read(path).ok())
-        .context("no DejaVu Sans font found; install fonts-dejavu-core")?;
-    // Registered once for the life of the process.
-    let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
-    plotters::style::register_font("sans-serif", FontStyle::Normal, bytes)
-        .map_err(|_| anyhow!("the DejaVu Sans font did not load"))
 }

@@ -112,6 +112,8 @@ pub use crate::connector::{GateioFutures, GateioSpot};
 pub use crate::error::{
     Context, Error, ErrorCode, FieldError, IdentifierError, Malformation, Snippet,
 };
+#[doc(hidden)]
+pub use crate::handler::fuzz_reconcile_parsers;
 pub use crate::handler::{
     FuturesMarket, GateioAuthMixin, GateioFuturesPrivateWebSocketHandler,
     GateioFuturesPublicWebSocketHandler, GateioHandlerConfig, GateioMarket,

@@ -98,6 +98,8 @@ mod rest;
 mod subscription;
 mod wire;
 
+#[doc(hidden)]
+pub use crate::handler::fuzz_reconcile_parsers;
 pub use auth::{API_KEY_HEADER, RestSigner};
 pub use book_sync::{BookSink, BookSync, BookSyncStats};
 pub use channel::{

@@ -233,16 +233,9 @@ pub(crate) async fn connect_websocket(
     }
 }
 
-/// Parses `Retry-After` given in seconds (the form venues use).
+/// A response's `Retry-After`, clamped at parse (see [`ws_session::parse_retry_after`]).
 pub(crate) fn retry_after(headers: &http::HeaderMap) -> Option<Duration> {
-    headers
-        .get(http::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .map(Duration::from_secs)
+    ws_session::parse_retry_after(headers.get(http::header::RETRY_AFTER)?.as_bytes())
 }
 
 fn verify_accept(headers: &http::HeaderMap, key: &str) -> Result<(), DisconnectCause> {
@@ -359,5 +352,25 @@ mod tests {
             http::HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
         );
         assert_eq!(retry_after(&h), None);
+    }
+
+    /// `Retry-After: 18446744073709551615` once became `Duration::from_secs(u64::MAX)` and
+    /// panicked when added to an `Instant`; `1000000000` parked a connection for 31 years.
+    #[test]
+    fn retry_after_from_the_network_is_clamped_at_parse() {
+        let mut h = http::HeaderMap::new();
+        for hostile in [
+            "18446744073709551615",
+            "1000000000",
+            "99999999999999999999999",
+        ] {
+            h.insert(
+                http::header::RETRY_AFTER,
+                http::HeaderValue::from_static(hostile),
+            );
+            let wait = retry_after(&h).unwrap_or_default();
+            assert_eq!(wait, ws_session::MAX_RETRY_AFTER, "{hostile}");
+            let _ = std::time::Instant::now() + wait;
+        }
     }
 }

@@ -46,8 +46,10 @@
 mod context;
 mod error;
 mod machine;
+mod message;
 mod policy;
 mod queue;
+mod retry_after;
 mod session;
 mod state;
 mod stats;
@@ -57,11 +59,13 @@ pub use error::{DisconnectCause, DisconnectKind};
 pub use machine::{
     ConnectionAction, ConnectionMachine, MAX_RECONNECT_WAIT, SocketId, deadline_after,
 };
+pub use message::{MessageAssembly, close_cause};
 pub use policy::{
     Backoff, ConnectLimiter, ConnectRateLimit, FailureKind, JitterSource, MaxAttempts,
     NO_STATUS_RUN_COUNTED, ReconnectDecision, ReconnectionPolicy,
 };
 pub use queue::{DEFAULT_QUEUE_BYTES, OverflowPolicy, PushOutcome, QueueConfig, StreamKind};
+pub use retry_after::{MAX_RETRY_AFTER, parse_retry_after};
 pub use session::{
     FrameKind, InboundFrame, OutFrame, Outbox, RestFailure, RestMethod, RestReply, RestRequest,
     RestRequestId, RestResponse, Session, SessionSignal, Timestamp,

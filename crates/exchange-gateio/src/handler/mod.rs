@@ -36,3 +36,5 @@ pub use public::{
     GateioFuturesPublicWebSocketHandler, GateioPublicCommand, GateioPublicWebSocketHandler,
     GateioSpotPublicWebSocketHandler, PublicCounters,
 };
+#[doc(hidden)]
+pub use reconcile::fuzz_reconcile_parsers;

@@ -28,3 +28,5 @@ pub use private::{
     MexcPrivateWebSocketHandler, PrivateCounters,
 };
 pub use public::{MexcPublicCommand, MexcPublicWebSocketHandler, PublicCounters};
+#[doc(hidden)]
+pub use reconcile::fuzz_reconcile_parsers;

@@ -15,8 +15,8 @@ use super::dispatch::Dispatch;
 use super::{Core, Event, Outgoing, Reader, Shared};
 use crate::queue::{FrameQueue, QueuedFrame};
 use ws_session::{
-    DisconnectCause, FrameKind, InboundFrame, PushOutcome, QueueConfig, Session, StreamKind,
-    Timestamp,
+    DisconnectCause, FrameKind, InboundFrame, MessageAssembly, PushOutcome, QueueConfig, Session,
+    StreamKind, Timestamp, close_cause,
 };
 
 /// What a reader needs.
@@ -51,7 +51,7 @@ async fn read_loop_inner<S: Session>(
     reader: &mut Reader,
     link: &mut ReaderLink<S>,
 ) -> DisconnectCause {
-    let mut partial: Option<(FrameKind, BytesMut)> = None;
+    let mut assembly = MessageAssembly::new(link.max_message_size);
     let mut dispatch = Dispatch::default();
     let mut buffered: Vec<(FrameKind, BytesMut, Timestamp)> = Vec::new();
     let mut buffered_bytes = 0usize;
@@ -82,41 +82,18 @@ async fn read_loop_inner<S: Session>(
             other => BytesMut::from(&other[..]),
         };
         link.shared.lock().last_inbound = received_at.monotonic;
-        let (kind, mut message) = match opcode {
-            OpCode::Text | OpCode::Binary => {
-                let kind = if opcode == OpCode::Text {
-                    FrameKind::Text
-                } else {
-                    FrameKind::Binary
-                };
-                if !fin {
-                    partial = Some((kind, payload));
-                    continue;
-                }
-                (kind, payload)
-            }
-            OpCode::Continuation => {
-                let Some((kind, mut acc)) = partial.take() else {
-                    return DisconnectCause::Protocol("continuation without a start".into());
-                };
-                if acc.len() + payload.len() > link.max_message_size {
-                    return DisconnectCause::MessageTooLarge {
-                        limit: link.max_message_size,
-                    };
-                }
-                acc.extend_from_slice(&payload);
-                if !fin {
-                    partial = Some((kind, acc));
-                    continue;
-                }
-                (kind, acc)
-            }
+        let data = match opcode {
+            OpCode::Text => assembly.push(Some(FrameKind::Text), fin, payload),
+            OpCode::Binary => assembly.push(Some(FrameKind::Binary), fin, payload),
+            OpCode::Continuation => assembly.push(None, fin, payload),
             OpCode::Close => return close_cause(&payload),
             OpCode::Ping | OpCode::Pong => continue,
         };
-        if kind == FrameKind::Text && std::str::from_utf8(&message).is_err() {
-            return DisconnectCause::Protocol("invalid UTF-8 in a text message".into());
-        }
+        let (kind, mut message) = match data {
+            Ok(Some(message)) => message,
+            Ok(None) => continue,
+            Err(cause) => return cause,
+        };
 
         if let Some(go) = link.go.as_mut() {
             // Rotation: hold messages until the supervisor switches over.
@@ -267,20 +244,6 @@ pub(super) async fn process_queue<S: Session>(
         if !dispatch.is_empty() {
             dispatch.flush(0, &events, None).await;
         }
-    }
-}
-
-fn close_cause(payload: &[u8]) -> DisconnectCause {
-    if payload.len() < 2 {
-        return DisconnectCause::ClosedByPeer {
-            code: None,
-            reason: String::new(),
-        };
-    }
-    let code = u16::from_be_bytes([payload[0], payload[1]]);
-    DisconnectCause::ClosedByPeer {
-        code: Some(code),
-        reason: String::from_utf8_lossy(&payload[2..]).into_owned(),
     }
 }
 

@@ -11,11 +11,13 @@
 //! exactly.
 
 mod calls;
+mod fuzzing;
 mod parse;
 #[cfg(test)]
 mod tests;
 mod values;
 mod venue;
 
+pub use fuzzing::fuzz_reconcile_parsers;
 pub(crate) use parse::upper_asset;
 pub(crate) use venue::GateioReconcile;

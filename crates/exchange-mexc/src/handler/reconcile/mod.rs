@@ -5,9 +5,11 @@
 //! `/api/v3/allOrders` and `/api/v3/myTrades`, plugged into the generic
 //! `ws_handlers::Reconciler` by [`MexcReconcile`].
 
+mod fuzzing;
 mod parse;
 #[cfg(test)]
 mod tests;
 mod venue;
 
+pub use fuzzing::fuzz_reconcile_parsers;
 pub(crate) use venue::MexcReconcile;
