@@ -101,6 +101,8 @@ pub struct VenueClock {
     state: State,
     /// The offset last reported to the user.
     reported_ms: Option<i64>,
+    /// Measured (or tried) since the last disconnect.
+    fresh: bool,
 }
 
 impl fmt::Debug for VenueClock {
@@ -110,6 +112,7 @@ impl fmt::Debug for VenueClock {
             .field("offset_ms", &self.offset.millis())
             .field("state", &self.state)
             .field("reported_ms", &self.reported_ms)
+            .field("fresh", &self.fresh)
             .finish()
     }
 }
@@ -122,6 +125,7 @@ impl VenueClock {
             offset: ClockOffset::new(),
             state: State::Unmeasured,
             reported_ms: None,
+            fresh: false,
         }
     }
 
@@ -138,6 +142,12 @@ impl VenueClock {
     /// Whether a time request is in flight.
     pub fn is_measuring(&self) -> bool {
         matches!(self.state, State::Measuring { .. })
+    }
+
+    /// Whether the clock was measured (or tried) on this connection: a refusal a wrong
+    /// clock could explain is then definitive.
+    pub fn is_fresh(&self) -> bool {
+        self.fresh
     }
 
     /// Whether `id` is the time request in flight.
@@ -168,6 +178,7 @@ impl VenueClock {
     /// The connection closed: an answer still in flight is ignored and the clock is
     /// measured on the next connection if it was never measured.
     pub fn on_disconnected(&mut self) {
+        self.fresh = false;
         if self.is_measuring() {
             self.state = if self.reported_ms.is_some() {
                 State::Stale
@@ -193,6 +204,7 @@ impl VenueClock {
         }
         // Tried: a venue without a time endpoint is not asked on every connection.
         self.state = State::Settled;
+        self.fresh = true;
         let server_ms = match result {
             Ok(reply) if reply.status == 200 => match time_member(&reply.body, self.endpoint.field)
             {

@@ -46,7 +46,14 @@ fn a_venue_ninety_seconds_ahead_moves_every_signer() {
         })
     );
     assert!(!clock.needs_measurement());
+    assert!(clock.is_fresh());
     assert_eq!(signer.millis(), 90_000);
+    clock.on_disconnected();
+    assert!(!clock.is_fresh());
+    assert!(
+        !clock.needs_measurement(),
+        "measured once; kept across connections"
+    );
     assert_eq!(signer.venue_millis(at(2_000_000)), 2_090_000);
     assert_eq!(signer.venue_seconds(at(2_000_000)), 2_090);
 }
@@ -189,6 +196,7 @@ fn a_disconnect_forgets_the_answer_in_flight() {
     clock.request(RestRequestId(1), at(0));
     clock.on_disconnected();
     assert!(clock.needs_measurement());
+    assert!(!clock.is_fresh());
     assert_eq!(
         clock.on_response(RestRequestId(1), &ok(r#"{"server_time":5}"#), at(0)),
         None

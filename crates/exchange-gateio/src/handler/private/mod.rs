@@ -2,6 +2,7 @@
 //! twin) with `GateioAuthMixin`, exactly-once delivery and REST reconciliation.
 
 mod auth;
+mod clock;
 mod session;
 
 pub use auth::GateioAuthMixin;
@@ -12,7 +13,7 @@ use std::time::Instant;
 use market_types::{OrderId, Symbol};
 use ws_handlers::{
     DeliveryCounts, HandlerError, HandlerStats, Lifecycle, PrivateDelivery, PrivateLedger,
-    Reconciler, RetrySchedule, WebSocketMessageType,
+    Reconciler, RetrySchedule, VenueClock, WebSocketMessageType,
 };
 use ws_mixins::{
     ErrorCategory, PrivateWebSocketMixin, StreamError, SubscriptionError, SubscriptionRegistry,
@@ -76,6 +77,8 @@ pub struct GateioPrivateWebSocketHandler<H: PrivateWebSocketMixin, M: GateioMark
     delivery: PrivateDelivery,
     /// The REST rounds after every (re)connect.
     reconciler: Reconciler<GateioReconcile<M>>,
+    /// The venue's clock, which every signature of this handler uses.
+    clock: VenueClock,
     /// When channels refused with a server error (code 3) are requested again.
     retry_at: Option<Instant>,
     fatal: Option<String>,
@@ -137,12 +140,14 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateWebSocketHandler<H,
             (Market::Futures, None) => LoginMode::LoginFirst,
             _ => config.login,
         };
+        let clock = clock::venue_clock(&config);
         let auth = GateioAuthMixin::new(
             M::MARKET,
             config.credentials.clone(),
             login,
             config.auth_timeout,
-        );
+        )
+        .with_clock(clock.offset());
         let mut lifecycle = Lifecycle::new(config.ack_timeout);
         for channel in channels(M::MARKET) {
             lifecycle.subscriptions_mut().add(*channel);
@@ -152,7 +157,8 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateWebSocketHandler<H,
             config.credentials.clone(),
             config.private_symbols.clone(),
             config.user_id,
-        );
+        )
+        .with_clock(clock.offset());
         let fatal = config
             .credentials
             .is_none()
@@ -166,12 +172,13 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateWebSocketHandler<H,
         }
         Self {
             reconciler: Reconciler::new(
-                GateioReconcile::new(&config),
+                GateioReconcile::new(&config).with_clock(clock.offset()),
                 RetrySchedule {
                     delay: config.rest_retry,
                 },
             ),
             auth,
+            clock,
             lifecycle,
             format,
             delivery: PrivateDelivery::new(),
@@ -335,7 +342,9 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateWebSocketHandler<H,
             refusal.event, refusal.channel, refusal.code, refusal.message
         );
         if refusal.code.is_fatal() {
-            self.reject_credentials(reason, out);
+            if !self.retry_with_measured_clock(&reason, out) {
+                self.reject_credentials(reason, out);
+            }
             return;
         }
         if refusal.event == RequestEvent::Subscribe {

@@ -19,6 +19,7 @@ use crate::wire::Message;
 
 use super::super::format::{Refusal, message_type, shown};
 use super::super::market::GateioMarket;
+use super::super::reconcile::is_expired_answer;
 use super::GateioPrivateWebSocketHandler;
 
 impl<H: PrivateWebSocketMixin, M: GateioMarket> ConnectionMixin
@@ -172,6 +173,9 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> PrivateMessageHandler
                 if error.is_fatal() {
                     self.reject_credentials(error.to_string(), out);
                 } else {
+                    if error.is_expired() {
+                        self.clock.mark_stale();
+                    }
                     self.report(ErrorCategory::Authentication, error.to_string());
                     out.signal(SessionSignal::Reconnect(error.to_string()));
                 }
@@ -215,9 +219,10 @@ impl<H: PrivateWebSocketMixin + Send + 'static, M: GateioMarket> Session
             return;
         }
         self.reconciler.on_connected(now);
-        self.lifecycle
-            .on_connected(&mut self.auth, &self.format, now, out);
-        self.maybe_start_reconciliation(now, out);
+        if self.measure_clock_first(now, out) {
+            return;
+        }
+        self.subscribe_all(now, out);
     }
 
     fn on_frame(&mut self, frame: InboundFrame<'_>, out: &mut Outbox) {
@@ -244,6 +249,12 @@ impl<H: PrivateWebSocketMixin + Send + 'static, M: GateioMarket> Session
     }
 
     fn on_rest_response(&mut self, response: RestResponse, now: Timestamp, out: &mut Outbox) {
+        if self.on_clock_response(&response, now, out) {
+            return;
+        }
+        if is_expired_answer(&response.result) && self.reconciler.owns(response.id) {
+            self.on_expired_rest(now, out);
+        }
         let answered = self.reconciler.on_rest_response(
             &response,
             now,
@@ -258,6 +269,7 @@ impl<H: PrivateWebSocketMixin + Send + 'static, M: GateioMarket> Session
 
     fn on_disconnected(&mut self, _cause: &DisconnectCause, _now: Timestamp) {
         self.lifecycle.on_disconnected();
+        self.clock.on_disconnected();
         self.retry_at = None;
         // What happened from the last frame on is fetched after the reconnect.
         self.reconciler.on_disconnected();

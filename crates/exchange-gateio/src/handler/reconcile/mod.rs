@@ -17,5 +17,6 @@ mod tests;
 mod values;
 mod venue;
 
+pub(crate) use calls::is_expired as is_expired_answer;
 pub(crate) use parse::upper_asset;
 pub(crate) use venue::GateioReconcile;

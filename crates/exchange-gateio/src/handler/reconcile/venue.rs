@@ -4,7 +4,7 @@
 use std::marker::PhantomData;
 
 use market_types::{Balance, Fill, Position};
-use ws_handlers::{Answer, Failure, Lost, ReconcileVenue, RestOrder, Sent};
+use ws_handlers::{Answer, ClockOffset, Failure, Lost, ReconcileVenue, RestOrder, Sent};
 use ws_mixins::PrivateWebSocketMixin;
 use ws_session::{RestFailure, RestReply, RestRequest, RestRequestId, Timestamp};
 
@@ -32,6 +32,14 @@ impl<M: GateioMarket> GateioReconcile<M> {
             signer: RestSigner::new(config),
             market: PhantomData,
         }
+    }
+
+    /// Signs with the venue's time as `clock` tells it.
+    pub(crate) fn with_clock(mut self, clock: ClockOffset) -> Self {
+        if let Some(signer) = self.signer.as_mut() {
+            signer.set_clock(clock);
+        }
+        self
     }
 }
 
