@@ -139,6 +139,12 @@ impl VenueClock {
         matches!(self.state, State::Unmeasured | State::Stale)
     }
 
+    /// Whether a venue refused a signed request for its time since the last measurement
+    /// (for venues that measure only when told).
+    pub fn is_stale(&self) -> bool {
+        self.state == State::Stale
+    }
+
     /// Whether a time request is in flight.
     pub fn is_measuring(&self) -> bool {
         matches!(self.state, State::Measuring { .. })

@@ -99,7 +99,9 @@ fn stale_after_an_expired_request_and_measured_again() {
     clock.mark_stale();
     assert!(!clock.needs_measurement());
     clock.on_response(RestRequestId(1), &ok(r#"{"server_time":10}"#), at(10));
+    assert!(!clock.is_stale());
     clock.mark_stale();
+    assert!(clock.is_stale());
     assert!(clock.needs_measurement());
 }
 
