@@ -113,7 +113,7 @@ async fn futures_private_events_arrive_with_the_venue_clock_ninety_seconds_ahead
     let venue = Venue::start(GateioSimConfig::default()).await;
     venue.venue.set_clock_offset_ms(AHEAD_MS);
     let config = venue.config(Market::Futures, BookDepth::Levels20);
-    // The user id learnt from futures.login, signed with the venue's time.
+    // The user id learnt over signed REST, signed with the venue's time.
     streams_while_ahead::<FuturesMarket>(&venue, config.clone()).await;
     let configured = GateioHandlerConfig {
         user_id: Some(UserId(venue.venue.config().user_id)),

@@ -612,16 +612,25 @@ type SpotPrivate = GateioSpotPrivateWebSocketHandler<Recorder>;
 type FuturesPrivate = GateioFuturesPrivateWebSocketHandler<Recorder>;
 
 /// Connects a private handler and answers its first measurement of the venue's clock
-/// (the venue's time equal to ours), which comes before anything signed.
+/// (the venue's time equal to ours), which comes before anything signed, and a futures
+/// user id lookup with 404 (so the handler logs in to learn it).
 fn connect_private<S: Session>(h: &mut S, now: Timestamp, out: &mut Outbox) {
     h.on_connected(now, out);
-    let rest: Vec<RestRequest> = out.drain_rest().collect();
-    for request in rest {
-        if request.url.ends_with("/spot/time") {
-            let body = format!(r#"{{"server_time":{}}}"#, now.unix_millis());
-            h.on_rest_response(reply(&request, 200, &body), now, out);
-        } else {
-            out.rest(request);
+    let mut answered = true;
+    while answered {
+        answered = false;
+        let rest: Vec<RestRequest> = out.drain_rest().collect();
+        for request in rest {
+            if request.url.ends_with("/spot/time") {
+                let body = format!(r#"{{"server_time":{}}}"#, now.unix_millis());
+                h.on_rest_response(reply(&request, 200, &body), now, out);
+                answered = true;
+            } else if request.url.ends_with("/futures/usdt/accounts") {
+                h.on_rest_response(reply(&request, 404, ""), now, out);
+                answered = true;
+            } else {
+                out.rest(request);
+            }
         }
     }
 }
@@ -1187,4 +1196,87 @@ fn code_4_on_a_later_connection_measures_the_clock_before_it_is_fatal() {
         out.signals(),
         [SessionSignal::AuthenticationFailed(_)]
     ));
+}
+
+/// Connects a futures handler, answers the clock, and returns the next REST request.
+fn futures_lookup(h: &mut FuturesPrivate, now: Timestamp, out: &mut Outbox) -> RestRequest {
+    h.on_connected(now, out);
+    let time = out.drain_rest().next().unwrap();
+    let body = format!(r#"{{"server_time":{}}}"#, now.unix_millis());
+    h.on_rest_response(reply(&time, 200, &body), now, out);
+    assert!(
+        out.frames().is_empty(),
+        "nothing subscribed without the user id"
+    );
+    let lookup: Vec<RestRequest> = out.drain_rest().collect();
+    assert_eq!(lookup.len(), 1);
+    assert_eq!(
+        lookup[0].url,
+        "http://127.0.0.1:1/gateio/api/v4/futures/usdt/accounts"
+    );
+    assert!(lookup[0].headers.iter().any(|(name, _)| name == "SIGN"));
+    lookup[0].clone()
+}
+
+#[test]
+fn futures_learn_the_user_id_over_rest_without_logging_in() {
+    let clock = Clock::new();
+    let mut h = FuturesPrivate::new(config(crate::Market::Futures), Recorder::default());
+    let mut out = Outbox::new();
+    let lookup = futures_lookup(&mut h, clock.at(0), &mut out);
+    let body = r#"{"user":10001,"currency":"USDT","total":"100","available":"100"}"#;
+    h.on_rest_response(reply(&lookup, 200, body), clock.at(1), &mut out);
+    assert_eq!(h.user_id(), Some(UserId(10_001)));
+    let sent = texts(&out);
+    assert_eq!(sent.len(), 4, "subscribed at once: {sent:?}");
+    assert!(sent.iter().all(|t| !t.contains("futures.login")));
+    assert_eq!(json(&sent[3])["payload"], serde_json::json!(["10001"]));
+}
+
+#[test]
+fn futures_with_a_configured_user_id_neither_ask_nor_log_in() {
+    let clock = Clock::new();
+    let mut h = FuturesPrivate::new(
+        GateioHandlerConfig {
+            user_id: Some(UserId(7)),
+            ..config(crate::Market::Futures)
+        },
+        Recorder::default(),
+    );
+    let mut out = Outbox::new();
+    connect_private(&mut h, clock.at(0), &mut out);
+    let sent = texts(&out);
+    assert_eq!(sent.len(), 4);
+    assert_eq!(json(&sent[0])["payload"], serde_json::json!(["7", "!all"]));
+}
+
+#[test]
+fn a_login_not_supported_after_rest_failed_stops_and_says_what_to_configure() {
+    let clock = Clock::new();
+    let mut h = FuturesPrivate::new(config(crate::Market::Futures), Recorder::default());
+    let mut out = Outbox::new();
+    let lookup = futures_lookup(&mut h, clock.at(0), &mut out);
+    h.on_rest_response(
+        reply(&lookup, 200, r#"{"total":"1"}"#),
+        clock.at(1),
+        &mut out,
+    );
+    let sent = texts(&out);
+    assert!(sent[0].contains("futures.login"), "logs in as the last way");
+    out.clear();
+    let not_supported = r#"{"header":{"response_time":"1","status":"400","channel":"futures.login","event":"api","client_id":"c"},"data":{"errs":{"label":"NOT_SUPPORTED","message":"not supported"}},"request_id":"login-1"}"#;
+    feed(&mut h, not_supported.as_bytes(), clock.at(2), &mut out);
+    assert!(
+        matches!(out.signals(), [SessionSignal::Fatal(_)]),
+        "{:?}",
+        out.signals()
+    );
+    let reason = h.authentication_error().unwrap();
+    assert!(reason.contains("GATEIO_UID"), "{reason}");
+    assert!(reason.contains("NOT_SUPPORTED"), "{reason}");
+    assert!(reason.contains("/futures/usdt/accounts"), "{reason}");
+    assert_eq!(
+        h.classify_disconnect(&DisconnectCause::ConnectionLost("x".into())),
+        ReconnectDecision::Stop
+    );
 }

@@ -74,6 +74,11 @@ impl GateioAuthMixin {
         self.credentials.is_some()
     }
 
+    /// Logs in before subscribing, or not, from the next connection on.
+    pub fn set_login_mode(&mut self, login: LoginMode) {
+        self.login = login;
+    }
+
     /// Whether the connection logs in before subscribing.
     pub fn login_mode(&self) -> LoginMode {
         self.login

@@ -31,8 +31,12 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateWebSocketHandler<H,
         self.clock.is_measuring()
     }
 
-    /// Logs in or subscribes every channel; reconciliation follows the last ack.
+    /// Logs in or subscribes every channel (once the futures user id is known);
+    /// reconciliation follows the last ack.
     pub(super) fn subscribe_all(&mut self, now: Timestamp, out: &mut Outbox) {
+        if self.learn_user_id_first(now, out) {
+            return;
+        }
         self.lifecycle
             .on_connected(&mut self.auth, &self.format, now, out);
         self.maybe_start_reconciliation(now, out);

@@ -4,6 +4,7 @@
 mod auth;
 mod clock;
 mod session;
+mod user_id;
 
 pub use auth::GateioAuthMixin;
 
@@ -24,7 +25,7 @@ use crate::channel::{Channel, Market, RequestEvent, UserId};
 use crate::error::{Error, ErrorCode};
 use crate::wire::{Ack, LoginResponse, Message};
 
-use super::config::{GateioHandlerConfig, LoginMode};
+use super::config::GateioHandlerConfig;
 use super::format::{HandlerHead, PrivateFormat, Refusal, recheck_ready};
 use super::market::{FuturesMarket, GateioMarket, SpotMarket};
 use super::reconcile::{GateioReconcile, upper_asset};
@@ -42,7 +43,8 @@ pub type GateioFuturesPrivateWebSocketHandler<H> = GateioPrivateWebSocketHandler
 ///
 /// - **Channels.** Spot: `spot.orders`, `spot.usertrades`, `spot.balances`; futures:
 ///   `futures.orders`, `futures.usertrades`, `futures.positions`, `futures.balances`
-///   (with the user id, configured or learned from `futures.login`). Order and trade
+///   (with the user id: configured, else learnt over REST from `/futures/usdt/accounts`,
+///   else from `futures.login`). Order and trade
 ///   channels cover [`GateioHandlerConfig::private_symbols`], or every pair when empty.
 /// - **Credentials.** Refused credentials (error code 4 on a subscription, a failed
 ///   login, REST `401`/`INVALID_KEY`/`INVALID_SIGNATURE`/`REQUEST_EXPIRED`) stop the
@@ -79,6 +81,8 @@ pub struct GateioPrivateWebSocketHandler<H: PrivateWebSocketMixin, M: GateioMark
     reconciler: Reconciler<GateioReconcile<M>>,
     /// The venue's clock, which every signature of this handler uses.
     clock: VenueClock,
+    /// Learning the futures user id over REST when it is not configured.
+    user_lookup: user_id::UserIdLookup,
     /// When channels refused with a server error (code 3) are requested again.
     retry_at: Option<Instant>,
     fatal: Option<String>,
@@ -134,12 +138,10 @@ pub struct PrivateCounters {
 
 impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateWebSocketHandler<H, M> {
     /// An account handler for `config.credentials`. Futures handlers without
-    /// `config.user_id` log in to learn it.
+    /// `config.user_id` learn it over REST (`GET /futures/usdt/accounts`), or failing
+    /// that by logging in.
     pub fn new(config: GateioHandlerConfig, callbacks: H) -> Self {
-        let login = match (M::MARKET, config.user_id) {
-            (Market::Futures, None) => LoginMode::LoginFirst,
-            _ => config.login,
-        };
+        let login = config.login;
         let clock = clock::venue_clock(&config);
         let auth = GateioAuthMixin::new(
             M::MARKET,
@@ -179,6 +181,7 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateWebSocketHandler<H,
             ),
             auth,
             clock,
+            user_lookup: user_id::UserIdLookup::default(),
             lifecycle,
             format,
             delivery: PrivateDelivery::new(),

@@ -172,7 +172,7 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> PrivateMessageHandler
             Err(error @ Error::Api { .. }) => {
                 if error.is_fatal() {
                     self.reject_credentials(error.to_string(), out);
-                } else {
+                } else if !self.user_id_login_refused(&error, out) {
                     if error.is_expired() {
                         self.clock.mark_stale();
                     }
@@ -249,7 +249,9 @@ impl<H: PrivateWebSocketMixin + Send + 'static, M: GateioMarket> Session
     }
 
     fn on_rest_response(&mut self, response: RestResponse, now: Timestamp, out: &mut Outbox) {
-        if self.on_clock_response(&response, now, out) {
+        if self.on_clock_response(&response, now, out)
+            || self.on_user_id_response(&response, now, out)
+        {
             return;
         }
         if is_expired_answer(&response.result) && self.reconciler.owns(response.id) {
@@ -270,6 +272,7 @@ impl<H: PrivateWebSocketMixin + Send + 'static, M: GateioMarket> Session
     fn on_disconnected(&mut self, _cause: &DisconnectCause, _now: Timestamp) {
         self.lifecycle.on_disconnected();
         self.clock.on_disconnected();
+        self.user_lookup.on_disconnected();
         self.retry_at = None;
         // What happened from the last frame on is fetched after the reconnect.
         self.reconciler.on_disconnected();

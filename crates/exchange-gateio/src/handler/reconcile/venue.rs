@@ -34,6 +34,18 @@ impl<M: GateioMarket> GateioReconcile<M> {
         }
     }
 
+    /// A signed `GET {path}?{query}` outside a round (the user id lookup); `None`
+    /// without credentials.
+    pub(crate) fn signed_get(
+        &self,
+        id: RestRequestId,
+        path: &str,
+        query: &str,
+        now: Timestamp,
+    ) -> Option<RestRequest> {
+        Some(self.signer.as_ref()?.get(id, path, query, now))
+    }
+
     /// Signs with the venue's time as `clock` tells it.
     pub(crate) fn with_clock(mut self, clock: ClockOffset) -> Self {
         if let Some(signer) = self.signer.as_mut() {
