@@ -13,7 +13,7 @@ use ws_handlers::{
 use ws_mixins::{PrivateWebSocketMixin, PublicWebSocketMixin};
 use ws_session::{ConnectRateLimit, PingSettings, ReconnectionPolicy};
 
-use crate::channel::{BookDepth, Market};
+use crate::channel::{BookDepth, Market, UserId};
 use crate::config::{
     Credentials, Endpoints, FUTURES_WS_LIVE, FUTURES_WS_TESTNET, REST_LIVE, REST_TESTNET,
     SPOT_WS_LIVE, SPOT_WS_TESTNET,
@@ -243,6 +243,13 @@ fn handler_config<V: VenueConnector>(
     config.credentials = request
         .credentials
         .map(|k| Credentials::new(k.key, k.secret));
+    config.user_id =
+        match request.credentials.and_then(|k| k.user_id) {
+            None => None,
+            Some(text) => Some(text.trim().parse().map(UserId).map_err(|_| {
+                VenueError("GATEIO_UID must be the account's numeric user id".into())
+            })?),
+        };
     config.depth = match request.depth {
         None => BookDepth::Levels20,
         Some(levels) => BookDepth::from_levels(levels).ok_or_else(|| {
@@ -337,6 +344,7 @@ const LIMITS: ConnectionLimits = ConnectionLimits {
 const CREDENTIALS: CredentialVariables = CredentialVariables {
     key: "GATEIO_API_KEY",
     secret: "GATEIO_API_SECRET",
+    user_id: Some("GATEIO_UID"),
 };
 
 #[cfg(test)]
@@ -363,5 +371,34 @@ mod tests {
             GateioFutures::channel_name(Feed::Fills),
             Some("futures.usertrades")
         );
+    }
+
+    #[test]
+    fn the_configured_user_id_reaches_the_handler_config() {
+        use ws_handlers::{ApiCredentials, EndpointChoice};
+
+        let request = |user_id| StreamRequest {
+            symbols: &[],
+            feeds: &[Feed::Orders],
+            depth: None,
+            credentials: Some(ApiCredentials {
+                key: "k",
+                secret: "s",
+                user_id,
+            }),
+            endpoints: EndpointChoice::Live,
+            timers: Timers::Venue,
+            private_scope: PrivateScope::AllSymbols,
+            ping: None,
+            reconnection: None,
+        };
+        assert_eq!(CREDENTIALS.user_id, Some("GATEIO_UID"));
+        let config =
+            GateioFutures::config(&request(Some(" 10001 "))).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(config.user_id, Some(UserId(10001)));
+        let config = GateioFutures::config(&request(None)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(config.user_id, None);
+        let refused = GateioFutures::config(&request(Some("me")));
+        assert!(refused.is_err_and(|e| e.to_string().contains("GATEIO_UID")));
     }
 }

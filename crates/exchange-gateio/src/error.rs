@@ -135,21 +135,27 @@ impl Error {
         match self {
             Error::Rejected { code, .. } => code.is_fatal(),
             Error::Api { status, label, .. } => {
-                matches!(status, 401 | 403)
-                    || matches!(
-                        label.as_str(),
-                        "INVALID_KEY"
-                            | "INVALID_SIGNATURE"
-                            | "FORBIDDEN"
-                            | "MISSING_REQUIRED_HEADER"
-                            | "REQUEST_EXPIRED"
-                    )
+                !self.is_expired()
+                    && (matches!(status, 401 | 403)
+                        || matches!(
+                            label.as_str(),
+                            "INVALID_KEY"
+                                | "INVALID_SIGNATURE"
+                                | "FORBIDDEN"
+                                | "MISSING_REQUIRED_HEADER"
+                        ))
             }
             Error::MissingCredentials { .. }
             | Error::UnsupportedDepth { .. }
             | Error::InvalidSubscription { .. } => true,
             _ => false,
         }
+    }
+
+    /// True when the request's time was outside the venue's window (`REQUEST_EXPIRED`):
+    /// the local clock is off, not the key.
+    pub fn is_expired(&self) -> bool {
+        matches!(self, Error::Api { label, .. } if label == "REQUEST_EXPIRED")
     }
 
     /// True when the same request may succeed later: a server-side error (code 3) or a
@@ -444,6 +450,23 @@ mod tests {
         assert!(server.is_retryable());
         assert_eq!(ErrorCode::from_code(77), ErrorCode::Other(77));
         assert_eq!(ErrorCode::Other(77).code(), 77);
+    }
+
+    #[test]
+    fn an_expired_login_is_a_clock_not_a_key() {
+        let api = |status, label: &str| Error::Api {
+            channel: None,
+            request_id: "login-1".into(),
+            status,
+            label: label.into(),
+            message: String::new(),
+        };
+        assert!(!api(401, "REQUEST_EXPIRED").is_fatal());
+        assert!(!api(403, "REQUEST_EXPIRED").is_fatal());
+        assert!(api(403, "REQUEST_EXPIRED").is_expired());
+        assert!(api(401, "INVALID_KEY").is_fatal());
+        assert!(api(400, "INVALID_SIGNATURE").is_fatal());
+        assert!(!api(401, "INVALID_KEY").is_expired());
     }
 }
 

@@ -403,14 +403,14 @@ async fn futures_private_events_are_delivered_exactly_once_across_a_reconnect() 
     init_tracing();
     let venue = Venue::start(GateioSimConfig::default()).await;
     let v = &venue.venue;
-    // No user id configured: the handler logs in to learn it.
+    // No user id configured: the handler learns it over REST (no login).
     let config = venue.config(Market::Futures, BookDepth::Levels20);
     assert!(config.user_id.is_none());
     let mut conn = spawn::<FuturesMarket>(config);
     reconciled(&conn, 1, "first connect").await;
     conn.with_session(|h| {
         assert_eq!(h.user_id(), Some(UserId(v.config().user_id)));
-        assert_eq!(h.counters().logins, 1);
+        assert_eq!(h.counters().logins, 0);
         let seen = h.callbacks();
         assert_eq!(seen.balances.len(), 1, "one USDT account");
         assert_eq!(seen.balances[0].asset.as_str(), "USDT");

@@ -8,16 +8,19 @@
 
 use bytes::Bytes;
 use market_types::Symbol;
+use ws_handlers::ClockOffset;
 use ws_session::{RestMethod, RestRequest, RestRequestId, Timestamp};
 
 use crate::config::Credentials;
 
-/// Builds signed REST requests for one account.
+/// Builds signed REST requests for one account. Clones share the clock offset.
 #[derive(Debug, Clone)]
 pub struct RestSigner {
     rest_url: String,
     credentials: Credentials,
     recv_window_ms: Option<u32>,
+    /// The venue's clock minus ours: `timestamp` is the venue's time.
+    clock: ClockOffset,
 }
 
 impl RestSigner {
@@ -27,7 +30,14 @@ impl RestSigner {
             rest_url: rest_url.into().trim_end_matches('/').to_string(),
             credentials,
             recv_window_ms: None,
+            clock: ClockOffset::new(),
         }
+    }
+
+    /// Signs with the venue's time as `clock` tells it (a measured offset).
+    pub fn with_clock(mut self, clock: ClockOffset) -> RestSigner {
+        self.clock = clock;
+        self
     }
 
     /// Sends `recvWindow` (ms; the venue caps it at 60 000) with every request.
@@ -130,7 +140,7 @@ impl RestSigner {
         id: RestRequestId,
         now: Timestamp,
     ) -> RestRequest {
-        let query = self.signed_query(params, now.unix_millis());
+        let query = self.signed_query(params, self.clock.venue_millis(now));
         RestRequest {
             id,
             method,

@@ -47,6 +47,7 @@ impl VenueConnector for MexcSpot {
     const CREDENTIALS: CredentialVariables = CredentialVariables {
         key: "MEXC_API_KEY",
         secret: "MEXC_API_SECRET",
+        user_id: None,
     };
     const LIVE: EndpointUrls = EndpointUrls {
         ws: WS_URL,

@@ -244,6 +244,11 @@ impl Error {
         }
     }
 
+    /// `timestamp` outside `recvWindow` (700003): the local clock is off, not the key.
+    pub fn is_outside_recv_window(&self) -> bool {
+        matches!(self, Error::Rest { code, .. } if *code == TIMESTAMP_OUTSIDE_RECV_WINDOW)
+    }
+
     /// The same request may succeed later (rate limits, transport failures, 5xx, clock skew).
     pub fn is_retryable(&self) -> bool {
         match self {
@@ -315,6 +320,8 @@ mod tests {
         }
         assert!(!rest(700_003).is_fatal());
         assert!(rest(700_003).is_retryable());
+        assert!(rest(700_003).is_outside_recv_window());
+        assert!(!rest(700_002).is_outside_recv_window());
         assert!(!Error::MissingBody.is_fatal());
     }
 

@@ -755,6 +755,36 @@ async fn spot_open_orders_are_paged_per_pair() {
 }
 
 #[tokio::test]
+async fn a_venue_clock_ahead_refuses_host_time_and_tells_its_own() {
+    let (sim, venue) = start(config()).await;
+    venue.set_clock_offset_ms(90_000);
+    let (status, time) = http_get(&sim, "/gateio/api/v4/spot/time", &[])
+        .await
+        .unwrap();
+    assert_eq!(status, StatusCode::OK);
+    let venue_ms = time["server_time"].as_i64().unwrap();
+    assert!((venue_ms / 1000 - now_secs() - 90).abs() <= 2, "{time}");
+    // Signed with the host clock: 90 s behind the venue, outside its 60 s.
+    let expired = signed_get(&sim, "/api/v4/spot/accounts", "", KEY, SECRET)
+        .await
+        .unwrap();
+    assert_eq!(expired.0, StatusCode::FORBIDDEN);
+    assert_eq!(expired.1["label"], "REQUEST_EXPIRED");
+    // Signed with the venue's time: accepted.
+    let timestamp = (venue_ms / 1000).to_string();
+    let sign = rest_signature(SECRET, "GET", "/api/v4/spot/accounts", "", b"", &timestamp);
+    let accepted = http_get(
+        &sim,
+        "/gateio/api/v4/spot/accounts",
+        &[("KEY", KEY), ("Timestamp", &timestamp), ("SIGN", &sign)],
+    )
+    .await
+    .unwrap();
+    assert_eq!(accepted.0, StatusCode::OK);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
 async fn trade_history_and_order_queries_match_the_pushes() {
     let (sim, venue) = start(config()).await;
     venue.pause();

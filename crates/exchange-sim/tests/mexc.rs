@@ -1063,6 +1063,38 @@ async fn listen_keys_and_signature_checks() {
 }
 
 #[tokio::test]
+async fn a_venue_clock_ahead_refuses_host_time_and_tells_its_own() {
+    let (sim, venue) = start(paused_config()).await;
+    venue.set_clock_offset_ms(90_000);
+    let (status, body) = http(&sim, Method::GET, "/mexc/api/v3/time", None)
+        .await
+        .unwrap();
+    assert_eq!(status, StatusCode::OK);
+    let venue_ms = json(&body)["serverTime"].as_i64().unwrap();
+    assert!((venue_ms - now_ms() - 90_000).abs() <= 2_000, "{body}");
+    let path = "/mexc/api/v3/userDataStream";
+    let (status, body) = signed(&sim, Method::POST, path, "").await.unwrap();
+    assert_eq!(
+        (status, body.as_str()),
+        (
+            StatusCode::BAD_REQUEST,
+            r#"{"code":700003,"msg":"Timestamp for this request is outside of the recvWindow."}"#
+        )
+    );
+    let query = format!("timestamp={venue_ms}");
+    let (status, _) = http(
+        &sim,
+        Method::POST,
+        &signed_path(path, &query),
+        Some(DEFAULT_API_KEY),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, StatusCode::OK);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
 async fn listen_keys_expire_unless_kept_alive() {
     let config = MexcConfig {
         listen_key_lifetime: Duration::from_millis(1000),

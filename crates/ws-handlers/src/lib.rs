@@ -34,6 +34,7 @@
 
 mod base;
 mod book_sync;
+mod clock;
 mod delivery;
 mod error;
 mod ledger;
@@ -52,6 +53,9 @@ pub use base::BaseMessageHandler;
 pub use book_sync::{
     BookPush, BookSink, BookSync, BookSyncStats, BookVenue, CallbackSink, Continuity, LiveSlot,
     Rejection, SnapshotFailure, SyncSettings, UpdateOutcome,
+};
+pub use clock::{
+    ClockOffset, ClockUpdate, MATERIAL_CHANGE_MS, MAX_OFFSET_MS, TimeEndpoint, VenueClock,
 };
 pub use delivery::{DeliveryCounts, MAX_ACTIVE_SYMBOLS, PrivateDelivery, RestOrderView};
 pub use error::HandlerError;

@@ -270,6 +270,9 @@ pub struct ApiCredentials<'a> {
     pub key: &'a str,
     /// The secret.
     pub secret: &'a str,
+    /// The account's user id, for venues whose account channels name it (Gate.io
+    /// futures); `None` lets the venue learn it.
+    pub user_id: Option<&'a str>,
 }
 
 impl fmt::Debug for ApiCredentials<'_> {
@@ -401,6 +404,9 @@ pub struct CredentialVariables {
     pub key: &'static str,
     /// The secret's variable.
     pub secret: &'static str,
+    /// The variable of the account's user id, for venues whose account channels name it
+    /// (Gate.io `GATEIO_UID`); optional even there.
+    pub user_id: Option<&'static str>,
 }
 
 /// Where the embedded simulator serves a venue: the venue's simulator is mounted at

@@ -188,7 +188,11 @@ pub(crate) fn request<'a, V: VenueConnector>(
         StreamScope::Private => Role::Private,
     };
     let credentials = match (setup.scope, &setup.api_key, &setup.api_secret) {
-        (StreamScope::Private, Some(key), Some(secret)) => Some(ApiCredentials { key, secret }),
+        (StreamScope::Private, Some(key), Some(secret)) => Some(ApiCredentials {
+            key,
+            secret,
+            user_id: None,
+        }),
         (StreamScope::Private, _, _) => {
             return Err(CompatError::InvalidConfig(format!(
                 "private {} WebSocket requires credentials",

@@ -10,6 +10,8 @@ use market_types::Venue;
 pub struct ApiKey {
     key: String,
     secret: String,
+    /// The account's user id where the venue names it (`GATEIO_UID`); not a secret.
+    user_id: Option<String>,
 }
 
 impl ApiKey {
@@ -23,11 +25,17 @@ impl ApiKey {
         &self.secret
     }
 
+    /// The account's user id, when configured.
+    pub fn user_id(&self) -> Option<&str> {
+        self.user_id.as_deref()
+    }
+
     /// A key given in code (the demo's simulator keys).
     pub fn new(key: &str, secret: &str) -> Self {
         Self {
             key: key.into(),
             secret: secret.into(),
+            user_id: None,
         }
     }
 
@@ -36,6 +44,7 @@ impl ApiKey {
         Self {
             key: "replay".into(),
             secret: "replay".into(),
+            user_id: None,
         }
     }
 }
@@ -53,25 +62,37 @@ pub fn variable_names(venue: Venue) -> (&'static str, &'static str) {
 }
 
 /// Finds the credentials for `venue`: in `file` when given (lines `NAME=value`, `#`
-/// comments, optional `export ` and quotes), else in the environment.
+/// comments, optional `export ` and quotes), else in the environment. The account's
+/// user id (`GATEIO_UID`) is read the same way where the venue names one.
 pub fn load(venue: Venue, file: Option<&Path>) -> Result<Option<ApiKey>, String> {
     let (key_name, secret_name) = variable_names(venue);
-    let (key, secret) = match file {
+    let user_id_name = venue_registry::profile(venue).credentials.user_id;
+    let (key, secret, user_id) = match file {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| format!("cannot read --credentials-file {}: {e}", path.display()))?;
-            (lookup(&text, key_name), lookup(&text, secret_name))
+            (
+                lookup(&text, key_name),
+                lookup(&text, secret_name),
+                user_id_name.and_then(|name| lookup(&text, name)),
+            )
         }
         None => (
             std::env::var(key_name).ok(),
             std::env::var(secret_name).ok(),
+            user_id_name.and_then(|name| std::env::var(name).ok()),
         ),
     };
+    let user_id = user_id.filter(|u| !u.trim().is_empty());
     match (
         key.filter(|k| !k.is_empty()),
         secret.filter(|s| !s.is_empty()),
     ) {
-        (Some(key), Some(secret)) => Ok(Some(ApiKey { key, secret })),
+        (Some(key), Some(secret)) => Ok(Some(ApiKey {
+            key,
+            secret,
+            user_id,
+        })),
         (None, None) => Ok(None),
         (Some(_), None) => Err(format!(
             "{key_name} is set but {secret_name} is not; set both"
@@ -124,7 +145,25 @@ mod tests {
         let key = ApiKey {
             key: "abc".into(),
             secret: "s3".into(),
+            user_id: None,
         };
         assert!(!format!("{key:?}").contains("abc"));
+    }
+
+    #[test]
+    fn the_gateio_user_id_is_read_from_the_file() {
+        let dir = std::env::temp_dir().join(format!("wsx-uid-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("gate.env");
+        std::fs::write(
+            &path,
+            "GATEIO_API_KEY=k\nGATEIO_API_SECRET=s\nGATEIO_UID=10001\nMEXC_API_KEY=m\nMEXC_API_SECRET=n\n",
+        )
+        .unwrap();
+        let gate = load(Venue::GateioFutures, Some(&path)).unwrap().unwrap();
+        assert_eq!(gate.user_id(), Some("10001"));
+        let mexc = load(Venue::MexcSpot, Some(&path)).unwrap().unwrap();
+        assert_eq!(mexc.user_id(), None, "MEXC names no user id");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -185,6 +185,7 @@ impl VenueVisitor for Build<'_> {
             credentials: plan.credentials.as_ref().map(|k| ApiCredentials {
                 key: k.key(),
                 secret: k.secret(),
+                user_id: k.user_id(),
             }),
             endpoints: EndpointChoice::Custom {
                 ws_url: plan.ws_url.clone(),

@@ -55,7 +55,8 @@ pub struct StreamArgs {
     /// jsonl: one event per line, then the full books on exit; table: top of book per symbol.
     #[arg(long, value_enum, default_value = "jsonl")]
     pub format: Format,
-    /// A file with GATEIO_API_KEY=/GATEIO_API_SECRET= or MEXC_API_KEY=/MEXC_API_SECRET=
+    /// A file with GATEIO_API_KEY=/GATEIO_API_SECRET= (and optionally GATEIO_UID=, the
+    /// account's user id for futures account channels) or MEXC_API_KEY=/MEXC_API_SECRET=
     /// lines (default: those environment variables).
     #[arg(long, value_name = "FILE")]
     pub credentials_file: Option<PathBuf>,

@@ -4,7 +4,7 @@
 use std::cell::Cell;
 
 use market_types::Symbol;
-use ws_handlers::{Lifecycle, WebSocketMessageType};
+use ws_handlers::{ClockOffset, Lifecycle, WebSocketMessageType};
 use ws_mixins::{SubscriptionMixin, Topic};
 use ws_session::{OutFrame, Outbox, Timestamp};
 
@@ -178,6 +178,8 @@ pub(crate) struct PrivateFormat {
     credentials: Option<Credentials>,
     symbols: Vec<Symbol>,
     user_id: Option<UserId>,
+    /// The venue's clock minus ours: subscriptions are signed with the venue's time.
+    clock: ClockOffset,
 }
 
 impl PrivateFormat {
@@ -192,7 +194,13 @@ impl PrivateFormat {
             credentials,
             symbols,
             user_id,
+            clock: ClockOffset::new(),
         }
+    }
+
+    /// Signs with the venue's time as `clock` tells it.
+    pub(crate) fn with_clock(self, clock: ClockOffset) -> Self {
+        Self { clock, ..self }
     }
 
     pub(crate) fn user_id(&self) -> Option<UserId> {
@@ -221,7 +229,7 @@ impl PrivateFormat {
     }
 
     fn render(&self, event: RequestEvent, channel: Channel, id: u64, now: Timestamp) -> OutFrame {
-        let time = now.unix_seconds();
+        let time = self.clock.venue_seconds(now);
         let id = i64::try_from(id).ok();
         let credentials = self.credentials.as_ref();
         let text = self.subscription(channel).and_then(|s| match event {

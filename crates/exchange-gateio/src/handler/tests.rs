@@ -611,6 +611,30 @@ fn futures_public_routes_trades_tickers_and_books() {
 type SpotPrivate = GateioSpotPrivateWebSocketHandler<Recorder>;
 type FuturesPrivate = GateioFuturesPrivateWebSocketHandler<Recorder>;
 
+/// Connects a private handler and answers its first measurement of the venue's clock
+/// (the venue's time equal to ours), which comes before anything signed, and a futures
+/// user id lookup with 404 (so the handler logs in to learn it).
+fn connect_private<S: Session>(h: &mut S, now: Timestamp, out: &mut Outbox) {
+    h.on_connected(now, out);
+    let mut answered = true;
+    while answered {
+        answered = false;
+        let rest: Vec<RestRequest> = out.drain_rest().collect();
+        for request in rest {
+            if request.url.ends_with("/spot/time") {
+                let body = format!(r#"{{"server_time":{}}}"#, now.unix_millis());
+                h.on_rest_response(reply(&request, 200, &body), now, out);
+                answered = true;
+            } else if request.url.ends_with("/futures/usdt/accounts") {
+                h.on_rest_response(reply(&request, 404, ""), now, out);
+                answered = true;
+            } else {
+                out.rest(request);
+            }
+        }
+    }
+}
+
 /// Connects, confirms every channel, answers reconciliation with `bodies` per path.
 fn confirm_all<S: Session>(h: &mut S, sent: &[String], now: Timestamp, out: &mut Outbox) {
     for text in sent {
@@ -627,7 +651,7 @@ fn private_spot_signs_subscriptions_delivers_once_and_reconciles() {
     let mut h = SpotPrivate::new(config(crate::Market::Spot), Recorder::default());
     assert_eq!(h.connection_context().label, "gateio-spot-private");
     let mut out = Outbox::new();
-    h.on_connected(clock.at(0), &mut out);
+    connect_private(&mut h, clock.at(0), &mut out);
     let sent = texts(&out);
     assert_eq!(sent.len(), 3);
     let requests: Vec<_> = sent.iter().map(|t| json(t)).collect();
@@ -721,7 +745,7 @@ fn private_spot_signs_subscriptions_delivers_once_and_reconciles() {
     // last frame, 4 ms, less the slack, to past now).
     h.on_disconnected(&DisconnectCause::ConnectionLost("eof".into()), clock.at(10));
     out.clear();
-    h.on_connected(clock.at(2_000), &mut out);
+    connect_private(&mut h, clock.at(2_000), &mut out);
     let sent = texts(&out);
     out.clear();
     confirm_all(&mut h, &sent, clock.at(2_001), &mut out);
@@ -794,7 +818,7 @@ fn private_spot_signs_subscriptions_delivers_once_and_reconciles() {
         clock.at(3_010),
     );
     out.clear();
-    h.on_connected(clock.at(5_000), &mut out);
+    connect_private(&mut h, clock.at(5_000), &mut out);
     let sent = texts(&out);
     out.clear();
     confirm_all(&mut h, &sent, clock.at(5_001), &mut out);
@@ -839,7 +863,7 @@ fn private_reconciliation_retries_and_refused_rest_is_fatal() {
     let clock = Clock::new();
     let mut h = SpotPrivate::new(config(crate::Market::Spot), Recorder::default());
     let mut out = Outbox::new();
-    h.on_connected(clock.at(0), &mut out);
+    connect_private(&mut h, clock.at(0), &mut out);
     let sent = texts(&out);
     out.clear();
     confirm_all(&mut h, &sent, clock.at(1), &mut out);
@@ -877,7 +901,7 @@ fn private_reconciliation_retries_and_refused_rest_is_fatal() {
     );
     // The next connection only repeats the reason.
     out.clear();
-    h.on_connected(clock.at(4_000), &mut out);
+    connect_private(&mut h, clock.at(4_000), &mut out);
     assert!(out.frames().is_empty());
     assert!(matches!(
         out.signals(),
@@ -894,7 +918,7 @@ fn login_first_then_subscribe_and_refused_login_is_fatal() {
     };
     let mut h = SpotPrivate::new(login_config(), Recorder::default());
     let mut out = Outbox::new();
-    h.on_connected(clock.at(0), &mut out);
+    connect_private(&mut h, clock.at(0), &mut out);
     let sent = texts(&out);
     assert_eq!(sent.len(), 1, "only the login goes first");
     let login = json(&sent[0]);
@@ -926,7 +950,7 @@ fn login_first_then_subscribe_and_refused_login_is_fatal() {
 
     let mut h = SpotPrivate::new(login_config(), Recorder::default());
     out.clear();
-    h.on_connected(clock.at(0), &mut out);
+    connect_private(&mut h, clock.at(0), &mut out);
     out.clear();
     feed(&mut h, LOGIN_REFUSED, clock.at(1), &mut out);
     assert!(matches!(
@@ -939,7 +963,7 @@ fn login_first_then_subscribe_and_refused_login_is_fatal() {
     // An unanswered login is retried on a new connection, not fatal.
     let mut h = SpotPrivate::new(login_config(), Recorder::default());
     out.clear();
-    h.on_connected(clock.at(0), &mut out);
+    connect_private(&mut h, clock.at(0), &mut out);
     out.clear();
     h.on_tick(clock.at(11_000), &mut out);
     assert!(matches!(out.signals(), [SessionSignal::Reconnect(_)]));
@@ -950,7 +974,7 @@ fn private_futures_learns_the_user_id_and_reconciles_positions() {
     let clock = Clock::new();
     let mut h = FuturesPrivate::new(config(crate::Market::Futures), Recorder::default());
     let mut out = Outbox::new();
-    h.on_connected(clock.at(0), &mut out);
+    connect_private(&mut h, clock.at(0), &mut out);
     assert!(
         texts(&out)[0].contains("futures.login"),
         "logs in for the user id"
@@ -1038,7 +1062,7 @@ fn private_code_4_and_missing_credentials_are_fatal() {
     let clock = Clock::new();
     let mut h = SpotPrivate::new(config(crate::Market::Spot), Recorder::default());
     let mut out = Outbox::new();
-    h.on_connected(clock.at(0), &mut out);
+    connect_private(&mut h, clock.at(0), &mut out);
     out.clear();
     let refused = refusal("spot.orders", 1, 4, "authentication fail: invalid key");
     feed(&mut h, refused.as_bytes(), clock.at(1), &mut out);
@@ -1060,10 +1084,199 @@ fn private_code_4_and_missing_credentials_are_fatal() {
         ErrorCategory::Authentication
     );
     out.clear();
-    h.on_connected(clock.at(0), &mut out);
+    connect_private(&mut h, clock.at(0), &mut out);
     assert!(matches!(
         out.signals(),
         [SessionSignal::AuthenticationFailed(_)]
     ));
     assert!(out.frames().is_empty());
+}
+
+/// The `Timestamp` header of a signed REST request.
+fn timestamp_header(request: &RestRequest) -> u64 {
+    request
+        .headers
+        .iter()
+        .find(|(name, _)| name == "Timestamp")
+        .and_then(|(_, value)| value.parse().ok())
+        .unwrap()
+}
+
+#[test]
+fn subscriptions_wait_for_the_venue_clock_and_are_signed_with_its_time() {
+    let clock = Clock::new();
+    let mut h = SpotPrivate::new(config(crate::Market::Spot), Recorder::default());
+    let mut out = Outbox::new();
+    h.on_connected(clock.at(0), &mut out);
+    assert!(out.frames().is_empty(), "nothing signed before the clock");
+    let time = out.rest_requests().to_vec();
+    assert_eq!(time.len(), 1);
+    assert_eq!(time[0].url, "http://127.0.0.1:1/gateio/api/v4/spot/time");
+    out.clear();
+    let venue_ms = clock.at(0).unix_millis() + 90_000;
+    let body = format!(r#"{{"server_time":{venue_ms}}}"#);
+    h.on_rest_response(reply(&time[0], 200, &body), clock.at(0), &mut out);
+    let sent = texts(&out);
+    assert_eq!(sent.len(), 3);
+    for text in &sent {
+        assert_eq!(json(text)["time"].as_u64(), Some(venue_ms / 1000));
+    }
+    out.clear();
+    confirm_all(&mut h, &sent, clock.at(1), &mut out);
+    for request in out.rest_requests() {
+        assert_eq!(timestamp_header(request), (venue_ms + 1) / 1000);
+    }
+}
+
+#[test]
+fn an_expired_rest_call_measures_the_clock_again_and_is_retried_not_fatal() {
+    let clock = Clock::new();
+    let mut h = SpotPrivate::new(config(crate::Market::Spot), Recorder::default());
+    let mut out = Outbox::new();
+    connect_private(&mut h, clock.at(0), &mut out);
+    let sent = texts(&out);
+    out.clear();
+    confirm_all(&mut h, &sent, clock.at(1), &mut out);
+    let rest: Vec<RestRequest> = out.rest_requests().to_vec();
+    out.clear();
+    let expired = r#"{"label":"REQUEST_EXPIRED","message":"gap exceeds 60"}"#;
+    h.on_rest_response(reply(&rest[0], 403, expired), clock.at(2), &mut out);
+    assert!(h.authentication_error().is_none(), "a clock is not a key");
+    assert!(out.signals().is_empty());
+    let time = out.rest_requests().to_vec();
+    assert_eq!(time.len(), 1, "the clock is measured again at once");
+    assert!(time[0].url.ends_with("/spot/time"));
+    out.clear();
+    let venue_ms = clock.at(2).unix_millis() + 90_000;
+    let body = format!(r#"{{"server_time":{venue_ms}}}"#);
+    h.on_rest_response(reply(&time[0], 200, &body), clock.at(2), &mut out);
+    assert!(
+        out.frames().is_empty(),
+        "connected: nothing is subscribed again"
+    );
+    h.on_tick(clock.at(3_000), &mut out);
+    let retry = out.rest_requests().to_vec();
+    assert_eq!(retry.len(), 1);
+    assert_eq!(retry[0].url, rest[0].url);
+    assert_eq!(timestamp_header(&retry[0]), (venue_ms + 2_998) / 1000);
+    // A plain 403 without a credential label is retried too.
+    out.clear();
+    h.on_rest_response(reply(&retry[0], 403, ""), clock.at(3_001), &mut out);
+    assert!(h.authentication_error().is_none());
+}
+
+#[test]
+fn code_4_on_a_later_connection_measures_the_clock_before_it_is_fatal() {
+    let clock = Clock::new();
+    let mut h = SpotPrivate::new(config(crate::Market::Spot), Recorder::default());
+    let mut out = Outbox::new();
+    connect_private(&mut h, clock.at(0), &mut out);
+    h.on_disconnected(&DisconnectCause::ConnectionLost("x".into()), clock.at(1));
+    // Measured on an earlier connection: subscriptions go out at once.
+    out.clear();
+    h.on_connected(clock.at(2), &mut out);
+    assert_eq!(texts(&out).len(), 3);
+    out.clear();
+    let refused = refusal("spot.orders", 4, 4, "authentication fail");
+    feed(&mut h, refused.as_bytes(), clock.at(3), &mut out);
+    assert!(h.authentication_error().is_none());
+    assert!(matches!(out.signals(), [SessionSignal::Reconnect(_)]));
+    h.on_disconnected(&DisconnectCause::ConnectionLost("x".into()), clock.at(4));
+    assert_ne!(
+        h.classify_disconnect(&DisconnectCause::ConnectionLost("x".into())),
+        ReconnectDecision::Stop
+    );
+    // The next connection measures first; refused again, the key is at fault.
+    out.clear();
+    connect_private(&mut h, clock.at(5), &mut out);
+    out.clear();
+    let refused = refusal("spot.orders", 7, 4, "authentication fail");
+    feed(&mut h, refused.as_bytes(), clock.at(6), &mut out);
+    assert!(matches!(
+        out.signals(),
+        [SessionSignal::AuthenticationFailed(_)]
+    ));
+}
+
+/// Connects a futures handler, answers the clock, and returns the next REST request.
+fn futures_lookup(h: &mut FuturesPrivate, now: Timestamp, out: &mut Outbox) -> RestRequest {
+    h.on_connected(now, out);
+    let time = out.drain_rest().next().unwrap();
+    let body = format!(r#"{{"server_time":{}}}"#, now.unix_millis());
+    h.on_rest_response(reply(&time, 200, &body), now, out);
+    assert!(
+        out.frames().is_empty(),
+        "nothing subscribed without the user id"
+    );
+    let lookup: Vec<RestRequest> = out.drain_rest().collect();
+    assert_eq!(lookup.len(), 1);
+    assert_eq!(
+        lookup[0].url,
+        "http://127.0.0.1:1/gateio/api/v4/futures/usdt/accounts"
+    );
+    assert!(lookup[0].headers.iter().any(|(name, _)| name == "SIGN"));
+    lookup[0].clone()
+}
+
+#[test]
+fn futures_learn_the_user_id_over_rest_without_logging_in() {
+    let clock = Clock::new();
+    let mut h = FuturesPrivate::new(config(crate::Market::Futures), Recorder::default());
+    let mut out = Outbox::new();
+    let lookup = futures_lookup(&mut h, clock.at(0), &mut out);
+    let body = r#"{"user":10001,"currency":"USDT","total":"100","available":"100"}"#;
+    h.on_rest_response(reply(&lookup, 200, body), clock.at(1), &mut out);
+    assert_eq!(h.user_id(), Some(UserId(10_001)));
+    let sent = texts(&out);
+    assert_eq!(sent.len(), 4, "subscribed at once: {sent:?}");
+    assert!(sent.iter().all(|t| !t.contains("futures.login")));
+    assert_eq!(json(&sent[3])["payload"], serde_json::json!(["10001"]));
+}
+
+#[test]
+fn futures_with_a_configured_user_id_neither_ask_nor_log_in() {
+    let clock = Clock::new();
+    let mut h = FuturesPrivate::new(
+        GateioHandlerConfig {
+            user_id: Some(UserId(7)),
+            ..config(crate::Market::Futures)
+        },
+        Recorder::default(),
+    );
+    let mut out = Outbox::new();
+    connect_private(&mut h, clock.at(0), &mut out);
+    let sent = texts(&out);
+    assert_eq!(sent.len(), 4);
+    assert_eq!(json(&sent[0])["payload"], serde_json::json!(["7", "!all"]));
+}
+
+#[test]
+fn a_login_not_supported_after_rest_failed_stops_and_says_what_to_configure() {
+    let clock = Clock::new();
+    let mut h = FuturesPrivate::new(config(crate::Market::Futures), Recorder::default());
+    let mut out = Outbox::new();
+    let lookup = futures_lookup(&mut h, clock.at(0), &mut out);
+    h.on_rest_response(
+        reply(&lookup, 200, r#"{"total":"1"}"#),
+        clock.at(1),
+        &mut out,
+    );
+    let sent = texts(&out);
+    assert!(sent[0].contains("futures.login"), "logs in as the last way");
+    out.clear();
+    let not_supported = r#"{"header":{"response_time":"1","status":"400","channel":"futures.login","event":"api","client_id":"c"},"data":{"errs":{"label":"NOT_SUPPORTED","message":"not supported"}},"request_id":"login-1"}"#;
+    feed(&mut h, not_supported.as_bytes(), clock.at(2), &mut out);
+    assert!(
+        matches!(out.signals(), [SessionSignal::Fatal(_)]),
+        "{:?}",
+        out.signals()
+    );
+    let reason = h.authentication_error().unwrap();
+    assert!(reason.contains("GATEIO_UID"), "{reason}");
+    assert!(reason.contains("NOT_SUPPORTED"), "{reason}");
+    assert!(reason.contains("/futures/usdt/accounts"), "{reason}");
+    assert_eq!(
+        h.classify_disconnect(&DisconnectCause::ConnectionLost("x".into())),
+        ReconnectDecision::Stop
+    );
 }

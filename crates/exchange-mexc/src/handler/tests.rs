@@ -1562,3 +1562,50 @@ fn hot_message_path_allocates_nothing() {
     // Snapshot and replayed push, 48 deltas, 3 trades, 1 ticker.
     assert_eq!(h.callbacks().0, 2 + 48 + 3 + 1);
 }
+
+/// The `timestamp` parameter of a signed request.
+fn timestamp_param(request: &RestRequest) -> u64 {
+    request
+        .url
+        .split(['?', '&'])
+        .find_map(|pair| pair.strip_prefix("timestamp="))
+        .and_then(|value| value.parse().ok())
+        .unwrap()
+}
+
+#[test]
+fn a_listen_key_refused_for_its_timestamp_is_created_again_with_the_venue_time() {
+    let mut h = private_handler();
+    let mut out = Outbox::new();
+    assert!(!h.ready_to_connect(at(0), &mut out));
+    let create = out.rest_requests()[0].clone();
+    assert_eq!(timestamp_param(&create), at(0).unix_millis());
+    let mut out = Outbox::new();
+    let outside = "Timestamp for this request is outside of the recvWindow.";
+    h.on_rest_response(refused(&create, 700_003, outside), at(1), &mut out);
+    assert!(h.authentication_error().is_none(), "a clock is not a key");
+    // The clock is measured before the key is asked for again.
+    let mut out = Outbox::new();
+    assert!(!h.ready_to_connect(at(2), &mut out));
+    let time = out.rest_requests().to_vec();
+    assert_eq!(time.len(), 1);
+    assert_eq!(time[0].url, "http://127.0.0.1:1/api/v3/time");
+    assert!(
+        !h.ready_to_connect(at(2), &mut Outbox::new()),
+        "awaiting it"
+    );
+    let venue_ms = at(2).unix_millis() + 90_000;
+    let body = format!(r#"{{"serverTime":{venue_ms}}}"#);
+    h.on_rest_response(ok(&time[0], &body), at(2), &mut out);
+    let mut out = Outbox::new();
+    assert!(!h.ready_to_connect(at(3), &mut out));
+    let again = out.rest_requests()[0].clone();
+    assert_eq!(again.method, RestMethod::Post);
+    assert_eq!(timestamp_param(&again), venue_ms + 1);
+    // Refused again right after a measurement: not retried in a loop; the connection
+    // goes on as for any key that cannot be had.
+    h.on_rest_response(refused(&again, 700_003, outside), at(4), &mut out);
+    let mut out = Outbox::new();
+    assert!(h.ready_to_connect(at(5), &mut out));
+    assert!(out.rest_requests().is_empty());
+}

@@ -24,8 +24,9 @@ pub(crate) fn handle(venue: &GateioVenue, request: &HttpRequest) -> Response<Byt
             "only GET is simulated",
         );
     }
-    let now = Now::read();
+    let now = venue.venue_now(Now::read());
     match request.path.as_str() {
+        "/api/v4/spot/time" => return ok(&json!({"server_time": now.ms})),
         "/api/v4/spot/order_book" => return order_book(venue, request, Market::Spot, now),
         "/api/v4/futures/usdt/order_book" => {
             return order_book(venue, request, Market::Futures, now);
@@ -41,6 +42,8 @@ pub(crate) fn handle(venue: &GateioVenue, request: &HttpRequest) -> Response<Byt
     };
     match authenticate(venue.config(), request, now) {
         Ok(()) => private(venue, request, endpoint).unwrap_or_else(Refusal::into_response),
+        // Gate answers an expired request with 403, other refusals with 401.
+        Err((label @ "REQUEST_EXPIRED", message)) => error(StatusCode::FORBIDDEN, label, message),
         Err((label, message)) => error(StatusCode::UNAUTHORIZED, label, message),
     }
 }
@@ -576,7 +579,9 @@ fn authenticate(
         .split('.')
         .next()
         .and_then(|secs| secs.parse::<i64>().ok())
-        .is_some_and(|secs| (now.secs - secs).abs() <= config.max_clock_skew_secs);
+        .is_some_and(|secs| {
+            now.secs.saturating_sub(secs).saturating_abs() <= config.max_clock_skew_secs
+        });
     if !fresh {
         return unauthorized(
             "REQUEST_EXPIRED",

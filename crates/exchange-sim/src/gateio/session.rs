@@ -281,7 +281,8 @@ impl Session {
             return Err(fail("invalid key"));
         }
         let time = request.time.ok_or_else(|| fail("missing time"))?;
-        if (now.secs - time).abs() > config.max_clock_skew_secs {
+        let venue = self.venue.venue_now(now);
+        if venue.secs.saturating_sub(time).saturating_abs() > config.max_clock_skew_secs {
             return Err(fail("request time out of range"));
         }
         let expected =
@@ -329,9 +330,17 @@ impl Session {
         if key != config.api_key {
             return Err((401, "INVALID_KEY", "Invalid key provided"));
         }
-        let fresh = timestamp
-            .parse::<i64>()
-            .is_ok_and(|ts| (now.secs - ts).abs() <= config.max_clock_skew_secs);
+        if channel == "futures.login" && self.venue.futures_login_unsupported() {
+            return Err((
+                400,
+                "NOT_SUPPORTED",
+                "futures.login is not supported for this account",
+            ));
+        }
+        let venue = self.venue.venue_now(now);
+        let fresh = timestamp.parse::<i64>().is_ok_and(|ts| {
+            venue.secs.saturating_sub(ts).saturating_abs() <= config.max_clock_skew_secs
+        });
         if !fresh {
             return Err((401, "REQUEST_EXPIRED", "Request timestamp out of range"));
         }

@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use bytes::Bytes;
@@ -102,6 +103,10 @@ impl GateioFault {
 pub struct GateioVenue {
     pub(crate) config: GateioSimConfig,
     state: Mutex<State>,
+    /// Venue clock minus the host clock, ms (the clock-offset fault).
+    clock_offset_ms: AtomicI64,
+    /// `futures.login` answers `NOT_SUPPORTED` (as for some accounts).
+    futures_login_unsupported: AtomicBool,
 }
 
 impl GateioVenue {
@@ -134,6 +139,8 @@ impl GateioVenue {
                 auto_orders: Vec::new(),
             }),
             config,
+            clock_offset_ms: AtomicI64::new(0),
+            futures_login_unsupported: AtomicBool::new(false),
         })
     }
 
@@ -173,6 +180,37 @@ impl GateioVenue {
         for _ in 0..ticks {
             state.tick(&self.config, Now::read());
         }
+    }
+
+    /// Fault: the venue's clock runs `offset_ms` ahead of the host's (negative: behind).
+    /// Signed requests are checked against it, as the venue checks them against its own
+    /// clock, and `GET /api/v4/spot/time` tells it.
+    pub fn set_clock_offset_ms(&self, offset_ms: i64) {
+        self.clock_offset_ms.store(offset_ms, Ordering::Relaxed);
+    }
+
+    /// The venue clock minus the host clock, ms.
+    pub fn clock_offset_ms(&self) -> i64 {
+        self.clock_offset_ms.load(Ordering::Relaxed)
+    }
+
+    /// The venue's clock at host time `now`.
+    pub(crate) fn venue_now(&self, now: Now) -> Now {
+        Now::from_micros(
+            now.us
+                .saturating_add(self.clock_offset_ms().saturating_mul(1_000)),
+        )
+    }
+
+    /// Fault: `futures.login` answers `NOT_SUPPORTED`, as the WebSocket trading API does
+    /// for some accounts, so the user id cannot be learnt by logging in.
+    pub fn set_futures_login_unsupported(&self, unsupported: bool) {
+        self.futures_login_unsupported
+            .store(unsupported, Ordering::Relaxed);
+    }
+
+    pub(crate) fn futures_login_unsupported(&self) -> bool {
+        self.futures_login_unsupported.load(Ordering::Relaxed)
     }
 
     /// Queues a one-shot protocol fault for a book's stream.
@@ -465,6 +503,7 @@ impl fmt::Debug for GateioVenue {
             .field("paused", &state.paused)
             .field("seq", &state.publisher.seq)
             .field("books", &state.books.len())
+            .field("clock_offset_ms", &self.clock_offset_ms())
             .finish_non_exhaustive()
     }
 }

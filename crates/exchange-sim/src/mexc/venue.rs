@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::fmt;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -35,6 +36,8 @@ pub struct MexcVenue {
     pub(crate) config: MexcConfig,
     pub(crate) feed: broadcast::Sender<Arc<Published>>,
     state: Mutex<State>,
+    /// Venue clock minus the host clock, ms (the clock-offset fault).
+    clock_offset_ms: AtomicI64,
 }
 
 impl MexcVenue {
@@ -68,7 +71,20 @@ impl MexcVenue {
             config,
             feed,
             state: Mutex::new(state),
+            clock_offset_ms: AtomicI64::new(0),
         })
+    }
+
+    /// Fault: the venue's clock runs `offset_ms` ahead of the host's (negative: behind).
+    /// SIGNED requests are checked against it (700003 outside `recvWindow`), and
+    /// `GET /api/v3/time` tells it.
+    pub fn set_clock_offset_ms(&self, offset_ms: i64) {
+        self.clock_offset_ms.store(offset_ms, Ordering::Relaxed);
+    }
+
+    /// The venue clock minus the host clock, ms.
+    pub fn clock_offset_ms(&self) -> i64 {
+        self.clock_offset_ms.load(Ordering::Relaxed)
     }
 
     /// The configuration it runs with.
@@ -666,7 +682,8 @@ impl Venue for MexcVenue {
     }
 
     fn http(&self, request: &HttpRequest) -> Response<Bytes> {
-        crate::mexc::rest::handle(self, request, now_ms(), Instant::now())
+        let venue_ms = now_ms().saturating_add(self.clock_offset_ms());
+        crate::mexc::rest::handle(self, request, venue_ms, Instant::now())
     }
 }
 

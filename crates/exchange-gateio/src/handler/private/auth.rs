@@ -3,6 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use ws_handlers::ClockOffset;
 use ws_mixins::AuthMixin;
 use ws_session::{OutFrame, Timestamp};
 
@@ -25,6 +26,8 @@ pub struct GateioAuthMixin {
     login: LoginMode,
     timeout: Duration,
     logins: u64,
+    /// The venue's clock minus ours: the login is signed with the venue's time.
+    clock: ClockOffset,
 }
 
 impl fmt::Debug for GateioAuthMixin {
@@ -38,6 +41,7 @@ impl fmt::Debug for GateioAuthMixin {
             .field("login", &self.login)
             .field("timeout", &self.timeout)
             .field("logins", &self.logins)
+            .field("clock_offset_ms", &self.clock.millis())
             .finish()
     }
 }
@@ -56,12 +60,23 @@ impl GateioAuthMixin {
             login,
             timeout,
             logins: 0,
+            clock: ClockOffset::new(),
         }
+    }
+
+    /// Signs the login with the venue's time as `clock` tells it.
+    pub fn with_clock(self, clock: ClockOffset) -> Self {
+        Self { clock, ..self }
     }
 
     /// Whether credentials are configured.
     pub fn has_credentials(&self) -> bool {
         self.credentials.is_some()
+    }
+
+    /// Logs in before subscribing, or not, from the next connection on.
+    pub fn set_login_mode(&mut self, login: LoginMode) {
+        self.login = login;
     }
 
     /// Whether the connection logs in before subscribing.
@@ -88,7 +103,7 @@ impl AuthMixin for GateioAuthMixin {
         Some(OutFrame::text(login_request(
             self.market,
             credentials,
-            now.unix_seconds(),
+            self.clock.venue_seconds(now),
             &req_id,
             i64::try_from(self.logins).ok(),
         )))

@@ -2,7 +2,9 @@
 //! twin) with `GateioAuthMixin`, exactly-once delivery and REST reconciliation.
 
 mod auth;
+mod clock;
 mod session;
+mod user_id;
 
 pub use auth::GateioAuthMixin;
 
@@ -11,7 +13,7 @@ use std::marker::PhantomData;
 use market_types::{OrderId, Symbol};
 use ws_handlers::{
     DeliveryCounts, HandlerError, HandlerStats, Lifecycle, PrivateDelivery, PrivateLedger,
-    Reconciler, RetrySchedule, WebSocketMessageType,
+    Reconciler, RetrySchedule, VenueClock, WebSocketMessageType,
 };
 use ws_mixins::{
     ErrorCategory, PrivateWebSocketMixin, StreamError, SubscriptionError, SubscriptionRegistry,
@@ -22,7 +24,7 @@ use crate::channel::{Channel, Market, RequestEvent, UserId};
 use crate::error::{Error, ErrorCode};
 use crate::wire::{Ack, LoginResponse, Message};
 
-use super::config::{GateioHandlerConfig, LoginMode};
+use super::config::GateioHandlerConfig;
 use super::format::{HandlerHead, PrivateFormat, Refusal, recheck_ready};
 use super::market::{FuturesMarket, GateioMarket, SpotMarket};
 use super::reconcile::{GateioReconcile, upper_asset};
@@ -40,7 +42,8 @@ pub type GateioFuturesPrivateWebSocketHandler<H> = GateioPrivateWebSocketHandler
 ///
 /// - **Channels.** Spot: `spot.orders`, `spot.usertrades`, `spot.balances`; futures:
 ///   `futures.orders`, `futures.usertrades`, `futures.positions`, `futures.balances`
-///   (with the user id, configured or learned from `futures.login`). Order and trade
+///   (with the user id: configured, else learnt over REST from `/futures/usdt/accounts`,
+///   else from `futures.login`). Order and trade
 ///   channels cover [`GateioHandlerConfig::private_symbols`], or every pair when empty.
 /// - **Credentials.** Refused credentials (error code 4 on a subscription, a failed
 ///   login, REST `401`/`INVALID_KEY`/`INVALID_SIGNATURE`/`REQUEST_EXPIRED`) stop the
@@ -75,6 +78,10 @@ pub struct GateioPrivateWebSocketHandler<H: PrivateWebSocketMixin, M: GateioMark
     delivery: PrivateDelivery,
     /// The REST rounds after every (re)connect.
     reconciler: Reconciler<GateioReconcile<M>>,
+    /// The venue's clock, which every signature of this handler uses.
+    clock: VenueClock,
+    /// Learning the futures user id over REST when it is not configured.
+    user_lookup: user_id::UserIdLookup,
     fatal: Option<String>,
     callbacks: H,
     stats: HandlerStats,
@@ -130,18 +137,18 @@ pub struct PrivateCounters {
 
 impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateWebSocketHandler<H, M> {
     /// An account handler for `config.credentials`. Futures handlers without
-    /// `config.user_id` log in to learn it.
+    /// `config.user_id` learn it over REST (`GET /futures/usdt/accounts`), or failing
+    /// that by logging in.
     pub fn new(config: GateioHandlerConfig, callbacks: H) -> Self {
-        let login = match (M::MARKET, config.user_id) {
-            (Market::Futures, None) => LoginMode::LoginFirst,
-            _ => config.login,
-        };
+        let login = config.login;
+        let clock = clock::venue_clock(&config);
         let auth = GateioAuthMixin::new(
             M::MARKET,
             config.credentials.clone(),
             login,
             config.auth_timeout,
-        );
+        )
+        .with_clock(clock.offset());
         let mut lifecycle = Lifecycle::new(config.ack_timeout);
         for channel in channels(M::MARKET) {
             lifecycle.subscriptions_mut().add(*channel);
@@ -151,7 +158,8 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateWebSocketHandler<H,
             config.credentials.clone(),
             config.private_symbols.clone(),
             config.user_id,
-        );
+        )
+        .with_clock(clock.offset());
         let fatal = config
             .credentials
             .is_none()
@@ -165,12 +173,14 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateWebSocketHandler<H,
         }
         Self {
             reconciler: Reconciler::new(
-                GateioReconcile::new(&config),
+                GateioReconcile::new(&config).with_clock(clock.offset()),
                 RetrySchedule {
                     delay: config.rest_retry,
                 },
             ),
             auth,
+            clock,
+            user_lookup: user_id::UserIdLookup::default(),
             lifecycle,
             format,
             delivery: PrivateDelivery::new(),
@@ -333,7 +343,9 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateWebSocketHandler<H,
             refusal.event, refusal.channel, refusal.code, refusal.message
         );
         if refusal.code.is_fatal() {
-            self.reject_credentials(reason, out);
+            if !self.retry_with_measured_clock(&reason, out) {
+                self.reject_credentials(reason, out);
+            }
             return;
         }
         if refusal.event == RequestEvent::Subscribe {

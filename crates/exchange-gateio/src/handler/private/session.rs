@@ -19,6 +19,7 @@ use crate::wire::Message;
 
 use super::super::format::{Refusal, message_type, shown};
 use super::super::market::GateioMarket;
+use super::super::reconcile::is_expired_answer;
 use super::GateioPrivateWebSocketHandler;
 
 /// The plan's composition: authentication is [`GateioAuthMixin`]'s.
@@ -111,7 +112,10 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> PrivateMessageHandler
             Err(error @ Error::Api { .. }) => {
                 if error.is_fatal() {
                     self.reject_credentials(error.to_string(), out);
-                } else {
+                } else if !self.user_id_login_refused(&error, out) {
+                    if error.is_expired() {
+                        self.clock.mark_stale();
+                    }
                     self.report(ErrorCategory::Authentication, error.to_string());
                     out.signal(SessionSignal::Reconnect(error.to_string()));
                 }
@@ -162,9 +166,10 @@ impl<H: PrivateWebSocketMixin + Send + 'static, M: GateioMarket> Session
             return;
         }
         self.reconciler.on_connected(now);
-        self.lifecycle
-            .on_connected(&mut self.auth, &self.format, now, out);
-        self.maybe_start_reconciliation(now, out);
+        if self.measure_clock_first(now, out) {
+            return;
+        }
+        self.subscribe_all(now, out);
     }
 
     fn on_frame(&mut self, frame: InboundFrame<'_>, out: &mut Outbox) {
@@ -183,6 +188,14 @@ impl<H: PrivateWebSocketMixin + Send + 'static, M: GateioMarket> Session
     }
 
     fn on_rest_response(&mut self, response: RestResponse, now: Timestamp, out: &mut Outbox) {
+        if self.on_clock_response(&response, now, out)
+            || self.on_user_id_response(&response, now, out)
+        {
+            return;
+        }
+        if is_expired_answer(&response.result) && self.reconciler.owns(response.id) {
+            self.on_expired_rest(now, out);
+        }
         let answered = self.reconciler.on_rest_response(
             &response,
             now,
@@ -197,6 +210,8 @@ impl<H: PrivateWebSocketMixin + Send + 'static, M: GateioMarket> Session
 
     fn on_disconnected(&mut self, _cause: &DisconnectCause, _now: Timestamp) {
         self.lifecycle.on_disconnected();
+        self.clock.on_disconnected();
+        self.user_lookup.on_disconnected();
         // What happened from the last frame on is fetched after the reconnect.
         self.reconciler.on_disconnected();
     }

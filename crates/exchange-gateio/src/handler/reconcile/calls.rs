@@ -6,6 +6,7 @@ use std::fmt;
 use bytes::Bytes;
 use market_types::{OrderId, Symbol};
 use serde::Deserialize;
+use ws_handlers::ClockOffset;
 use ws_session::{RestFailure, RestMethod, RestReply, RestRequest, RestRequestId, Timestamp};
 
 use crate::auth::rest_signature;
@@ -21,6 +22,8 @@ pub(crate) struct RestSigner {
     credentials: Credentials,
     base: String,
     prefix: String,
+    /// The venue's clock minus ours: requests carry the venue's time.
+    clock: ClockOffset,
 }
 
 impl fmt::Debug for RestSigner {
@@ -29,6 +32,7 @@ impl fmt::Debug for RestSigner {
             .field("credentials", &"<redacted>")
             .field("base", &self.base)
             .field("prefix", &self.prefix)
+            .field("clock_offset_ms", &self.clock.millis())
             .finish()
     }
 }
@@ -39,7 +43,13 @@ impl RestSigner {
             credentials: config.credentials.clone()?,
             base: config.endpoints.rest.clone(),
             prefix: config.signature_prefix().to_string(),
+            clock: ClockOffset::new(),
         })
+    }
+
+    /// Signs with the venue's time as `clock` tells it.
+    pub(crate) fn set_clock(&mut self, clock: ClockOffset) {
+        self.clock = clock;
     }
 
     /// `GET {base}{path}?{query}`, signed.
@@ -50,7 +60,7 @@ impl RestSigner {
         query: &str,
         now: Timestamp,
     ) -> RestRequest {
-        let timestamp = now.unix_seconds();
+        let timestamp = self.clock.venue_seconds(now);
         let signed_path = format!("{}{path}", self.prefix);
         let sign = rest_signature(
             &self.credentials,
@@ -242,15 +252,22 @@ pub(crate) enum RestError {
 }
 
 impl RestError {
-    /// Rejected credentials: retrying cannot help.
+    /// Rejected credentials: retrying cannot help. An expired request is not one (the
+    /// clock is measured again and the call retried), nor a 403 without a credential
+    /// label.
     pub(crate) fn is_fatal(&self) -> bool {
         match self {
             RestError::Status { status, label, .. } => {
-                matches!(*status, 401 | 403)
-                    || matches!(
-                        label.as_str(),
-                        "INVALID_KEY" | "INVALID_SIGNATURE" | "FORBIDDEN" | "REQUEST_EXPIRED"
-                    )
+                !self.is_expired()
+                    && (*status == 401
+                        || matches!(
+                            label.as_str(),
+                            "INVALID_KEY"
+                                | "INVALID_SIGNATURE"
+                                | "MISSING_REQUIRED_HEADER"
+                                | "FORBIDDEN"
+                                | "IP_FORBIDDEN"
+                        ))
             }
             _ => false,
         }
@@ -269,6 +286,11 @@ impl RestError {
             }
             _ => false,
         }
+    }
+
+    /// The request's `Timestamp` was outside the venue's window (`REQUEST_EXPIRED`).
+    pub(crate) fn is_expired(&self) -> bool {
+        matches!(self, RestError::Status { label, .. } if label == "REQUEST_EXPIRED")
     }
 
     /// The venue does not serve this endpoint, or the object is unknown
@@ -326,6 +348,12 @@ pub(crate) const OPEN_ORDERS_PAGE: usize = 100;
 /// Open orders are listed over at most this many pages; beyond, the listing is reported
 /// as incomplete rather than paged for ever.
 pub(crate) const MAX_OPEN_ORDER_PAGES: u32 = 100;
+
+/// Whether an answer says the request's time was outside the venue's window.
+pub(crate) fn is_expired(result: &Result<RestReply, RestFailure>) -> bool {
+    body(result).is_err_and(|error| error.is_expired())
+}
+
 /// Rows of one finished-orders page.
 pub(crate) const ORDERS_PAGE: usize = 100;
 /// Rows of one trade-history page (Gate's largest `limit`).

@@ -18,6 +18,7 @@ mod tests;
 mod values;
 mod venue;
 
+pub(crate) use calls::is_expired as is_expired_answer;
 pub use fuzzing::fuzz_reconcile_parsers;
 pub(crate) use parse::upper_asset;
 pub(crate) use venue::GateioReconcile;

@@ -5,7 +5,9 @@ use std::collections::HashSet;
 use std::marker::PhantomData;
 
 use market_types::{Balance, Fill, OrderId, Position};
-use ws_handlers::{Answer, Failure, Lost, ReconcileVenue, RestOrder, RoundStart, Sent};
+use ws_handlers::{
+    Answer, ClockOffset, Failure, Lost, ReconcileVenue, RestOrder, RoundStart, Sent,
+};
 use ws_mixins::{PrivateWebSocketMixin, ReconcileScope};
 use ws_session::{RestFailure, RestReply, RestRequest, RestRequestId, Timestamp};
 
@@ -39,6 +41,26 @@ impl<M: GateioMarket> GateioReconcile<M> {
             listed: HashSet::new(),
             market: PhantomData,
         }
+    }
+
+    /// A signed `GET {path}?{query}` outside a round (the user id lookup); `None`
+    /// without credentials.
+    pub(crate) fn signed_get(
+        &self,
+        id: RestRequestId,
+        path: &str,
+        query: &str,
+        now: Timestamp,
+    ) -> Option<RestRequest> {
+        Some(self.signer.as_ref()?.get(id, path, query, now))
+    }
+
+    /// Signs with the venue's time as `clock` tells it.
+    pub(crate) fn with_clock(mut self, clock: ClockOffset) -> Self {
+        if let Some(signer) = self.signer.as_mut() {
+            signer.set_clock(clock);
+        }
+        self
     }
 }
 

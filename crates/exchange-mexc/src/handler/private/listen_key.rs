@@ -373,6 +373,9 @@ impl<H: PrivateWebSocketMixin> MexcPrivateWebSocketHandler<H> {
             self.reject_credentials(error.to_string(), out);
             return;
         }
+        if self.on_key_clock_refusal(purpose, error, now, out) {
+            return;
+        }
         self.report(ErrorCategory::Rest, format!("listen key: {error}"));
         if purpose == ListenKeyPurpose::KeepAlive {
             self.counters.keep_alive_failures += 1;

@@ -1,5 +1,6 @@
 //! The user-data session: listen key, private pushes, REST reconciliation.
 
+mod clock;
 mod listen_key;
 mod session;
 
@@ -8,7 +9,7 @@ use std::cell::Cell;
 use market_types::{Fill, OrderId, PrivateEvent, Symbol};
 use ws_handlers::{
     DeliveryCounts, HandlerError, HandlerStats, PrivateDelivery, PrivateLedger, Reconciler,
-    RetrySchedule, WebSocketMessageType,
+    RetrySchedule, VenueClock, WebSocketMessageType,
 };
 use ws_mixins::{ErrorCategory, PrivateWebSocketMixin, StreamError, SubscriptionRegistry};
 use ws_session::{InboundFrame, Outbox, SessionSignal, Timestamp};
@@ -61,6 +62,8 @@ pub struct MexcPrivateWebSocketHandler<H: PrivateWebSocketMixin> {
     signer: Option<RestSigner>,
     subscriptions: Subscriptions,
     key: ListenKeyLifecycle,
+    /// The venue's clock, which the signer uses.
+    clock: VenueClock,
     /// Rejected credentials, for good.
     fatal: Option<String>,
     /// Ledger, open orders and delivery sequence: the one way to the user's callbacks.
@@ -132,8 +135,10 @@ impl<H: PrivateWebSocketMixin> MexcPrivateWebSocketHandler<H> {
         symbols: impl IntoIterator<Item = Symbol>,
         callbacks: H,
     ) -> Self {
+        let clock = clock::venue_clock(&config.mexc.endpoints.rest_url);
         let signer = config.mexc.credentials.clone().map(|credentials| {
-            let signer = RestSigner::new(config.mexc.endpoints.rest_url.clone(), credentials);
+            let signer = RestSigner::new(config.mexc.endpoints.rest_url.clone(), credentials)
+                .with_clock(clock.offset());
             match config.mexc.recv_window_ms {
                 Some(window) => signer.with_recv_window(window),
                 None => signer,
@@ -163,6 +168,7 @@ impl<H: PrivateWebSocketMixin> MexcPrivateWebSocketHandler<H> {
                 config.rest_retry,
                 ListenKeyReuse::VerifyHeld,
             ),
+            clock,
             fatal: None,
             delivery: PrivateDelivery::new(),
             check_key: Cell::new(false),

@@ -159,6 +159,9 @@ impl<H: PrivateWebSocketMixin + Send + 'static> Session for MexcPrivateWebSocket
         if self.check_key.replace(false) {
             self.key.recheck();
         }
+        if self.measure_clock_if_refused(now, out) {
+            return false;
+        }
         let Some(signer) = self.signer.as_ref() else {
             return true;
         };
@@ -211,7 +214,11 @@ impl<H: PrivateWebSocketMixin + Send + 'static> Session for MexcPrivateWebSocket
     }
 
     fn on_rest_response(&mut self, response: RestResponse, now: Timestamp, out: &mut Outbox) {
+        if self.on_clock_response(&response, now) {
+            return;
+        }
         if self.reconciler.owns(response.id) {
+            self.check_reconcile_clock(&response, now, out);
             let answered = self.reconciler.on_rest_response(
                 &response,
                 now,
@@ -233,6 +240,7 @@ impl<H: PrivateWebSocketMixin + Send + 'static> Session for MexcPrivateWebSocket
 
     fn on_disconnected(&mut self, _cause: &DisconnectCause, _now: Timestamp) {
         self.subscriptions.on_disconnected();
+        self.clock.on_disconnected();
         // What happened from the last frame on is recovered after the reconnect.
         self.reconciler.on_disconnected();
         self.key.on_disconnected();

@@ -1,0 +1,115 @@
+//! The venue's clock for the user-data handler. MEXC says exactly when a signed request's
+//! `timestamp` was outside `recvWindow` (700003), so the clock is measured from
+//! `GET /api/v3/time` only then: before the next listen-key creation when not connected
+//! (the creation is retried once with the corrected time), at once when connected (the
+//! keep-alive or reconciliation call that failed is retried with it).
+
+use ws_handlers::{ClockUpdate, TimeEndpoint, VenueClock};
+use ws_mixins::{ErrorCategory, PrivateWebSocketMixin};
+use ws_session::{Outbox, RestResponse, Timestamp};
+
+use crate::error::Error;
+use crate::rest::check_reply;
+
+use super::{ListenKeyPurpose, MexcPrivateWebSocketHandler};
+
+/// MEXC's time endpoint (`{"serverTime": ms}`) below the REST base.
+pub(super) fn venue_clock(rest_url: &str) -> VenueClock {
+    VenueClock::new(TimeEndpoint {
+        url: format!("{}/api/v3/time", rest_url.trim_end_matches('/')),
+        field: "serverTime",
+    })
+}
+
+impl<H: PrivateWebSocketMixin> MexcPrivateWebSocketHandler<H> {
+    /// Before a listen key is asked for: measures the clock when the venue refused a
+    /// timestamp. `true` while the measurement is awaited.
+    pub(super) fn measure_clock_if_refused(&mut self, now: Timestamp, out: &mut Outbox) -> bool {
+        if self.clock.is_stale() {
+            let id = self.reconciler.next_request_id();
+            out.rest(self.clock.request(id, now));
+        }
+        self.clock.is_measuring()
+    }
+
+    /// The answer to the time request, if `response` is one (`true`).
+    pub(super) fn on_clock_response(&mut self, response: &RestResponse, now: Timestamp) -> bool {
+        let Some(update) = self.clock.on_response(response.id, &response.result, now) else {
+            return false;
+        };
+        match update {
+            ClockUpdate::Measured {
+                offset_ms,
+                report: true,
+            } => tracing::info!(
+                exchange = "mexc",
+                offset_ms,
+                "venue clock minus local clock; signing with the venue's time"
+            ),
+            ClockUpdate::Measured { .. } => {}
+            ClockUpdate::Failed(reason) => tracing::warn!(
+                exchange = "mexc",
+                %reason,
+                offset_ms = self.clock.offset().millis(),
+                "venue clock not measured; signing with the offset in force"
+            ),
+        }
+        true
+    }
+
+    /// A reconciliation answer refused for its timestamp: measure again now; the
+    /// reconciler retries the call with the corrected time.
+    pub(super) fn check_reconcile_clock(
+        &mut self,
+        response: &RestResponse,
+        now: Timestamp,
+        out: &mut Outbox,
+    ) {
+        let refused = check_reply("reconciliation", &response.result)
+            .is_err_and(|error| error.is_outside_recv_window());
+        if refused {
+            self.measure_clock_now(now, out);
+        }
+    }
+
+    /// A listen-key request refused for its timestamp. `true` when it is handled here:
+    /// a creation is retried once with a freshly measured clock (before the next
+    /// connection); a keep-alive or check measures at once and goes on as a passing
+    /// failure. A creation refused again after a fresh measurement is left to the
+    /// caller.
+    pub(super) fn on_key_clock_refusal(
+        &mut self,
+        purpose: ListenKeyPurpose,
+        error: &Error,
+        now: Timestamp,
+        out: &mut Outbox,
+    ) -> bool {
+        if !error.is_outside_recv_window() {
+            return false;
+        }
+        if purpose == ListenKeyPurpose::Create {
+            if self.clock.is_fresh() {
+                return false;
+            }
+            self.clock.mark_stale();
+            self.report(
+                ErrorCategory::Rest,
+                format!("listen key: {error}; measuring the venue's clock and retrying"),
+            );
+            // `ready_to_connect` measures, then creates the key again.
+            self.key.on_failure(purpose, error, now);
+            self.key.recheck();
+            return true;
+        }
+        self.measure_clock_now(now, out);
+        false
+    }
+
+    fn measure_clock_now(&mut self, now: Timestamp, out: &mut Outbox) {
+        self.clock.mark_stale();
+        if self.clock.is_stale() {
+            let id = self.reconciler.next_request_id();
+            out.rest(self.clock.request(id, now));
+        }
+    }
+}
