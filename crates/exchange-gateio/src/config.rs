@@ -62,8 +62,8 @@ impl Endpoints {
 
 /// An API key and its secret.
 ///
-/// The secret is kept only as an HMAC-SHA512 key; `Debug` shows the key id and never
-/// the secret.
+/// The secret is kept only as an HMAC-SHA512 key; `Debug` shows neither the key nor the
+/// secret.
 #[derive(Clone)]
 pub struct Credentials {
     api_key: String,
@@ -93,7 +93,7 @@ impl Credentials {
 impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Credentials")
-            .field("api_key", &self.api_key)
+            .field("api_key", &"<redacted>")
             .field("secret", &"<redacted>")
             .finish()
     }
@@ -120,10 +120,11 @@ mod tests {
     #[test]
     fn debug_never_shows_the_secret() {
         let creds = Credentials::new("my-key", "super-secret-value");
-        let shown = format!("{creds:?}");
-        assert!(shown.contains("my-key"));
-        assert!(!shown.contains("super-secret-value"), "{shown}");
-        assert!(shown.contains("<redacted>"));
+        for shown in [format!("{creds:?}"), format!("{creds:#?}")] {
+            assert!(!shown.contains("my-key"), "{shown}");
+            assert!(!shown.contains("super-secret-value"), "{shown}");
+            assert!(shown.contains("<redacted>"));
+        }
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The old inputs resolved once into what either path needs to start a connection.
 
+use std::fmt;
 use std::time::Duration;
 
 use market_types::Venue;
@@ -46,8 +47,9 @@ impl ChannelKind {
     }
 }
 
-/// Everything a path needs to open one connection.
-#[derive(Debug, Clone)]
+/// Everything a path needs to open one connection. `Debug` shows neither the credentials
+/// nor the URLs' queries (a listen key may travel there).
+#[derive(Clone)]
 pub(crate) struct VenueSetup {
     pub(crate) exchange: ExchangeEnum,
     pub(crate) scope: StreamScope,
@@ -57,6 +59,21 @@ pub(crate) struct VenueSetup {
     pub(crate) api_secret: Option<String>,
     pub(crate) ws_config: WebSocketConfig,
     pub(crate) manager_config: WebSocketManagerConfig,
+}
+
+impl fmt::Debug for VenueSetup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let set = |value: &Option<_>| value.as_ref().map(|_| "<redacted>");
+        f.debug_struct("VenueSetup")
+            .field("exchange", &self.exchange)
+            .field("scope", &self.scope)
+            .field("ws_url", &ws_core::redact_query(&self.ws_url))
+            .field("rest_url", &ws_core::redact_query(&self.rest_url))
+            .field("api_key", &set(&self.api_key))
+            .field("api_secret", &set(&self.api_secret))
+            .field("manager_config", &self.manager_config)
+            .finish_non_exhaustive()
+    }
 }
 
 impl VenueSetup {
@@ -315,5 +332,27 @@ mod tests {
         assert_eq!(ping.protocol_ping_interval, Some(Duration::from_secs(20)));
         assert_eq!(ping.idle_timeout, Some(Duration::from_secs(30)));
         assert_eq!(ping.app_ping_interval, Some(Duration::from_secs(30)));
+    }
+
+    #[test]
+    fn debug_shows_no_credentials() {
+        let config = ExchangeConfig::new(
+            "MEXC",
+            ExchangeCredentials::new("mx0-key-6b1f3c", "mx0-secret-a8e2d7"),
+            "",
+            "wss://wbs-api.mexc.com/ws?listenKey=live-key-0c4e91",
+        );
+        let Ok(setup) = VenueSetup::from_exchange(
+            &config,
+            StreamScope::Private,
+            WebSocketManagerConfig::default(),
+        ) else {
+            panic!("setup failed");
+        };
+        for shown in [format!("{setup:?}"), format!("{setup:#?}")] {
+            for secret in ["mx0-key-6b1f3c", "mx0-secret-a8e2d7", "live-key-0c4e91"] {
+                assert!(!shown.contains(secret), "{secret} is shown: {shown}");
+            }
+        }
     }
 }
