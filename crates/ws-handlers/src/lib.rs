@@ -46,6 +46,7 @@ mod reconcile;
 mod stats;
 #[cfg(test)]
 mod test_support;
+mod transport;
 mod venue;
 
 pub use base::BaseMessageHandler;
@@ -66,6 +67,7 @@ pub use reconcile::{
     RestOrder, RetrySchedule, Sent,
 };
 pub use stats::HandlerStats;
+pub use transport::{PlaintextCredentials, check_credentials_transport};
 pub use venue::{
     ApiCredentials, BookSyncSummary, ConnectionLimits, CredentialVariables, DEFAULT_CONNECT_RATE,
     DepthRule, EndpointChoice, EndpointUrls, Feed, FeedSet, PrivateScope, PublicVenueHandler, Role,

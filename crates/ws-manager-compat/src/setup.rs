@@ -6,7 +6,8 @@ use std::time::Duration;
 use market_types::Venue;
 use ws_core::{DriverConfig, PingSettings, ReconnectionPolicy};
 use ws_handlers::{
-    ApiCredentials, EndpointChoice, Feed, PrivateScope, Role, StreamRequest, Timers, VenueConnector,
+    ApiCredentials, EndpointChoice, Feed, PrivateScope, Role, StreamRequest, Timers,
+    VenueConnector, check_credentials_transport,
 };
 
 use crate::config::{ExchangeConfig, ExchangeEnum, WebSocketConfig, WebSocketManagerConfig};
@@ -103,15 +104,21 @@ impl VenueSetup {
         ws_config.validate()?;
         manager_config.validate()?;
         let credentials = &exchange_config.credentials;
+        let rest_url = if exchange_config.base_url.is_empty() {
+            default_rest_url(exchange).to_owned()
+        } else {
+            exchange_config.base_url.trim_end_matches('/').to_owned()
+        };
+        if scope == StreamScope::Private {
+            // Both paths (legacy strategies and mixins) start from here: check once.
+            check_credentials_transport(&ws_config.url)?;
+            check_credentials_transport(&rest_url)?;
+        }
         Ok(Self {
             exchange,
             scope,
             ws_url: ws_config.url.clone(),
-            rest_url: if exchange_config.base_url.is_empty() {
-                default_rest_url(exchange).to_owned()
-            } else {
-                exchange_config.base_url.trim_end_matches('/').to_owned()
-            },
+            rest_url,
             api_key: credentials.is_set().then(|| credentials.api_key.clone()),
             api_secret: credentials.is_set().then(|| credentials.secret_key.clone()),
             ws_config,
@@ -354,5 +361,48 @@ mod tests {
                 assert!(!shown.contains(secret), "{secret} is shown: {shown}");
             }
         }
+    }
+
+    #[test]
+    fn private_credentials_travel_in_clear_only_to_this_machine() {
+        let private = |ws: &str, rest: &str| {
+            let config =
+                ExchangeConfig::new("MEXC", ExchangeCredentials::new("key", "secret"), rest, ws);
+            VenueSetup::from_exchange(
+                &config,
+                StreamScope::Private,
+                WebSocketManagerConfig::default(),
+            )
+        };
+        for (ws, rest) in [
+            ("ws://example.com/ws", "https://api.mexc.com"),
+            ("wss://example.com/ws", "http://example.com"),
+        ] {
+            assert!(
+                matches!(private(ws, rest), Err(CompatError::PlaintextCredentials(_))),
+                "{ws} {rest}"
+            );
+        }
+        for (ws, rest) in [
+            ("ws://127.0.0.1:1/mexc/ws", "http://127.0.0.1:1/mexc"),
+            ("wss://wbs-api.mexc.com/ws", ""),
+        ] {
+            assert!(private(ws, rest).is_ok(), "{ws} {rest}");
+        }
+        // Public streams carry no credentials: plaintext anywhere is the user's choice.
+        let public = ExchangeConfig::new(
+            "MEXC",
+            ExchangeCredentials::default(),
+            "http://example.com",
+            "ws://example.com/ws",
+        );
+        assert!(
+            VenueSetup::from_exchange(
+                &public,
+                StreamScope::Public,
+                WebSocketManagerConfig::default()
+            )
+            .is_ok()
+        );
     }
 }
