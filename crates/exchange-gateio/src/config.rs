@@ -6,6 +6,7 @@
 use core::fmt;
 
 use ring::hmac;
+use zeroize::Zeroizing;
 
 use crate::venue::Market;
 
@@ -66,7 +67,8 @@ impl Endpoints {
 /// secret.
 #[derive(Clone)]
 pub struct Credentials {
-    api_key: String,
+    /// Wiped from memory when dropped. (The secret lives only inside `ring`'s HMAC key.)
+    api_key: Zeroizing<String>,
     key: hmac::Key,
 }
 
@@ -74,7 +76,7 @@ impl Credentials {
     /// Builds credentials from the API key and its secret.
     pub fn new(api_key: impl Into<String>, secret: impl AsRef<[u8]>) -> Credentials {
         Credentials {
-            api_key: api_key.into(),
+            api_key: Zeroizing::new(api_key.into()),
             key: hmac::Key::new(hmac::HMAC_SHA512, secret.as_ref()),
         }
     }

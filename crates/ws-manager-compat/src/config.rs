@@ -313,7 +313,8 @@ impl ExchangeEnum {
     }
 }
 
-/// The old `ExchangeCredentials(api_key, secret_key)`. `Debug` never shows them.
+/// The old `ExchangeCredentials(api_key, secret_key)`. `Debug` never shows them, and both
+/// are wiped from memory when dropped.
 #[deprecated(note = "use exchange_mexc::Credentials / exchange_gateio::Credentials")]
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct ExchangeCredentials {
@@ -337,6 +338,21 @@ impl ExchangeCredentials {
         !self.api_key.is_empty() && !self.secret_key.is_empty()
     }
 }
+
+impl zeroize::Zeroize for ExchangeCredentials {
+    fn zeroize(&mut self) {
+        self.api_key.zeroize();
+        self.secret_key.zeroize();
+    }
+}
+
+impl Drop for ExchangeCredentials {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(self);
+    }
+}
+
+impl zeroize::ZeroizeOnDrop for ExchangeCredentials {}
 
 impl fmt::Debug for ExchangeCredentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

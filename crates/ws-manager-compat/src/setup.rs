@@ -9,6 +9,7 @@ use ws_handlers::{
     ApiCredentials, EndpointChoice, Feed, PrivateScope, Role, StreamRequest, Timers,
     VenueConnector, check_credentials_transport,
 };
+use zeroize::Zeroizing;
 
 use crate::config::{ExchangeConfig, ExchangeEnum, WebSocketConfig, WebSocketManagerConfig};
 use crate::error::CompatError;
@@ -56,8 +57,8 @@ pub(crate) struct VenueSetup {
     pub(crate) scope: StreamScope,
     pub(crate) ws_url: String,
     pub(crate) rest_url: String,
-    pub(crate) api_key: Option<String>,
-    pub(crate) api_secret: Option<String>,
+    pub(crate) api_key: Option<Zeroizing<String>>,
+    pub(crate) api_secret: Option<Zeroizing<String>>,
     pub(crate) ws_config: WebSocketConfig,
     pub(crate) manager_config: WebSocketManagerConfig,
 }
@@ -119,8 +120,12 @@ impl VenueSetup {
             scope,
             ws_url: ws_config.url.clone(),
             rest_url,
-            api_key: credentials.is_set().then(|| credentials.api_key.clone()),
-            api_secret: credentials.is_set().then(|| credentials.secret_key.clone()),
+            api_key: credentials
+                .is_set()
+                .then(|| Zeroizing::new(credentials.api_key.clone())),
+            api_secret: credentials
+                .is_set()
+                .then(|| Zeroizing::new(credentials.secret_key.clone())),
             ws_config,
             manager_config,
         })

@@ -4,13 +4,18 @@ use std::fmt;
 use std::path::Path;
 
 use market_types::Venue;
+use zeroize::{ZeroizeOnDrop, Zeroizing};
 
-/// An API key and its secret. `Debug` and `Display` show neither.
+/// An API key and its secret. `Debug` and `Display` show neither; both are wiped from
+/// memory when dropped.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ApiKey {
-    key: String,
-    secret: String,
+    key: Zeroizing<String>,
+    secret: Zeroizing<String>,
 }
+
+// Each field wipes itself on drop.
+impl ZeroizeOnDrop for ApiKey {}
 
 impl ApiKey {
     /// The key (sent to the venue in headers or signed payloads).
@@ -26,17 +31,14 @@ impl ApiKey {
     /// A key given in code (the demo's simulator keys).
     pub fn new(key: &str, secret: &str) -> Self {
         Self {
-            key: key.into(),
-            secret: secret.into(),
+            key: Zeroizing::new(key.into()),
+            secret: Zeroizing::new(secret.into()),
         }
     }
 
     /// A stand-in for replay, where requests are signed but never sent.
     pub fn placeholder() -> Self {
-        Self {
-            key: "replay".into(),
-            secret: "replay".into(),
-        }
+        Self::new("replay", "replay")
     }
 }
 
@@ -58,8 +60,11 @@ pub fn load(venue: Venue, file: Option<&Path>) -> Result<Option<ApiKey>, String>
     let (key_name, secret_name) = variable_names(venue);
     let (key, secret) = match file {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| format!("cannot read --credentials-file {}: {e}", path.display()))?;
+            // The whole file holds the secret: wiped too.
+            let text =
+                Zeroizing::new(std::fs::read_to_string(path).map_err(|e| {
+                    format!("cannot read --credentials-file {}: {e}", path.display())
+                })?);
             (lookup(&text, key_name), lookup(&text, secret_name))
         }
         None => (
@@ -71,7 +76,10 @@ pub fn load(venue: Venue, file: Option<&Path>) -> Result<Option<ApiKey>, String>
         key.filter(|k| !k.is_empty()),
         secret.filter(|s| !s.is_empty()),
     ) {
-        (Some(key), Some(secret)) => Ok(Some(ApiKey { key, secret })),
+        (Some(key), Some(secret)) => Ok(Some(ApiKey {
+            key: Zeroizing::new(key),
+            secret: Zeroizing::new(secret),
+        })),
         (None, None) => Ok(None),
         (Some(_), None) => Err(format!(
             "{key_name} is set but {secret_name} is not; set both"
@@ -121,10 +129,15 @@ mod tests {
         assert_eq!(lookup(text, "MEXC_API_KEY").as_deref(), Some("abc"));
         assert_eq!(lookup(text, "MEXC_API_SECRET").as_deref(), Some("s3"));
         assert_eq!(lookup(text, "GATEIO_API_KEY"), None);
-        let key = ApiKey {
-            key: "abc".into(),
-            secret: "s3".into(),
-        };
+        let key = ApiKey::new("abc", "s3");
         assert!(!format!("{key:?}").contains("abc"));
+        assert!(!format!("{key:#?}").contains("s3"));
+    }
+
+    #[test]
+    fn keys_are_wiped_on_drop() {
+        fn wiped_on_drop<T: ZeroizeOnDrop>() {}
+        wiped_on_drop::<ApiKey>();
+        wiped_on_drop::<Zeroizing<String>>();
     }
 }
