@@ -563,4 +563,15 @@ mod tests {
         assert!(!format!("{cfg:?}").contains("\"s\""));
         assert_eq!(cfg.websocket_config().url, "wss://wbs-api.mexc.com/ws");
     }
+
+    #[test]
+    fn credentials_are_wiped() {
+        use zeroize::{Zeroize as _, ZeroizeOnDrop};
+        fn wiped_on_drop<T: ZeroizeOnDrop>() {}
+        wiped_on_drop::<ExchangeCredentials>();
+        let mut credentials = ExchangeCredentials::new("key", "secret");
+        credentials.zeroize();
+        assert!(credentials.api_key.is_empty() && credentials.secret_key.is_empty());
+        assert!(!credentials.is_set());
+    }
 }
