@@ -6,6 +6,7 @@
 use core::fmt;
 
 use ring::hmac;
+use zeroize::Zeroizing;
 
 use crate::venue::Market;
 
@@ -62,11 +63,12 @@ impl Endpoints {
 
 /// An API key and its secret.
 ///
-/// The secret is kept only as an HMAC-SHA512 key; `Debug` shows the key id and never
-/// the secret.
+/// The secret is kept only as an HMAC-SHA512 key; `Debug` shows neither the key nor the
+/// secret.
 #[derive(Clone)]
 pub struct Credentials {
-    api_key: String,
+    /// Wiped from memory when dropped. (The secret lives only inside `ring`'s HMAC key.)
+    api_key: Zeroizing<String>,
     key: hmac::Key,
 }
 
@@ -74,7 +76,7 @@ impl Credentials {
     /// Builds credentials from the API key and its secret.
     pub fn new(api_key: impl Into<String>, secret: impl AsRef<[u8]>) -> Credentials {
         Credentials {
-            api_key: api_key.into(),
+            api_key: Zeroizing::new(api_key.into()),
             key: hmac::Key::new(hmac::HMAC_SHA512, secret.as_ref()),
         }
     }
@@ -93,7 +95,7 @@ impl Credentials {
 impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Credentials")
-            .field("api_key", &self.api_key)
+            .field("api_key", &"<redacted>")
             .field("secret", &"<redacted>")
             .finish()
     }
@@ -120,10 +122,11 @@ mod tests {
     #[test]
     fn debug_never_shows_the_secret() {
         let creds = Credentials::new("my-key", "super-secret-value");
-        let shown = format!("{creds:?}");
-        assert!(shown.contains("my-key"));
-        assert!(!shown.contains("super-secret-value"), "{shown}");
-        assert!(shown.contains("<redacted>"));
+        for shown in [format!("{creds:?}"), format!("{creds:#?}")] {
+            assert!(!shown.contains("my-key"), "{shown}");
+            assert!(!shown.contains("super-secret-value"), "{shown}");
+            assert!(shown.contains("<redacted>"));
+        }
     }
 
     #[test]

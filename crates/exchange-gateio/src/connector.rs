@@ -231,7 +231,7 @@ impl<H: PrivateWebSocketMixin + Send + 'static, M: GateioMarket> VenueHandler
 fn handler_config<V: VenueConnector>(
     request: &StreamRequest<'_>,
 ) -> Result<GateioHandlerConfig, VenueError> {
-    let (ws_url, rest_url) = request.endpoints.urls::<V>();
+    let (ws_url, rest_url) = request.urls::<V>()?;
     let mut rest = rest_url.trim_end_matches('/').to_string();
     if !rest.ends_with(API_V4) {
         rest.push_str(API_V4);
@@ -243,17 +243,16 @@ fn handler_config<V: VenueConnector>(
     config.credentials = request
         .credentials
         .map(|k| Credentials::new(k.key, k.secret));
-    config.user_id =
-        match request.credentials.and_then(|k| k.user_id) {
-            None => None,
-            Some(text) => Some(text.trim().parse().map(UserId).map_err(|_| {
-                VenueError("GATEIO_UID must be the account's numeric user id".into())
-            })?),
-        };
+    config.user_id = match request.credentials.and_then(|k| k.user_id) {
+        None => None,
+        Some(text) => Some(text.trim().parse().map(UserId).map_err(|_| {
+            VenueError::Unsupported("GATEIO_UID must be the account's numeric user id".into())
+        })?),
+    };
     config.depth = match request.depth {
         None => BookDepth::Levels20,
         Some(levels) => BookDepth::from_levels(levels).ok_or_else(|| {
-            VenueError(format!(
+            VenueError::Unsupported(format!(
                 "depth {levels} is not a Gate.io book depth; use 20, 50 or 100"
             ))
         })?,
@@ -297,7 +296,7 @@ fn public_handler<H: PublicWebSocketMixin + Send + 'static, M: GateioMarket>(
         .iter()
         .flat_map(|s| request.feeds.iter().filter_map(|f| topic(*s, *f)));
     GateioPublicWebSocketHandler::new(config.clone(), topics, callbacks)
-        .map_err(|e| VenueError(e.to_string()))
+        .map_err(|e| VenueError::Unsupported(e.to_string()))
 }
 
 /// The public topic carrying `feed` of `symbol`.
@@ -400,5 +399,58 @@ mod tests {
         assert_eq!(config.user_id, None);
         let refused = GateioFutures::config(&request(Some("me")));
         assert!(refused.is_err_and(|e| e.to_string().contains("GATEIO_UID")));
+    }
+
+    fn request<'a>(ws: &str, rest: &str, credentials: bool) -> StreamRequest<'a> {
+        StreamRequest {
+            symbols: &[],
+            feeds: &[Feed::Orders],
+            depth: None,
+            credentials: credentials.then_some(ws_handlers::ApiCredentials {
+                key: "k",
+                secret: "s",
+                user_id: None,
+            }),
+            endpoints: ws_handlers::EndpointChoice::Custom {
+                ws_url: ws.into(),
+                rest_url: rest.into(),
+            },
+            timers: Timers::Venue,
+            private_scope: ws_handlers::PrivateScope::AllSymbols,
+            ping: None,
+            reconnection: None,
+        }
+    }
+
+    #[test]
+    fn credentials_travel_in_clear_only_to_this_machine() {
+        let refused = [
+            ("ws://example.com/ws", "https://example.com"),
+            ("wss://example.com/ws", "http://example.com"),
+        ];
+        for (ws, rest) in refused {
+            assert!(
+                matches!(
+                    GateioSpot::config(&request(ws, rest, true)),
+                    Err(VenueError::PlaintextCredentials(_))
+                ),
+                "{ws} {rest}"
+            );
+            assert!(GateioSpot::config(&request(ws, rest, false)).is_ok());
+            assert!(matches!(
+                GateioFutures::config(&request(ws, rest, true)),
+                Err(VenueError::PlaintextCredentials(_))
+            ));
+        }
+        for (ws, rest) in [
+            ("ws://127.0.0.1:1/ws", "http://127.0.0.1:1"),
+            ("wss://example.com/ws", "https://example.com"),
+        ] {
+            assert!(GateioSpot::config(&request(ws, rest, true)).is_ok(), "{ws}");
+            assert!(
+                GateioFutures::config(&request(ws, rest, true)).is_ok(),
+                "{ws}"
+            );
+        }
     }
 }

@@ -128,6 +128,21 @@ pub enum Error {
 }
 
 impl Error {
+    /// The same error without its raw snippet of the frame: for private streams, where
+    /// the frame is account data and must not reach a log or an error report.
+    pub fn without_snippet(mut self) -> Error {
+        match &mut self {
+            Error::Malformed { context, .. }
+            | Error::MissingField { context, .. }
+            | Error::InvalidField { context, .. }
+            | Error::DuplicateField { context, .. }
+            | Error::UnknownChannel { context }
+            | Error::UnexpectedMessage { context } => context.snippet = Snippet::default(),
+            _ => {}
+        }
+        self
+    }
+
     /// True when retrying cannot help: authentication was refused (error code 4, a
     /// WebSocket API status 401/403 or an `INVALID_KEY`-style label), or a request
     /// this crate built is invalid. The reconnect policy stops on these.

@@ -7,6 +7,7 @@ use std::time::Duration;
 use ring::hmac;
 use ws_handlers::SyncSettings;
 use ws_session::{ConnectionContext, PingSettings};
+use zeroize::Zeroizing;
 
 /// Everything a MEXC spot connection is configured with.
 #[derive(Debug, Clone, Default)]
@@ -81,7 +82,8 @@ fn context(label: &str, url: String) -> ConnectionContext {
 /// An API key and its secret. `Debug` shows neither.
 #[derive(Clone)]
 pub struct Credentials {
-    api_key: String,
+    /// Wiped from memory when dropped. (The secret lives only inside `ring`'s HMAC key.)
+    api_key: Zeroizing<String>,
     key: hmac::Key,
 }
 
@@ -90,7 +92,7 @@ impl Credentials {
     /// itself is not kept).
     pub fn new(api_key: impl Into<String>, secret: impl AsRef<[u8]>) -> Credentials {
         Credentials {
-            api_key: api_key.into(),
+            api_key: Zeroizing::new(api_key.into()),
             key: hmac::Key::new(hmac::HMAC_SHA256, secret.as_ref()),
         }
     }

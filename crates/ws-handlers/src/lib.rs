@@ -47,6 +47,7 @@ mod reconcile;
 mod stats;
 #[cfg(test)]
 mod test_support;
+mod transport;
 mod venue;
 
 pub use base::BaseMessageHandler;
@@ -70,6 +71,7 @@ pub use reconcile::{
     RestOrder, RetryHint, RetrySchedule, RoundStart, Sent,
 };
 pub use stats::HandlerStats;
+pub use transport::{PlaintextCredentials, check_credentials_transport};
 pub use venue::{
     ApiCredentials, BookSyncSummary, ConnectionLimits, CredentialVariables, DEFAULT_CONNECT_RATE,
     DepthRule, EndpointChoice, EndpointUrls, Feed, FeedSet, PrivateScope, PublicVenueHandler, Role,

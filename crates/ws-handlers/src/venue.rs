@@ -15,6 +15,7 @@ use ws_mixins::{PrivateWebSocketMixin, PublicWebSocketMixin};
 use ws_session::{ConnectRateLimit, PingSettings, ReconnectionPolicy, Session};
 
 use crate::stats::HandlerStats;
+use crate::transport::{PlaintextCredentials, check_credentials_transport};
 
 /// One venue and market: its names, what it offers, its limits, and how its handlers are
 /// built from a [`StreamRequest`].
@@ -261,6 +262,21 @@ impl StreamRequest<'_> {
     pub fn wants_role(&self, role: Role) -> bool {
         self.feeds.iter().any(|f| f.role() == role)
     }
+
+    /// The WebSocket URL and REST base for venue `V`, checked: with credentials, both
+    /// must be TLS or loopback ([`check_credentials_transport`]). Every connector's
+    /// `config` takes its URLs from here.
+    ///
+    /// # Errors
+    /// [`VenueError::PlaintextCredentials`].
+    pub fn urls<V: VenueConnector>(&self) -> Result<(String, String), VenueError> {
+        let (ws_url, rest_url) = self.endpoints.urls::<V>();
+        if self.credentials.is_some() {
+            check_credentials_transport(&ws_url)?;
+            check_credentials_transport(&rest_url)?;
+        }
+        Ok((ws_url, rest_url))
+    }
 }
 
 /// An API key and its secret, borrowed. `Debug` shows neither.
@@ -298,8 +314,9 @@ pub enum EndpointChoice {
 }
 
 impl EndpointChoice {
-    /// The URLs of the choice for venue `V`.
-    pub fn urls<V: VenueConnector>(&self) -> (String, String) {
+    /// The URLs of the choice for venue `V`. Crate-private: connectors go through
+    /// [`StreamRequest::urls`], which refuses credentials over plaintext to other hosts.
+    pub(crate) fn urls<V: VenueConnector>(&self) -> (String, String) {
         let fixed = match self {
             EndpointChoice::Live => V::LIVE,
             EndpointChoice::Testnet => V::TESTNET.unwrap_or(V::LIVE),
@@ -446,8 +463,15 @@ pub struct BookSyncSummary {
 
 /// A request the venue cannot serve; the message says what to change.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct VenueError(pub String);
+#[non_exhaustive]
+pub enum VenueError {
+    /// Something the venue does not offer (a depth, a topic).
+    #[error("{0}")]
+    Unsupported(String),
+    /// Credentials would go in clear text to another machine.
+    #[error(transparent)]
+    PlaintextCredentials(#[from] PlaintextCredentials),
+}
 
 #[cfg(test)]
 mod tests {

@@ -316,7 +316,8 @@ impl ExchangeEnum {
     }
 }
 
-/// The old `ExchangeCredentials(api_key, secret_key)`. `Debug` never shows them.
+/// The old `ExchangeCredentials(api_key, secret_key)`. `Debug` never shows them, and both
+/// are wiped from memory when dropped.
 #[deprecated(note = "use exchange_mexc::Credentials / exchange_gateio::Credentials")]
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct ExchangeCredentials {
@@ -340,6 +341,21 @@ impl ExchangeCredentials {
         !self.api_key.is_empty() && !self.secret_key.is_empty()
     }
 }
+
+impl zeroize::Zeroize for ExchangeCredentials {
+    fn zeroize(&mut self) {
+        self.api_key.zeroize();
+        self.secret_key.zeroize();
+    }
+}
+
+impl Drop for ExchangeCredentials {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(self);
+    }
+}
+
+impl zeroize::ZeroizeOnDrop for ExchangeCredentials {}
 
 impl fmt::Debug for ExchangeCredentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -553,5 +569,16 @@ mod tests {
         assert!(cfg.has_credentials() && cfg.is_ready_for_trading() && !cfg.is_public_only());
         assert!(!format!("{cfg:?}").contains("\"s\""));
         assert_eq!(cfg.websocket_config().url, "wss://wbs-api.mexc.com/ws");
+    }
+
+    #[test]
+    fn credentials_are_wiped() {
+        use zeroize::{Zeroize as _, ZeroizeOnDrop};
+        fn wiped_on_drop<T: ZeroizeOnDrop>() {}
+        wiped_on_drop::<ExchangeCredentials>();
+        let mut credentials = ExchangeCredentials::new("key", "secret");
+        credentials.zeroize();
+        assert!(credentials.api_key.is_empty() && credentials.secret_key.is_empty());
+        assert!(!credentials.is_set());
     }
 }

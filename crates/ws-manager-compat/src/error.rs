@@ -10,6 +10,7 @@ use ws_core::WsError;
 /// | `ExchangeRestError(400)` (send or subscribe failed) | `ExchangeRest` with `status` 400 |
 /// | `ExchangeRestError(500)` (initialize failed) | `ExchangeRest` with `status` 500 |
 /// | `ValueError` (bad config, unknown exchange, private without credentials) | [`CompatError::InvalidConfig`] |
+/// | (new) credentials over `ws://` / `http://` to a host that is not loopback | [`CompatError::PlaintextCredentials`] |
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum CompatError {
@@ -27,6 +28,10 @@ pub enum CompatError {
     /// The old `ValueError`.
     #[error("invalid configuration: {0}")]
     InvalidConfig(String),
+    /// A private stream's URLs would send the credentials in clear text to another
+    /// machine: use `wss://` / `https://`, or a loopback address for a local simulator.
+    #[error("invalid configuration: {0}")]
+    PlaintextCredentials(#[from] ws_handlers::PlaintextCredentials),
     /// The implementation asked for was not compiled in (cargo feature) or has no handler
     /// for this venue yet.
     #[error("{0} is not available in this build")]
@@ -56,7 +61,9 @@ impl CompatError {
     pub fn is_fatal(&self) -> bool {
         matches!(
             self,
-            CompatError::InvalidConfig(_) | CompatError::Unavailable(_)
+            CompatError::InvalidConfig(_)
+                | CompatError::PlaintextCredentials(_)
+                | CompatError::Unavailable(_)
         )
     }
 

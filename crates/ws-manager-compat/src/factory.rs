@@ -197,6 +197,9 @@ mod direct {
     }
 
     fn invalid(e: VenueError) -> CompatError {
-        CompatError::InvalidConfig(e.to_string())
+        match e {
+            VenueError::PlaintextCredentials(e) => CompatError::PlaintextCredentials(e),
+            e => CompatError::InvalidConfig(e.to_string()),
+        }
     }
 }

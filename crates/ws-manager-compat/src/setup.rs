@@ -1,12 +1,15 @@
 //! The old inputs resolved once into what either path needs to start a connection.
 
+use std::fmt;
 use std::time::Duration;
 
 use market_types::Venue;
 use ws_core::{DriverConfig, PingSettings, ReconnectionPolicy};
 use ws_handlers::{
-    ApiCredentials, EndpointChoice, Feed, PrivateScope, Role, StreamRequest, Timers, VenueConnector,
+    ApiCredentials, EndpointChoice, Feed, PrivateScope, Role, StreamRequest, Timers,
+    VenueConnector, check_credentials_transport,
 };
+use zeroize::Zeroizing;
 
 use crate::config::{ExchangeConfig, ExchangeEnum, WebSocketConfig, WebSocketManagerConfig};
 use crate::error::CompatError;
@@ -46,17 +49,33 @@ impl ChannelKind {
     }
 }
 
-/// Everything a path needs to open one connection.
-#[derive(Debug, Clone)]
+/// Everything a path needs to open one connection. `Debug` shows neither the credentials
+/// nor the URLs' queries (a listen key may travel there).
+#[derive(Clone)]
 pub(crate) struct VenueSetup {
     pub(crate) exchange: ExchangeEnum,
     pub(crate) scope: StreamScope,
     pub(crate) ws_url: String,
     pub(crate) rest_url: String,
-    pub(crate) api_key: Option<String>,
-    pub(crate) api_secret: Option<String>,
+    pub(crate) api_key: Option<Zeroizing<String>>,
+    pub(crate) api_secret: Option<Zeroizing<String>>,
     pub(crate) ws_config: WebSocketConfig,
     pub(crate) manager_config: WebSocketManagerConfig,
+}
+
+impl fmt::Debug for VenueSetup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let set = |value: &Option<_>| value.as_ref().map(|_| "<redacted>");
+        f.debug_struct("VenueSetup")
+            .field("exchange", &self.exchange)
+            .field("scope", &self.scope)
+            .field("ws_url", &ws_core::redact_query(&self.ws_url))
+            .field("rest_url", &ws_core::redact_query(&self.rest_url))
+            .field("api_key", &set(&self.api_key))
+            .field("api_secret", &set(&self.api_secret))
+            .field("manager_config", &self.manager_config)
+            .finish_non_exhaustive()
+    }
 }
 
 impl VenueSetup {
@@ -86,17 +105,27 @@ impl VenueSetup {
         ws_config.validate()?;
         manager_config.validate()?;
         let credentials = &exchange_config.credentials;
+        let rest_url = if exchange_config.base_url.is_empty() {
+            default_rest_url(exchange).to_owned()
+        } else {
+            exchange_config.base_url.trim_end_matches('/').to_owned()
+        };
+        if scope == StreamScope::Private {
+            // Both paths (legacy strategies and mixins) start from here: check once.
+            check_credentials_transport(&ws_config.url)?;
+            check_credentials_transport(&rest_url)?;
+        }
         Ok(Self {
             exchange,
             scope,
             ws_url: ws_config.url.clone(),
-            rest_url: if exchange_config.base_url.is_empty() {
-                default_rest_url(exchange).to_owned()
-            } else {
-                exchange_config.base_url.trim_end_matches('/').to_owned()
-            },
-            api_key: credentials.is_set().then(|| credentials.api_key.clone()),
-            api_secret: credentials.is_set().then(|| credentials.secret_key.clone()),
+            rest_url,
+            api_key: credentials
+                .is_set()
+                .then(|| Zeroizing::new(credentials.api_key.clone())),
+            api_secret: credentials
+                .is_set()
+                .then(|| Zeroizing::new(credentials.secret_key.clone())),
             ws_config,
             manager_config,
         })
@@ -319,5 +348,70 @@ mod tests {
         assert_eq!(ping.protocol_ping_interval, Some(Duration::from_secs(20)));
         assert_eq!(ping.idle_timeout, Some(Duration::from_secs(30)));
         assert_eq!(ping.app_ping_interval, Some(Duration::from_secs(30)));
+    }
+
+    #[test]
+    fn debug_shows_no_credentials() {
+        let config = ExchangeConfig::new(
+            "MEXC",
+            ExchangeCredentials::new("mx0-key-6b1f3c", "mx0-secret-a8e2d7"),
+            "",
+            "wss://wbs-api.mexc.com/ws?listenKey=live-key-0c4e91",
+        );
+        let Ok(setup) = VenueSetup::from_exchange(
+            &config,
+            StreamScope::Private,
+            WebSocketManagerConfig::default(),
+        ) else {
+            panic!("setup failed");
+        };
+        for shown in [format!("{setup:?}"), format!("{setup:#?}")] {
+            for secret in ["mx0-key-6b1f3c", "mx0-secret-a8e2d7", "live-key-0c4e91"] {
+                assert!(!shown.contains(secret), "{secret} is shown: {shown}");
+            }
+        }
+    }
+
+    #[test]
+    fn private_credentials_travel_in_clear_only_to_this_machine() {
+        let private = |ws: &str, rest: &str| {
+            let config =
+                ExchangeConfig::new("MEXC", ExchangeCredentials::new("key", "secret"), rest, ws);
+            VenueSetup::from_exchange(
+                &config,
+                StreamScope::Private,
+                WebSocketManagerConfig::default(),
+            )
+        };
+        for (ws, rest) in [
+            ("ws://example.com/ws", "https://api.mexc.com"),
+            ("wss://example.com/ws", "http://example.com"),
+        ] {
+            assert!(
+                matches!(private(ws, rest), Err(CompatError::PlaintextCredentials(_))),
+                "{ws} {rest}"
+            );
+        }
+        for (ws, rest) in [
+            ("ws://127.0.0.1:1/mexc/ws", "http://127.0.0.1:1/mexc"),
+            ("wss://wbs-api.mexc.com/ws", ""),
+        ] {
+            assert!(private(ws, rest).is_ok(), "{ws} {rest}");
+        }
+        // Public streams carry no credentials: plaintext anywhere is the user's choice.
+        let public = ExchangeConfig::new(
+            "MEXC",
+            ExchangeCredentials::default(),
+            "http://example.com",
+            "ws://example.com/ws",
+        );
+        assert!(
+            VenueSetup::from_exchange(
+                &public,
+                StreamScope::Public,
+                WebSocketManagerConfig::default()
+            )
+            .is_ok()
+        );
     }
 }

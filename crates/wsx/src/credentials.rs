@@ -4,15 +4,20 @@ use std::fmt;
 use std::path::Path;
 
 use market_types::Venue;
+use zeroize::{ZeroizeOnDrop, Zeroizing};
 
-/// An API key and its secret. `Debug` and `Display` show neither.
+/// An API key and its secret. `Debug` and `Display` show neither; both are wiped from
+/// memory when dropped.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ApiKey {
-    key: String,
-    secret: String,
+    key: Zeroizing<String>,
+    secret: Zeroizing<String>,
     /// The account's user id where the venue names it (`GATEIO_UID`); not a secret.
     user_id: Option<String>,
 }
+
+// Each field wipes itself on drop.
+impl ZeroizeOnDrop for ApiKey {}
 
 impl ApiKey {
     /// The key (sent to the venue in headers or signed payloads).
@@ -33,19 +38,15 @@ impl ApiKey {
     /// A key given in code (the demo's simulator keys).
     pub fn new(key: &str, secret: &str) -> Self {
         Self {
-            key: key.into(),
-            secret: secret.into(),
+            key: Zeroizing::new(key.into()),
+            secret: Zeroizing::new(secret.into()),
             user_id: None,
         }
     }
 
     /// A stand-in for replay, where requests are signed but never sent.
     pub fn placeholder() -> Self {
-        Self {
-            key: "replay".into(),
-            secret: "replay".into(),
-            user_id: None,
-        }
+        Self::new("replay", "replay")
     }
 }
 
@@ -69,8 +70,11 @@ pub fn load(venue: Venue, file: Option<&Path>) -> Result<Option<ApiKey>, String>
     let user_id_name = venue_registry::profile(venue).credentials.user_id;
     let (key, secret, user_id) = match file {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| format!("cannot read --credentials-file {}: {e}", path.display()))?;
+            // The whole file holds the secret: wiped too.
+            let text =
+                Zeroizing::new(std::fs::read_to_string(path).map_err(|e| {
+                    format!("cannot read --credentials-file {}: {e}", path.display())
+                })?);
             (
                 lookup(&text, key_name),
                 lookup(&text, secret_name),
@@ -89,8 +93,8 @@ pub fn load(venue: Venue, file: Option<&Path>) -> Result<Option<ApiKey>, String>
         secret.filter(|s| !s.is_empty()),
     ) {
         (Some(key), Some(secret)) => Ok(Some(ApiKey {
-            key,
-            secret,
+            key: Zeroizing::new(key),
+            secret: Zeroizing::new(secret),
             user_id,
         })),
         (None, None) => Ok(None),
@@ -142,12 +146,16 @@ mod tests {
         assert_eq!(lookup(text, "MEXC_API_KEY").as_deref(), Some("abc"));
         assert_eq!(lookup(text, "MEXC_API_SECRET").as_deref(), Some("s3"));
         assert_eq!(lookup(text, "GATEIO_API_KEY"), None);
-        let key = ApiKey {
-            key: "abc".into(),
-            secret: "s3".into(),
-            user_id: None,
-        };
+        let key = ApiKey::new("abc", "s3");
         assert!(!format!("{key:?}").contains("abc"));
+        assert!(!format!("{key:#?}").contains("s3"));
+    }
+
+    #[test]
+    fn keys_are_wiped_on_drop() {
+        fn wiped_on_drop<T: ZeroizeOnDrop>() {}
+        wiped_on_drop::<ApiKey>();
+        wiped_on_drop::<Zeroizing<String>>();
     }
 
     #[test]

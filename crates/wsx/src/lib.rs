@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod nats;
 pub mod output;
 pub mod record;
+pub mod redact;
 pub mod replay;
 pub mod replayer;
 pub mod run;

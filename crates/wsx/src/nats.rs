@@ -23,6 +23,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::output::Out;
+use crate::redact::{redact_userinfo, scrub_userinfo};
 
 /// A running publisher.
 #[derive(Debug)]
@@ -73,7 +74,7 @@ impl NatsPublisher {
         Ok(Self {
             tx,
             task,
-            url: url.to_string(),
+            url: redact_userinfo(url).into_owned(),
         })
     }
 
@@ -82,7 +83,7 @@ impl NatsPublisher {
         self.tx.clone()
     }
 
-    /// The server URL.
+    /// The server URL, its user and password redacted.
     pub fn url(&self) -> &str {
         &self.url
     }
@@ -136,7 +137,8 @@ pub async fn subscribe(args: SubscribeArgs) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("NATS flush failed: {e}"))?;
     eprintln!(
         "wsx subscribe: listening on '{}' at {}",
-        args.subject, args.url
+        args.subject,
+        redact_userinfo(&args.url)
     );
     let deadline = args
         .duration
@@ -203,10 +205,12 @@ async fn round_trip(client: &async_nats::Client) -> Result<(), String> {
 /// How long [`round_trip`] waits for the server.
 const ROUND_TRIP_LIMIT: Duration = Duration::from_secs(10);
 
+/// Connects to `url`. Its user and password never appear in an error.
 async fn connect(url: &str) -> Result<async_nats::Client, String> {
+    let shown = redact_userinfo(url);
     if !(url.starts_with("nats://") || url.starts_with("tls://")) {
         return Err(format!(
-            "'{url}' is not a NATS URL; use nats://HOST:PORT (for example nats://127.0.0.1:4222)"
+            "'{shown}' is not a NATS URL; use nats://HOST:PORT (for example nats://127.0.0.1:4222)"
         ));
     }
     async_nats::ConnectOptions::new()
@@ -217,6 +221,30 @@ async fn connect(url: &str) -> Result<async_nats::Client, String> {
         .connect(url)
         .await
         .map_err(|e| {
-            format!("cannot connect to NATS at {url}: {e}; start nats-server there or fix the URL")
+            let e = scrub_userinfo(&e.to_string(), url);
+            format!(
+                "cannot connect to NATS at {shown}: {e}; start nats-server there or fix the URL"
+            )
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn errors_never_echo_the_url_credentials() {
+        for url in [
+            "nats://alice:s3cret-pw@127.0.0.1:1",
+            "tls://alice:s3cret-pw@127.0.0.1:1",
+            "http://alice:s3cret-pw@127.0.0.1:1",
+        ] {
+            let Err(message) = connect(url).await else {
+                panic!("connected to {url}");
+            };
+            assert!(!message.contains("s3cret-pw"), "{message}");
+            assert!(!message.contains("alice"), "{message}");
+            assert!(message.contains("127.0.0.1:1"), "{message}");
+        }
+    }
 }

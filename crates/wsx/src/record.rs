@@ -20,7 +20,7 @@
 //! | tag | input | payload |
 //! |---|---|---|
 //! | 1 | `on_frame` | `kind:u8` (0 text, 1 binary), the frame bytes |
-//! | 2 | `on_rest_response` | `id:u64 outcome:u8`; outcome 0 (HTTP): `status:u16 retry_after_ms:u64` (`u64::MAX` = none) `url_len:u16 url` (query credentials redacted) body bytes; outcomes 1 connect, 2 transport, 3 body too large, 4 overloaded: `url_len:u16 url` UTF-8 message |
+//! | 2 | `on_rest_response` | `id:u64 outcome:u8`; outcome 0 (HTTP): `status:u16 retry_after_ms:u64` (`u64::MAX` = none) `url_len:u16 url` (query credentials redacted) body bytes (listen keys and other credential members redacted); outcomes 1 connect, 2 transport, 3 body too large, 4 overloaded: `url_len:u16 url` UTF-8 message |
 //! | 3 | `on_connected` | none |
 //! | 4 | `on_disconnected` | the cause as JSON |
 //! | 5 | `on_tick` | none |
@@ -29,12 +29,15 @@
 //! | 8 | `on_close` | none |
 //!
 //! A recording cut short (the process was killed) ends at the last complete record.
+//! Recordings are created readable by their owner only ([`create_file`]).
 
 use std::io::{self, Read, Write};
 use std::time::Duration;
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
+
+use crate::redact::redact_json;
 use ws_core::{DisconnectCause, FrameKind, RestFailure, RestReply, RestRequestId, RestResponse};
 
 /// The first 8 bytes of every recording.
@@ -237,6 +240,24 @@ impl CauseRecord {
     }
 }
 
+/// Creates (or truncates) a recording file readable and writable by its owner only:
+/// a private stream's recording is account data.
+pub fn create_file(path: &std::path::Path) -> io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+        options.mode(0o600);
+        let file = options.open(path)?;
+        // `mode` applies only to a new file; an existing one keeps its permissions.
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        Ok(file)
+    }
+    #[cfg(not(unix))]
+    options.open(path)
+}
+
 /// Writes a recording.
 #[derive(Debug)]
 pub struct RecordWriter<W: Write> {
@@ -293,7 +314,7 @@ impl<W: Write> RecordWriter<W> {
                         });
                         buf.extend_from_slice(&retry.to_le_bytes());
                         push_str16(buf, url);
-                        buf.extend_from_slice(&reply.body);
+                        buf.extend_from_slice(&redact_json(&reply.body));
                     }
                     Err(failure) => {
                         let (code, text) = match failure {
@@ -794,5 +815,62 @@ mod tests {
     fn refuses_other_files() {
         let err = RecordReader::new(&b"{\"not\":\"a recording\"}"[..]).unwrap_err();
         assert!(err.to_string().contains("not a wsx recording"));
+    }
+
+    #[test]
+    fn listen_keys_never_reach_the_file() {
+        let key = "pqia91ma19a5s61cv6a81va65sdf19v8a65a1a5s61cv6a81va65sdf19v8a65a1";
+        let reply = RestResponse {
+            id: RestRequestId(2),
+            result: Ok(RestReply {
+                status: 200,
+                retry_after: None,
+                body: Bytes::from(format!(r#"{{"listenKey":"{key}"}}"#)),
+            }),
+        };
+        let mut writer = RecordWriter::new(Vec::new(), &header()).unwrap();
+        writer
+            .write(&RecordRef {
+                shard: 0,
+                conn: 0,
+                mono: Duration::ZERO,
+                unix_ns: 0,
+                input: InputRef::Rest {
+                    url: "http://h/api/v3/userDataStream?timestamp=1&signature=<redacted>",
+                    response: &reply,
+                },
+            })
+            .unwrap();
+        let bytes = writer.out;
+        assert!(!bytes.windows(key.len()).any(|w| w == key.as_bytes()));
+        let mut reader = RecordReader::new(bytes.as_slice()).unwrap();
+        let Some(Record {
+            input: Input::Rest { response, .. },
+            ..
+        }) = reader.next_record().unwrap()
+        else {
+            panic!("not a REST record");
+        };
+        let body = response.result.unwrap().body;
+        assert_eq!(&body[..], br#"{"listenKey":"<redacted>"}"#);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn files_are_owner_only() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = std::env::temp_dir().join(format!("wsx-mode-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("r.wsxrec");
+        // An existing world-readable file is tightened too.
+        std::fs::write(&path, b"old").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        for _ in 0..2 {
+            drop(create_file(&path).unwrap());
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+            std::fs::remove_file(&path).unwrap();
+        }
+        std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -1,6 +1,5 @@
 //! `wsx stream` and `wsx record`.
 
-use std::fs::File;
 use std::io::{BufWriter, IsTerminal};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -102,7 +101,7 @@ async fn run_stream(args: StreamArgs, out: Option<PathBuf>) -> Result<()> {
     let control = match &out {
         None => RunControl::new(),
         Some(path) => {
-            let file = File::create(path).with_context(|| {
+            let file = crate::record::create_file(path).with_context(|| {
                 format!(
                     "cannot create the recording {}; check the --out path",
                     path.display()

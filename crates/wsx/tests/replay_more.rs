@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use exchange_sim::gateio::Market;
 use exchange_sim::mexc::{MexcConfig, SymbolSpec};
-use market_types::{Decimal, Side};
+use market_types::{Decimal, Price, Quantity, Side};
 use support::{GateioSim, MexcSim, final_book, finish, levels, run, spawn};
 use wsx::record::{Input, RecordReader};
 
@@ -159,6 +159,75 @@ async fn gateio_futures_public_and_private_record_and_replay() {
             .windows(config.api_secret.len())
             .any(|w| w == config.api_secret.as_bytes())
     );
+    let replayed = run(&["replay", &file], Duration::from_secs(30)).await;
+    assert_eq!(replayed.code, Some(0), "{}", replayed.stderr);
+    assert_same_lines(&recorded.stdout, &replayed.stdout);
+    std::fs::remove_dir_all(&dir).ok();
+    sim.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mexc_private_recording_holds_no_listen_key_and_is_owner_only() {
+    let sim = MexcSim::start().await;
+    let (ws, rest) = (sim.ws_url(), sim.rest_url());
+    let config = sim.venue.config().clone();
+    let (dir, file) = temp_file("mexc-private");
+    let child = tokio::process::Command::new(support::WSX)
+        .args([
+            "record",
+            "--venue",
+            "mexc-spot",
+            "--symbols",
+            "BTCUSDT",
+            "--channels",
+            "book,orders,fills,balances",
+            "--ws-url",
+            &ws,
+            "--rest-url",
+            &rest,
+            "--duration",
+            "4",
+            "--out",
+            &file,
+        ])
+        .env("MEXC_API_KEY", &config.api_key)
+        .env("MEXC_API_SECRET", &config.api_secret)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let keys = sim.venue.listen_keys();
+    assert!(!keys.is_empty(), "no listen key was created");
+    let order = sim
+        .venue
+        .place_order(
+            "BTCUSDT",
+            Side::Buy,
+            Price::parse("60000").unwrap(),
+            Quantity::parse("0.5").unwrap(),
+        )
+        .unwrap();
+    sim.venue
+        .fill(&order, Quantity::parse("0.2").unwrap())
+        .unwrap();
+    let recorded = finish(child, Duration::from_secs(30)).await;
+    assert_eq!(recorded.code, Some(0), "{}", recorded.stderr);
+    assert!(recorded.stdout.contains(r#""kind":"fill""#));
+
+    let bytes = std::fs::read(&file).unwrap();
+    for secret in keys.iter().chain([&config.api_key, &config.api_secret]) {
+        assert!(
+            !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "a credential is in the recording"
+        );
+    }
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "recording mode {mode:o}");
+    }
     let replayed = run(&["replay", &file], Duration::from_secs(30)).await;
     assert_eq!(replayed.code, Some(0), "{}", replayed.stderr);
     assert_same_lines(&recorded.stdout, &replayed.stdout);

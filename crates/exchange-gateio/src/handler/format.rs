@@ -305,6 +305,12 @@ pub(crate) fn shown(payload: &[u8]) -> std::borrow::Cow<'_, str> {
     String::from_utf8_lossy(&payload[..payload.len().min(LOGGED_BYTES)])
 }
 
+/// A private frame for a log line or an error report: its length only, as its bytes are
+/// account data.
+pub(crate) fn withheld(payload: &[u8]) -> String {
+    format!("{} bytes, content withheld", payload.len())
+}
+
 /// `Lifecycle` signals `Ready` only from acks; after the last pending topic was refused,
 /// an ack for no request makes it look again (request ids start at 1, so none is
 /// `u64::MAX`).

@@ -76,7 +76,7 @@ impl VenueConnector for MexcFutures {
     }
 
     fn config(request: &StreamRequest<'_>) -> Result<FuturesHandlerConfig, VenueError> {
-        let (ws_url, rest_url) = request.endpoints.urls::<Self>();
+        let (ws_url, rest_url) = request.urls::<Self>()?;
         let mut config = FuturesHandlerConfig {
             ws_url,
             rest_url,
@@ -222,5 +222,53 @@ impl<H: PrivateWebSocketMixin + Send + 'static> VenueHandler for MexcFuturesPriv
 
     fn handler_stats(&self) -> &HandlerStats {
         self.stats()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ws_handlers::{ApiCredentials, EndpointChoice, PrivateScope};
+
+    use super::*;
+
+    fn request(ws: &str, rest: &str) -> StreamRequest<'static> {
+        StreamRequest {
+            symbols: &[],
+            feeds: &[Feed::Orders],
+            depth: None,
+            credentials: Some(ApiCredentials {
+                key: "k",
+                secret: "s",
+                user_id: None,
+            }),
+            endpoints: EndpointChoice::Custom {
+                ws_url: ws.into(),
+                rest_url: rest.into(),
+            },
+            timers: Timers::Venue,
+            private_scope: PrivateScope::AllSymbols,
+            ping: None,
+            reconnection: None,
+        }
+    }
+
+    #[test]
+    fn credentials_travel_in_clear_only_to_this_machine() {
+        assert!(matches!(
+            MexcFutures::config(&request("ws://example.com/edge", "https://example.com")),
+            Err(VenueError::PlaintextCredentials(_))
+        ));
+        assert!(
+            MexcFutures::config(&request("ws://127.0.0.1:9/edge", "http://127.0.0.1:9")).is_ok()
+        );
+        assert!(MexcFutures::config(&request(WS_URL, REST_URL)).is_ok());
+    }
+
+    #[test]
+    fn a_depth_beyond_the_snapshot_limit_is_capped() {
+        let mut r = request(WS_URL, REST_URL);
+        r.depth = Some(50_000);
+        let config = MexcFutures::config(&r).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(u32::from(config.book.snapshot_depth), MAX_SNAPSHOT_DEPTH);
     }
 }

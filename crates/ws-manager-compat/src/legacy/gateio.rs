@@ -39,7 +39,7 @@ pub(super) fn strategies(
     let endpoints = config.endpoints;
     let credentials = match (scope, &setup.api_key, &setup.api_secret) {
         (StreamScope::Private, Some(key), Some(secret)) => {
-            Some(Credentials::new(key.clone(), secret.as_bytes()))
+            Some(Credentials::new(key.as_str(), secret.as_bytes()))
         }
         (StreamScope::Private, _, _) => {
             return Err(CompatError::InvalidConfig(

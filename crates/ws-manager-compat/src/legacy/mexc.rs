@@ -55,7 +55,7 @@ pub(super) fn private(setup: &VenueSetup) -> Result<WebSocketStrategySet, Compat
             "private MEXC WebSocket requires credentials".into(),
         ));
     };
-    let credentials = exchange_mexc::Credentials::new(key.clone(), secret.as_bytes());
+    let credentials = exchange_mexc::Credentials::new(key.as_str(), secret.as_bytes());
     let config = mexc_config(setup)?;
     let endpoints = config.endpoints.clone();
     Ok(WebSocketStrategySet::new(

@@ -380,7 +380,8 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateWebSocketHandler<H,
         }
         HandlerError::Decode {
             message_type,
-            detail: error.to_string(),
+            // Account data: the frame's bytes stay out of the report.
+            detail: error.clone().without_snippet().to_string(),
         }
     }
 

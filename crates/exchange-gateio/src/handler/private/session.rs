@@ -17,7 +17,7 @@ use crate::channel::{Market, ping_request};
 use crate::error::Error;
 use crate::wire::Message;
 
-use super::super::format::{Refusal, message_type, shown};
+use super::super::format::{Refusal, message_type, withheld};
 use super::super::market::GateioMarket;
 use super::super::reconcile::is_expired_answer;
 use super::GateioPrivateWebSocketHandler;
@@ -100,7 +100,7 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> PrivateMessageHandler
             self.counters.venue_errors += 1;
             self.report(
                 ErrorCategory::Venue,
-                format!("venue error: {}", shown(frame.payload)),
+                format!("venue error: {}", withheld(frame.payload)),
             );
             return Ok(());
         }

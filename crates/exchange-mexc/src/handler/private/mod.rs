@@ -2,6 +2,7 @@
 
 mod clock;
 mod listen_key;
+mod redact;
 mod session;
 
 use std::cell::Cell;
@@ -56,7 +57,7 @@ pub use listen_key::{ListenKeyLifecycle, ListenKeyPurpose, ListenKeyReply, Liste
 ///   [`PrivateCounters::unresolved_orders`] and forgotten; a history query the venue
 ///   refuses for good is reported with its window and counted in
 ///   [`PrivateCounters::fill_gaps`] / [`PrivateCounters::order_gaps`].
-#[derive(Debug)]
+// Debug is hand-written in `redact.rs`: the listen key and signer are credentials.
 pub struct MexcPrivateWebSocketHandler<H: PrivateWebSocketMixin> {
     config: MexcHandlerConfig,
     signer: Option<RestSigner>,
