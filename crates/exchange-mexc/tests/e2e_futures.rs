@@ -73,16 +73,16 @@ struct Account {
 
 impl PrivateWebSocketMixin for Account {
     fn on_order(&mut self, order: &Order) {
-        self.orders.push(order.clone());
+        self.orders.push(*order);
     }
     fn on_fill(&mut self, fill: &Fill) {
-        self.fills.push(fill.clone());
+        self.fills.push(*fill);
     }
     fn on_balance(&mut self, balance: &Balance) {
-        self.balances.push(balance.clone());
+        self.balances.push(*balance);
     }
     fn on_position(&mut self, position: &Position) {
-        self.positions.push(position.clone());
+        self.positions.push(*position);
     }
     fn on_error(&mut self, error: &StreamError) {
         self.errors.push(error.clone());
@@ -227,6 +227,12 @@ async fn books_deals_and_tickers_match_the_venue_through_every_fault() {
         .await,
         "deals and tickers arrive"
     );
+    conn.with_session(|h| {
+        for symbol in symbols {
+            let size = h.contract(symbol).map(|c| c.contract_size);
+            assert_eq!(size, venue.contract_size(symbol.as_str()), "{symbol}");
+        }
+    });
 
     // Venue faults on the per-version stream: only the contract hit resyncs.
     for (fault, name) in [

@@ -1,201 +1,62 @@
-//! The futures market-data session: local books from `push.depth` (the shared
-//! `BookSync` through [`FuturesBookSync`]), top-N books from `push.depth.full`, deals and
-//! tickers, on the shared subscription `Lifecycle`.
+//! Frames in: decoding once, then books, deals, tickers and the subscription answers.
 
-use market_types::{BookStatus, BookUpdate, BookUpdateKind, OrderBook, Symbol, Venue};
+use market_types::{BookUpdate, BookUpdateKind, OrderBook, Symbol};
 use ws_handlers::{
-    BaseMessageHandler, CallbackSink, HandlerError, HandlerStats, Lifecycle, PublicMessageHandler,
+    BaseMessageHandler, CallbackSink, HandlerError, HandlerStats, PublicMessageHandler,
     WebSocketMessageType,
 };
-use ws_mixins::{
-    AuthMixin, ErrorCategory, PublicWebSocketMixin, StreamError, SubscriptionMixin,
-    SubscriptionRegistry, SubscriptionState,
+use ws_mixins::{ErrorCategory, PublicWebSocketMixin, StreamError, SubscriptionState};
+use ws_session::{FrameKind, InboundFrame, Outbox, RestResponse, Timestamp};
+
+use crate::futures::handler::detect::message_type;
+use crate::futures::{
+    DepthPush, FuturesChannel, FuturesError, check_reply, contract_detail_request,
+    parse_contract_details,
 };
-use ws_session::{
-    DisconnectCause, FrameKind, InboundFrame, OutFrame, Outbox, ReconnectDecision,
-    ReconnectionPolicy, RestResponse, Session, StreamKind, Timestamp,
-};
+use crate::futures::{Frame, decode};
 
-use super::super::{
-    BookSyncStats, DepthPush, FuturesBookSync, FuturesChannel, FuturesError, Inflater, ping,
-    subscribe, unsubscribe,
-};
-use super::super::{Frame, decode};
-use super::FuturesHandlerConfig;
-use super::detect::message_type;
-
-const VENUE: Venue = Venue::MexcFutures;
-const NAME: &str = "mexc_futures";
-
-/// What a running public session can be asked to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FuturesPublicCommand {
-    /// Subscribe one more channel.
-    Subscribe(FuturesChannel),
-    /// Drop a channel (and its book).
-    Unsubscribe(FuturesChannel),
-    /// Rebuild one contract's book from a fresh snapshot.
-    Resync(Symbol),
-}
-
-/// This session's own counters (the template's are in [`HandlerStats`]).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct FuturesPublicCounters {
-    /// Deals delivered.
-    pub trades: u64,
-    /// Tickers delivered.
-    pub tickers: u64,
-    /// Top-N books delivered.
-    pub partial_books: u64,
-    /// Subscriptions confirmed.
-    pub acks: u64,
-    /// Acks that matched no pending subscription.
-    pub stale_acks: u64,
-    /// Subscriptions the venue refused.
-    pub rejected_channels: u64,
-    /// Requests sent again after no ack came.
-    pub ack_timeouts: u64,
-    /// Pongs received.
-    pub pongs: u64,
-    /// Depth pushes for a contract without a book.
-    pub untracked_pushes: u64,
-    /// Frames that did not decode.
-    pub decode_errors: u64,
-}
-
-/// The futures market-data handler: configuration + the channel list + this market's
-/// decoders on the shared machinery.
-#[derive(Debug)]
-pub struct MexcFuturesPublicHandler<H: PublicWebSocketMixin> {
-    config: FuturesHandlerConfig,
-    lifecycle: Lifecycle<FuturesChannel>,
-    books: FuturesBookSync,
-    /// Top-N books of `depth.full` subscriptions, one per contract (bounded by them).
-    partial_books: Vec<OrderBook>,
-    inflater: Inflater,
-    /// The inflated text of the last binary frame (reused).
-    inflated: Vec<u8>,
-    callbacks: H,
-    stats: HandlerStats,
-    counters: FuturesPublicCounters,
-}
-
-/// Renders one request per channel (the venue acks by channel name only).
-#[derive(Debug, Clone, Copy, Default)]
-pub(super) struct FuturesFormat;
-
-impl SubscriptionMixin for FuturesFormat {
-    type Topic = FuturesChannel;
-
-    fn subscribe_message(&self, topics: &[FuturesChannel], _id: u64, _now: Timestamp) -> OutFrame {
-        topics.first().map(subscribe).unwrap_or_else(ping)
-    }
-
-    fn unsubscribe_message(
-        &self,
-        topics: &[FuturesChannel],
-        _id: u64,
-        _now: Timestamp,
-    ) -> OutFrame {
-        topics.first().map(unsubscribe).unwrap_or_else(ping)
-    }
-}
-
-/// Market data needs no login.
-struct NoLogin;
-impl AuthMixin for NoLogin {}
+use super::*;
 
 impl<H: PublicWebSocketMixin> MexcFuturesPublicHandler<H> {
-    /// A session for `channels`, reporting to `callbacks`.
-    pub fn new(
-        config: FuturesHandlerConfig,
-        channels: impl IntoIterator<Item = FuturesChannel>,
-        callbacks: H,
-    ) -> Self {
-        let mut lifecycle = Lifecycle::new(config.ack_timeout);
-        for channel in channels {
-            lifecycle.subscriptions_mut().add(channel);
-        }
-        MexcFuturesPublicHandler {
-            books: FuturesBookSync::new(config.book, config.rest_url.clone(), VENUE),
-            lifecycle,
-            partial_books: Vec::new(),
-            inflater: Inflater::default(),
-            inflated: Vec::new(),
-            callbacks,
-            stats: HandlerStats::default(),
-            counters: FuturesPublicCounters::default(),
-            config,
+    /// Asks for the contract details once per connection until they are known.
+    pub(super) fn request_details(&mut self, out: &mut Outbox) {
+        if self.contracts.is_empty() && !self.detail_pending {
+            self.detail_pending = true;
+            out.rest(contract_detail_request(
+                &self.config.rest_url,
+                None,
+                DETAIL_REQUEST,
+            ));
         }
     }
 
-    /// The local book of `symbol` (incremental `depth` subscriptions).
-    pub fn book(&self, symbol: Symbol) -> Option<&OrderBook> {
-        self.books.book(symbol)
-    }
-
-    /// Where the book of `symbol` stands.
-    pub fn status(&self, symbol: Symbol) -> Option<BookStatus> {
-        self.books.status(symbol)
-    }
-
-    /// Contracts with a local book.
-    pub fn symbols(&self) -> impl Iterator<Item = Symbol> + '_ {
-        self.books.symbols()
-    }
-
-    /// The last top-N book of a `depth.full` subscription.
-    pub fn partial_book(&self, symbol: Symbol) -> Option<&OrderBook> {
-        self.partial_books.iter().find(|b| b.symbol() == symbol)
-    }
-
-    /// The channels and their subscription state.
-    pub fn subscriptions(&self) -> &SubscriptionRegistry<FuturesChannel> {
-        self.lifecycle.subscriptions()
-    }
-
-    /// Book synchronisation counters.
-    pub fn book_stats(&self) -> BookSyncStats {
-        self.books.stats()
-    }
-
-    /// Template counters.
-    pub fn stats(&self) -> &HandlerStats {
-        &self.stats
-    }
-
-    /// This session's counters.
-    pub fn counters(&self) -> FuturesPublicCounters {
-        self.counters
-    }
-
-    /// The user's callbacks.
-    pub fn callbacks(&self) -> &H {
-        &self.callbacks
-    }
-
-    /// The user's callbacks, mutably.
-    pub fn callbacks_mut(&mut self) -> &mut H {
-        &mut self.callbacks
-    }
-
-    fn track_books(&mut self, now: Timestamp) {
-        let symbols: Vec<Symbol> = self
-            .lifecycle
-            .subscriptions()
-            .active()
-            .filter_map(|channel| match channel {
-                FuturesChannel::Depth(symbol) => Some(*symbol),
-                _ => None,
-            })
-            .collect();
-        for symbol in symbols {
-            self.books
-                .track(symbol, now, &mut CallbackSink(&mut self.callbacks));
+    /// Keeps the details of the subscribed contracts; a failure is reported and asked
+    /// again on the next connection.
+    pub(super) fn on_details(&mut self, response: &RestResponse) {
+        self.detail_pending = false;
+        let parsed =
+            check_reply("contract detail", &response.result).and_then(parse_contract_details);
+        match parsed {
+            Ok(details) => {
+                let wanted: Vec<Symbol> = self
+                    .lifecycle
+                    .subscriptions()
+                    .iter()
+                    .map(|(channel, _)| channel.symbol())
+                    .collect();
+                self.contracts = details
+                    .into_iter()
+                    .filter(|d| wanted.contains(&d.symbol))
+                    .collect();
+            }
+            Err(error) => self.report(
+                ErrorCategory::Rest,
+                format!("contract details: {error}; asked again on the next connection"),
+            ),
         }
     }
 
-    fn report(&mut self, category: ErrorCategory, message: String) {
+    pub(super) fn report(&mut self, category: ErrorCategory, message: String) {
         tracing::warn!(exchange = NAME, %message, "market-data stream");
         self.callbacks.on_error(&StreamError { category, message });
     }
@@ -521,110 +382,6 @@ impl<H: PublicWebSocketMixin> PublicMessageHandler for MexcFuturesPublicHandler<
         out: &mut Outbox,
     ) -> Result<(), HandlerError> {
         self.route_decoded(message_type, frame, out)
-    }
-}
-
-impl<H: PublicWebSocketMixin + Send + 'static> Session for MexcFuturesPublicHandler<H> {
-    type Command = FuturesPublicCommand;
-
-    fn connection_context(&self) -> ws_session::ConnectionContext {
-        self.config.context("mexc-futures-public")
-    }
-
-    fn reconnection_policy(&self) -> ReconnectionPolicy {
-        self.config.reconnection
-    }
-
-    /// A close without a status (1005) is routine at MEXC: retried; otherwise the default.
-    fn classify_disconnect(&self, cause: &DisconnectCause) -> ReconnectDecision {
-        if cause.is_no_status() {
-            return ReconnectDecision::Retry;
-        }
-        cause.default_decision()
-    }
-
-    fn stream_kind(&self, frame: &InboundFrame<'_>) -> StreamKind {
-        match frame.kind {
-            FrameKind::Text => message_type(frame.payload).stream_kind(),
-            // A compressed push may be a book change: never dropped.
-            FrameKind::Binary => StreamKind::Book,
-        }
-    }
-
-    /// Subscribes every wanted channel; books wait for their ack again.
-    fn on_connected(&mut self, now: Timestamp, out: &mut Outbox) {
-        self.track_books(now);
-        self.lifecycle
-            .on_connected(&mut NoLogin, &FuturesFormat, now, out);
-    }
-
-    fn on_frame(&mut self, frame: InboundFrame<'_>, out: &mut Outbox) {
-        self.handle_message(frame, out);
-    }
-
-    fn on_tick(&mut self, now: Timestamp, out: &mut Outbox) {
-        if let Some(error) = self.lifecycle.on_tick(&FuturesFormat, now, out) {
-            self.counters.ack_timeouts += 1;
-            self.report(ErrorCategory::Venue, format!("{error}; requested again"));
-        }
-        self.books.on_tick(now, out);
-    }
-
-    fn on_app_ping(&mut self, _now: Timestamp, out: &mut Outbox) {
-        out.send(ping());
-    }
-
-    fn on_rest_response(&mut self, response: RestResponse, now: Timestamp, out: &mut Outbox) {
-        let Self {
-            books, callbacks, ..
-        } = self;
-        if !books.on_rest_response(&response, now, out, &mut CallbackSink(callbacks)) {
-            tracing::debug!(id = ?response.id, "REST answer for no request of this handler");
-        }
-    }
-
-    fn on_command(&mut self, command: FuturesPublicCommand, now: Timestamp, out: &mut Outbox) {
-        match command {
-            FuturesPublicCommand::Subscribe(channel) => {
-                if let FuturesChannel::Depth(symbol) = channel {
-                    self.books
-                        .track(symbol, now, &mut CallbackSink(&mut self.callbacks));
-                }
-                self.lifecycle.subscribe(channel, &FuturesFormat, now, out);
-            }
-            FuturesPublicCommand::Unsubscribe(channel) => {
-                self.lifecycle
-                    .unsubscribe(&[channel], &FuturesFormat, now, out);
-                match channel {
-                    FuturesChannel::Depth(symbol) => {
-                        self.books.untrack(symbol);
-                    }
-                    FuturesChannel::DepthFull(symbol, _) => {
-                        self.partial_books.retain(|b| b.symbol() != symbol);
-                    }
-                    _ => {}
-                }
-            }
-            FuturesPublicCommand::Resync(symbol) => {
-                let Self {
-                    books, callbacks, ..
-                } = self;
-                if let Err(error) = books.resync(symbol, now, out, &mut CallbackSink(callbacks)) {
-                    self.report(ErrorCategory::BookSync, error.to_string());
-                }
-            }
-        }
-    }
-
-    fn on_disconnected(&mut self, _cause: &DisconnectCause, _now: Timestamp) {
-        self.lifecycle.on_disconnected();
-        for book in &mut self.partial_books {
-            book.clear();
-        }
-        let Self {
-            books, callbacks, ..
-        } = self;
-        books.on_disconnected(&mut CallbackSink(callbacks));
     }
 }
 
