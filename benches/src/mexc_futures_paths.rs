@@ -22,7 +22,7 @@ use crate::{Kind, Operation, Workload};
 
 /// The workspace has no futures venue value yet; the books and events take one from the
 /// caller, and any will do for a measurement.
-const VENUE: Venue = Venue::MexcSpot;
+const VENUE: Venue = Venue::MexcFutures;
 
 pub(crate) fn workloads() -> Vec<Workload> {
     vec![

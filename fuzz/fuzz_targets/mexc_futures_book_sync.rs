@@ -70,7 +70,7 @@ fuzz_target!(|data: &[u8]| {
             ..BookSyncConfig::default()
         },
         "http://127.0.0.1:1",
-        Venue::MexcSpot,
+        Venue::MexcFutures,
     );
     let mut out = Outbox::new();
     let mut sink = Checker;

@@ -130,7 +130,7 @@ fn depth_decode_and_apply_allocate_nothing() {
         snapshot_depth: 100,
         ..BookSyncConfig::default()
     };
-    let mut sync = FuturesBookSync::new(config, "https://contract.mexc.com", Venue::MexcSpot);
+    let mut sync = FuturesBookSync::new(config, "https://contract.mexc.com", Venue::MexcFutures);
     let (mut out, mut sink) = (Outbox::new(), Tally::default());
     sync.track(btc, now, &mut sink);
     let first = depth(100);
@@ -188,7 +188,7 @@ fn deals_and_ticker_allocate_nothing() {
                 panic!("not deal")
             };
             push.for_each(|d| {
-                let trade = d.to_trade(Venue::MexcSpot, push.symbol);
+                let trade = d.to_trade(Venue::MexcFutures, push.symbol);
                 seen += trade.exchange_time_ms % 7;
             })
             .unwrap();
@@ -196,7 +196,7 @@ fn deals_and_ticker_allocate_nothing() {
         let Ok(Frame::Ticker(push)) = decode(ticker) else {
             panic!("not ticker")
         };
-        let ticker = push.ticker.to_ticker(Venue::MexcSpot, push.symbol);
+        let ticker = push.ticker.to_ticker(Venue::MexcFutures, push.symbol);
         seen += u64::from(ticker.funding_rate.is_some());
     });
     assert_eq!(allocations, 0);

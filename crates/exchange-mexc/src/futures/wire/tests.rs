@@ -124,7 +124,7 @@ fn deal_object_and_array() {
         (deal.open_flag, deal.match_flag, deal.time_ms),
         (1, 1, 1_587_442_049_632)
     );
-    let trade = deal.to_trade(Venue::MexcSpot, push.symbol);
+    let trade = deal.to_trade(Venue::MexcFutures, push.symbol);
     assert_eq!(trade.quantity, deal.contracts);
 
     let text = br#"{"symbol":"BTC_USDT","data":[{"p":80489,"v":11,"T":1,"O":3,"M":1,"t":1789897547210,"i":"16270106116","cts":"1789897547210"},{"p":80488.5,"v":2,"T":2,"O":3,"M":2,"t":1789897547211,"i":"16270106117"}],"channel":"push.deal","ts":1789897547215}"#;
@@ -166,7 +166,7 @@ fn ticker_fixture() {
     assert_eq!(t.volume_24h, Some(d("164586129")));
     assert_eq!(t.open_interest, Some(d("2284742")));
     assert_eq!(t.time_ms, 1_587_442_022_003);
-    let normalized = t.to_ticker(Venue::MexcSpot, push.symbol);
+    let normalized = t.to_ticker(Venue::MexcFutures, push.symbol);
     assert_eq!(normalized.change_percentage, Some(d("-4.24")));
     assert_eq!(normalized.mark_price, t.fair_price);
 }

@@ -12,7 +12,7 @@ use crate::config::Credentials;
 
 /// Stands in for the futures venue until its variant exists (the decoders stamp
 /// whatever venue they are given).
-const VENUE: Venue = Venue::MexcSpot;
+const VENUE: Venue = Venue::MexcFutures;
 const API_KEY: &str = "mxU1TzSmRDW1o5AsE";
 const SECRET: &str = "secret";
 

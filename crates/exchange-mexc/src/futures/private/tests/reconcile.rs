@@ -330,13 +330,13 @@ fn a_lookup_the_venue_cannot_answer_is_unresolved_and_a_lost_history_reported() 
         "{:?}",
         rig.seen.errors
     );
-    // A throttled call is asked again after the retry delay.
+    // A throttled call is asked again after the retry delay (1 s, plus up to 20 % jitter).
     rig.answer(
         find(&requests, "/account/assets"),
         r#"{"success":false,"code":510,"message":"too frequent"}"#,
         9_030,
     );
-    let now = rig.at(10_100);
+    let now = rig.at(10_300);
     rig.reconciler.on_tick(now, &rig.delivery, &mut rig.out);
     let retried: Vec<RestRequest> = rig.out.drain_rest().collect();
     assert_eq!(retried.len(), 1);
