@@ -87,7 +87,7 @@ pub use client::{
 pub use credentials::{Credentials, variable_names};
 pub use error::ClientError;
 pub use event::{BookLine, ConnectionEvent, ConnectionStatus, Event, EventBody, EventKind, Lagged};
-pub use market_types::{BookStatus, Symbol, Venue};
+pub use market_types::{BookStatus, Level, Symbol, Venue};
 pub use pool::PoolStats;
 pub use queue::{DeliveryStats, Events, OverflowPolicy};
 pub use spec::{DEFAULT_LEVELS, Endpoints, VenueStreams};
