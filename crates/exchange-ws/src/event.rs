@@ -568,6 +568,7 @@ impl EventSink {
     /// Sets the receive time stamped on the events of the next driver call. Events a
     /// handler emitted before its first input (books reporting `syncing` when built) get
     /// this first input's time.
+    #[inline]
     pub fn set_receive_ts(&mut self, ns: u64) {
         self.receive_ts_ns = ns;
         for event in &mut self.events {
@@ -583,6 +584,7 @@ impl EventSink {
     }
 
     /// Takes the buffered events.
+    #[inline]
     pub fn drain(&mut self) -> std::vec::Drain<'_, Event> {
         self.events.drain(..)
     }
@@ -602,6 +604,7 @@ impl EventSink {
         &self.auth_failures
     }
 
+    #[inline]
     fn push(&mut self, body: EventBody) {
         let event = Event {
             venue: self.venue,
@@ -629,6 +632,7 @@ impl EventSink {
 }
 
 impl PublicWebSocketMixin for EventSink {
+    #[inline]
     fn on_order_book(&mut self, book: &OrderBook, update: &BookUpdate) {
         let bids = book.bids().take(self.levels).collect();
         let asks = book.asks().take(self.levels).collect();
@@ -639,10 +643,12 @@ impl PublicWebSocketMixin for EventSink {
         });
     }
 
+    #[inline]
     fn on_trade(&mut self, trade: &Trade) {
         self.push(EventBody::Trade(*trade));
     }
 
+    #[inline]
     fn on_book_ticker(&mut self, ticker: &BookTicker) {
         self.push(EventBody::Ticker(*ticker));
     }
@@ -671,18 +677,22 @@ impl PublicWebSocketMixin for EventSink {
 }
 
 impl PrivateWebSocketMixin for EventSink {
+    #[inline]
     fn on_order(&mut self, order: &Order) {
         self.push(EventBody::Order(*order));
     }
 
+    #[inline]
     fn on_fill(&mut self, fill: &Fill) {
         self.push(EventBody::Fill(*fill));
     }
 
+    #[inline]
     fn on_balance(&mut self, balance: &Balance) {
         self.push(EventBody::Balance(*balance));
     }
 
+    #[inline]
     fn on_position(&mut self, position: &Position) {
         self.push(EventBody::Position(*position));
     }

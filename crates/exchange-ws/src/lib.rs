@@ -78,6 +78,7 @@ pub mod event;
 mod pool;
 mod queue;
 mod session;
+pub mod sessions;
 mod spec;
 pub mod venue;
 

@@ -1,5 +1,5 @@
 //! The running connections of one venue and role. A venue is chosen once, at connect
-//! ([`start`] is a `dispatch` to code compiled per venue); the client then sees each pool
+//! ([`start`] builds the handlers through [`crate::sessions`]); the client then sees each pool
 //! through [`RunningPool`], so the message path stays statically dispatched.
 
 use std::future::Future;
@@ -8,18 +8,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use market_types::{Symbol, Venue};
-use venue_registry::{VenueConnector, VenueVisitor, dispatch};
-use ws_core::{ConnectionCounters, ConnectionPool, ConnectionState, DriverConfig};
+use ws_core::{
+    ConnectRateLimit, ConnectionCounters, ConnectionPool, ConnectionState, DriverConfig,
+};
 use ws_handlers::{
-    ApiCredentials, BookSyncSummary, Feed, PrivateScope, PublicVenueHandler, Role, StreamRequest,
-    SubscriptionChange, Timers,
+    ApiCredentials, BookSyncSummary, Feed, PublicVenueHandler, Role, SubscriptionChange,
+    VenueHandler,
 };
 
-use crate::event::{BookLine, EventKind};
+use crate::event::{BookLine, EventKind, EventSink};
 use crate::queue::EventQueue;
 use crate::session::{Feeder, SinkHandler};
+use crate::sessions::{SessionPlan, SessionTarget, build_sessions};
 use crate::spec::VenueSpec;
-use crate::venue::event_sink;
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -248,75 +249,67 @@ pub(crate) fn start(
     queue: &Arc<EventQueue>,
     driver: &DriverConfig,
 ) -> Result<Vec<Box<dyn RunningPool>>, String> {
-    dispatch(
-        spec.venue,
-        Start {
-            spec,
-            queue,
-            driver,
-        },
-    )
+    let plan = SessionPlan {
+        venue: spec.venue,
+        symbols: &spec.symbols,
+        channels: &spec.channels,
+        depth: spec.depth,
+        levels: spec.levels,
+        credentials: spec.credentials.as_ref().map(|c| ApiCredentials {
+            key: c.key(),
+            secret: c.secret(),
+        }),
+        endpoints: spec.endpoints.clone(),
+        fast_timers: spec.fast_timers,
+    };
+    let mut start = Start {
+        venue: spec.venue,
+        queue,
+        driver,
+        pools: Vec::new(),
+    };
+    build_sessions(&plan, &mut start)?;
+    Ok(start.pools)
 }
 
 struct Start<'a> {
-    spec: &'a VenueSpec,
+    venue: Venue,
     queue: &'a Arc<EventQueue>,
     driver: &'a DriverConfig,
+    pools: Vec<Box<dyn RunningPool>>,
 }
 
-impl VenueVisitor for Start<'_> {
-    type Output = Result<Vec<Box<dyn RunningPool>>, String>;
+impl SessionTarget for Start<'_> {
+    fn public<S>(&mut self, sessions: Vec<S>, limit: ConnectRateLimit) -> Result<(), String>
+    where
+        S: PublicVenueHandler<Callbacks = EventSink> + VenueHandler<Callbacks = EventSink>,
+    {
+        let pool = spawn(
+            self.venue,
+            Role::Public,
+            sessions,
+            self.queue,
+            self.driver,
+            limit,
+        )?;
+        self.pools.push(Box::new(PublicPool(pool)));
+        Ok(())
+    }
 
-    fn visit<V: VenueConnector>(self) -> Self::Output {
-        let spec = self.spec;
-        let feeds = crate::venue::feeds(&spec.channels);
-        let request = StreamRequest {
-            symbols: &spec.symbols,
-            feeds: &feeds,
-            depth: spec.depth,
-            credentials: spec.credentials.as_ref().map(|c| ApiCredentials {
-                key: c.key(),
-                secret: c.secret(),
-            }),
-            endpoints: spec.endpoints.clone(),
-            timers: if spec.fast_timers {
-                Timers::Fast
-            } else {
-                Timers::Venue
-            },
-            private_scope: PrivateScope::RequestSymbols,
-            ping: None,
-            reconnection: None,
-        };
-        let config = V::config(&request).map_err(|e| e.to_string())?;
-        let sink = || event_sink(spec.venue, spec.levels, &spec.channels);
-        let mut pools: Vec<Box<dyn RunningPool>> = Vec::new();
-        if request.wants_role(Role::Public) {
-            let sessions =
-                V::public_shards(&config, &request, |_| sink()).map_err(|e| e.to_string())?;
-            let pool = spawn(
-                spec.venue,
-                Role::Public,
-                sessions,
-                self.queue,
-                self.driver,
-                V::LIMITS.connect_rate(Role::Public),
-            )?;
-            pools.push(Box::new(PublicPool(pool)));
-        }
-        if request.wants_role(Role::Private) {
-            let session = V::private(config, &request, sink());
-            let pool = spawn(
-                spec.venue,
-                Role::Private,
-                vec![session],
-                self.queue,
-                self.driver,
-                V::LIMITS.connect_rate(Role::Private),
-            )?;
-            pools.push(Box::new(PrivatePool(pool)));
-        }
-        Ok(pools)
+    fn private<S>(&mut self, session: S, limit: ConnectRateLimit) -> Result<(), String>
+    where
+        S: VenueHandler<Callbacks = EventSink>,
+    {
+        let pool = spawn(
+            self.venue,
+            Role::Private,
+            vec![session],
+            self.queue,
+            self.driver,
+            limit,
+        )?;
+        self.pools.push(Box::new(PrivatePool(pool)));
+        Ok(())
     }
 }
 
@@ -326,7 +319,7 @@ fn spawn<S: SinkHandler>(
     sessions: Vec<S>,
     queue: &Arc<EventQueue>,
     driver: &DriverConfig,
-    limit: ws_core::ConnectRateLimit,
+    limit: ConnectRateLimit,
 ) -> Result<Pool<S>, String> {
     let feeders = sessions.into_iter().enumerate().map(|(i, s)| {
         let shard = u16::try_from(i).unwrap_or(u16::MAX);

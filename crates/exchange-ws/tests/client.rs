@@ -325,3 +325,11 @@ async fn close_ends_cleanly() {
     .await;
     sim.shutdown().await;
 }
+
+#[test]
+fn client_and_stream_move_between_tasks() {
+    fn shared<T: Send + Sync + 'static>() {}
+    shared::<Client>();
+    shared::<Events>();
+    shared::<ClientError>();
+}

@@ -5,7 +5,6 @@
 //! `venue_registry`.
 
 use market_types::{Symbol, Venue};
-use ws_handlers::Feed;
 
 pub use exchange_ws::venue::{
     ChannelName, check_channels, check_depth, default_urls, parse_symbol, parse_venue,
@@ -13,7 +12,6 @@ pub use exchange_ws::venue::{
 pub use ws_handlers::Role;
 
 use crate::credentials::ApiKey;
-use crate::event::EventSink;
 
 /// Everything needed to build a venue's sessions; also what a recording header stores.
 #[derive(Debug, Clone)]
@@ -47,15 +45,5 @@ impl StreamPlan {
     /// Whether any public channel is asked for.
     pub fn has_public(&self) -> bool {
         self.channels.iter().any(|c| !c.is_private())
-    }
-
-    /// The callbacks each of the plan's sessions is given.
-    pub(crate) fn sink(&self) -> EventSink {
-        exchange_ws::venue::event_sink(self.venue, self.levels, &self.channels)
-    }
-
-    /// The plan's feeds, market data first (the order subscriptions go out in).
-    pub(crate) fn feeds(&self) -> Vec<Feed> {
-        exchange_ws::venue::feeds(&self.channels)
     }
 }
