@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use exchange_sim::mexc::{MexcConfig, MexcFault, MexcVenue, PrivatePush};
-use exchange_sim::{SimConfig, Simulator};
+use exchange_sim::{SimConfig, SimEvent, Simulator};
 use exchange_ws::{
     BookStatus, Channel, Client, ClientError, Credentials, Endpoints, Event, EventBody, Events,
     Venue, VenueStreams, simulator_prefix,
@@ -105,6 +105,7 @@ async fn books_equal_the_truth_after_a_gap() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn account_events_arrive_once() {
     let (sim, mexc) = simulator(MexcConfig::default()).await;
+    let mut seen = sim.subscribe_events();
     let key = Credentials::new(&mexc.config().api_key, &mexc.config().api_secret);
     let client = Client::builder()
         .add_venue(VenueStreams {
@@ -117,8 +118,17 @@ async fn account_events_arrive_once() {
         .connect()
         .await
         .unwrap();
-    // The subscriptions go out once the socket is open.
-    tokio::time::sleep(Duration::from_millis(1000)).await;
+    // The subscriptions go out once the socket is open: wait until the simulator has them.
+    within("the account subscriptions", async {
+        let mut missing = vec!["private.orders", "private.deals", "private.account"];
+        while !missing.is_empty() {
+            if let Some(SimEvent::Received { text, .. }) = seen.recv().await {
+                missing.retain(|channel| !text.contains(channel));
+            }
+        }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
 
     let order_id = mexc
         .place_order(
