@@ -343,3 +343,58 @@ fn client_and_stream_move_between_tasks() {
     shared::<Events>();
     shared::<ClientError>();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_consumer_sees_markers_not_silent_gaps() {
+    let (sim, mexc) = simulator(MexcConfig::default()).await;
+    let client = Client::builder()
+        .venue(Venue::MexcSpot)
+        .symbols(["BTCUSDT", "ETHUSDT"])
+        .channels([Channel::Book, Channel::Trades, Channel::Ticker])
+        .endpoints(Endpoints::Simulator(sim.addr()))
+        .queue_capacity(8)
+        .connect()
+        .await
+        .unwrap();
+    // Nobody reads for a while: the queue overflows.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    mexc.pause();
+    let stats = client.stats().delivery;
+    assert!(stats.queued > 0, "{stats:?}");
+    let mut events = client.events();
+    let mut markers = Vec::new();
+    within("the queue to drain", async {
+        while client.stats().delivery.queued > 0 {
+            if let EventBody::Lagged(lagged) = events.next().await.unwrap().body {
+                markers.push(lagged);
+            }
+        }
+    })
+    .await;
+    let lost_views = markers
+        .iter()
+        .filter(|m| m.kind == exchange_ws::EventKind::BookUpdate)
+        .count();
+    assert!(lost_views >= 1, "{markers:?}");
+    let stats = client.stats().delivery;
+    let trades = stats.dropped[exchange_ws::EventKind::Trade.index()];
+    assert!(trades > 0 || stats.conflated > 0, "{stats:?}");
+    // The local book itself never lost anything.
+    let truth = mexc.book("BTCUSDT").unwrap();
+    within("the book to reach the truth", async {
+        loop {
+            let book = client.book(Venue::MexcSpot, "BTCUSDT").unwrap();
+            if book.update_id == truth.version {
+                assert_eq!(
+                    (book.bids, book.asks),
+                    (truth.bids.clone(), truth.asks.clone())
+                );
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    client.close().await;
+    sim.shutdown().await;
+}
