@@ -398,3 +398,76 @@ async fn a_slow_consumer_sees_markers_not_silent_gaps() {
     client.close().await;
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_venues_in_one_client() {
+    use exchange_sim::gateio::{GateioSimConfig, GateioVenue, Market};
+    use market_types::{Level, Price, Quantity};
+
+    let mexc = Arc::new(MexcVenue::new(MexcConfig::default()).unwrap());
+    let gate = GateioVenue::new(GateioSimConfig::default());
+    let sim = Simulator::start(
+        SimConfig::default()
+            .mount(simulator_prefix(Venue::MexcSpot), mexc.clone())
+            .mount(simulator_prefix(Venue::GateioSpot), gate.clone()),
+    )
+    .await
+    .unwrap();
+    let client = Client::builder()
+        .venue(Venue::MexcSpot)
+        .symbols(["BTCUSDT"])
+        .channels([Channel::Book])
+        .endpoints(Endpoints::Simulator(sim.addr()))
+        .venue(Venue::GateioSpot)
+        .symbols(["BTC_USDT"])
+        .channels([Channel::Book])
+        .endpoints(Endpoints::Simulator(sim.addr()))
+        .connect()
+        .await
+        .unwrap();
+    assert_eq!(client.venues(), [Venue::MexcSpot, Venue::GateioSpot]);
+    let mut events = client.events();
+    let mut live = HashSet::new();
+    within("both books live", async {
+        while live.len() < 2 {
+            let event = events.next().await.unwrap();
+            if let EventBody::BookStatus(s) = &event.body
+                && s.status.is_live()
+            {
+                live.insert(event.venue);
+            }
+        }
+    })
+    .await;
+    gate.pause();
+    mexc.pause();
+    within("the Gate.io book to reach the truth", async {
+        loop {
+            let book = client.book(Venue::GateioSpot, "BTC_USDT").unwrap();
+            let truth = gate
+                .book(Market::Spot, "BTC_USDT")
+                .unwrap()
+                .top(book.bids.len().max(book.asks.len()));
+            let levels = |side: &[(market_types::Decimal, market_types::Decimal)]| {
+                side.iter()
+                    .map(|(p, q)| Level {
+                        price: Price::new(*p),
+                        quantity: Quantity::new(*q),
+                    })
+                    .collect::<Vec<_>>()
+            };
+            if book.update_id == truth.update_id {
+                assert_eq!(book.bids, levels(&truth.bids));
+                assert_eq!(book.asks, levels(&truth.asks));
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    let pools = client.stats().pools;
+    assert_eq!(pools.len(), 2, "{pools:?}");
+    assert!(pools.iter().all(|p| p.connected == p.connections));
+    client.close().await;
+    sim.shutdown().await;
+}
