@@ -204,6 +204,10 @@ impl<H: PublicWebSocketMixin + Send + 'static, M: GateioMarket> PublicVenueHandl
             SubscriptionChange::Unsubscribe => GateioPublicCommand::Unsubscribe(topic),
         })
     }
+
+    fn resync_command(symbol: Symbol) -> Option<GateioPublicCommand> {
+        Some(GateioPublicCommand::Resync(symbol))
+    }
 }
 
 impl<H: PrivateWebSocketMixin + Send + 'static, M: GateioMarket> VenueHandler

@@ -208,6 +208,10 @@ impl<H: PublicWebSocketMixin + Send + 'static> PublicVenueHandler
             SubscriptionChange::Unsubscribe => MexcPublicCommand::Unsubscribe(channel),
         })
     }
+
+    fn resync_command(symbol: Symbol) -> Option<MexcPublicCommand> {
+        Some(MexcPublicCommand::Resync(symbol))
+    }
 }
 
 impl<H: PrivateWebSocketMixin + Send + 'static> VenueHandler for MexcPrivateWebSocketHandler<H> {

@@ -130,6 +130,12 @@ pub trait PublicVenueHandler: VenueHandler {
         feed: Feed,
         change: SubscriptionChange,
     ) -> Option<Self::Command>;
+
+    /// The command that throws away the local book of `symbol` and rebuilds it from a
+    /// fresh snapshot (none when the handler keeps no books).
+    fn resync_command(_symbol: Symbol) -> Option<Self::Command> {
+        None
+    }
 }
 
 /// Subscribe or unsubscribe.

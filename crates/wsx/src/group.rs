@@ -1,17 +1,19 @@
 //! [`SessionGroup`]: the venue handlers a [`StreamPlan`] becomes, before they run live
 //! ([`crate::run`]) or in replay ([`crate::replayer`]).
 //!
-//! [`build`] chooses the venue once (a `dispatch` to a monomorphised function); the
-//! groups it returns hold concrete handler types, so the message path stays statically
+//! [`build`] chooses the venue once (the client library's `build_sessions`, a `dispatch`
+//! to a monomorphised function); the groups it returns hold concrete handler types, so the message path stays statically
 //! dispatched. Only starting a group goes through `dyn`, once.
 
 use std::fmt;
 use std::sync::Arc;
 
+use exchange_ws::sessions::{SessionPlan, SessionTarget, build_sessions};
 use market_types::Venue;
-use venue_registry::{VenueConnector, VenueVisitor, dispatch};
 use ws_core::{ConnectRateLimit, DriverConfig};
-use ws_handlers::{ApiCredentials, EndpointChoice, PrivateScope, StreamRequest, Timers};
+use ws_handlers::{ApiCredentials, EndpointChoice, PublicVenueHandler, VenueHandler};
+
+use crate::event::EventSink;
 
 use crate::replayer::{ReplayGroup, replayer};
 use crate::run::{RunningGroup, start_sessions};
@@ -163,56 +165,49 @@ pub fn start_group(
     group.start(venue, first_shard, control, delivery, config)
 }
 
-/// Builds the sessions a plan needs: public ones first, then private ones.
+/// Builds the sessions a plan needs: public ones first, then private ones. The venue
+/// request itself is the client library's ([`exchange_ws::sessions`]).
 pub fn build(plan: &StreamPlan) -> Result<Vec<SessionGroup>, String> {
-    dispatch(plan.venue, Build { plan })
+    let session_plan = SessionPlan {
+        venue: plan.venue,
+        symbols: &plan.symbols,
+        channels: &plan.channels,
+        depth: plan.depth,
+        levels: plan.levels,
+        credentials: plan.credentials.as_ref().map(|k| ApiCredentials {
+            key: k.key(),
+            secret: k.secret(),
+            user_id: k.user_id(),
+        }),
+        endpoints: EndpointChoice::Custom {
+            ws_url: plan.ws_url.clone(),
+            rest_url: plan.rest_url.clone(),
+        },
+        fast_timers: plan.fast_timers,
+    };
+    let mut groups = Groups(Vec::new());
+    build_sessions(&session_plan, &mut groups)?;
+    Ok(groups.0)
 }
 
-struct Build<'a> {
-    plan: &'a StreamPlan,
-}
+struct Groups(Vec<SessionGroup>);
 
-impl VenueVisitor for Build<'_> {
-    type Output = Result<Vec<SessionGroup>, String>;
+impl SessionTarget for Groups {
+    fn public<S>(&mut self, sessions: Vec<S>, limit: ConnectRateLimit) -> Result<(), String>
+    where
+        S: PublicVenueHandler<Callbacks = EventSink> + VenueHandler<Callbacks = EventSink>,
+    {
+        self.0
+            .push(SessionGroup::new(Role::Public, limit, sessions));
+        Ok(())
+    }
 
-    fn visit<V: VenueConnector>(self) -> Self::Output {
-        let plan = self.plan;
-        let feeds = plan.feeds();
-        let request = StreamRequest {
-            symbols: &plan.symbols,
-            feeds: &feeds,
-            depth: plan.depth,
-            credentials: plan.credentials.as_ref().map(|k| ApiCredentials {
-                key: k.key(),
-                secret: k.secret(),
-                user_id: k.user_id(),
-            }),
-            endpoints: EndpointChoice::Custom {
-                ws_url: plan.ws_url.clone(),
-                rest_url: plan.rest_url.clone(),
-            },
-            timers: if plan.fast_timers {
-                Timers::Fast
-            } else {
-                Timers::Venue
-            },
-            private_scope: PrivateScope::RequestSymbols,
-            ping: None,
-            reconnection: None,
-        };
-        let config = V::config(&request).map_err(|e| e.to_string())?;
-        let mut groups = Vec::new();
-        if plan.has_public() {
-            let sessions = V::public_shards(&config, &request, |_| plan.sink())
-                .map_err(|e| format!("{}: {e}", plan.venue))?;
-            let limit = V::LIMITS.connect_rate(Role::Public);
-            groups.push(SessionGroup::new(Role::Public, limit, sessions));
-        }
-        if plan.has_private() {
-            let session = V::private(config, &request, plan.sink());
-            let limit = V::LIMITS.connect_rate(Role::Private);
-            groups.push(SessionGroup::new(Role::Private, limit, vec![session]));
-        }
-        Ok(groups)
+    fn private<S>(&mut self, session: S, limit: ConnectRateLimit) -> Result<(), String>
+    where
+        S: VenueHandler<Callbacks = EventSink>,
+    {
+        self.0
+            .push(SessionGroup::new(Role::Private, limit, vec![session]));
+        Ok(())
     }
 }

@@ -239,7 +239,7 @@ impl TableView {
                     writeln!(out, "{line}")?;
                 }
             }
-            EventBody::Ticker24h(_) => {}
+            EventBody::Ticker24h(_) | EventBody::Connection(_) | EventBody::Lagged(_) => {}
         }
         Ok(())
     }

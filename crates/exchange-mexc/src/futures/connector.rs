@@ -205,6 +205,10 @@ impl<H: PublicWebSocketMixin + Send + 'static> PublicVenueHandler for MexcFuture
             SubscriptionChange::Unsubscribe => FuturesPublicCommand::Unsubscribe(channel),
         })
     }
+
+    fn resync_command(symbol: Symbol) -> Option<FuturesPublicCommand> {
+        Some(FuturesPublicCommand::Resync(symbol))
+    }
 }
 
 impl<H: PrivateWebSocketMixin + Send + 'static> VenueHandler for MexcFuturesPrivateHandler<H> {

@@ -1,0 +1,102 @@
+//! `exchange-ws`: fast, correct WebSocket market and account data from MEXC and Gate.io,
+//! through one client for every venue.
+//!
+//! Describe what you want per venue — symbols, [`Channel`]s, book depth, [`Credentials`],
+//! [`Endpoints`] (live, testnet, your own, or the embedded simulator) and connection tuning
+//! ([`DriverConfig`]) — and [`ClientBuilder::connect`]. The [`Client`] then gives:
+//!
+//! - [`Client::events`]: one bounded async [`Stream`](futures_core::Stream) of normalized
+//!   [`Event`]s from every venue: book views (the top levels after each snapshot or delta),
+//!   trades, tickers, orders, fills, balances, positions, book status and connection status,
+//!   with exact decimals. When the consumer falls behind, each kind follows its
+//!   [`OverflowPolicy`]: tickers and book status conflate to the latest value, trades are
+//!   dropped and counted, book views are never silently lost (a [`Lagged`] marker says how
+//!   many; [`Client::book`] has the truth), account events use a reserve and then a marker;
+//! - [`Client::book`]: a consistent copy of a local book at any time;
+//! - [`Client::stats`], [`Client::resync`], [`Client::subscribe`] / [`Client::unsubscribe`]
+//!   while running, and [`Client::close`], which logs out and ends the stream cleanly.
+//!
+//! The sessions are the venue crates' handlers, statically dispatched: the venue is chosen
+//! once, at connect, through `venue_registry`. Programs that want typed callbacks instead
+//! of events (the zero-copy path) use the mixin traits of `ws-mixins` with a venue's
+//! `VenueConnector` directly.
+//!
+//! # Example
+//!
+//! Books and trades from the embedded simulator (127.0.0.1, offline):
+//!
+//! ```
+//! use std::sync::Arc;
+//! use std::time::Duration;
+//!
+//! use exchange_sim::mexc::{MexcConfig, MexcVenue};
+//! use exchange_sim::{SimConfig, Simulator};
+//! use exchange_ws::{Channel, Client, Endpoints, EventBody, Venue, simulator_prefix};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let mexc = Arc::new(MexcVenue::new(MexcConfig::default())?);
+//! let sim = Simulator::start(
+//!     SimConfig::default().mount(simulator_prefix(Venue::MexcSpot), mexc),
+//! )
+//! .await?;
+//!
+//! let client = Client::builder()
+//!     .venue(Venue::MexcSpot)
+//!     .symbols(["BTCUSDT"])
+//!     .channels([Channel::Book, Channel::Trades])
+//!     .levels(5)
+//!     .endpoints(Endpoints::Simulator(sim.addr()))
+//!     .connect()
+//!     .await?;
+//!
+//! let mut events = client.events();
+//! let live = tokio::time::timeout(Duration::from_secs(10), async {
+//!     while let Some(event) = events.next().await {
+//!         if let EventBody::BookUpdate { bids, asks, .. } = &event.body {
+//!             println!("best bid {:?} ask {:?}", bids.first(), asks.first());
+//!             return true;
+//!         }
+//!     }
+//!     false
+//! })
+//! .await?;
+//! assert!(live);
+//!
+//! let book = client.book(Venue::MexcSpot, "BTCUSDT")?;
+//! assert!(book.status.is_live());
+//! client.close().await;
+//! sim.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+
+mod client;
+mod credentials;
+mod error;
+pub mod event;
+mod pool;
+mod queue;
+mod session;
+pub mod sessions;
+mod spec;
+pub mod venue;
+
+pub use client::{
+    Client, ClientBuilder, ClientStats, DEFAULT_CONNECT_TIMEOUT, DEFAULT_QUEUE_CAPACITY,
+};
+pub use credentials::{Credentials, variable_names};
+pub use error::ClientError;
+pub use event::{BookLine, ConnectionEvent, ConnectionStatus, Event, EventBody, EventKind, Lagged};
+pub use market_types::{BookStatus, Level, Symbol, Venue};
+pub use pool::PoolStats;
+pub use queue::{DeliveryStats, Events, OverflowPolicy};
+pub use spec::{DEFAULT_LEVELS, Endpoints, VenueStreams};
+pub use venue::ChannelName as Channel;
+pub use ws_core::DriverConfig;
+
+/// The path the embedded simulator serves `venue` at (mount the venue's simulator there
+/// to use [`Endpoints::Simulator`]).
+pub fn simulator_prefix(venue: Venue) -> &'static str {
+    venue_registry::profile(venue).simulator.prefix
+}
