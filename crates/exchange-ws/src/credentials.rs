@@ -62,9 +62,13 @@ impl Credentials {
             ClientError::Credentials(format!("cannot read {}: {e}", path.display()))
         })?);
         let (key_name, secret_name) = variable_names(venue);
-        let user_id = user_id_name(venue).and_then(|name| lookup(&text, name));
-        Self::pick(venue, lookup(&text, key_name), lookup(&text, secret_name))
-            .map(|c| c.maybe_user_id(user_id))
+        let user_id = user_id_name(venue).and_then(|name| env_file_value(&text, name));
+        Self::pick(
+            venue,
+            env_file_value(&text, key_name),
+            env_file_value(&text, secret_name),
+        )
+        .map(|c| c.maybe_user_id(user_id))
     }
 
     fn maybe_user_id(self, user_id: Option<String>) -> Self {
@@ -125,7 +129,9 @@ pub fn variable_names(venue: Venue) -> (&'static str, &'static str) {
     (variables.key, variables.secret)
 }
 
-fn lookup(text: &str, name: &str) -> Option<String> {
+/// The value of `name` in the text of a shell or `.env` file (`NAME=value` lines, `#`
+/// comments, an optional `export ` and quotes).
+pub fn env_file_value(text: &str, name: &str) -> Option<String> {
     text.lines().find_map(|line| {
         let line = line.trim();
         let line = line.strip_prefix("export ").unwrap_or(line);
@@ -151,9 +157,12 @@ mod tests {
     #[test]
     fn file_lines_and_redaction() {
         let text = "# keys\nexport MEXC_API_KEY=\"abc\"\nMEXC_API_SECRET='s3'\nOTHER=1\n";
-        assert_eq!(lookup(text, "MEXC_API_KEY").as_deref(), Some("abc"));
-        assert_eq!(lookup(text, "MEXC_API_SECRET").as_deref(), Some("s3"));
-        assert_eq!(lookup(text, "GATEIO_API_KEY"), None);
+        assert_eq!(env_file_value(text, "MEXC_API_KEY").as_deref(), Some("abc"));
+        assert_eq!(
+            env_file_value(text, "MEXC_API_SECRET").as_deref(),
+            Some("s3")
+        );
+        assert_eq!(env_file_value(text, "GATEIO_API_KEY"), None);
         let credentials = Credentials::new("abc", "s3");
         let shown = format!("{credentials:?}");
         assert!(!shown.contains("abc") && !shown.contains("s3"), "{shown}");

@@ -85,7 +85,7 @@ pub mod venue;
 pub use client::{
     Client, ClientBuilder, ClientStats, DEFAULT_CONNECT_TIMEOUT, DEFAULT_QUEUE_CAPACITY,
 };
-pub use credentials::{Credentials, variable_names};
+pub use credentials::{Credentials, env_file_value, variable_names};
 pub use error::ClientError;
 pub use event::{BookLine, ConnectionEvent, ConnectionStatus, Event, EventBody, EventKind, Lagged};
 pub use market_types::{BookStatus, Level, Symbol, Venue};

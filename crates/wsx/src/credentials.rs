@@ -3,6 +3,7 @@
 use std::fmt;
 use std::path::Path;
 
+use exchange_ws::env_file_value;
 use market_types::Venue;
 use zeroize::{ZeroizeOnDrop, Zeroizing};
 
@@ -76,9 +77,9 @@ pub fn load(venue: Venue, file: Option<&Path>) -> Result<Option<ApiKey>, String>
                     format!("cannot read --credentials-file {}: {e}", path.display())
                 })?);
             (
-                lookup(&text, key_name),
-                lookup(&text, secret_name),
-                user_id_name.and_then(|name| lookup(&text, name)),
+                env_file_value(&text, key_name),
+                env_file_value(&text, secret_name),
+                user_id_name.and_then(|name| env_file_value(&text, name)),
             )
         }
         None => (
@@ -117,24 +118,6 @@ pub fn missing_message(venue: Venue, channels: &str) -> String {
     )
 }
 
-fn lookup(text: &str, name: &str) -> Option<String> {
-    text.lines().find_map(|line| {
-        let line = line.trim();
-        let line = line.strip_prefix("export ").unwrap_or(line);
-        let (k, v) = line.split_once('=')?;
-        if k.trim() != name {
-            return None;
-        }
-        let v = v.trim();
-        let v = v
-            .strip_prefix('"')
-            .and_then(|v| v.strip_suffix('"'))
-            .or_else(|| v.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')))
-            .unwrap_or(v);
-        Some(v.to_string())
-    })
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used, reason = "tests fail loudly")]
 mod tests {
@@ -143,9 +126,12 @@ mod tests {
     #[test]
     fn file_lines() {
         let text = "# keys\nexport MEXC_API_KEY=\"abc\"\nMEXC_API_SECRET='s3'\nOTHER=1\n";
-        assert_eq!(lookup(text, "MEXC_API_KEY").as_deref(), Some("abc"));
-        assert_eq!(lookup(text, "MEXC_API_SECRET").as_deref(), Some("s3"));
-        assert_eq!(lookup(text, "GATEIO_API_KEY"), None);
+        assert_eq!(env_file_value(text, "MEXC_API_KEY").as_deref(), Some("abc"));
+        assert_eq!(
+            env_file_value(text, "MEXC_API_SECRET").as_deref(),
+            Some("s3")
+        );
+        assert_eq!(env_file_value(text, "GATEIO_API_KEY"), None);
         let key = ApiKey::new("abc", "s3");
         assert!(!format!("{key:?}").contains("abc"));
         assert!(!format!("{key:#?}").contains("s3"));
