@@ -89,7 +89,10 @@ impl Held {
 
 #[derive(Debug, Default)]
 struct State {
+    /// Bound: `capacity` events (a push beyond it is held back instead).
     ready: VecDeque<Event>,
+    /// Bound: at most `capacity` kept account/connection events, plus one latest value or
+    /// one lag marker per (venue, symbol, kind), a set fixed by the subscriptions.
     held: VecDeque<Held>,
     kept: usize,
     stats: DeliveryStats,

@@ -1,6 +1,6 @@
 //! Credentials never travel in clear text off this machine.
 //!
-//! A private stream signs its requests and sends its API key (and MEXC a listen key) to
+//! A private stream signs its requests and sends its API key (and perhaps a listen key) to
 //! the venue. Over `ws://` or `http://` anyone on the path reads them, so a request with
 //! credentials is refused at configuration time unless every URL is `wss://` / `https://`
 //! or names a loopback host (`127.0.0.0/8`, `::1`, `localhost`: the embedded simulator).
@@ -65,7 +65,7 @@ mod tests {
     fn tls_anywhere_clear_text_only_to_this_machine() {
         for url in [
             "wss://example.com/ws",
-            "https://api.mexc.com",
+            "https://api.example.com",
             "WSS://example.com",
             "ws://127.0.0.1:1/ws",
             "http://127.0.0.1",

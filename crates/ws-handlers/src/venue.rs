@@ -292,8 +292,8 @@ pub struct ApiCredentials<'a> {
     pub key: &'a str,
     /// The secret.
     pub secret: &'a str,
-    /// The account's user id, for venues whose account channels name it (Gate.io
-    /// futures); `None` lets the venue learn it.
+    /// The account's user id, for venues whose account channels name it; `None` lets the
+    /// venue's session learn it.
     pub user_id: Option<&'a str>,
 }
 
@@ -427,8 +427,8 @@ pub struct CredentialVariables {
     pub key: &'static str,
     /// The secret's variable.
     pub secret: &'static str,
-    /// The variable of the account's user id, for venues whose account channels name it
-    /// (Gate.io `GATEIO_UID`); optional even there.
+    /// The variable of the account's user id, for venues whose account channels name it;
+    /// optional even there.
     pub user_id: Option<&'static str>,
 }
 

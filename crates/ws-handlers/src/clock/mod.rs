@@ -1,8 +1,8 @@
 //! The venue's clock as seen from here, once for every venue.
 //!
-//! Signed requests carry a timestamp the venue compares with its own clock (Gate.io
-//! refuses more than 60 s of difference with `REQUEST_EXPIRED`, MEXC answers 700003
-//! outside `recvWindow`). A host clock that is off (an NTP step, a VM resume) is not a bad
+//! Signed requests carry a timestamp the venue compares with its own clock (one venue
+//! refuses more than 60 s of difference with `REQUEST_EXPIRED`, another answers with a
+//! code of its own outside its receive window). A host clock that is off (an NTP step, a VM resume) is not a bad
 //! key: [`VenueClock`] measures the difference from the venue's time endpoint and every
 //! signer of the connection signs with the corrected time through a shared
 //! [`ClockOffset`]. Sans-IO: the handler sends the request [`VenueClock::request`] builds
@@ -62,7 +62,7 @@ impl ClockOffset {
 pub struct TimeEndpoint {
     /// Absolute URL of the time endpoint.
     pub url: String,
-    /// The member holding the time in ms (Gate.io `server_time`, MEXC `serverTime`).
+    /// The member holding the time in ms (`server_time`, `serverTime`: the venue's).
     pub field: &'static str,
 }
 
