@@ -575,8 +575,16 @@ fn commands_subscribe_unsubscribe_resync_and_the_limit() {
         h.status(sym("BTCUSDT")),
         Some(BookStatus::Resyncing(ResyncReason::UserRequested))
     );
+    // The snapshot waits for a push to check it against, or for the quiet period.
+    assert!(out.rest_requests().is_empty());
+    let out = feed(
+        &mut h,
+        FrameKind::Binary,
+        &depth_frame("BTCUSDT", 120, 120, &[("99", "2")], &[]),
+        at(30),
+    );
     assert_eq!(out.rest_requests().len(), 1);
-    out.clear();
+    let mut out = Outbox::new();
     h.on_command(
         MexcPublicCommand::Subscribe(depth("ETHUSDT")),
         at(31),

@@ -130,9 +130,13 @@ impl<V: BookVenue> BookSync<V> {
         entry.attempts = entry.attempts.saturating_add(1);
         entry.retry_at =
             (back_off || !first).then(|| now.monotonic + self.settings.backoff(entry.attempts));
-        // Before the subscription ack nothing is due yet.
+        // Before the subscription ack nothing is due yet. A venue whose snapshots are
+        // checked against a buffered push waits for one (or for the quiet period): a
+        // snapshot fetched with nothing to compare it with could be older than the stream
+        // and would go live unchecked.
         let due_at = match entry.phase {
             Phase::Syncing { due_at: None, .. } => None,
+            _ if V::REQUEST_ON_PUSH => Some(now.monotonic + self.settings.snapshot_after_quiet),
             _ => Some(now.monotonic),
         };
         entry.phase = Phase::Syncing {
