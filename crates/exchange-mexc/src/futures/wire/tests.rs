@@ -257,3 +257,50 @@ fn gzip_frames_inflate_within_the_bound() {
     assert!(decode_binary(&mut inflater, b"not gzip").is_err());
     assert!(decode_binary(&mut inflater, &compressed[..compressed.len() / 2]).is_err());
 }
+
+#[test]
+fn percent_agrees_with_the_product() {
+    let hundred = Decimal::from_i64(100).unwrap();
+    for text in [
+        "-0.0424",
+        "0.0424",
+        "0.5",
+        "0.05",
+        "-0.01",
+        "0",
+        "1",
+        "12.34",
+        "-7",
+        "0.1",
+        "0.123456789",
+        "-0.000000000000001",
+        "9223372036854775.807",
+    ] {
+        let rate: Decimal = text.parse().unwrap();
+        assert_eq!(ticker::percent(rate), rate.checked_mul(hundred), "{text}");
+    }
+    for mantissa in [
+        -1_000_001_i64,
+        -300,
+        -1,
+        0,
+        1,
+        7,
+        10,
+        99,
+        101,
+        123_456_789,
+        i64::MAX,
+    ] {
+        for scale in 0..=Decimal::MAX_SCALE {
+            let Ok(rate) = Decimal::from_parts(mantissa, scale) else {
+                continue;
+            };
+            assert_eq!(
+                ticker::percent(rate),
+                rate.checked_mul(hundred),
+                "{mantissa}e-{scale}"
+            );
+        }
+    }
+}

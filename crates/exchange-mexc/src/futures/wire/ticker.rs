@@ -49,14 +49,22 @@ impl FuturesTicker {
             low_24h: self.low_24h,
             base_volume: self.volume_24h,
             quote_volume: self.amount_24h,
-            change_percentage: self
-                .rise_fall_rate
-                .and_then(|rate| rate.checked_mul(Decimal::from_i64(100).ok()?)),
+            change_percentage: self.rise_fall_rate.and_then(percent),
             mark_price: self.fair_price,
             index_price: self.index_price,
             funding_rate: self.funding_rate,
             exchange_time_ms: self.time_ms,
         }
+    }
+}
+
+/// `rate` x 100. Rates have at least two decimals in practice, and then moving the point
+/// is exact and skips the 128-bit product and its normalizing divisions.
+#[inline]
+pub(crate) fn percent(rate: Decimal) -> Option<Decimal> {
+    match rate.scale().checked_sub(2) {
+        Some(scale) => Decimal::from_parts(rate.mantissa(), scale).ok(),
+        None => rate.checked_mul(Decimal::from_i64(100).ok()?),
     }
 }
 
