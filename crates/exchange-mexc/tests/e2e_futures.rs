@@ -16,8 +16,8 @@ use std::time::Duration;
 
 use e2e_support::{WAIT, driver_config, eventually, init_tracing, sym};
 use exchange_mexc::futures::{
-    FuturesChannel, FuturesHandlerConfig, FuturesPublicCommand, MexcFuturesPrivateHandler,
-    MexcFuturesPublicHandler,
+    FuturesChannel, FuturesHandlerConfig, FuturesPublicCommand, MexcFuturesPrivateParts,
+    MexcFuturesPublicHandler, MexcFuturesPublicParts,
 };
 use exchange_mexc::{BookSyncConfig, ContextOverrides, Credentials};
 use exchange_sim::mexc_futures::{
@@ -32,6 +32,7 @@ use market_types::{
 use ws_core::{
     ConnectRateLimit, Connection, ConnectionState, MaxAttempts, PingSettings, ReconnectionPolicy,
 };
+use ws_handlers::Driven;
 use ws_mixins::{PrivateWebSocketMixin, PublicWebSocketMixin, StreamError};
 
 #[derive(Debug, Default)]
@@ -231,7 +232,11 @@ async fn books_deals_and_tickers_match_the_venue_through_every_fault() {
         FuturesChannel::Deal(btc),
         FuturesChannel::Ticker(btc),
     ];
-    let handler = Public::new(config(&sim, DEFAULT_API_SECRET), channels, Tally::default());
+    let handler = Driven::new(MexcFuturesPublicParts::new(
+        config(&sim, DEFAULT_API_SECRET),
+        channels,
+        Tally::default(),
+    ));
     let mut conn = Connection::spawn(handler, driver_config()).unwrap();
     assert!(
         eventually(WAIT, || all_live(&conn, &symbols)).await,
@@ -332,7 +337,11 @@ async fn an_unknown_contract_is_refused_by_name_and_the_rest_goes_on() {
     let (sim, _venue) = start(MexcFuturesConfig::default()).await;
     let (btc, nope) = (sym("BTC_USDT"), sym("NOPE_USDT"));
     let channels = [FuturesChannel::Deal(nope), FuturesChannel::Depth(btc)];
-    let handler = Public::new(config(&sim, DEFAULT_API_SECRET), channels, Tally::default());
+    let handler = Driven::new(MexcFuturesPublicParts::new(
+        config(&sim, DEFAULT_API_SECRET),
+        channels,
+        Tally::default(),
+    ));
     let mut conn = Connection::spawn(handler, driver_config()).unwrap();
     assert!(eventually(WAIT, || all_live(&conn, &[btc])).await);
     conn.with_session(|h| {
@@ -354,8 +363,11 @@ async fn account_events_arrive_once_across_a_reconnect() {
     init_tracing();
     let (sim, venue) = start(MexcFuturesConfig::default()).await;
     let btc = sym("BTC_USDT");
-    let handler =
-        MexcFuturesPrivateHandler::new(config(&sim, DEFAULT_API_SECRET), [btc], Account::default());
+    let handler = Driven::new(MexcFuturesPrivateParts::new(
+        config(&sim, DEFAULT_API_SECRET),
+        [btc],
+        Account::default(),
+    ));
     let mut conn = Connection::spawn(handler, driver_config()).unwrap();
     assert!(
         eventually(WAIT, || conn.with_session(|h| h.is_reconciled())).await,
@@ -422,11 +434,11 @@ async fn account_events_arrive_once_across_a_reconnect() {
 async fn a_refused_login_stops_the_account_session_with_a_clear_error() {
     init_tracing();
     let (sim, _venue) = start(MexcFuturesConfig::default()).await;
-    let handler = MexcFuturesPrivateHandler::new(
+    let handler = Driven::new(MexcFuturesPrivateParts::new(
         config(&sim, "not-the-secret"),
         [sym("BTC_USDT")],
         Account::default(),
-    );
+    ));
     let conn = Connection::spawn(handler, driver_config()).unwrap();
     assert!(
         eventually(WAIT, || conn

@@ -36,6 +36,7 @@ mod base;
 mod book_sync;
 mod clock;
 mod delivery;
+mod driven;
 mod error;
 mod ledger;
 mod lifecycle;
@@ -59,6 +60,7 @@ pub use clock::{
     ClockOffset, ClockUpdate, MATERIAL_CHANGE_MS, MAX_OFFSET_MS, TimeEndpoint, VenueClock,
 };
 pub use delivery::{DeliveryCounts, MAX_ACTIVE_SYMBOLS, PrivateDelivery, RestOrderView};
+pub use driven::{Driven, PublicVenueSession, VenueSession};
 pub use error::HandlerError;
 pub use ledger::PrivateLedger;
 pub use lifecycle::Lifecycle;

@@ -3,12 +3,11 @@
 
 use std::time::Duration;
 
-use market_types::{BookStatus, OrderBook, Symbol, Venue};
+use market_types::{Symbol, Venue};
 use ws_handlers::{
-    BookSyncSummary, ConnectionLimits, CredentialVariables, DEFAULT_CONNECT_RATE, DepthRule,
-    EndpointUrls, Feed, FeedSet, HandlerStats, PublicVenueHandler, Role, SimulatorMount,
-    StreamRequest, SubscriptionChange, SymbolStyle, Timers, VenueConnector, VenueError,
-    VenueHandler,
+    ConnectionLimits, CredentialVariables, DEFAULT_CONNECT_RATE, DepthRule, Driven, EndpointUrls,
+    Feed, FeedSet, PublicVenueSession, Role, SimulatorMount, StreamRequest, SubscriptionChange,
+    SymbolStyle, Timers, VenueConnector, VenueError,
 };
 use ws_mixins::{PrivateWebSocketMixin, PublicWebSocketMixin};
 use ws_session::{ConnectRateLimit, PingSettings, ReconnectionPolicy};
@@ -17,7 +16,8 @@ use crate::config::Credentials;
 use crate::handler::{ContextOverrides, RECONNECTION_POLICY};
 
 use super::handler::{
-    FuturesHandlerConfig, FuturesPublicCommand, MexcFuturesPrivateHandler, MexcFuturesPublicHandler,
+    FuturesHandlerConfig, FuturesPublicCommand, MexcFuturesPrivateHandler, MexcFuturesPrivateParts,
+    MexcFuturesPublicHandler, MexcFuturesPublicParts,
 };
 use super::{FuturesChannel, REST_URL, WS_URL};
 
@@ -124,11 +124,11 @@ impl VenueConnector for MexcFutures {
             .symbols
             .iter()
             .flat_map(|s| request.feeds.iter().filter_map(|f| channel(*s, *f)));
-        Ok(MexcFuturesPublicHandler::new(
+        Ok(Driven::new(MexcFuturesPublicParts::new(
             config.clone(),
             channels,
             callbacks,
-        ))
+        )))
     }
 
     fn private<H: PrivateWebSocketMixin + Send + 'static>(
@@ -136,7 +136,11 @@ impl VenueConnector for MexcFutures {
         request: &StreamRequest<'_>,
         callbacks: H,
     ) -> MexcFuturesPrivateHandler<H> {
-        MexcFuturesPrivateHandler::new(config, request.symbols.iter().copied(), callbacks)
+        Driven::new(MexcFuturesPrivateParts::new(
+            config,
+            request.symbols.iter().copied(),
+            callbacks,
+        ))
     }
 
     fn channel_name(feed: Feed) -> Option<&'static str> {
@@ -163,37 +167,7 @@ fn channel(contract: Symbol, feed: Feed) -> Option<FuturesChannel> {
     }
 }
 
-impl<H: PublicWebSocketMixin + Send + 'static> VenueHandler for MexcFuturesPublicHandler<H> {
-    type Callbacks = H;
-
-    #[inline]
-    fn callbacks(&self) -> &H {
-        MexcFuturesPublicHandler::callbacks(self)
-    }
-
-    #[inline]
-    fn callbacks_mut(&mut self) -> &mut H {
-        MexcFuturesPublicHandler::callbacks_mut(self)
-    }
-
-    fn handler_stats(&self) -> &HandlerStats {
-        self.stats()
-    }
-
-    fn book_symbols(&self) -> Vec<Symbol> {
-        self.symbols().collect()
-    }
-
-    fn book(&self, symbol: Symbol) -> Option<(&OrderBook, BookStatus)> {
-        MexcFuturesPublicHandler::book(self, symbol).zip(self.status(symbol))
-    }
-
-    fn book_sync(&self) -> BookSyncSummary {
-        (&self.book_stats()).into()
-    }
-}
-
-impl<H: PublicWebSocketMixin + Send + 'static> PublicVenueHandler for MexcFuturesPublicHandler<H> {
+impl<H: PublicWebSocketMixin + Send + 'static> PublicVenueSession for MexcFuturesPublicParts<H> {
     fn subscription_command(
         symbol: Symbol,
         feed: Feed,
@@ -208,24 +182,6 @@ impl<H: PublicWebSocketMixin + Send + 'static> PublicVenueHandler for MexcFuture
 
     fn resync_command(symbol: Symbol) -> Option<FuturesPublicCommand> {
         Some(FuturesPublicCommand::Resync(symbol))
-    }
-}
-
-impl<H: PrivateWebSocketMixin + Send + 'static> VenueHandler for MexcFuturesPrivateHandler<H> {
-    type Callbacks = H;
-
-    #[inline]
-    fn callbacks(&self) -> &H {
-        MexcFuturesPrivateHandler::callbacks(self)
-    }
-
-    #[inline]
-    fn callbacks_mut(&mut self) -> &mut H {
-        MexcFuturesPrivateHandler::callbacks_mut(self)
-    }
-
-    fn handler_stats(&self) -> &HandlerStats {
-        self.stats()
     }
 }
 

@@ -58,7 +58,8 @@ pub use connector::MexcFutures;
 pub use error::FuturesError;
 pub use handler::{
     FuturesHandlerConfig, FuturesPrivateCounters, FuturesPublicCommand, FuturesPublicCounters,
-    MexcFuturesPrivateHandler, MexcFuturesPublicHandler,
+    MexcFuturesPrivateHandler, MexcFuturesPrivateParts, MexcFuturesPublicHandler,
+    MexcFuturesPublicParts,
 };
 pub use request::{DepthFullLimit, FuturesChannel, PING, ping, subscribe, unsubscribe};
 pub use rest::{

@@ -12,5 +12,7 @@ mod public;
 mod tests;
 
 pub use config::FuturesHandlerConfig;
-pub use private::{FuturesPrivateCounters, MexcFuturesPrivateHandler};
-pub use public::{FuturesPublicCommand, FuturesPublicCounters, MexcFuturesPublicHandler};
+pub use private::{FuturesPrivateCounters, MexcFuturesPrivateHandler, MexcFuturesPrivateParts};
+pub use public::{
+    FuturesPublicCommand, FuturesPublicCounters, MexcFuturesPublicHandler, MexcFuturesPublicParts,
+};

@@ -7,14 +7,14 @@ use std::time::Duration;
 
 use market_types::{Symbol, Venue};
 use ws_handlers::{
-    BaseMessageHandler, CredentialsRejected, DeliveryCounts, HandlerError, HandlerStats, Lifecycle,
-    PrivateDelivery, PrivateMessageHandler, ReconcileCounters, Reconciler, RetrySchedule,
-    WebSocketMessageType,
+    BaseMessageHandler, CredentialsRejected, DeliveryCounts, Driven, HandlerError, HandlerStats,
+    Lifecycle, PrivateDelivery, PrivateMessageHandler, ReconcileCounters, Reconciler,
+    RetrySchedule, VenueSession, WebSocketMessageType,
 };
 use ws_mixins::{AuthMixin, ErrorCategory, PrivateWebSocketMixin, StreamError, SubscriptionMixin};
 use ws_session::{
     DisconnectCause, InboundFrame, OutFrame, Outbox, ReconnectDecision, ReconnectionPolicy,
-    RestResponse, Session, SessionSignal, StreamKind, Timestamp,
+    RestResponse, SessionSignal, StreamKind, Timestamp,
 };
 
 use super::super::ping;
@@ -50,7 +50,7 @@ pub struct PushFilter;
 
 /// Renders the filter for the configured contracts.
 #[derive(Debug, Clone)]
-struct FilterFormat {
+pub struct FilterFormat {
     contracts: Vec<Symbol>,
 }
 
@@ -88,9 +88,12 @@ impl AuthMixin for Login<'_> {
     }
 }
 
-/// The futures account handler.
+/// The futures account handler: its parts run by the shared `Session` glue.
+pub type MexcFuturesPrivateHandler<H> = Driven<MexcFuturesPrivateParts<H>>;
+
+/// The futures account handler's parts.
 #[derive(Debug)]
-pub struct MexcFuturesPrivateHandler<H: PrivateWebSocketMixin> {
+pub struct MexcFuturesPrivateParts<H: PrivateWebSocketMixin> {
     config: FuturesHandlerConfig,
     format: FilterFormat,
     lifecycle: Lifecycle<PushFilter>,
@@ -102,7 +105,7 @@ pub struct MexcFuturesPrivateHandler<H: PrivateWebSocketMixin> {
     counters: FuturesPrivateCounters,
 }
 
-impl<H: PrivateWebSocketMixin> MexcFuturesPrivateHandler<H> {
+impl<H: PrivateWebSocketMixin> MexcFuturesPrivateParts<H> {
     /// An account session limited to `contracts` (all when empty). Without credentials
     /// the session only reports that it cannot log in.
     pub fn new(
@@ -129,7 +132,7 @@ impl<H: PrivateWebSocketMixin> MexcFuturesPrivateHandler<H> {
             .then(|| "MEXC futures account data needs an API key and secret".to_string());
         let mut lifecycle = Lifecycle::new(config.ack_timeout);
         lifecycle.subscriptions_mut().add(PushFilter);
-        MexcFuturesPrivateHandler {
+        MexcFuturesPrivateParts {
             reconciler: Reconciler::new(
                 FuturesReconcile::new(
                     signer,
@@ -277,7 +280,7 @@ impl<H: PrivateWebSocketMixin> MexcFuturesPrivateHandler<H> {
     }
 }
 
-impl<H: PrivateWebSocketMixin> BaseMessageHandler for MexcFuturesPrivateHandler<H> {
+impl<H: PrivateWebSocketMixin> BaseMessageHandler for MexcFuturesPrivateParts<H> {
     /// Off: exchange crates read no clock; the driver times every message.
     const RECORD_TIMING: bool = false;
     const LOG_PAYLOAD: bool = false;
@@ -309,7 +312,7 @@ impl<H: PrivateWebSocketMixin> BaseMessageHandler for MexcFuturesPrivateHandler<
     }
 }
 
-impl<H: PrivateWebSocketMixin> PrivateMessageHandler for MexcFuturesPrivateHandler<H> {
+impl<H: PrivateWebSocketMixin> PrivateMessageHandler for MexcFuturesPrivateParts<H> {
     /// One decoder reads every account push.
     fn parse_account_push(
         &mut self,
@@ -331,8 +334,11 @@ impl<H: PrivateWebSocketMixin> PrivateMessageHandler for MexcFuturesPrivateHandl
     }
 }
 
-impl<H: PrivateWebSocketMixin + Send + 'static> Session for MexcFuturesPrivateHandler<H> {
+impl<H: PrivateWebSocketMixin + Send + 'static> VenueSession for MexcFuturesPrivateParts<H> {
     type Command = ();
+    type Topic = PushFilter;
+    type Format = FilterFormat;
+    type Callbacks = H;
 
     fn connection_context(&self) -> ws_session::ConnectionContext {
         self.config.context("mexc-futures-private")
@@ -357,6 +363,10 @@ impl<H: PrivateWebSocketMixin + Send + 'static> Session for MexcFuturesPrivateHa
         StreamKind::Private
     }
 
+    fn lifecycle(&mut self) -> (&mut Lifecycle<PushFilter>, &FilterFormat) {
+        (&mut self.lifecycle, &self.format)
+    }
+
     /// Logs in (the filter follows the confirmation, the reconciliation the filter's
     /// ack). Without usable credentials it only raises the reason.
     fn on_connected(&mut self, now: Timestamp, out: &mut Outbox) {
@@ -376,22 +386,12 @@ impl<H: PrivateWebSocketMixin + Send + 'static> Session for MexcFuturesPrivateHa
             .on_connected(&mut login, &self.format, now, out);
     }
 
-    fn on_frame(&mut self, frame: InboundFrame<'_>, out: &mut Outbox) {
-        self.handle_message(frame, out);
-    }
-
     fn on_tick(&mut self, now: Timestamp, out: &mut Outbox) {
-        if let Some(error) = self.lifecycle.on_tick(&self.format, now, out) {
-            self.callbacks.on_error(&StreamError {
-                category: ErrorCategory::Venue,
-                message: format!("{error}; requested again"),
-            });
-        }
         self.reconciler.on_tick(now, &self.delivery, out);
     }
 
-    fn on_app_ping(&mut self, _now: Timestamp, out: &mut Outbox) {
-        out.send(ping());
+    fn app_ping(&self) -> Option<OutFrame> {
+        Some(ping())
     }
 
     fn on_rest_response(&mut self, response: RestResponse, now: Timestamp, out: &mut Outbox) {
@@ -408,8 +408,21 @@ impl<H: PrivateWebSocketMixin + Send + 'static> Session for MexcFuturesPrivateHa
     }
 
     fn on_disconnected(&mut self, _cause: &DisconnectCause, _now: Timestamp) {
-        self.lifecycle.on_disconnected();
         // What happened from the last frame on is fetched after the reconnect.
         self.reconciler.on_disconnected();
+    }
+
+    #[inline]
+    fn callbacks(&self) -> &H {
+        &self.callbacks
+    }
+
+    #[inline]
+    fn callbacks_mut(&mut self) -> &mut H {
+        &mut self.callbacks
+    }
+
+    fn stats(&self) -> &HandlerStats {
+        &self.stats
     }
 }

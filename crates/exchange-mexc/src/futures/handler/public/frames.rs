@@ -17,7 +17,7 @@ use crate::futures::{Frame, decode};
 
 use super::*;
 
-impl<H: PublicWebSocketMixin> MexcFuturesPublicHandler<H> {
+impl<H: PublicWebSocketMixin> MexcFuturesPublicParts<H> {
     /// Asks for the contract details once per connection until they are known.
     pub(super) fn request_details(&mut self, out: &mut Outbox) {
         if self.contracts.is_empty() && !self.detail_pending {
@@ -313,7 +313,7 @@ impl<H: PublicWebSocketMixin> MexcFuturesPublicHandler<H> {
     }
 }
 
-impl<H: PublicWebSocketMixin> BaseMessageHandler for MexcFuturesPublicHandler<H> {
+impl<H: PublicWebSocketMixin> BaseMessageHandler for MexcFuturesPublicParts<H> {
     /// Off: exchange crates read no clock; the driver times every message.
     const RECORD_TIMING: bool = false;
 
@@ -350,7 +350,7 @@ impl<H: PublicWebSocketMixin> BaseMessageHandler for MexcFuturesPublicHandler<H>
     }
 }
 
-impl<H: PublicWebSocketMixin> PublicMessageHandler for MexcFuturesPublicHandler<H> {
+impl<H: PublicWebSocketMixin> PublicMessageHandler for MexcFuturesPublicParts<H> {
     fn parse_orderbook_update(
         &mut self,
         frame: InboundFrame<'_>,

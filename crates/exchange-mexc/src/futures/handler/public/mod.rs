@@ -3,7 +3,7 @@
 //! tickers, on the shared subscription `Lifecycle`.
 
 use market_types::{BookStatus, OrderBook, Symbol, Venue};
-use ws_handlers::{CallbackSink, HandlerStats, Lifecycle};
+use ws_handlers::{CallbackSink, Driven, HandlerStats, Lifecycle};
 use ws_mixins::{AuthMixin, PublicWebSocketMixin, SubscriptionMixin, SubscriptionRegistry};
 use ws_session::{OutFrame, RestRequestId, Timestamp};
 
@@ -58,10 +58,13 @@ pub struct FuturesPublicCounters {
     pub decode_errors: u64,
 }
 
-/// The futures market-data handler: configuration + the channel list + this market's
-/// decoders on the shared machinery.
+/// The futures market-data handler: its parts run by the shared `Session` glue.
+pub type MexcFuturesPublicHandler<H> = Driven<MexcFuturesPublicParts<H>>;
+
+/// The futures market-data handler's parts: configuration + the channel list + this
+/// market's decoders on the shared machinery.
 #[derive(Debug)]
-pub struct MexcFuturesPublicHandler<H: PublicWebSocketMixin> {
+pub struct MexcFuturesPublicParts<H: PublicWebSocketMixin> {
     config: FuturesHandlerConfig,
     lifecycle: Lifecycle<FuturesChannel>,
     books: FuturesBookSync,
@@ -81,7 +84,7 @@ pub struct MexcFuturesPublicHandler<H: PublicWebSocketMixin> {
 
 /// Renders one request per channel (the venue acks by channel name only).
 #[derive(Debug, Clone, Copy, Default)]
-pub(super) struct FuturesFormat;
+pub struct FuturesFormat;
 
 impl SubscriptionMixin for FuturesFormat {
     type Topic = FuturesChannel;
@@ -104,7 +107,7 @@ impl SubscriptionMixin for FuturesFormat {
 struct NoLogin;
 impl AuthMixin for NoLogin {}
 
-impl<H: PublicWebSocketMixin> MexcFuturesPublicHandler<H> {
+impl<H: PublicWebSocketMixin> MexcFuturesPublicParts<H> {
     /// A session for `channels`, reporting to `callbacks`.
     pub fn new(
         config: FuturesHandlerConfig,
@@ -115,7 +118,7 @@ impl<H: PublicWebSocketMixin> MexcFuturesPublicHandler<H> {
         for channel in channels {
             lifecycle.subscriptions_mut().add(channel);
         }
-        MexcFuturesPublicHandler {
+        MexcFuturesPublicParts {
             books: FuturesBookSync::new(config.book, config.rest_url.clone(), VENUE),
             lifecycle,
             partial_books: Vec::new(),

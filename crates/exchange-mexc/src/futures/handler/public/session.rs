@@ -1,10 +1,11 @@
-//! The hooks the driver calls.
+//! The hooks the shared `Session` glue (`ws_handlers::Driven`) calls.
 
-use ws_handlers::{BaseMessageHandler, CallbackSink};
-use ws_mixins::{ErrorCategory, PublicWebSocketMixin};
+use market_types::{BookStatus, OrderBook, Symbol};
+use ws_handlers::{BookSyncSummary, CallbackSink, HandlerStats, VenueSession};
+use ws_mixins::{ErrorCategory, PublicWebSocketMixin, SubscriptionError};
 use ws_session::{
-    DisconnectCause, FrameKind, InboundFrame, Outbox, ReconnectDecision, ReconnectionPolicy,
-    RestResponse, Session, StreamKind, Timestamp,
+    DisconnectCause, FrameKind, InboundFrame, OutFrame, Outbox, ReconnectDecision,
+    ReconnectionPolicy, RestResponse, StreamKind, Timestamp,
 };
 
 use crate::futures::handler::detect::message_type;
@@ -12,8 +13,11 @@ use crate::futures::{FuturesChannel, ping};
 
 use super::*;
 
-impl<H: PublicWebSocketMixin + Send + 'static> Session for MexcFuturesPublicHandler<H> {
+impl<H: PublicWebSocketMixin + Send + 'static> VenueSession for MexcFuturesPublicParts<H> {
     type Command = FuturesPublicCommand;
+    type Topic = FuturesChannel;
+    type Format = FuturesFormat;
+    type Callbacks = H;
 
     fn connection_context(&self) -> ws_session::ConnectionContext {
         self.config.context("mexc-futures-public")
@@ -31,12 +35,17 @@ impl<H: PublicWebSocketMixin + Send + 'static> Session for MexcFuturesPublicHand
         cause.default_decision()
     }
 
+    #[inline]
     fn stream_kind(&self, frame: &InboundFrame<'_>) -> StreamKind {
         match frame.kind {
             FrameKind::Text => message_type(frame.payload).stream_kind(),
             // A compressed push may be a book change: never dropped.
             FrameKind::Binary => StreamKind::Book,
         }
+    }
+
+    fn lifecycle(&mut self) -> (&mut Lifecycle<FuturesChannel>, &FuturesFormat) {
+        (&mut self.lifecycle, &FuturesFormat)
     }
 
     /// Subscribes every wanted channel; books wait for their ack again.
@@ -47,20 +56,17 @@ impl<H: PublicWebSocketMixin + Send + 'static> Session for MexcFuturesPublicHand
             .on_connected(&mut NoLogin, &FuturesFormat, now, out);
     }
 
-    fn on_frame(&mut self, frame: InboundFrame<'_>, out: &mut Outbox) {
-        self.handle_message(frame, out);
+    fn on_ack_timeout(&mut self, error: SubscriptionError<FuturesChannel>) {
+        self.counters.ack_timeouts += 1;
+        self.report(ErrorCategory::Venue, format!("{error}; requested again"));
     }
 
     fn on_tick(&mut self, now: Timestamp, out: &mut Outbox) {
-        if let Some(error) = self.lifecycle.on_tick(&FuturesFormat, now, out) {
-            self.counters.ack_timeouts += 1;
-            self.report(ErrorCategory::Venue, format!("{error}; requested again"));
-        }
         self.books.on_tick(now, out);
     }
 
-    fn on_app_ping(&mut self, _now: Timestamp, out: &mut Outbox) {
-        out.send(ping());
+    fn app_ping(&self) -> Option<OutFrame> {
+        Some(ping())
     }
 
     fn on_rest_response(&mut self, response: RestResponse, now: Timestamp, out: &mut Outbox) {
@@ -110,7 +116,6 @@ impl<H: PublicWebSocketMixin + Send + 'static> Session for MexcFuturesPublicHand
     }
 
     fn on_disconnected(&mut self, _cause: &DisconnectCause, _now: Timestamp) {
-        self.lifecycle.on_disconnected();
         self.detail_pending = false;
         for book in &mut self.partial_books {
             book.clear();
@@ -119,5 +124,31 @@ impl<H: PublicWebSocketMixin + Send + 'static> Session for MexcFuturesPublicHand
             books, callbacks, ..
         } = self;
         books.on_disconnected(&mut CallbackSink(callbacks));
+    }
+
+    #[inline]
+    fn callbacks(&self) -> &H {
+        &self.callbacks
+    }
+
+    #[inline]
+    fn callbacks_mut(&mut self) -> &mut H {
+        &mut self.callbacks
+    }
+
+    fn stats(&self) -> &HandlerStats {
+        &self.stats
+    }
+
+    fn book_symbols(&self) -> Vec<Symbol> {
+        self.symbols().collect()
+    }
+
+    fn book(&self, symbol: Symbol) -> Option<(&OrderBook, BookStatus)> {
+        MexcFuturesPublicParts::book(self, symbol).zip(self.status(symbol))
+    }
+
+    fn book_sync(&self) -> BookSyncSummary {
+        (&self.book_stats()).into()
     }
 }
