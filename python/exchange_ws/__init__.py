@@ -211,6 +211,22 @@ class Simulator:
         """``HOST:PORT``; pass it as ``connect(..., simulator=sim.addr)``."""
         return str(self._native.addr)
 
+    def truth(self, venue: str, symbol: str, depth: int = 20) -> Book:
+        """The simulator's own book (Gate.io venues): what a client's local book must equal
+        once it has caught up. ``depth`` levels per side; ``status`` is ``"truth"``."""
+        raw = json.loads(self._native.gateio_truth(venue, symbol, depth))
+        raw.update(kind="book", venue=venue, symbol=symbol, status="truth")
+        return Book(Event(raw))
+
+    def inject(self, venue: str, symbol: str, fault: str) -> None:
+        """Queues a one-shot book fault on a Gate.io venue: ``gap``, ``duplicate``,
+        ``out_of_order``, ``full`` or ``crossed``."""
+        self._native.gateio_inject(venue, symbol, fault)
+
+    def pause(self, paused: bool = True) -> None:
+        """Stops (or, with ``False``, restarts) Gate.io's book generator, so books settle."""
+        self._native.gateio_pause(paused)
+
     async def shutdown(self) -> None:
         """Stops the simulator. A second call does nothing."""
         await self._native.shutdown()

@@ -200,3 +200,56 @@ def test_cancelled_wait_for_events_leaves_the_client_usable():
             await client.close()
 
     run(main())
+
+
+async def _settled_equal(client, sim, venue, symbol):
+    """Pauses the generator and waits (bounded) until the local book equals the truth."""
+    sim.pause()
+    deadline = asyncio.get_running_loop().time() + WAIT
+    while True:
+        book = client.book(symbol, venue=venue)
+        truth = sim.truth(venue, symbol, depth=max(len(book.bids), len(book.asks), 20))
+        if book.is_live and book.bids == truth.bids and book.asks == truth.asks:
+            return book, truth
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"local {book} never matched the truth {truth}")
+        await asyncio.sleep(0.05)
+
+
+@pytest.mark.parametrize("fault", ["gap", "crossed", "full", "duplicate", "out_of_order"])
+@pytest.mark.parametrize("venue,symbol", [("gateio-spot", "BTC_USDT"), ("gateio-futures", "BTC_USDT")])
+def test_books_equal_the_simulators_truth_after_a_fault(venue, symbol, fault):
+    async def main():
+        async with await exchange_ws.Simulator.start() as sim:
+            client = await live_client(sim, venue=venue, symbols=[symbol], channels=["book"])
+            await first(client, "book_update", symbol)
+            sim.inject(venue, symbol, fault)
+            # The stream goes on (resyncing where the fault demands it) and settles.
+            for _ in range(5):
+                await first(client, "book_update", symbol)
+
+            async def drain():
+                while True:
+                    await client.next_event()
+
+            drainer = asyncio.create_task(drain())
+            try:
+                await _settled_equal(client, sim, venue, symbol)
+            finally:
+                drainer.cancel()
+            await client.close()
+
+    run(main())
+
+
+def test_simulator_hooks_reject_bad_arguments():
+    async def main():
+        async with await exchange_ws.Simulator.start() as sim:
+            with pytest.raises(ExchangeWsError, match="unknown fault"):
+                sim.inject("gateio-spot", "BTC_USDT", "meteor")
+            with pytest.raises(ExchangeWsError, match="only Gate.io"):
+                sim.truth("mexc-spot", "BTCUSDT")
+            with pytest.raises(ExchangeWsError, match="no gateio-spot book"):
+                sim.truth("gateio-spot", "NOPE_USDT")
+
+    run(main())

@@ -10,7 +10,7 @@
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-use exchange_sim::gateio::{GateioSimConfig, GateioVenue};
+use exchange_sim::gateio::{GateioFault, GateioSimConfig, GateioVenue, Market};
 use exchange_sim::mexc::{MexcConfig, MexcVenue};
 use exchange_sim::mexc_futures::{MexcFuturesConfig, MexcFuturesVenue};
 use exchange_sim::{SimConfig, Simulator};
@@ -188,6 +188,8 @@ fn connect<'py>(
 #[pyclass(module = "exchange_ws._native")]
 struct NativeSimulator {
     addr: SocketAddr,
+    // Kept for the test hooks (truth, faults, pause); Gate.io serves spot and futures.
+    gate: Arc<GateioVenue>,
     sim: Arc<Mutex<Option<Simulator>>>,
 }
 
@@ -199,18 +201,20 @@ impl NativeSimulator {
         pyo3_async_runtimes::tokio::future_into_py(py, async move {
             let mexc = Arc::new(MexcVenue::new(MexcConfig::default()).map_err(error)?);
             let gate = GateioVenue::new(GateioSimConfig::default());
+            let mounted = Arc::clone(&gate);
             let futures =
                 Arc::new(MexcFuturesVenue::new(MexcFuturesConfig::default()).map_err(error)?);
             let sim = Simulator::start(
                 SimConfig::default()
                     .mount(simulator_prefix(Venue::MexcSpot), mexc)
-                    .mount(simulator_prefix(Venue::GateioSpot), gate)
+                    .mount(simulator_prefix(Venue::GateioSpot), mounted)
                     .mount(simulator_prefix(Venue::MexcFutures), futures),
             )
             .await
             .map_err(error)?;
             Ok(NativeSimulator {
                 addr: sim.addr(),
+                gate,
                 sim: Arc::new(Mutex::new(Some(sim))),
             })
         })
@@ -220,6 +224,52 @@ impl NativeSimulator {
     #[getter]
     fn addr(&self) -> String {
         self.addr.to_string()
+    }
+
+    /// Gate.io's book truth for `symbol` on `venue` (`gateio-spot`/`gateio-futures`), cut to
+    /// `depth` levels, as JSON `{"update_id": n, "bids": [[p, q]..], "asks": [..]}`.
+    fn gateio_truth(&self, venue: &str, symbol: &str, depth: usize) -> PyResult<String> {
+        let market = gate_market(venue)?;
+        let truth = self
+            .gate
+            .book(market, symbol)
+            .ok_or_else(|| error(format!("the simulator has no {venue} book for {symbol}")))?
+            .top(depth);
+        serde_json::to_string(&serde_json::json!({
+            "update_id": truth.update_id,
+            "bids": pairs(&truth.bids),
+            "asks": pairs(&truth.asks),
+        }))
+        .map_err(error)
+    }
+
+    /// Queues a one-shot Gate.io book fault: `gap`, `duplicate`, `out_of_order`, `full`
+    /// or `crossed`.
+    fn gateio_inject(&self, venue: &str, symbol: &str, fault: &str) -> PyResult<()> {
+        let market = gate_market(venue)?;
+        let symbol = symbol.to_owned();
+        let fault = match fault {
+            "gap" => GateioFault::SequenceGap { market, symbol },
+            "duplicate" => GateioFault::Duplicate { market, symbol },
+            "out_of_order" => GateioFault::OutOfOrder { market, symbol },
+            "full" => GateioFault::FullPush { market, symbol },
+            "crossed" => GateioFault::CrossedUpdate { market, symbol },
+            other => {
+                return Err(error(format!(
+                    "unknown fault '{other}'; use gap, duplicate, out_of_order, full or crossed"
+                )));
+            }
+        };
+        self.gate.inject(fault).map_err(error)
+    }
+
+    /// Stops (`True`) or restarts (`False`) Gate.io's book generator.
+    fn gateio_pause(&self, paused: bool) {
+        if paused {
+            self.gate.pause();
+        } else {
+            self.gate.resume();
+        }
     }
 
     /// Stops the simulator (awaitable); a second call does nothing.
@@ -235,6 +285,23 @@ impl NativeSimulator {
             }
             Ok(())
         })
+    }
+}
+
+fn pairs<D: std::fmt::Display>(levels: &[(D, D)]) -> Vec<[String; 2]> {
+    levels
+        .iter()
+        .map(|(p, q)| [p.to_string(), q.to_string()])
+        .collect()
+}
+
+fn gate_market(venue: &str) -> PyResult<Market> {
+    match parse_venue(venue).map_err(error)? {
+        Venue::GateioSpot => Ok(Market::Spot),
+        Venue::GateioFutures => Ok(Market::Futures),
+        other => Err(error(format!(
+            "{other}: only Gate.io's simulator exposes its truth and faults here"
+        ))),
     }
 }
 
