@@ -18,7 +18,9 @@ for the process and releases the GIL while it works. Prices and quantities are e
 
 from __future__ import annotations
 
+import atexit
 import json
+import weakref
 from decimal import Decimal
 from typing import Any, AsyncIterator, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
@@ -149,11 +151,28 @@ class Book:
         )
 
 
+# Clients and simulators still open; closed at interpreter exit so that no Rust task is
+# still running (and touching Python objects) while the interpreter finalizes.
+_OPEN: "weakref.WeakSet[Any]" = weakref.WeakSet()
+_EXIT_TIMEOUT_S = 5.0
+
+
+@atexit.register
+def _close_all_at_exit() -> None:
+    for opened in list(_OPEN):
+        opened._close_blocking()
+    _native.quiesce(_EXIT_TIMEOUT_S)
+
+
 class Client:
     """A connected client (from :func:`connect`)."""
 
     def __init__(self, native: Any) -> None:
         self._native = native
+        _OPEN.add(self)
+
+    def _close_blocking(self) -> None:
+        self._native.close_blocking(_EXIT_TIMEOUT_S)
 
     async def events(self) -> AsyncIterator[Event]:
         """Every event from every venue, in order, until :meth:`close`."""
@@ -200,6 +219,10 @@ class Simulator:
 
     def __init__(self, native: Any) -> None:
         self._native = native
+        _OPEN.add(self)
+
+    def _close_blocking(self) -> None:
+        self._native.shutdown_blocking(_EXIT_TIMEOUT_S)
 
     @classmethod
     async def start(cls) -> "Simulator":

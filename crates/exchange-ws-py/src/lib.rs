@@ -112,6 +112,16 @@ impl NativeClient {
         Ok(self.lock()?.is_none())
     }
 
+    /// `close` without an event loop, for interpreter exit: waits at most `timeout` seconds
+    /// with the GIL released.
+    fn close_blocking(&self, py: Python<'_>, timeout: f64) -> PyResult<()> {
+        let taken = self.lock()?.take();
+        if let Some(client) = taken {
+            block_on_bounded(py, timeout, client.close());
+        }
+        Ok(())
+    }
+
     /// Logs out, closes every connection and ends the event stream (awaitable); a second
     /// call does nothing.
     fn close<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -272,6 +282,19 @@ impl NativeSimulator {
         }
     }
 
+    /// `shutdown` without an event loop, for interpreter exit (bounded by `timeout` s).
+    fn shutdown_blocking(&self, py: Python<'_>, timeout: f64) -> PyResult<()> {
+        let taken = self
+            .sim
+            .lock()
+            .map_err(|_| error("the simulator's lock is poisoned"))?
+            .take();
+        if let Some(sim) = taken {
+            block_on_bounded(py, timeout, sim.shutdown());
+        }
+        Ok(())
+    }
+
     /// Stops the simulator (awaitable); a second call does nothing.
     fn shutdown<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let taken = self
@@ -286,6 +309,42 @@ impl NativeSimulator {
             Ok(())
         })
     }
+}
+
+/// Waits, GIL released, until no task runs on the process's runtime (at most `timeout`
+/// seconds), then a short grace. Interpreter exit calls it last: pyo3-async-runtimes
+/// completes an asyncio future from a blocking-pool thread that may still hold or want
+/// the GIL after the loop saw the result; if the interpreter is finalizing by then, that
+/// thread is killed inside CPython and the process aborts. Blocking-pool work is not in
+/// tokio's stable metrics, hence the grace period.
+const EXIT_GRACE: std::time::Duration = std::time::Duration::from_millis(50);
+
+#[pyfunction]
+fn quiesce(py: Python<'_>, timeout: f64) -> bool {
+    let limit = std::time::Duration::try_from_secs_f64(timeout).unwrap_or_default();
+    let runtime = pyo3_async_runtimes::tokio::get_runtime();
+    py.detach(|| {
+        let start = std::time::Instant::now();
+        while runtime.metrics().num_alive_tasks() > 0 {
+            if start.elapsed() >= limit {
+                return false;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        std::thread::sleep(EXIT_GRACE);
+        true
+    })
+}
+
+/// Runs `work` on the process's runtime from a thread outside it, GIL released, for at
+/// most `timeout` seconds (a negative or NaN timeout waits not at all).
+fn block_on_bounded(py: Python<'_>, timeout: f64, work: impl Future<Output = ()> + Send) {
+    let limit = std::time::Duration::try_from_secs_f64(timeout).unwrap_or_default();
+    let runtime = pyo3_async_runtimes::tokio::get_runtime();
+    py.detach(|| {
+        // Elapsed means the work was abandoned; exit goes on regardless.
+        let _ = runtime.block_on(tokio::time::timeout(limit, work));
+    });
 }
 
 fn pairs<D: std::fmt::Display>(levels: &[(D, D)]) -> Vec<[String; 2]> {
@@ -316,6 +375,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ExchangeWsError", m.py().get_type::<ExchangeWsError>())?;
     m.add_function(wrap_pyfunction!(connect, m)?)?;
     m.add_function(wrap_pyfunction!(venues, m)?)?;
+    m.add_function(wrap_pyfunction!(quiesce, m)?)?;
     m.add_class::<NativeClient>()?;
     m.add_class::<NativeSimulator>()?;
     Ok(())
