@@ -1,0 +1,382 @@
+//! `exchange_ws._native`: the PyO3 layer under the `exchange_ws` Python package.
+//!
+//! Rust does the work on one tokio runtime for the process (pyo3-async-runtimes' runtime);
+//! every call that waits returns an asyncio awaitable, so the GIL is free while Rust runs.
+//! Events and books cross as JSON lines (the same lines `wsx` prints: decimals are exact
+//! strings); the Python package turns them into typed classes with `decimal.Decimal`.
+// pyo3's macros expand to FFI glue that uses `unsafe`.
+#![allow(unsafe_code)]
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use exchange_sim::gateio::{GateioFault, GateioSimConfig, GateioVenue, Market};
+use exchange_sim::mexc::{MexcConfig, MexcVenue};
+use exchange_sim::mexc_futures::{MexcFuturesConfig, MexcFuturesVenue};
+use exchange_sim::{SimConfig, Simulator};
+use exchange_ws::venue::parse_venue;
+use exchange_ws::{
+    Channel, Client, ClientError, Credentials, Endpoints, Event, EventBody, Events, Venue,
+    simulator_prefix,
+};
+use pyo3::exceptions::PyException;
+use pyo3::prelude::*;
+
+pyo3::create_exception!(
+    _native,
+    ExchangeWsError,
+    PyException,
+    "An error from the exchange-ws client (the message is the Rust error's)."
+);
+
+fn error(message: impl std::fmt::Display) -> PyErr {
+    ExchangeWsError::new_err(message.to_string())
+}
+
+fn client_error(err: ClientError) -> PyErr {
+    error(err)
+}
+
+fn to_json(event: &Event) -> PyResult<String> {
+    serde_json::to_string(event).map_err(error)
+}
+
+/// A connected client: events, books, close.
+#[pyclass(module = "exchange_ws._native")]
+struct NativeClient {
+    // `None` once closed; `close` takes it out and awaits the clean shutdown.
+    client: Arc<Mutex<Option<Client>>>,
+    events: Arc<tokio::sync::Mutex<Events>>,
+    venues: Vec<Venue>,
+}
+
+impl NativeClient {
+    fn lock(&self) -> PyResult<std::sync::MutexGuard<'_, Option<Client>>> {
+        self.client
+            .lock()
+            .map_err(|_| error("the client's lock is poisoned"))
+    }
+}
+
+#[pymethods]
+impl NativeClient {
+    /// The next event as a JSON line, or `None` when the stream has ended (awaitable).
+    fn next_event<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let events = Arc::clone(&self.events);
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            let mut events = events.lock().await;
+            match events.next().await {
+                Some(event) => to_json(&event).map(Some),
+                None => Ok(None),
+            }
+        })
+    }
+
+    /// The local book of `symbol` on `venue` (the client's only venue when `None`), as the
+    /// JSON line of a `book` event.
+    #[pyo3(signature = (symbol, venue=None))]
+    fn book(&self, py: Python<'_>, symbol: &str, venue: Option<&str>) -> PyResult<String> {
+        let venue = match venue {
+            Some(name) => parse_venue(name).map_err(error)?,
+            None => match self.venues.as_slice() {
+                [only] => *only,
+                _ => {
+                    return Err(error(
+                        "this client has several venues; say which: book(symbol, venue=...)",
+                    ));
+                }
+            },
+        };
+        let line = {
+            let guard = self.lock()?;
+            let client = guard
+                .as_ref()
+                .ok_or_else(|| client_error(ClientError::Closed))?;
+            py.detach(|| client.book(venue, symbol))
+                .map_err(client_error)?
+        };
+        to_json(&Event {
+            venue,
+            receive_ts_ns: 0,
+            body: EventBody::Book(line),
+        })
+    }
+
+    /// The client's venues.
+    fn venues(&self) -> Vec<String> {
+        self.venues.iter().map(|v| v.as_str().to_owned()).collect()
+    }
+
+    /// Whether `close` has been called.
+    fn closed(&self) -> PyResult<bool> {
+        Ok(self.lock()?.is_none())
+    }
+
+    /// `close` without an event loop, for interpreter exit: waits at most `timeout` seconds
+    /// with the GIL released.
+    fn close_blocking(&self, py: Python<'_>, timeout: f64) -> PyResult<()> {
+        let taken = self.lock()?.take();
+        if let Some(client) = taken {
+            block_on_bounded(py, timeout, client.close());
+        }
+        Ok(())
+    }
+
+    /// Logs out, closes every connection and ends the event stream (awaitable); a second
+    /// call does nothing.
+    fn close<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let taken = self.lock()?.take();
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            if let Some(client) = taken {
+                client.close().await;
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Connects (awaitable resolving to a `NativeClient`).
+#[pyfunction]
+#[pyo3(signature = (venue, symbols, channels, depth=None, levels=None, credentials=None, simulator=None))]
+#[allow(clippy::too_many_arguments)]
+fn connect<'py>(
+    py: Python<'py>,
+    venue: &str,
+    symbols: Vec<String>,
+    channels: Vec<String>,
+    depth: Option<u32>,
+    levels: Option<usize>,
+    credentials: Option<(String, String, Option<String>)>,
+    simulator: Option<&str>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let venue = parse_venue(venue).map_err(error)?;
+    let channels = channels
+        .iter()
+        .map(|c| c.parse::<Channel>().map_err(error))
+        .collect::<PyResult<Vec<_>>>()?;
+    let mut builder = Client::builder()
+        .venue(venue)
+        .symbols(symbols)
+        .channels(channels);
+    if let Some(depth) = depth {
+        builder = builder.depth(depth);
+    }
+    if let Some(levels) = levels {
+        if levels == 0 {
+            return Err(error("levels must be at least 1"));
+        }
+        builder = builder.levels(levels);
+    }
+    if let Some((key, secret, user_id)) = credentials {
+        let mut creds = Credentials::new(key, secret);
+        if let Some(uid) = user_id {
+            creds = creds.with_user_id(uid);
+        }
+        builder = builder.credentials(creds);
+    }
+    if let Some(addr) = simulator {
+        let addr: SocketAddr = addr.parse().map_err(|_| {
+            error(format!(
+                "simulator address '{addr}' is not HOST:PORT (use Simulator.addr)"
+            ))
+        })?;
+        builder = builder.endpoints(Endpoints::Simulator(addr));
+    }
+    pyo3_async_runtimes::tokio::future_into_py(py, async move {
+        let client = builder.connect().await.map_err(client_error)?;
+        let events = client.events();
+        let venues = client.venues();
+        Ok(NativeClient {
+            client: Arc::new(Mutex::new(Some(client))),
+            events: Arc::new(tokio::sync::Mutex::new(events)),
+            venues,
+        })
+    })
+}
+
+/// The embedded exchange simulator on 127.0.0.1, serving every venue.
+#[pyclass(module = "exchange_ws._native")]
+struct NativeSimulator {
+    addr: SocketAddr,
+    // Kept for the test hooks (truth, faults, pause); Gate.io serves spot and futures.
+    gate: Arc<GateioVenue>,
+    sim: Arc<Mutex<Option<Simulator>>>,
+}
+
+#[pymethods]
+impl NativeSimulator {
+    /// Starts a simulator (awaitable resolving to a `NativeSimulator`).
+    #[staticmethod]
+    fn start(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            let mexc = Arc::new(MexcVenue::new(MexcConfig::default()).map_err(error)?);
+            let gate = GateioVenue::new(GateioSimConfig::default());
+            let mounted = Arc::clone(&gate);
+            let futures =
+                Arc::new(MexcFuturesVenue::new(MexcFuturesConfig::default()).map_err(error)?);
+            let sim = Simulator::start(
+                SimConfig::default()
+                    .mount(simulator_prefix(Venue::MexcSpot), mexc)
+                    .mount(simulator_prefix(Venue::GateioSpot), mounted)
+                    .mount(simulator_prefix(Venue::MexcFutures), futures),
+            )
+            .await
+            .map_err(error)?;
+            Ok(NativeSimulator {
+                addr: sim.addr(),
+                gate,
+                sim: Arc::new(Mutex::new(Some(sim))),
+            })
+        })
+    }
+
+    /// `HOST:PORT` to pass as `simulator=` to `connect`.
+    #[getter]
+    fn addr(&self) -> String {
+        self.addr.to_string()
+    }
+
+    /// Gate.io's book truth for `symbol` on `venue` (`gateio-spot`/`gateio-futures`), cut to
+    /// `depth` levels, as JSON `{"update_id": n, "bids": [[p, q]..], "asks": [..]}`.
+    fn gateio_truth(&self, venue: &str, symbol: &str, depth: usize) -> PyResult<String> {
+        let market = gate_market(venue)?;
+        let truth = self
+            .gate
+            .book(market, symbol)
+            .ok_or_else(|| error(format!("the simulator has no {venue} book for {symbol}")))?
+            .top(depth);
+        serde_json::to_string(&serde_json::json!({
+            "update_id": truth.update_id,
+            "bids": pairs(&truth.bids),
+            "asks": pairs(&truth.asks),
+        }))
+        .map_err(error)
+    }
+
+    /// Queues a one-shot Gate.io book fault: `gap`, `duplicate`, `out_of_order`, `full`
+    /// or `crossed`.
+    fn gateio_inject(&self, venue: &str, symbol: &str, fault: &str) -> PyResult<()> {
+        let market = gate_market(venue)?;
+        let symbol = symbol.to_owned();
+        let fault = match fault {
+            "gap" => GateioFault::SequenceGap { market, symbol },
+            "duplicate" => GateioFault::Duplicate { market, symbol },
+            "out_of_order" => GateioFault::OutOfOrder { market, symbol },
+            "full" => GateioFault::FullPush { market, symbol },
+            "crossed" => GateioFault::CrossedUpdate { market, symbol },
+            other => {
+                return Err(error(format!(
+                    "unknown fault '{other}'; use gap, duplicate, out_of_order, full or crossed"
+                )));
+            }
+        };
+        self.gate.inject(fault).map_err(error)
+    }
+
+    /// Stops (`True`) or restarts (`False`) Gate.io's book generator.
+    fn gateio_pause(&self, paused: bool) {
+        if paused {
+            self.gate.pause();
+        } else {
+            self.gate.resume();
+        }
+    }
+
+    /// `shutdown` without an event loop, for interpreter exit (bounded by `timeout` s).
+    fn shutdown_blocking(&self, py: Python<'_>, timeout: f64) -> PyResult<()> {
+        let taken = self
+            .sim
+            .lock()
+            .map_err(|_| error("the simulator's lock is poisoned"))?
+            .take();
+        if let Some(sim) = taken {
+            block_on_bounded(py, timeout, sim.shutdown());
+        }
+        Ok(())
+    }
+
+    /// Stops the simulator (awaitable); a second call does nothing.
+    fn shutdown<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let taken = self
+            .sim
+            .lock()
+            .map_err(|_| error("the simulator's lock is poisoned"))?
+            .take();
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            if let Some(sim) = taken {
+                sim.shutdown().await;
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Waits, GIL released, until no task runs on the process's runtime (at most `timeout`
+/// seconds), then a short grace. Interpreter exit calls it last: pyo3-async-runtimes
+/// completes an asyncio future from a blocking-pool thread that may still hold or want
+/// the GIL after the loop saw the result; if the interpreter is finalizing by then, that
+/// thread is killed inside CPython and the process aborts. Blocking-pool work is not in
+/// tokio's stable metrics, hence the grace period.
+const EXIT_GRACE: std::time::Duration = std::time::Duration::from_millis(50);
+
+#[pyfunction]
+fn quiesce(py: Python<'_>, timeout: f64) -> bool {
+    let limit = std::time::Duration::try_from_secs_f64(timeout).unwrap_or_default();
+    let runtime = pyo3_async_runtimes::tokio::get_runtime();
+    py.detach(|| {
+        let start = std::time::Instant::now();
+        while runtime.metrics().num_alive_tasks() > 0 {
+            if start.elapsed() >= limit {
+                return false;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        std::thread::sleep(EXIT_GRACE);
+        true
+    })
+}
+
+/// Runs `work` on the process's runtime from a thread outside it, GIL released, for at
+/// most `timeout` seconds (a negative or NaN timeout waits not at all).
+fn block_on_bounded(py: Python<'_>, timeout: f64, work: impl Future<Output = ()> + Send) {
+    let limit = std::time::Duration::try_from_secs_f64(timeout).unwrap_or_default();
+    let runtime = pyo3_async_runtimes::tokio::get_runtime();
+    py.detach(|| {
+        // Elapsed means the work was abandoned; exit goes on regardless.
+        let _ = runtime.block_on(tokio::time::timeout(limit, work));
+    });
+}
+
+fn pairs<D: std::fmt::Display>(levels: &[(D, D)]) -> Vec<[String; 2]> {
+    levels
+        .iter()
+        .map(|(p, q)| [p.to_string(), q.to_string()])
+        .collect()
+}
+
+fn gate_market(venue: &str) -> PyResult<Market> {
+    match parse_venue(venue).map_err(error)? {
+        Venue::GateioSpot => Ok(Market::Spot),
+        Venue::GateioFutures => Ok(Market::Futures),
+        other => Err(error(format!(
+            "{other}: only Gate.io's simulator exposes its truth and faults here"
+        ))),
+    }
+}
+
+/// The venue names `connect` takes.
+#[pyfunction]
+fn venues() -> Vec<&'static str> {
+    Venue::ALL.map(Venue::as_str).to_vec()
+}
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("ExchangeWsError", m.py().get_type::<ExchangeWsError>())?;
+    m.add_function(wrap_pyfunction!(connect, m)?)?;
+    m.add_function(wrap_pyfunction!(venues, m)?)?;
+    m.add_function(wrap_pyfunction!(quiesce, m)?)?;
+    m.add_class::<NativeClient>()?;
+    m.add_class::<NativeSimulator>()?;
+    Ok(())
+}
