@@ -28,10 +28,63 @@ fn main() -> ExitCode {
     }
 }
 
+/// What each task does and takes, for `--help`.
+const USAGE: &[(&str, &str)] = &[
+    (
+        "ci",
+        "cargo xtask ci: format check, clippy, tests, quick bench gate, cargo-deny, a short \
+         fuzz run when nightly and cargo-fuzz are present (what .ci/run runs)",
+    ),
+    (
+        "bench",
+        "cargo xtask bench [--quick|--full] [--save-baseline] [--threshold PCT] [--only NAME] \
+         [--prove-gate NAME] [--annotate NAME]: the instruction-count regression gate against \
+         benches/baseline.json",
+    ),
+    ("fuzz", fuzz::USAGE),
+    (
+        "deny",
+        "cargo xtask deny: cargo-deny's advisories, bans, licenses and sources checks, offline",
+    ),
+];
+
+fn usage_of(task: &str) -> Option<&'static str> {
+    USAGE
+        .iter()
+        .find(|(name, _)| *name == task)
+        .map(|(_, text)| *text)
+}
+
+fn is_help(arg: &str) -> bool {
+    matches!(arg, "--help" | "-h" | "help")
+}
+
 fn run() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let root = workspace_root();
-    match args.first().map(String::as_str) {
+    let task = args.first().map(String::as_str);
+    // `cargo xtask --help` and `cargo xtask <task> --help` answer and succeed.
+    if task.is_none_or(is_help) {
+        println!("usage: cargo xtask <task> [options]   (cargo xtask <task> --help)");
+        for (name, text) in USAGE {
+            println!("  {name:6} {text}");
+        }
+        return if task.is_some() {
+            Ok(())
+        } else {
+            bail!("no task given; try cargo xtask --help")
+        };
+    }
+    if let (Some(task), true) = (task, args[1..].iter().any(|a| is_help(a))) {
+        match usage_of(task) {
+            Some(text) => {
+                println!("{text}");
+                return Ok(());
+            }
+            None => bail!("unknown task {task}; try cargo xtask --help"),
+        }
+    }
+    match task {
         Some("ci") => ci(&root),
         Some("bench") => bench::run(&root, &bench::BenchArgs::parse(&args[1..])?),
         Some("fuzz") => match fuzz::FuzzArgs::parse(&args[1..])? {
@@ -42,23 +95,8 @@ fn run() -> Result<()> {
             }
         },
         Some("deny") => deny::run(&root),
-        _ => {
-            eprintln!("usage: cargo xtask <ci|bench|fuzz|deny>");
-            eprintln!(
-                "  ci      format check, clippy, tests, quick bench gate, cargo-deny, a short fuzz \
-                 run when nightly and cargo-fuzz are present (what .ci/run runs)"
-            );
-            eprintln!(
-                "  bench   instruction-count regression gate against benches/baseline.json \
-                 [--quick|--full] [--save-baseline] [--threshold PCT] [--only NAME] \
-                 [--prove-gate NAME] [--annotate NAME]"
-            );
-            eprintln!("  fuzz    {}", fuzz::USAGE);
-            eprintln!(
-                "  deny    cargo-deny's advisories, bans, licenses and sources checks, offline"
-            );
-            bail!("unknown or missing task")
-        }
+        Some(other) => bail!("unknown task {other}; try cargo xtask --help"),
+        None => bail!("no task given; try cargo xtask --help"),
     }
 }
 
