@@ -384,10 +384,12 @@ impl Workspace {
     fn exchange_crates(&self) -> impl Iterator<Item = &Member> {
         self.members
             .iter()
-            // The simulator and the client library (`exchange-ws`) do IO by design.
+            // The simulator, the client library (`exchange-ws`) and its Python bindings
+            // (`exchange-ws-py`) do IO by design.
             .filter(|member| {
                 member.name.starts_with("exchange-")
-                    && !matches!(member.name.as_str(), "exchange-sim" | "exchange-ws")
+                    && member.name != "exchange-sim"
+                    && !member.name.starts_with("exchange-ws")
             })
     }
 

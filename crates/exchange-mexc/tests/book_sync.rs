@@ -429,9 +429,12 @@ fn a_crossed_book_resyncs() {
         h.sink.updates.is_empty(),
         "the crossed book was never handed out"
     );
-    // Bad data from the venue: the refetch backs off.
+    // Bad data from the venue: the refetch backs off, then waits for a push to check the
+    // snapshot against.
     assert!(h.requests().is_empty());
     h.advance(250);
+    assert!(h.requests().is_empty());
+    h.push(102, 102, &[], &[]);
     let _ = h.request();
 }
 
@@ -751,6 +754,9 @@ fn user_requested_resync() {
         BookStatus::Resyncing(ResyncReason::UserRequested)
     );
     assert!(h.book(BTC).is_empty());
+    // The snapshot waits for a push it can be checked against.
+    assert!(h.requests().is_empty());
+    h.push(201, 201, &[], &[]);
     let id = h.request();
     h.snapshot(id, 200, &[("100", "1")], &[("101", "1")]);
     assert_eq!(h.status(BTC), BookStatus::Live);
