@@ -250,6 +250,37 @@ class Simulator:
         """Stops (or, with ``False``, restarts) Gate.io's book generator, so books settle."""
         self._native.gateio_pause(paused)
 
+    def endpoints(self, venue: str) -> Tuple[str, str]:
+        """``(rest_url, websocket_url)`` of ``venue`` on this simulator, for configs that
+        take URLs (the old API's ``ExchangeConfig(base_url=..., websocket_url=...)``)."""
+        rest, ws = self._native.endpoints(venue)
+        return str(rest), str(ws)
+
+    def credentials(self) -> Tuple[str, str, str]:
+        """``(key, secret, user_id)`` that Gate.io's simulated account accepts."""
+        key, secret, user = self._native.gateio_credentials()
+        return str(key), str(secret), str(user)
+
+    def place_order(self, venue: str, symbol: str, side: str, price: str, amount: str) -> int:
+        """Places a resting order on a Gate.io venue's simulated account (``side``
+        ``buy``/``sell``, exact decimal strings) and returns its id; the venue pushes the
+        order and balance events."""
+        return int(self._native.gateio_place_order(venue, symbol, side, price, amount))
+
+    def fill(self, order_id: int, amount: str) -> int:
+        """Fills ``amount`` of an order from :meth:`place_order`; returns the trade id."""
+        return int(self._native.gateio_fill(order_id, amount))
+
+    def subscribers(self, venue: str, channel: str, symbol: str) -> int:
+        """Connections subscribed to a Gate.io channel (wire name, e.g. ``spot.orders``)."""
+        return int(self._native.gateio_subscribers(venue, channel, symbol))
+
+    def private_counts(self, venue: str) -> Tuple[int, int]:
+        """``(orders, trades)``: the order and user-trade events a Gate.io venue's account
+        pushed so far (each once to every subscribed connection)."""
+        orders, trades = self._native.gateio_private_counts(venue)
+        return int(orders), int(trades)
+
     async def shutdown(self) -> None:
         """Stops the simulator. A second call does nothing."""
         await self._native.shutdown()

@@ -270,3 +270,150 @@ def test_simulator_hooks_reject_bad_arguments():
                 sim.truth("gateio-spot", "NOPE_USDT")
 
     run(main())
+
+
+def test_private_events_are_delivered_exactly_once():
+    async def main():
+        async with await exchange_ws.Simulator.start() as sim:
+            client = await asyncio.wait_for(
+                exchange_ws.connect(venue="gateio-spot", symbols=["BTC_USDT"],
+                                    channels=["orders", "fills", "balances"],
+                                    credentials=sim.credentials(), simulator=sim),
+                WAIT,
+            )
+            # The subscriptions go out once the socket is open: wait until the simulator has them.
+            deadline = asyncio.get_running_loop().time() + WAIT
+            while not (sim.subscribers("gateio-spot", "spot.orders", "BTC_USDT") > 0
+                       and sim.subscribers("gateio-spot", "spot.usertrades", "BTC_USDT") > 0):
+                assert asyncio.get_running_loop().time() < deadline, "never subscribed"
+                await asyncio.sleep(0.02)
+            order = sim.place_order("gateio-spot", "BTC_USDT", "buy", "50000", "1")
+            sim.fill(order, "0.4")
+            sim.fill(order, "0.6")
+            want_orders, want_fills = sim.private_counts("gateio-spot")
+            assert (want_orders, want_fills) == (3, 2)
+
+            orders, fills = [], []
+
+            async def collect():
+                while len(orders) < want_orders or len(fills) < want_fills:
+                    event = await client.next_event()
+                    assert event is not None, "the stream ended"
+                    if event.kind == "order":
+                        orders.append(event)
+                    elif event.kind == "fill":
+                        fills.append(event)
+
+            await asyncio.wait_for(collect(), WAIT)
+            # Nothing more arrives: each push was delivered once.
+            await asyncio.sleep(0.5)
+            await client.close()
+            async for event in client.events():
+                assert event.kind not in ("order", "fill"), f"delivered twice: {event}"
+            trade_ids = [f.trade_id for f in fills]
+            assert len(set(trade_ids)) == len(trade_ids) == want_fills
+            assert sum(f.quantity for f in fills) == Decimal("1")
+            assert isinstance(orders[-1].filled, Decimal) and orders[-1].filled == Decimal("1")
+
+    run(main())
+
+
+_SIGINT_SCRIPT = """
+import asyncio, sys, exchange_ws
+{imports}
+async def main():
+    sim = await exchange_ws.Simulator.start()
+{body}
+    print("ready", flush=True)
+    while True:  # a service's main loop, until Ctrl-C
+        await asyncio.sleep(0.01)
+try:
+    asyncio.run(main())
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+"""
+
+_CLIENT_BODY = """
+    client = await exchange_ws.connect(venue="gateio-spot", symbols=["BTC_USDT"],
+                                       channels=["book"], simulator=sim)
+    async def consume():
+        async for _ in client.events():
+            pass
+    asyncio.get_running_loop().create_task(consume())
+    await client.next_event()
+"""
+
+_LEGACY_BODY = """
+    rest, ws = sim.endpoints("gateio-spot")
+    async def on_message(message):
+        pass
+    manager = create_websocket_manager(ExchangeConfig("GATEIO", ExchangeCredentials(), rest, ws),
+                                       False, on_message)
+    await manager.initialize([Symbol("BTC", "USDT")])
+    while not manager.is_connected():
+        await asyncio.sleep(0.01)
+"""
+
+
+@pytest.mark.parametrize("api", ["client", "legacy"])
+def test_ctrl_c_exits_promptly_and_cleanly(api):
+    import signal
+    import time
+
+    imports = ""
+    body = _CLIENT_BODY
+    if api == "legacy":
+        imports = ("from exchange_ws.legacy import create_websocket_manager, ExchangeConfig, "
+                   "ExchangeCredentials, Symbol")
+        body = _LEGACY_BODY
+    script = _SIGINT_SCRIPT.format(imports=imports, body=body)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        ready = proc.stdout.readline()
+        assert ready.strip() == "ready", proc.stderr.read() if proc.stderr else ""
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=15)
+        took = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    assert "interrupted" in out
+    assert "Fatal Python error" not in err and "panicked" not in err, err
+    assert took < 10, f"exit took {took:.1f} s"
+
+
+@pytest.mark.parametrize("api", ["client", "legacy"])
+def test_interpreter_exit_with_a_live_global_closes_it_without_errors(api):
+    # Kept alive in a global, so the exit hook (not garbage collection) has to close it.
+    if api == "client":
+        body = """
+            KEEP.append(await exchange_ws.connect(venue="gateio-spot", symbols=["BTC_USDT"],
+                                                  channels=["book"], simulator=sim))
+            await KEEP[-1].next_event()
+        """
+    else:
+        body = """
+            from exchange_ws.legacy import (create_websocket_manager, ExchangeConfig,
+                                            ExchangeCredentials, Symbol)
+            rest, ws = sim.endpoints("gateio-spot")
+            manager = create_websocket_manager(ExchangeConfig("GATEIO", ExchangeCredentials(), rest, ws))
+            KEEP.append(manager)
+            await manager.initialize([Symbol("BTC", "USDT")])
+            while not manager.is_connected():
+                await asyncio.sleep(0.01)
+        """
+    script = (
+        "import asyncio, exchange_ws\nKEEP = []\nasync def main():\n"
+        "    sim = await exchange_ws.Simulator.start()\n    KEEP.append(sim)\n"
+        + textwrap.indent(textwrap.dedent(body), "    ")
+        + "    print('open')\nasyncio.run(main())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert "open" in done.stdout
+    assert "Exception ignored" not in done.stderr and "panicked" not in done.stderr, done.stderr

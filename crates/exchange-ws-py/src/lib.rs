@@ -4,6 +4,9 @@
 //! every call that waits returns an asyncio awaitable, so the GIL is free while Rust runs.
 //! Events and books cross as JSON lines (the same lines `wsx` prints: decimals are exact
 //! strings); the Python package turns them into typed classes with `decimal.Decimal`.
+//!
+//! `legacy` binds the old `WebSocketManager` API (ws-manager-compat) for
+//! `exchange_ws.legacy`; `delivery` is the bounded queue its callbacks go through.
 // pyo3's macros expand to FFI glue that uses `unsafe`.
 #![allow(unsafe_code)]
 
@@ -22,6 +25,9 @@ use exchange_ws::{
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 
+mod delivery;
+mod legacy;
+
 pyo3::create_exception!(
     _native,
     ExchangeWsError,
@@ -29,7 +35,7 @@ pyo3::create_exception!(
     "An error from the exchange-ws client (the message is the Rust error's)."
 );
 
-fn error(message: impl std::fmt::Display) -> PyErr {
+pub(crate) fn error(message: impl std::fmt::Display) -> PyErr {
     ExchangeWsError::new_err(message.to_string())
 }
 
@@ -282,6 +288,77 @@ impl NativeSimulator {
         }
     }
 
+    /// `(rest_url, websocket_url)` of `venue` on this simulator, for configs that take
+    /// URLs (the old API's `ExchangeConfig`).
+    fn endpoints(&self, venue: &str) -> PyResult<(String, String)> {
+        let mount = venue_registry::profile(parse_venue(venue).map_err(error)?).simulator;
+        Ok((
+            format!("http://{}{}{}", self.addr, mount.prefix, mount.rest_path),
+            format!("ws://{}{}{}", self.addr, mount.prefix, mount.ws_path),
+        ))
+    }
+
+    /// The API key, secret and user id Gate.io's simulated account accepts.
+    fn gateio_credentials(&self) -> (String, String, String) {
+        let config = self.gate.config();
+        (
+            config.api_key.clone(),
+            config.api_secret.clone(),
+            config.user_id.to_string(),
+        )
+    }
+
+    /// Places a resting order on Gate.io's simulated account (`side` `buy`/`sell`, exact
+    /// decimal strings); returns its id. Pushes the order and balance events.
+    fn gateio_place_order(
+        &self,
+        venue: &str,
+        symbol: &str,
+        side: &str,
+        price: &str,
+        amount: &str,
+    ) -> PyResult<u64> {
+        let market = gate_market(venue)?;
+        let side = match side {
+            "buy" => market_types::Side::Buy,
+            "sell" => market_types::Side::Sell,
+            other => return Err(error(format!("side '{other}': use buy or sell"))),
+        };
+        let id = self
+            .gate
+            .place_order(market, symbol, side, decimal(price)?, decimal(amount)?)
+            .map_err(error)?;
+        Ok(id.0)
+    }
+
+    /// Fills `amount` of an order placed with `gateio_place_order`; returns the trade id.
+    fn gateio_fill(&self, order_id: u64, amount: &str) -> PyResult<u64> {
+        self.gate
+            .fill(exchange_sim::gateio::SimOrderId(order_id), decimal(amount)?)
+            .map_err(error)
+    }
+
+    /// How many connections are subscribed to Gate.io `channel` (wire name) for `symbol`.
+    fn gateio_subscribers(&self, venue: &str, channel: &str, symbol: &str) -> PyResult<usize> {
+        Ok(self.gate.subscribers(gate_market(venue)?, channel, symbol))
+    }
+
+    /// How many order and user-trade events Gate.io's simulated account pushed on `venue`
+    /// so far: `(orders, trades)`, each pushed once to every subscribed connection.
+    fn gateio_private_counts(&self, venue: &str) -> PyResult<(usize, usize)> {
+        use exchange_sim::gateio::PrivateRecord;
+        let want = gate_market(venue)?;
+        let (mut orders, mut trades) = (0, 0);
+        for record in self.gate.private_events() {
+            match record {
+                PrivateRecord::Order { market, .. } if market == want => orders += 1,
+                PrivateRecord::Trade { market, .. } if market == want => trades += 1,
+                _ => {}
+            }
+        }
+        Ok((orders, trades))
+    }
+
     /// `shutdown` without an event loop, for interpreter exit (bounded by `timeout` s).
     fn shutdown_blocking(&self, py: Python<'_>, timeout: f64) -> PyResult<()> {
         let taken = self
@@ -338,12 +415,17 @@ fn quiesce(py: Python<'_>, timeout: f64) -> bool {
 
 /// Runs `work` on the process's runtime from a thread outside it, GIL released, for at
 /// most `timeout` seconds (a negative or NaN timeout waits not at all).
-fn block_on_bounded(py: Python<'_>, timeout: f64, work: impl Future<Output = ()> + Send) {
+pub(crate) fn block_on_bounded(
+    py: Python<'_>,
+    timeout: f64,
+    work: impl Future<Output = ()> + Send,
+) {
     let limit = std::time::Duration::try_from_secs_f64(timeout).unwrap_or_default();
     let runtime = pyo3_async_runtimes::tokio::get_runtime();
     py.detach(|| {
-        // Elapsed means the work was abandoned; exit goes on regardless.
-        let _ = runtime.block_on(tokio::time::timeout(limit, work));
+        // The timer must be created inside the runtime (it panics outside one). Elapsed
+        // means the work was abandoned; exit goes on regardless.
+        let _ = runtime.block_on(async move { tokio::time::timeout(limit, work).await });
     });
 }
 
@@ -352,6 +434,10 @@ fn pairs<D: std::fmt::Display>(levels: &[(D, D)]) -> Vec<[String; 2]> {
         .iter()
         .map(|(p, q)| [p.to_string(), q.to_string()])
         .collect()
+}
+
+fn decimal(text: &str) -> PyResult<market_types::Decimal> {
+    market_types::Decimal::parse(text).map_err(|e| error(format!("'{text}' is not a decimal: {e}")))
 }
 
 fn gate_market(venue: &str) -> PyResult<Market> {
@@ -378,5 +464,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(quiesce, m)?)?;
     m.add_class::<NativeClient>()?;
     m.add_class::<NativeSimulator>()?;
+    m.add(
+        "LegacyRestError",
+        m.py().get_type::<legacy::LegacyRestError>(),
+    )?;
+    m.add_class::<legacy::NativeCompat>()?;
     Ok(())
 }
