@@ -475,7 +475,9 @@ class Reconciled:
 
 @dataclass
 class ErrorInfo:
-    """An ``ERROR`` / ``SUBSCRIPTION_ERROR`` message's data; the stream goes on."""
+    """An ``ERROR`` / ``SUBSCRIPTION_ERROR`` message's data; the stream goes on.
+    ``category``: ``parse``, ``subscription_rejected``, ``authentication``, ``book_sync``,
+    ``rest``, ``venue``, or ``overflow`` (messages lost behind a slow callback)."""
 
     category: str
     message: str

@@ -22,8 +22,8 @@ use pyo3::prelude::*;
 use serde::Serialize;
 use ws_manager_compat::{
     Architecture, CompatError, ConnectionState, ExchangeConfig, ExchangeCredentials, MessageData,
-    MessageType, ParsedMessage, PublicWebsocketChannelType, Symbol, WebSocketConfig,
-    WebSocketManager, WebSocketManagerConfig, create_websocket_manager_with,
+    ParsedMessage, PublicWebsocketChannelType, Symbol, WebSocketConfig, WebSocketManager,
+    WebSocketManagerConfig, create_websocket_manager_with,
 };
 
 use crate::delivery::{DeliveryQueue, Item, Policy};
@@ -464,7 +464,7 @@ enum Data<'a> {
         venue: &'static str,
     },
     Error {
-        category: String,
+        category: &'static str,
         message: &'a str,
     },
 }
@@ -531,7 +531,7 @@ fn encode(message: &ParsedMessage) -> Option<Item> {
         ),
         Some(MessageData::Error(e)) => (
             Some(Data::Error {
-                category: format!("{:?}", e.category),
+                category: exchange_ws::event::category_name(e.category),
                 message: &e.message,
             }),
             None,
@@ -551,13 +551,13 @@ fn encode(message: &ParsedMessage) -> Option<Item> {
         data,
     })
     .ok()?;
+    // Fills share MessageType::Trade with public trades; only the latter may be dropped,
+    // and a loss report must name them apart.
     let kind = if matches!(message.data, Some(MessageData::Fill(_))) {
         "FILL"
     } else {
         message.message_type.name()
     };
-    // Only public trades may be dropped: a fill shares MessageType::Trade.
-    debug_assert!(policy != Policy::DropCounted || message.message_type == MessageType::Trade);
     Some(Item {
         kind,
         symbol,
