@@ -14,6 +14,9 @@ for the process and releases the GIL while it works. Prices and quantities are e
     print(client.book("BTC_USDT").bids[:3])
     await client.close()
     await sim.shutdown()
+
+Services written against the old ``WebSocketManager`` layer import it from
+:mod:`exchange_ws.legacy` instead (backed by the Rust compat crate).
 """
 
 from __future__ import annotations
