@@ -13,7 +13,6 @@
 //! - [`output`]: jsonl and table printing; [`metrics`]: the Prometheus exporter;
 //!   [`nats`]: the NATS publisher and `wsx subscribe`; [`demo`]: the offline demo.
 
-pub mod credentials;
 pub mod demo;
 pub mod event;
 pub mod group;

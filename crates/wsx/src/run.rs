@@ -368,7 +368,7 @@ impl Run {
                 ));
             }
             if let Some(failure) = health.auth_failures.first() {
-                let (key, secret) = crate::credentials::variable_names(venue);
+                let (key, secret) = exchange_ws::variable_names(venue);
                 return Some(format!(
                     "{venue} rejected the API credentials: {failure}; check {key} and {secret}"
                 ));

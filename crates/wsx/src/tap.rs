@@ -47,6 +47,8 @@ impl<S: VenueHandler<Callbacks = EventSink>> VenueSession for S {}
 pub struct RunControl {
     base: Instant,
     frozen: AtomicBool,
+    /// [`TEST_FAULT_VARIABLE`] asked sessions to panic on their first frame.
+    panic_in_session: bool,
     recorder: Option<Mutex<Recorder>>,
     delivery: DeliveryCounters,
 }
@@ -77,6 +79,7 @@ impl RunControl {
         Arc::new(Self {
             base: Instant::now(),
             frozen: AtomicBool::new(false),
+            panic_in_session: panic_in_session_requested(),
             recorder: None,
             delivery: DeliveryCounters::default(),
         })
@@ -87,6 +90,7 @@ impl RunControl {
         Arc::new(Self {
             base: Instant::now(),
             frozen: AtomicBool::new(false),
+            panic_in_session: panic_in_session_requested(),
             recorder: Some(Mutex::new(Recorder {
                 writer,
                 error: None,
@@ -129,6 +133,16 @@ impl RunControl {
     pub fn delivery(&self) -> &DeliveryCounters {
         &self.delivery
     }
+}
+
+/// A test-only fault: with `WSX_TEST_FAULT=panic-in-session` in the environment, every
+/// session panics on the first frame it takes, so end-to-end tests can watch how a panic in
+/// a connection task ends the run. Only the process environment sets it; nothing a venue
+/// sends can.
+pub const TEST_FAULT_VARIABLE: &str = "WSX_TEST_FAULT";
+
+fn panic_in_session_requested() -> bool {
+    std::env::var(TEST_FAULT_VARIABLE).is_ok_and(|v| v == "panic-in-session")
 }
 
 /// Where a session's events go.
@@ -317,6 +331,9 @@ impl<S: VenueSession> Session for Tap<S> {
     }
 
     fn on_frame(&mut self, frame: InboundFrame<'_>, out: &mut Outbox) {
+        if self.control.panic_in_session {
+            panic!("{TEST_FAULT_VARIABLE}=panic-in-session: a panic injected for a test");
+        }
         let now = frame.received_at;
         let control = self.control.clone();
         // The payload is copied into the recording before the handler may parse it in place.
