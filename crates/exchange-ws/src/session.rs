@@ -14,8 +14,22 @@ use ws_handlers::{Role, VenueHandler};
 use crate::event::{ConnectionEvent, ConnectionStatus, Event, EventBody, EventSink};
 use crate::queue::EventQueue;
 
-/// A venue handler whose callbacks are an [`EventSink`].
-pub(crate) trait SinkHandler: VenueHandler<Callbacks = EventSink> {}
+/// A venue handler whose callbacks are an [`EventSink`]: every handler
+/// [`build_sessions`](crate::sessions::build_sessions) makes, whether a [`Client`](crate::Client)
+/// runs it or a program runs it its own way (`wsx` records and replays them).
+pub trait SinkHandler: VenueHandler<Callbacks = EventSink> {
+    /// The callbacks, which collect the handler's normalized events.
+    #[inline]
+    fn sink(&self) -> &EventSink {
+        self.callbacks()
+    }
+
+    /// The callbacks, mutably (to stamp receive times and drain events).
+    #[inline]
+    fn sink_mut(&mut self) -> &mut EventSink {
+        self.callbacks_mut()
+    }
+}
 
 impl<S: VenueHandler<Callbacks = EventSink>> SinkHandler for S {}
 

@@ -8,7 +8,7 @@ use ws_core::{InboundFrame, Outbox, Session, Timestamp};
 
 use crate::event::{BookLine, Event};
 use crate::record::{Input, Record};
-use crate::tap::{Delivery, RunControl, Tap, VenueSession};
+use crate::tap::{Delivery, RunControl, SinkHandler, Tap};
 
 /// One group of sessions being replayed.
 pub trait ReplayGroup {
@@ -24,12 +24,12 @@ pub trait ReplayGroup {
     }
 }
 
-struct Replayer<S: VenueSession> {
+struct Replayer<S: SinkHandler> {
     taps: Vec<Tap<S>>,
     out: Outbox,
 }
 
-impl<S: VenueSession> ReplayGroup for Replayer<S> {
+impl<S: SinkHandler> ReplayGroup for Replayer<S> {
     fn feed(&mut self, index: usize, record: &Record, base: Instant) -> Vec<Event> {
         let Some(tap) = self.taps.get_mut(index) else {
             return Vec::new();
@@ -78,7 +78,7 @@ impl<S: VenueSession> ReplayGroup for Replayer<S> {
 }
 
 /// The sessions of one group wrapped for replay, shards numbered on from `shard`.
-pub(crate) fn replayer<S: VenueSession>(
+pub(crate) fn replayer<S: SinkHandler>(
     sessions: Vec<S>,
     shard: &mut u16,
     control: &Arc<RunControl>,

@@ -16,7 +16,7 @@ use crate::event::{BookLine, Event, EventBody, SinkCounters};
 use crate::metrics::{ConnSnapshot, GroupSnapshot, MetricsServer, MetricsSnapshot, SharedSnapshot};
 use crate::nats::NatsPublisher;
 use crate::output::{Out, Printer};
-use crate::tap::{BookSyncSummary, Delivery, RunControl, Tap, VenueSession};
+use crate::tap::{BookSyncSummary, Delivery, RunControl, SinkHandler, Tap};
 use crate::venue::Role;
 
 /// A started group of connections of one handler type; the run loop sees only this.
@@ -56,13 +56,13 @@ pub struct Health {
     pub auth_failures: Vec<String>,
 }
 
-struct PoolGroup<S: VenueSession> {
+struct PoolGroup<S: SinkHandler> {
     venue: Venue,
     role: Role,
     pool: ConnectionPool<Tap<S>>,
 }
 
-impl<S: VenueSession> RunningGroup for PoolGroup<S> {
+impl<S: SinkHandler> RunningGroup for PoolGroup<S> {
     fn venue(&self) -> Venue {
         self.venue
     }
@@ -169,7 +169,7 @@ impl<S: VenueSession> RunningGroup for PoolGroup<S> {
     clippy::too_many_arguments,
     reason = "the group's parts, passed through once"
 )]
-pub(crate) fn start_sessions<S: VenueSession>(
+pub(crate) fn start_sessions<S: SinkHandler>(
     venue: Venue,
     role: Role,
     limit: ConnectRateLimit,

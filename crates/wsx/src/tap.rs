@@ -19,28 +19,12 @@ use ws_core::{
     ReconnectionPolicy, RestResponse, Session, StreamKind, Timestamp, redact_query,
 };
 pub use ws_handlers::BookSyncSummary;
-use ws_handlers::VenueHandler;
 
-use crate::event::{BookLine, Event, EventSink};
+pub use exchange_ws::sessions::SinkHandler;
+
+use crate::event::{BookLine, Event};
 use crate::output::Out;
 use crate::record::{InputRef, RecordRef, RecordWriter};
-
-/// A venue handler with [`EventSink`] as its callbacks: what every `wsx` session is.
-pub trait VenueSession: VenueHandler<Callbacks = EventSink> {
-    /// The callbacks.
-    #[inline]
-    fn sink(&self) -> &EventSink {
-        self.callbacks()
-    }
-
-    /// The callbacks, mutably.
-    #[inline]
-    fn sink_mut(&mut self) -> &mut EventSink {
-        self.callbacks_mut()
-    }
-}
-
-impl<S: VenueHandler<Callbacks = EventSink>> VenueSession for S {}
 
 /// State shared by every session of one run: the recording and the freeze switch.
 #[derive(Debug)]
@@ -161,7 +145,7 @@ pub enum Delivery {
 
 /// A venue session with recording, receive stamps and event delivery around it.
 #[derive(Debug)]
-pub struct Tap<S: VenueSession> {
+pub struct Tap<S: SinkHandler> {
     inner: S,
     shard: u16,
     conn: u32,
@@ -173,7 +157,7 @@ pub struct Tap<S: VenueSession> {
     connected: bool,
 }
 
-impl<S: VenueSession> Tap<S> {
+impl<S: SinkHandler> Tap<S> {
     /// Wraps `inner`, which is shard `shard` of the run.
     pub fn new(inner: S, shard: u16, control: Arc<RunControl>, delivery: Delivery) -> Self {
         Self {
@@ -292,7 +276,7 @@ impl<S: VenueSession> Tap<S> {
     }
 }
 
-impl<S: VenueSession> Session for Tap<S> {
+impl<S: SinkHandler> Session for Tap<S> {
     type Command = S::Command;
 
     fn connection_context(&self) -> ConnectionContext {
