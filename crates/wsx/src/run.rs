@@ -16,7 +16,7 @@ use crate::event::{BookLine, Event, EventBody, SinkCounters};
 use crate::metrics::{ConnSnapshot, GroupSnapshot, MetricsServer, MetricsSnapshot, SharedSnapshot};
 use crate::nats::NatsPublisher;
 use crate::output::{Out, Printer};
-use crate::tap::{BookSyncSummary, Delivery, RunControl, SinkHandler, Tap};
+use crate::tap::{BookSyncSummary, Delivery, RunControl, SinkHandler, Tap, books, tap};
 use crate::venue::Role;
 
 /// A started group of connections of one handler type; the run loop sees only this.
@@ -148,7 +148,7 @@ impl<S: SinkHandler> RunningGroup for PoolGroup<S> {
         for connection in self.pool.connections() {
             connection.with_session(|tap| {
                 let ts = tap.inner().sink().receive_ts();
-                books.extend(tap.books().into_iter().map(|b| (b, ts)));
+                books.extend(self::books(tap.inner()).into_iter().map(|b| (b, ts)));
             });
         }
         books
@@ -182,7 +182,7 @@ pub(crate) fn start_sessions<S: SinkHandler>(
     let taps = sessions
         .into_iter()
         .enumerate()
-        .map(|(i, s)| Tap::new(s, first_shard + i as u16, control.clone(), delivery()));
+        .map(|(i, s)| tap(s, first_shard + i as u16, control.clone(), delivery()));
     let pool = ConnectionPool::spawn(taps, config.clone(), limit)
         .map_err(|e| format!("cannot start the {venue} connections: {e}"))?;
     Ok(Box::new(PoolGroup { venue, role, pool }))
