@@ -11,8 +11,9 @@
 use std::sync::{Mutex, MutexGuard};
 
 use ws_core::{
-    ConnectionContext, DisconnectCause, FrameKind, InboundFrame, Outbox, ReconnectDecision,
-    ReconnectionPolicy, RestRequestId, RestResponse, Session, StreamKind, Timestamp, redact_query,
+    ConnectionContext, ConnectionPool, ConnectionState, DisconnectCause, FrameKind, InboundFrame,
+    Outbox, ReconnectDecision, ReconnectionPolicy, RestRequestId, RestResponse, Session,
+    StreamKind, Timestamp, redact_query,
 };
 
 use crate::event::Event;
@@ -278,6 +279,61 @@ impl<S: SinkHandler, T: SessionTap> Session for TappedSession<S, T> {
             None => drop(events),
         }
     }
+}
+
+/// Whether the connections of a pool work, and if not, why: what a program checks to stop
+/// with a message that says what to do instead of running on without data.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PoolHealth {
+    /// Connections that are `CONNECTED` now.
+    pub connected: usize,
+    /// Connections that opened a socket at least once.
+    pub ever_connected: usize,
+    /// Connections that stopped for good (`ERROR`: refused for good, out of attempts, or
+    /// a panic in one of their tasks).
+    pub stopped: usize,
+    /// How many connections.
+    pub total: usize,
+    /// The WebSocket URL, credentials redacted.
+    pub url: String,
+    /// The last reason a connection attempt failed or a socket ended.
+    pub last_failure: Option<String>,
+    /// Subscriptions the venue refused, with its reason.
+    pub rejections: Vec<String>,
+    /// Authentication failures.
+    pub auth_failures: Vec<String>,
+}
+
+/// The [`PoolHealth`] of a pool of tapped sessions.
+pub fn pool_health<S: SinkHandler, T: SessionTap>(
+    pool: &ConnectionPool<TappedSession<S, T>>,
+) -> PoolHealth {
+    let mut health = PoolHealth {
+        total: pool.len(),
+        ..PoolHealth::default()
+    };
+    for connection in pool.connections() {
+        match connection.state() {
+            ConnectionState::Connected => health.connected += 1,
+            ConnectionState::Error => health.stopped += 1,
+            _ => {}
+        }
+        connection.with_session(|session| {
+            if session.ever_connected() {
+                health.ever_connected += 1;
+            }
+            if let Some(failure) = session.last_failure() {
+                health.last_failure = Some(failure);
+            }
+            health.url = redact_query(&session.connection_context().url);
+            let sink = session.inner().sink();
+            health.rejections.extend(sink.rejections().iter().cloned());
+            health
+                .auth_failures
+                .extend(sink.auth_failures().iter().cloned());
+        });
+    }
+    health
 }
 
 /// Remembers the (redacted) URLs of the requests added to `out` since `before`.

@@ -5,7 +5,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
-use std::any::Any;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -13,7 +12,7 @@ use std::time::Duration;
 use exchange_sim::mexc::{MexcConfig, MexcVenue};
 use exchange_sim::{SimConfig, Simulator};
 use exchange_ws::sessions::{SessionPlan, SessionTarget, SinkHandler, build_sessions};
-use exchange_ws::tap::{SessionInput, SessionTap, TappedSession};
+use exchange_ws::tap::{PoolHealth, SessionInput, SessionTap, TappedSession, pool_health};
 use exchange_ws::venue::parse_symbol;
 use exchange_ws::{Channel, Event, EventBody, Venue, simulator_prefix};
 use venue_registry::profile;
@@ -80,7 +79,8 @@ impl SessionTap for RecordingTap {
 
 struct Spawn {
     tap: RecordingTap,
-    pools: Vec<Box<dyn Any + Send>>,
+    /// Each pool's health, read by the closure that owns (and keeps alive) the pool.
+    pools: Vec<Box<dyn Fn() -> PoolHealth + Send>>,
 }
 
 impl SessionTarget for Spawn {
@@ -94,7 +94,7 @@ impl SessionTarget for Spawn {
             .map(|s: S| TappedSession::new(s, self.tap.clone()));
         let pool = ConnectionPool::spawn(tapped, DriverConfig::default(), limit)
             .map_err(|e| e.to_string())?;
-        self.pools.push(Box::new(pool));
+        self.pools.push(Box::new(move || pool_health(&pool)));
         Ok(())
     }
 
@@ -181,6 +181,19 @@ async fn a_program_tap_sees_inputs_first_and_can_ignore_them() {
         );
         assert!(seen.events.iter().all(|e| e.receive_ts_ns > 0), "stamped");
     }
+    let health = (spawn.pools[0])();
+    assert_eq!(
+        (
+            health.total,
+            health.connected,
+            health.ever_connected,
+            health.stopped
+        ),
+        (1, 1, 1, 0),
+        "{health:?}"
+    );
+    assert!(health.url.starts_with("ws://127.0.0.1:"), "{health:?}");
+    assert!(health.rejections.is_empty() && health.auth_failures.is_empty());
 
     // Frames the tap ignores never reach the handler: no more trades come out.
     tap.ignore_frames.store(true, Ordering::SeqCst);

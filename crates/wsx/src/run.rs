@@ -8,9 +8,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use market_types::Venue;
-use ws_core::{
-    ConnectRateLimit, ConnectionPool, ConnectionState, DriverConfig, LatencyHistogram, Session,
-};
+use ws_core::{ConnectRateLimit, ConnectionPool, ConnectionState, DriverConfig, LatencyHistogram};
 
 use crate::event::{BookLine, Event, EventBody, SinkCounters};
 use crate::metrics::{ConnSnapshot, GroupSnapshot, MetricsServer, MetricsSnapshot, SharedSnapshot};
@@ -35,26 +33,8 @@ pub trait RunningGroup: Send {
     fn close(self: Box<Self>) -> Pin<Box<dyn Future<Output = ()> + Send>>;
 }
 
-/// What can go wrong with a group.
-#[derive(Debug, Clone, Default)]
-pub struct Health {
-    /// Connections that are `CONNECTED` now.
-    pub connected: usize,
-    /// Connections that opened a socket at least once.
-    pub ever_connected: usize,
-    /// Connections that stopped for good (`ERROR`).
-    pub stopped: usize,
-    /// How many connections.
-    pub total: usize,
-    /// The URL (credentials redacted).
-    pub url: String,
-    /// The last failure seen.
-    pub last_failure: Option<String>,
-    /// Subscriptions the venue refused.
-    pub rejections: Vec<String>,
-    /// Authentication failures.
-    pub auth_failures: Vec<String>,
-}
+/// What can go wrong with a group: the client library's pool health.
+pub use exchange_ws::tap::PoolHealth as Health;
 
 struct PoolGroup<S: SinkHandler> {
     venue: Venue,
@@ -114,33 +94,7 @@ impl<S: SinkHandler> RunningGroup for PoolGroup<S> {
     }
 
     fn health(&self) -> Health {
-        let mut health = Health {
-            total: self.pool.len(),
-            ..Health::default()
-        };
-        for connection in self.pool.connections() {
-            match connection.state() {
-                ConnectionState::Connected => health.connected += 1,
-                ConnectionState::Error => health.stopped += 1,
-                _ => {}
-            }
-            connection.with_session(|tap| {
-                if tap.ever_connected() {
-                    health.ever_connected += 1;
-                }
-                if let Some(failure) = tap.last_failure() {
-                    health.last_failure = Some(failure);
-                }
-                health.url = ws_core::redact_query(&tap.connection_context().url);
-                health
-                    .rejections
-                    .extend(tap.inner().sink().rejections().iter().cloned());
-                health
-                    .auth_failures
-                    .extend(tap.inner().sink().auth_failures().iter().cloned());
-            });
-        }
-        health
+        exchange_ws::tap::pool_health(&self.pool)
     }
 
     fn books(&self) -> Vec<(BookLine, u64)> {
