@@ -5,7 +5,7 @@ use std::fmt;
 use std::path::Path;
 
 use market_types::Venue;
-use zeroize::Zeroizing;
+use zeroize::{ZeroizeOnDrop, Zeroizing};
 
 use crate::error::ClientError;
 
@@ -18,6 +18,9 @@ pub struct Credentials {
     /// not a secret.
     user_id: Option<String>,
 }
+
+// Each field wipes itself on drop.
+impl ZeroizeOnDrop for Credentials {}
 
 impl Credentials {
     /// A key and secret given in code.
@@ -69,6 +72,40 @@ impl Credentials {
             env_file_value(&text, secret_name),
         )
         .map(|c| c.maybe_user_id(user_id))
+    }
+
+    /// The venue's credentials from `file` when given, else from the environment, as a
+    /// command-line program reads them: `Ok(None)` when neither the key nor the secret is
+    /// set (the program decides whether it needs them), an error when only one half is set
+    /// or the file cannot be read.
+    pub fn load(venue: Venue, file: Option<&Path>) -> Result<Option<Self>, ClientError> {
+        let (key_name, secret_name) = variable_names(venue);
+        let (key, secret, user_id) = match file {
+            Some(path) => {
+                // The whole file holds the secret: wiped too.
+                let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| {
+                    ClientError::Credentials(format!("cannot read {}: {e}", path.display()))
+                })?);
+                (
+                    env_file_value(&text, key_name),
+                    env_file_value(&text, secret_name),
+                    user_id_name(venue).and_then(|name| env_file_value(&text, name)),
+                )
+            }
+            None => (
+                std::env::var(key_name).ok(),
+                std::env::var(secret_name).ok(),
+                user_id_name(venue).and_then(|name| std::env::var(name).ok()),
+            ),
+        };
+        let (key, secret) = (
+            key.filter(|k| !k.is_empty()),
+            secret.filter(|s| !s.is_empty()),
+        );
+        if key.is_none() && secret.is_none() {
+            return Ok(None);
+        }
+        Self::pick(venue, key, secret).map(|c| Some(c.maybe_user_id(user_id)))
     }
 
     fn maybe_user_id(self, user_id: Option<String>) -> Self {
@@ -166,6 +203,45 @@ mod tests {
         let credentials = Credentials::new("abc", "s3");
         let shown = format!("{credentials:?}");
         assert!(!shown.contains("abc") && !shown.contains("s3"), "{shown}");
+    }
+
+    #[test]
+    fn keys_are_wiped_on_drop() {
+        fn wiped_on_drop<T: ZeroizeOnDrop>() {}
+        wiped_on_drop::<Credentials>();
+    }
+
+    #[test]
+    fn load_reads_a_file_with_the_user_id_and_tells_nothing_from_half() {
+        let dir = std::env::temp_dir().join(format!("exchange-ws-cred-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("keys.env");
+        std::fs::write(
+            &path,
+            "GATEIO_API_KEY=k\nGATEIO_API_SECRET=s\nGATEIO_UID=10001\nMEXC_API_KEY=m\nMEXC_API_SECRET=n\n",
+        )
+        .unwrap();
+        let gate = Credentials::load(Venue::GateioFutures, Some(&path))
+            .unwrap()
+            .unwrap();
+        assert_eq!((gate.key(), gate.secret()), ("k", "s"));
+        assert_eq!(gate.user_id(), Some("10001"));
+        let mexc = Credentials::load(Venue::MexcSpot, Some(&path))
+            .unwrap()
+            .unwrap();
+        assert_eq!(mexc.user_id(), None, "MEXC names no user id");
+        std::fs::write(&path, "MEXC_API_KEY=m\n").unwrap();
+        let half = Credentials::load(Venue::MexcSpot, Some(&path)).unwrap_err();
+        assert!(half.to_string().contains("set both"), "{half}");
+        assert!(
+            Credentials::load(Venue::GateioSpot, Some(&path))
+                .unwrap()
+                .is_none(),
+            "nothing set is not an error"
+        );
+        let missing = Credentials::load(Venue::MexcSpot, Some(&dir.join("none")));
+        assert!(missing.unwrap_err().to_string().contains("cannot read"));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

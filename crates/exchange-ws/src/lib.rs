@@ -21,6 +21,11 @@
 //! of events (the zero-copy path) use the mixin traits of `ws-mixins` with a venue's
 //! `VenueConnector` directly.
 //!
+//! Programs that run the handlers their own way (`wsx` records every input and replays
+//! recordings) build them with [`sessions::build_sessions`] and run each inside a
+//! [`tap::TappedSession`] with a [`tap::SessionTap`] of their own: the same wrapper the
+//! client uses, so receive stamps, connection numbering and failure reasons are the same.
+//!
 //! # Example
 //!
 //! Books and trades from the embedded simulator (127.0.0.1, offline):
@@ -80,6 +85,7 @@ mod queue;
 mod session;
 pub mod sessions;
 mod spec;
+pub mod tap;
 pub mod venue;
 
 pub use client::{

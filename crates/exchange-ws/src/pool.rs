@@ -18,7 +18,7 @@ use ws_handlers::{
 
 use crate::event::{BookLine, EventKind, EventSink};
 use crate::queue::EventQueue;
-use crate::session::{Feeder, SinkHandler};
+use crate::session::{Feeder, SinkHandler, feeder};
 use crate::sessions::{SessionPlan, SessionTarget, build_sessions};
 use crate::spec::VenueSpec;
 
@@ -324,7 +324,7 @@ fn spawn<S: SinkHandler>(
 ) -> Result<Pool<S>, String> {
     let feeders = sessions.into_iter().enumerate().map(|(i, s)| {
         let shard = u16::try_from(i).unwrap_or(u16::MAX);
-        Feeder::new(s, role, shard, queue.clone())
+        feeder(s, role, shard, queue.clone())
     });
     let pool = ConnectionPool::spawn(feeders, driver.clone(), limit)
         .map_err(|e| format!("cannot start the {} connections: {e}", role.as_str()))?;

@@ -1,69 +1,68 @@
-//! [`Feeder`]: the session wrapper every venue handler of a client runs inside. It stamps
-//! the receive time on the events a driver call produces, calls the handler, and moves the
-//! events into the client's bounded queue without waiting.
+//! The client's [`SessionTap`]: every venue handler of a client runs inside a
+//! [`TappedSession`] whose tap moves the events into the client's bounded queue without
+//! waiting, with connection status events around the handler's own.
 
 use std::sync::Arc;
 
 use market_types::Venue;
-use ws_core::{
-    ConnectionContext, DisconnectCause, InboundFrame, Outbox, ReconnectDecision,
-    ReconnectionPolicy, RestResponse, Session, StreamKind, Timestamp,
-};
+use ws_core::Timestamp;
 use ws_handlers::{Role, VenueHandler};
 
 use crate::event::{ConnectionEvent, ConnectionStatus, Event, EventBody, EventSink};
 use crate::queue::EventQueue;
+use crate::tap::{SessionInput, SessionTap, TappedSession};
 
-/// A venue handler whose callbacks are an [`EventSink`].
-pub(crate) trait SinkHandler: VenueHandler<Callbacks = EventSink> {}
+/// A venue handler whose callbacks are an [`EventSink`]: every handler
+/// [`build_sessions`](crate::sessions::build_sessions) makes, whether a [`Client`](crate::Client)
+/// runs it or a program runs it its own way (`wsx` records and replays them).
+pub trait SinkHandler: VenueHandler<Callbacks = EventSink> {
+    /// The callbacks, which collect the handler's normalized events.
+    #[inline]
+    fn sink(&self) -> &EventSink {
+        self.callbacks()
+    }
+
+    /// The callbacks, mutably (to stamp receive times and drain events).
+    #[inline]
+    fn sink_mut(&mut self) -> &mut EventSink {
+        self.callbacks_mut()
+    }
+}
 
 impl<S: VenueHandler<Callbacks = EventSink>> SinkHandler for S {}
 
 /// A venue handler feeding the client's queue.
-#[derive(Debug)]
-pub(crate) struct Feeder<S> {
+pub(crate) type Feeder<S> = TappedSession<S, QueueTap>;
+
+/// Builds the [`Feeder`] of shard `shard` of a pool.
+pub(crate) fn feeder<S: SinkHandler>(
     inner: S,
+    role: Role,
+    shard: u16,
+    queue: Arc<EventQueue>,
+) -> Feeder<S> {
+    let venue = inner.callbacks().venue();
+    TappedSession::new(
+        inner,
+        QueueTap {
+            venue,
+            role,
+            shard,
+            queue,
+        },
+    )
+}
+
+/// Delivers into the client's queue.
+#[derive(Debug)]
+pub(crate) struct QueueTap {
     venue: Venue,
     role: Role,
     shard: u16,
     queue: Arc<EventQueue>,
 }
 
-impl<S: SinkHandler> Feeder<S> {
-    pub(crate) fn new(inner: S, role: Role, shard: u16, queue: Arc<EventQueue>) -> Self {
-        let venue = inner.callbacks().venue();
-        Self {
-            inner,
-            venue,
-            role,
-            shard,
-            queue,
-        }
-    }
-
-    /// The venue handler.
-    pub(crate) fn inner(&self) -> &S {
-        &self.inner
-    }
-
-    /// The venue handler, mutably.
-    pub(crate) fn inner_mut(&mut self) -> &mut S {
-        &mut self.inner
-    }
-
-    #[inline]
-    fn step<R>(&mut self, now: Timestamp, call: impl FnOnce(&mut S) -> R) -> R {
-        self.inner.callbacks_mut().set_receive_ts(now.unix_nanos);
-        let result = call(&mut self.inner);
-        self.deliver();
-        result
-    }
-
-    #[inline]
-    fn deliver(&mut self) {
-        self.queue.push_all(self.inner.callbacks_mut().drain());
-    }
-
+impl QueueTap {
     fn connection(&self, now: Timestamp, status: ConnectionStatus) -> Event {
         Event {
             venue: self.venue,
@@ -77,64 +76,34 @@ impl<S: SinkHandler> Feeder<S> {
     }
 }
 
-impl<S: SinkHandler> Session for Feeder<S> {
-    type Command = S::Command;
+impl SessionTap for QueueTap {
+    /// A connection status event to deliver after the handler's events.
+    type Scope<'a> = Option<Event>;
 
-    fn connection_context(&self) -> ConnectionContext {
-        self.inner.connection_context()
+    #[inline]
+    fn begin(&self, _conn: u32, now: Timestamp, input: SessionInput<'_>) -> Option<Option<Event>> {
+        match input {
+            SessionInput::Connected => {
+                // Before the handler's events: it may subscribe and produce some at once.
+                self.queue
+                    .push_all([self.connection(now, ConnectionStatus::Connected)]);
+                Some(None)
+            }
+            SessionInput::Disconnected(cause) => Some(Some(self.connection(
+                now,
+                ConnectionStatus::Disconnected {
+                    reason: cause.to_string(),
+                },
+            ))),
+            _ => Some(None),
+        }
     }
 
-    fn reconnection_policy(&self) -> ReconnectionPolicy {
-        self.inner.reconnection_policy()
-    }
-
-    fn classify_disconnect(&self, cause: &DisconnectCause) -> ReconnectDecision {
-        self.inner.classify_disconnect(cause)
-    }
-
-    fn stream_kind(&self, frame: &InboundFrame<'_>) -> StreamKind {
-        self.inner.stream_kind(frame)
-    }
-
-    fn ready_to_connect(&mut self, now: Timestamp, out: &mut Outbox) -> bool {
-        self.step(now, |s| s.ready_to_connect(now, out))
-    }
-
-    fn on_connected(&mut self, now: Timestamp, out: &mut Outbox) {
-        let event = self.connection(now, ConnectionStatus::Connected);
-        self.queue.push_all([event]);
-        self.step(now, |s| s.on_connected(now, out));
-    }
-
-    fn on_frame(&mut self, frame: InboundFrame<'_>, out: &mut Outbox) {
-        let now = frame.received_at;
-        self.step(now, |s| s.on_frame(frame, out));
-    }
-
-    fn on_tick(&mut self, now: Timestamp, out: &mut Outbox) {
-        self.step(now, |s| s.on_tick(now, out));
-    }
-
-    fn on_app_ping(&mut self, now: Timestamp, out: &mut Outbox) {
-        self.step(now, |s| s.on_app_ping(now, out));
-    }
-
-    fn on_rest_response(&mut self, response: RestResponse, now: Timestamp, out: &mut Outbox) {
-        self.step(now, |s| s.on_rest_response(response, now, out));
-    }
-
-    fn on_command(&mut self, command: S::Command, now: Timestamp, out: &mut Outbox) {
-        self.step(now, |s| s.on_command(command, now, out));
-    }
-
-    fn on_disconnected(&mut self, cause: &DisconnectCause, now: Timestamp) {
-        let reason = cause.to_string();
-        self.step(now, |s| s.on_disconnected(cause, now));
-        let event = self.connection(now, ConnectionStatus::Disconnected { reason });
-        self.queue.push_all([event]);
-    }
-
-    fn on_close(&mut self, now: Timestamp, out: &mut Outbox) {
-        self.step(now, |s| s.on_close(now, out));
+    #[inline]
+    fn deliver(&self, scope: Option<Event>, events: impl Iterator<Item = Event>) {
+        self.queue.push_all(events);
+        if let Some(status) = scope {
+            self.queue.push_all([status]);
+        }
     }
 }

@@ -12,6 +12,7 @@ use ws_handlers::{
 };
 
 use crate::event::EventSink;
+pub use crate::session::SinkHandler;
 use crate::venue::{ChannelName, event_sink, feeds};
 
 /// Everything needed to build one venue's handlers, already checked.

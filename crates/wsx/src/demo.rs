@@ -20,7 +20,6 @@ use exchange_sim::{Fault, SimConfig, Simulator};
 use market_types::{Decimal, Level, Symbol, Venue};
 use ws_handlers::SimulatorMount;
 
-use crate::credentials::ApiKey;
 use crate::event::BookLine;
 use crate::group::{build, start_group};
 use crate::metrics::{MetricsServer, MetricsSnapshot};
@@ -29,6 +28,7 @@ use crate::output::{Format, Printer};
 use crate::run::{Exit, LoopConfig, Run};
 use crate::tap::{Delivery, RunControl};
 use crate::venue::{ChannelName, StreamPlan};
+use exchange_ws::Credentials;
 
 /// Options of `wsx demo`.
 #[derive(Debug, clap::Args)]
@@ -84,7 +84,7 @@ pub async fn run(args: DemoArgs) -> Result<()> {
             .iter()
             .map(|c| c.book.symbol)
             .collect(),
-        key: ApiKey::new(&futures_config.api_key, &futures_config.api_secret),
+        key: Credentials::new(&futures_config.api_key, &futures_config.api_secret),
     };
     let futures = Arc::new(
         MexcFuturesVenue::new(futures_config)
@@ -278,7 +278,7 @@ pub async fn run(args: DemoArgs) -> Result<()> {
 /// configuration.
 struct FuturesPlan {
     contracts: Vec<Symbol>,
-    key: ApiKey,
+    key: Credentials,
 }
 
 fn plans(
@@ -290,7 +290,7 @@ fn plans(
     let symbols = |names: &[String]| -> Vec<Symbol> {
         names.iter().filter_map(|s| Symbol::new(s).ok()).collect()
     };
-    let gate_key = ApiKey::new(&gate.config().api_key, &gate.config().api_secret);
+    let gate_key = Credentials::new(&gate.config().api_key, &gate.config().api_secret);
     let (gate_spot_ws, gate_rest) = simulated(sim, Venue::GateioSpot);
     let (gate_futures_ws, _) = simulated(sim, Venue::GateioFutures);
     let (mexc_ws, mexc_rest) = simulated(sim, Venue::MexcSpot);
@@ -348,7 +348,7 @@ fn plans(
             rest_url: mexc_rest,
             depth: None,
             levels: 5,
-            credentials: Some(ApiKey::new(
+            credentials: Some(Credentials::new(
                 &mexc.config().api_key,
                 &mexc.config().api_secret,
             )),

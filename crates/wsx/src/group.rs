@@ -17,7 +17,7 @@ use crate::event::EventSink;
 
 use crate::replayer::{ReplayGroup, replayer};
 use crate::run::{RunningGroup, start_sessions};
-use crate::tap::{Delivery, RunControl, VenueSession};
+use crate::tap::{Delivery, RunControl, SinkHandler};
 use crate::venue::{Role, StreamPlan};
 
 /// The sessions of one venue handler type, started together (one pool) and sharing a
@@ -39,7 +39,7 @@ impl fmt::Debug for SessionGroup {
 }
 
 impl SessionGroup {
-    fn new<S: VenueSession>(role: Role, connect_limit: ConnectRateLimit, sessions: Vec<S>) -> Self {
+    fn new<S: SinkHandler>(role: Role, connect_limit: ConnectRateLimit, sessions: Vec<S>) -> Self {
         Self {
             role,
             connect_limit,
@@ -117,7 +117,7 @@ trait SessionList: Send {
     ) -> Box<dyn ReplayGroup>;
 }
 
-impl<S: VenueSession> SessionList for Vec<S> {
+impl<S: SinkHandler> SessionList for Vec<S> {
     fn len(&self) -> usize {
         Vec::len(self)
     }

@@ -3,8 +3,8 @@
 //!
 //! - [`event`]: the normalized output events and their jsonl form, and [`event::EventSink`],
 //!   the callbacks every venue handler is given;
-//! - [`tap`]: [`tap::Tap`], the session wrapper that records, stamps and delivers, live and
-//!   in replay;
+//! - [`tap`]: [`tap::RunTap`], what happens around every venue handler (recording,
+//!   freezing, delivery), live and in replay, inside the client library's session wrapper;
 //! - [`venue`]: venues, channels and symbols as the command line names them;
 //! - [`group`]: the venue handlers a plan becomes, started live or replayed;
 //! - [`record`]: the recording format; [`replayer`]: the replay engine; [`replay`]:
@@ -13,7 +13,6 @@
 //! - [`output`]: jsonl and table printing; [`metrics`]: the Prometheus exporter;
 //!   [`nats`]: the NATS publisher and `wsx subscribe`; [`demo`]: the offline demo.
 
-pub mod credentials;
 pub mod demo;
 pub mod event;
 pub mod group;

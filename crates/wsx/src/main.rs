@@ -11,9 +11,9 @@ use wsx::{demo, nats, replay, stream};
 #[command(
     name = "wsx",
     version,
-    about = "Exchange WebSocket connectivity for MEXC spot and Gate.io spot/USDT futures",
-    long_about = "wsx streams normalized market and account data from MEXC spot and Gate.io \
-                  spot and USDT futures through the exchange-ws stack: local order books kept \
+    about = "Exchange WebSocket connectivity for MEXC spot/USDT-M futures and Gate.io spot/USDT futures",
+    long_about = "wsx streams normalized market and account data from MEXC spot and USDT-M \
+                  futures and Gate.io spot and USDT futures through the exchange-ws stack: local order books kept \
                   in sync, exact decimals, reconnection, metrics, recording and replay, NATS.\n\n\
                   Start with `wsx demo`: it needs no network and no credentials.",
     after_help = "Examples:\n  \

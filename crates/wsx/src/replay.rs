@@ -183,7 +183,7 @@ fn plan_from_header(header: &crate::record::Header) -> Result<StreamPlan> {
     let credentials = channels
         .iter()
         .any(|c| c.is_private())
-        .then(crate::credentials::ApiKey::placeholder);
+        .then(|| exchange_ws::Credentials::new("replay", "replay"));
     Ok(StreamPlan {
         venue,
         symbols,

@@ -8,7 +8,7 @@ use ws_core::{InboundFrame, Outbox, Session, Timestamp};
 
 use crate::event::{BookLine, Event};
 use crate::record::{Input, Record};
-use crate::tap::{Delivery, RunControl, Tap, VenueSession};
+use crate::tap::{Delivery, RunControl, SinkHandler, Tap, books, tap};
 
 /// One group of sessions being replayed.
 pub trait ReplayGroup {
@@ -24,12 +24,12 @@ pub trait ReplayGroup {
     }
 }
 
-struct Replayer<S: VenueSession> {
+struct Replayer<S: SinkHandler> {
     taps: Vec<Tap<S>>,
     out: Outbox,
 }
 
-impl<S: VenueSession> ReplayGroup for Replayer<S> {
+impl<S: SinkHandler> ReplayGroup for Replayer<S> {
     fn feed(&mut self, index: usize, record: &Record, base: Instant) -> Vec<Event> {
         let Some(tap) = self.taps.get_mut(index) else {
             return Vec::new();
@@ -59,7 +59,7 @@ impl<S: VenueSession> ReplayGroup for Replayer<S> {
             }
             Input::Close => tap.on_close(now, out),
         }
-        tap.take_collected()
+        tap.tap().take_collected()
     }
 
     fn books(&self) -> Vec<(BookLine, u64)> {
@@ -67,7 +67,7 @@ impl<S: VenueSession> ReplayGroup for Replayer<S> {
             .iter()
             .flat_map(|tap| {
                 let ts = tap.inner().sink().receive_ts();
-                tap.books().into_iter().map(move |b| (b, ts))
+                books(tap.inner()).into_iter().map(move |b| (b, ts))
             })
             .collect()
     }
@@ -78,7 +78,7 @@ impl<S: VenueSession> ReplayGroup for Replayer<S> {
 }
 
 /// The sessions of one group wrapped for replay, shards numbered on from `shard`.
-pub(crate) fn replayer<S: VenueSession>(
+pub(crate) fn replayer<S: SinkHandler>(
     sessions: Vec<S>,
     shard: &mut u16,
     control: &Arc<RunControl>,
@@ -86,9 +86,9 @@ pub(crate) fn replayer<S: VenueSession>(
     let taps = sessions
         .into_iter()
         .map(|s| {
-            let tap = Tap::new(s, *shard, control.clone(), Delivery::Collect(Vec::new()));
+            let session = tap(s, *shard, control.clone(), Delivery::collect());
             *shard += 1;
-            tap
+            session
         })
         .collect();
     Box::new(Replayer {

@@ -8,15 +8,13 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use market_types::Venue;
-use ws_core::{
-    ConnectRateLimit, ConnectionPool, ConnectionState, DriverConfig, LatencyHistogram, Session,
-};
+use ws_core::{ConnectRateLimit, ConnectionPool, ConnectionState, DriverConfig, LatencyHistogram};
 
 use crate::event::{BookLine, Event, EventBody, SinkCounters};
 use crate::metrics::{ConnSnapshot, GroupSnapshot, MetricsServer, MetricsSnapshot, SharedSnapshot};
 use crate::nats::NatsPublisher;
 use crate::output::{Out, Printer};
-use crate::tap::{BookSyncSummary, Delivery, RunControl, Tap, VenueSession};
+use crate::tap::{BookSyncSummary, Delivery, RunControl, SinkHandler, Tap, books, tap};
 use crate::venue::Role;
 
 /// A started group of connections of one handler type; the run loop sees only this.
@@ -35,34 +33,16 @@ pub trait RunningGroup: Send {
     fn close(self: Box<Self>) -> Pin<Box<dyn Future<Output = ()> + Send>>;
 }
 
-/// What can go wrong with a group.
-#[derive(Debug, Clone, Default)]
-pub struct Health {
-    /// Connections that are `CONNECTED` now.
-    pub connected: usize,
-    /// Connections that opened a socket at least once.
-    pub ever_connected: usize,
-    /// Connections that stopped for good (`ERROR`).
-    pub stopped: usize,
-    /// How many connections.
-    pub total: usize,
-    /// The URL (credentials redacted).
-    pub url: String,
-    /// The last failure seen.
-    pub last_failure: Option<String>,
-    /// Subscriptions the venue refused.
-    pub rejections: Vec<String>,
-    /// Authentication failures.
-    pub auth_failures: Vec<String>,
-}
+/// What can go wrong with a group: the client library's pool health.
+pub use exchange_ws::tap::PoolHealth as Health;
 
-struct PoolGroup<S: VenueSession> {
+struct PoolGroup<S: SinkHandler> {
     venue: Venue,
     role: Role,
     pool: ConnectionPool<Tap<S>>,
 }
 
-impl<S: VenueSession> RunningGroup for PoolGroup<S> {
+impl<S: SinkHandler> RunningGroup for PoolGroup<S> {
     fn venue(&self) -> Venue {
         self.venue
     }
@@ -114,33 +94,7 @@ impl<S: VenueSession> RunningGroup for PoolGroup<S> {
     }
 
     fn health(&self) -> Health {
-        let mut health = Health {
-            total: self.pool.len(),
-            ..Health::default()
-        };
-        for connection in self.pool.connections() {
-            match connection.state() {
-                ConnectionState::Connected => health.connected += 1,
-                ConnectionState::Error => health.stopped += 1,
-                _ => {}
-            }
-            connection.with_session(|tap| {
-                if tap.ever_connected() {
-                    health.ever_connected += 1;
-                }
-                if let Some(failure) = tap.last_failure() {
-                    health.last_failure = Some(failure);
-                }
-                health.url = ws_core::redact_query(&tap.connection_context().url);
-                health
-                    .rejections
-                    .extend(tap.inner().sink().rejections().iter().cloned());
-                health
-                    .auth_failures
-                    .extend(tap.inner().sink().auth_failures().iter().cloned());
-            });
-        }
-        health
+        exchange_ws::tap::pool_health(&self.pool)
     }
 
     fn books(&self) -> Vec<(BookLine, u64)> {
@@ -148,7 +102,7 @@ impl<S: VenueSession> RunningGroup for PoolGroup<S> {
         for connection in self.pool.connections() {
             connection.with_session(|tap| {
                 let ts = tap.inner().sink().receive_ts();
-                books.extend(tap.books().into_iter().map(|b| (b, ts)));
+                books.extend(self::books(tap.inner()).into_iter().map(|b| (b, ts)));
             });
         }
         books
@@ -169,7 +123,7 @@ impl<S: VenueSession> RunningGroup for PoolGroup<S> {
     clippy::too_many_arguments,
     reason = "the group's parts, passed through once"
 )]
-pub(crate) fn start_sessions<S: VenueSession>(
+pub(crate) fn start_sessions<S: SinkHandler>(
     venue: Venue,
     role: Role,
     limit: ConnectRateLimit,
@@ -182,7 +136,7 @@ pub(crate) fn start_sessions<S: VenueSession>(
     let taps = sessions
         .into_iter()
         .enumerate()
-        .map(|(i, s)| Tap::new(s, first_shard + i as u16, control.clone(), delivery()));
+        .map(|(i, s)| tap(s, first_shard + i as u16, control.clone(), delivery()));
     let pool = ConnectionPool::spawn(taps, config.clone(), limit)
         .map_err(|e| format!("cannot start the {venue} connections: {e}"))?;
     Ok(Box::new(PoolGroup { venue, role, pool }))
@@ -368,7 +322,7 @@ impl Run {
                 ));
             }
             if let Some(failure) = health.auth_failures.first() {
-                let (key, secret) = crate::credentials::variable_names(venue);
+                let (key, secret) = exchange_ws::variable_names(venue);
                 return Some(format!(
                     "{venue} rejected the API credentials: {failure}; check {key} and {secret}"
                 ));

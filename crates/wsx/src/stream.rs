@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use exchange_ws::Credentials;
 use market_types::Venue;
 use ws_core::{DriverConfig, TlsRoots};
 
@@ -244,14 +245,14 @@ pub fn plan(args: &StreamArgs) -> Result<StreamPlan> {
     let credentials = if private.is_empty() {
         None
     } else {
-        let found = crate::credentials::load(venue, args.credentials_file.as_deref())
-            .map_err(anyhow::Error::msg)?;
+        let file = args.credentials_file.as_deref();
+        let found = Credentials::load(venue, file).map_err(|e| match file {
+            Some(_) => anyhow::anyhow!("in --credentials-file: {e}"),
+            None => anyhow::anyhow!("{e}"),
+        })?;
         match found {
             Some(key) => Some(key),
-            None => bail!(crate::credentials::missing_message(
-                venue,
-                &private.join(",")
-            )),
+            None => bail!(missing_credentials(venue, &private.join(","))),
         }
     };
     Ok(StreamPlan {
@@ -265,6 +266,16 @@ pub fn plan(args: &StreamArgs) -> Result<StreamPlan> {
         credentials,
         fast_timers: false,
     })
+}
+
+/// The message for private channels without credentials.
+fn missing_credentials(venue: Venue, channels: &str) -> String {
+    let (key, secret) = exchange_ws::variable_names(venue);
+    format!(
+        "the {channels} channel needs API credentials for {venue}: set {key} and {secret} \
+         in the environment, or pass --credentials-file FILE with {key}=... and {secret}=... \
+         lines (never on the command line)"
+    )
 }
 
 /// The recording header for a plan.

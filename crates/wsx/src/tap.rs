@@ -1,11 +1,12 @@
-//! [`Tap`]: the one session wrapper every venue handler runs inside, live and in replay.
+//! [`RunTap`]: what `wsx` does around every venue handler, live and in replay, as the
+//! client library's [`SessionTap`] (the library's [`TappedSession`] runs the handler).
 //!
-//! Live, the driver calls the `Tap`, which (1) appends the input to the recording when
-//! recording, (2) stamps the receive time on the events the call will produce, (3) calls
-//! the venue handler, and (4) hands the handler's events to the printer and the NATS
-//! publisher without ever waiting (bounded queues; a full queue drops and counts). In
-//! replay the replay engine calls the same `Tap` methods with the recorded inputs, and the
-//! events are collected instead, so both paths run exactly the same code.
+//! Live, the driver calls the session, whose tap (1) appends the input to the recording
+//! when recording, then, after the library stamped the receive time and called the venue
+//! handler, (2) hands the handler's events to the printer and the NATS publisher without
+//! ever waiting (bounded queues; a full queue drops and counts). In replay the replay
+//! engine calls the same session methods with the recorded inputs, and the events are
+//! collected instead, so both paths run exactly the same code.
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -13,40 +14,24 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
+use exchange_ws::tap::{SessionInput, SessionTap, TappedSession};
 use tokio::sync::mpsc;
-use ws_core::{
-    ConnectionContext, DisconnectCause, InboundFrame, Outbox, ReconnectDecision,
-    ReconnectionPolicy, RestResponse, Session, StreamKind, Timestamp, redact_query,
-};
+use ws_core::Timestamp;
 pub use ws_handlers::BookSyncSummary;
-use ws_handlers::VenueHandler;
 
-use crate::event::{BookLine, Event, EventSink};
+pub use exchange_ws::sessions::SinkHandler;
+
+use crate::event::{BookLine, Event};
 use crate::output::Out;
 use crate::record::{InputRef, RecordRef, RecordWriter};
-
-/// A venue handler with [`EventSink`] as its callbacks: what every `wsx` session is.
-pub trait VenueSession: VenueHandler<Callbacks = EventSink> {
-    /// The callbacks.
-    #[inline]
-    fn sink(&self) -> &EventSink {
-        self.callbacks()
-    }
-
-    /// The callbacks, mutably.
-    #[inline]
-    fn sink_mut(&mut self) -> &mut EventSink {
-        self.callbacks_mut()
-    }
-}
-
-impl<S: VenueHandler<Callbacks = EventSink>> VenueSession for S {}
 
 /// State shared by every session of one run: the recording and the freeze switch.
 #[derive(Debug)]
 pub struct RunControl {
     base: Instant,
     frozen: AtomicBool,
+    /// [`TEST_FAULT_VARIABLE`] asked sessions to panic on their first frame.
+    panic_in_session: bool,
     recorder: Option<Mutex<Recorder>>,
     delivery: DeliveryCounters,
 }
@@ -77,6 +62,7 @@ impl RunControl {
         Arc::new(Self {
             base: Instant::now(),
             frozen: AtomicBool::new(false),
+            panic_in_session: panic_in_session_requested(),
             recorder: None,
             delivery: DeliveryCounters::default(),
         })
@@ -87,6 +73,7 @@ impl RunControl {
         Arc::new(Self {
             base: Instant::now(),
             frozen: AtomicBool::new(false),
+            panic_in_session: panic_in_session_requested(),
             recorder: Some(Mutex::new(Recorder {
                 writer,
                 error: None,
@@ -131,6 +118,16 @@ impl RunControl {
     }
 }
 
+/// A test-only fault: with `WSX_TEST_FAULT=panic-in-session` in the environment, every
+/// session panics on the first frame it takes, so end-to-end tests can watch how a panic in
+/// a connection task ends the run. Only the process environment sets it; nothing a venue
+/// sends can.
+pub const TEST_FAULT_VARIABLE: &str = "WSX_TEST_FAULT";
+
+fn panic_in_session_requested() -> bool {
+    std::env::var(TEST_FAULT_VARIABLE).is_ok_and(|v| v == "panic-in-session")
+}
+
 /// Where a session's events go.
 #[derive(Debug)]
 pub enum Delivery {
@@ -142,118 +139,90 @@ pub enum Delivery {
         nats: Option<mpsc::Sender<Out>>,
     },
     /// Replay: kept until the engine takes them.
-    Collect(Vec<Event>),
+    Collect(Mutex<Vec<Event>>),
 }
 
-/// A venue session with recording, receive stamps and event delivery around it.
-#[derive(Debug)]
-pub struct Tap<S: VenueSession> {
+impl Delivery {
+    /// Replay's: collected.
+    pub fn collect() -> Self {
+        Delivery::Collect(Mutex::new(Vec::new()))
+    }
+}
+
+/// A venue session as `wsx` runs it: the library's session wrapper with [`RunTap`].
+pub type Tap<S> = TappedSession<S, RunTap>;
+
+/// Wraps `inner`, which is shard `shard` of the run.
+pub fn tap<S: SinkHandler>(
     inner: S,
     shard: u16,
-    conn: u32,
     control: Arc<RunControl>,
     delivery: Delivery,
-    /// URLs of REST requests in flight, to label their answers in the recording.
-    requests: Vec<(ws_core::RestRequestId, String)>,
-    last_failure: Mutex<Option<String>>,
-    connected: bool,
-}
-
-impl<S: VenueSession> Tap<S> {
-    /// Wraps `inner`, which is shard `shard` of the run.
-    pub fn new(inner: S, shard: u16, control: Arc<RunControl>, delivery: Delivery) -> Self {
-        Self {
-            inner,
+) -> Tap<S> {
+    TappedSession::new(
+        inner,
+        RunTap {
             shard,
-            conn: 0,
             control,
             delivery,
-            requests: Vec::new(),
-            last_failure: Mutex::new(None),
-            connected: false,
-        }
-    }
+        },
+    )
+}
 
-    /// The venue handler.
-    pub fn inner(&self) -> &S {
-        &self.inner
-    }
+/// Recording, freezing and delivery for one session of a run.
+#[derive(Debug)]
+pub struct RunTap {
+    shard: u16,
+    control: Arc<RunControl>,
+    delivery: Delivery,
+}
 
-    /// The last reason a connection attempt failed or a socket ended.
-    pub fn last_failure(&self) -> Option<String> {
-        lock(&self.last_failure).clone()
-    }
-
-    /// Whether a socket has ever opened.
-    pub fn ever_connected(&self) -> bool {
-        self.connected
-    }
-
+impl RunTap {
     /// Events collected in replay.
-    pub fn take_collected(&mut self) -> Vec<Event> {
-        match &mut self.delivery {
-            Delivery::Collect(events) => std::mem::take(events),
+    pub fn take_collected(&self) -> Vec<Event> {
+        match &self.delivery {
+            Delivery::Collect(events) => std::mem::take(&mut *lock(events)),
             Delivery::Live { .. } => Vec::new(),
         }
     }
+}
 
-    /// The full books, best level first.
-    pub fn books(&self) -> Vec<BookLine> {
-        let mut symbols = self.inner.book_symbols();
-        symbols.sort_by(|a, b| a.as_str().cmp(b.as_str()));
-        symbols
-            .into_iter()
-            .filter_map(|symbol| {
-                self.inner
-                    .book(symbol)
-                    .map(|(book, status)| BookLine::from_book(book, status))
-            })
-            .collect()
-    }
+impl SessionTap for RunTap {
+    /// The recording, locked until the input's events are delivered, so that events of
+    /// different shards come out in the order their inputs were recorded.
+    type Scope<'a> = Option<MutexGuard<'a, Recorder>>;
 
-    /// Runs one input: records it, stamps its time, calls the handler, delivers events.
-    /// Returns `None` when the run is frozen (the input is ignored).
-    fn step<R>(
-        &mut self,
-        now: Timestamp,
-        input: InputRef<'_>,
-        out: &mut Outbox,
-        call: impl FnOnce(&mut S, &mut Outbox) -> R,
-    ) -> Option<R> {
-        let control = self.control.clone();
-        let recorder = begin(&control, self.shard, self.conn, now, input)?;
-        let before = out.rest_requests().len();
-        self.inner.sink_mut().set_receive_ts(now.unix_nanos);
-        let result = call(&mut self.inner, out);
-        self.finish(out, before, recorder);
-        Some(result)
-    }
-
-    /// Notes the URLs of new REST requests (for the recording) and hands the events on.
-    /// The recording lock is held until then, so that events of different shards come
-    /// out in the order their inputs were recorded.
-    fn finish(&mut self, out: &Outbox, before: usize, recorder: Option<MutexGuard<'_, Recorder>>) {
-        if recorder.is_some() {
-            for request in out.rest_requests().iter().skip(before) {
-                self.requests.push((request.id, redact_query(&request.url)));
+    fn begin(&self, conn: u32, now: Timestamp, input: SessionInput<'_>) -> Option<Self::Scope<'_>> {
+        let control = &*self.control;
+        let input = match input {
+            SessionInput::Frame { kind, payload } => {
+                if control.panic_in_session {
+                    panic!("{TEST_FAULT_VARIABLE}=panic-in-session: a panic injected for a test");
+                }
+                InputRef::Frame { kind, payload }
             }
-        }
-        self.deliver();
-        drop(recorder);
+            SessionInput::Rest { url, response } => InputRef::Rest { url, response },
+            SessionInput::Connected => InputRef::Connected,
+            SessionInput::Disconnected(cause) => InputRef::Disconnected(cause),
+            SessionInput::Tick => InputRef::Tick,
+            SessionInput::AppPing => InputRef::AppPing,
+            SessionInput::ReadyToConnect => InputRef::ReadyToConnect,
+            // wsx sends no commands; a future one would need a record tag of its own.
+            SessionInput::Command => return (!control.is_frozen()).then_some(None),
+            // Runs even when frozen (a private handler deletes its listen key); its events
+            // are not delivered (the books were already printed). Anything else the
+            // library may add is not recorded either.
+            _ => return None,
+        };
+        begin(control, self.shard, conn, now, input)
     }
 
-    fn deliver(&mut self) {
-        let Self {
-            inner,
-            delivery,
-            control,
-            ..
-        } = self;
-        match delivery {
-            Delivery::Collect(events) => events.extend(inner.sink_mut().drain()),
+    fn deliver(&self, recorder: Self::Scope<'_>, events: impl Iterator<Item = Event>) {
+        match &self.delivery {
+            Delivery::Collect(collected) => lock(collected).extend(events),
             Delivery::Live { printer, nats } => {
-                let counters = &control.delivery;
-                for event in inner.sink_mut().drain() {
+                let counters = &self.control.delivery;
+                for event in events {
                     let event = Arc::new(event);
                     if let Some(nats) = nats {
                         match nats.try_send(Out::Event(event.clone())) {
@@ -268,120 +237,26 @@ impl<S: VenueSession> Tap<S> {
                 }
             }
         }
+        drop(recorder);
     }
 
-    fn rest_url(&mut self, id: ws_core::RestRequestId) -> String {
-        match self.requests.iter().position(|(r, _)| *r == id) {
-            Some(i) => self.requests.swap_remove(i).1,
-            None => String::new(),
-        }
+    fn wants_rest_urls(&self) -> bool {
+        self.control.recorder.is_some()
     }
 }
 
-impl<S: VenueSession> Session for Tap<S> {
-    type Command = S::Command;
-
-    fn connection_context(&self) -> ConnectionContext {
-        self.inner.connection_context()
-    }
-
-    fn reconnection_policy(&self) -> ReconnectionPolicy {
-        self.inner.reconnection_policy()
-    }
-
-    fn classify_disconnect(&self, cause: &DisconnectCause) -> ReconnectDecision {
-        *lock(&self.last_failure) = Some(cause.to_string());
-        self.inner.classify_disconnect(cause)
-    }
-
-    fn stream_kind(&self, frame: &InboundFrame<'_>) -> StreamKind {
-        self.inner.stream_kind(frame)
-    }
-
-    fn ready_to_connect(&mut self, now: Timestamp, out: &mut Outbox) -> bool {
-        self.step(now, InputRef::ReadyToConnect, out, |s, out| {
-            s.ready_to_connect(now, out)
+/// The full books of a session, best level first, in symbol order.
+pub fn books<S: SinkHandler>(inner: &S) -> Vec<BookLine> {
+    let mut symbols = inner.book_symbols();
+    symbols.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    symbols
+        .into_iter()
+        .filter_map(|symbol| {
+            inner
+                .book(symbol)
+                .map(|(book, status)| BookLine::from_book(book, status))
         })
-        .unwrap_or(true)
-    }
-
-    fn on_connected(&mut self, now: Timestamp, out: &mut Outbox) {
-        if self.control.is_frozen() {
-            return;
-        }
-        self.conn += 1;
-        self.connected = true;
-        self.step(now, InputRef::Connected, out, |s, out| {
-            s.on_connected(now, out)
-        });
-    }
-
-    fn on_frame(&mut self, frame: InboundFrame<'_>, out: &mut Outbox) {
-        let now = frame.received_at;
-        let control = self.control.clone();
-        // The payload is copied into the recording before the handler may parse it in place.
-        let input = InputRef::Frame {
-            kind: frame.kind,
-            payload: &*frame.payload,
-        };
-        let Some(recorder) = begin(&control, self.shard, self.conn, now, input) else {
-            return;
-        };
-        let before = out.rest_requests().len();
-        self.inner.sink_mut().set_receive_ts(now.unix_nanos);
-        self.inner.on_frame(frame, out);
-        self.finish(out, before, recorder);
-    }
-
-    fn on_tick(&mut self, now: Timestamp, out: &mut Outbox) {
-        self.step(now, InputRef::Tick, out, |s, out| s.on_tick(now, out));
-    }
-
-    fn on_app_ping(&mut self, now: Timestamp, out: &mut Outbox) {
-        self.step(now, InputRef::AppPing, out, |s, out| {
-            s.on_app_ping(now, out)
-        });
-    }
-
-    fn on_rest_response(&mut self, response: RestResponse, now: Timestamp, out: &mut Outbox) {
-        let url = if self.control.recorder.is_some() {
-            self.rest_url(response.id)
-        } else {
-            String::new()
-        };
-        // A clone is cheap (the body is reference-counted) and lets the record borrow it.
-        let owned = response.clone();
-        let input = InputRef::Rest {
-            url: &url,
-            response: &response,
-        };
-        self.step(now, input, out, move |s, out| {
-            s.on_rest_response(owned, now, out)
-        });
-    }
-
-    fn on_command(&mut self, command: S::Command, now: Timestamp, out: &mut Outbox) {
-        // wsx sends no commands; a future one would need a record tag of its own.
-        if !self.control.is_frozen() {
-            self.inner.on_command(command, now, out);
-            self.deliver();
-        }
-    }
-
-    fn on_disconnected(&mut self, cause: &DisconnectCause, now: Timestamp) {
-        *lock(&self.last_failure) = Some(cause.to_string());
-        let mut out = Outbox::new();
-        self.step(now, InputRef::Disconnected(cause), &mut out, |s, _| {
-            s.on_disconnected(cause, now)
-        });
-    }
-
-    fn on_close(&mut self, now: Timestamp, out: &mut Outbox) {
-        // Runs even when frozen: a private handler deletes its listen key here. Its events
-        // are not delivered (the books were already printed).
-        self.inner.on_close(now, out);
-        let _ = self.inner.sink_mut().drain();
-    }
+        .collect()
 }
 
 /// Records `input` (when recording) and reports whether the run still takes inputs. The

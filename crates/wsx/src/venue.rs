@@ -11,7 +11,7 @@ pub use exchange_ws::venue::{
 };
 pub use ws_handlers::Role;
 
-use crate::credentials::ApiKey;
+use exchange_ws::Credentials;
 
 /// Everything needed to build a venue's sessions; also what a recording header stores.
 #[derive(Debug, Clone)]
@@ -31,7 +31,7 @@ pub struct StreamPlan {
     /// Levels per side in `book_update` lines.
     pub levels: usize,
     /// API key for private channels.
-    pub credentials: Option<ApiKey>,
+    pub credentials: Option<Credentials>,
     /// Shorter heartbeats and timers (the simulator), instead of the venue's.
     pub fast_timers: bool,
 }
