@@ -24,7 +24,8 @@ use crate::private::Delivered;
 use crate::rss::MemoryReport;
 use crate::venues::{Placed, Sim, VENUES};
 
-const USAGE: &str = "soak --minutes N [--fault-every SECS] [--checkpoint-every MINUTES]: every \
+const USAGE: &str = "soak --minutes N [--fault-every SECS] [--trade-every SECS] \
+    [--checkpoint-every MINUTES]: every \
     venue on the embedded simulator through the client library, faults on a schedule, for N \
     minutes (fractions allowed); checks books, account events and memory";
 
@@ -33,6 +34,7 @@ const USAGE: &str = "soak --minutes N [--fault-every SECS] [--checkpoint-every M
 struct Plan {
     run: Duration,
     fault_every: Duration,
+    trade_every: Duration,
     checkpoint_every: Duration,
 }
 
@@ -40,6 +42,7 @@ impl Plan {
     fn parse(args: &[String]) -> Result<Option<Plan>> {
         let mut minutes = None;
         let mut fault_every = 3.0;
+        let mut trade_every = TRADE_EVERY_SECS;
         let mut checkpoint_minutes = 5.0;
         let mut it = args.iter();
         let positive = |flag: &str, value: Option<&String>| -> Result<f64> {
@@ -54,6 +57,7 @@ impl Plan {
                 "-h" | "--help" => return Ok(None),
                 "--minutes" => minutes = Some(positive("--minutes", it.next())?),
                 "--fault-every" => fault_every = positive("--fault-every", it.next())?,
+                "--trade-every" => trade_every = positive("--trade-every", it.next())?,
                 "--checkpoint-every" => {
                     checkpoint_minutes = positive("--checkpoint-every", it.next())?;
                 }
@@ -67,6 +71,7 @@ impl Plan {
         Ok(Some(Plan {
             run,
             fault_every: Duration::from_secs_f64(fault_every),
+            trade_every: Duration::from_secs_f64(trade_every),
             checkpoint_every,
         }))
     }
@@ -75,7 +80,7 @@ impl Plan {
 /// How long a checkpoint waits for the books and the account events to settle.
 const SETTLE_LIMIT: Duration = Duration::from_secs(60);
 /// Seconds between trading rounds (one order placed and filled on every venue).
-const TRADE_EVERY: Duration = Duration::from_secs(2);
+const TRADE_EVERY_SECS: f64 = 2.0;
 /// Seconds between resident memory samples.
 const RSS_EVERY: Duration = Duration::from_secs(2);
 /// How long the client may take to bring every book live at the start.
@@ -210,7 +215,7 @@ async fn soak(plan: Plan) -> Result<Vec<String>> {
                 }
             }
             round += 1;
-            next_trade = now + TRADE_EVERY;
+            next_trade = now + plan.trade_every;
         }
         if now >= next_fault {
             let fault: SoakFault = CYCLE[fault_index % CYCLE.len()];
