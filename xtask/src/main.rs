@@ -6,11 +6,14 @@
 //!   performance validation run (see docs/BENCHMARKS.md).
 //! - `cargo xtask fuzz [--seconds N] [--only TARGET]`: every cargo-fuzz target for a bounded
 //!   time (see docs/TESTING.md, "Fuzzing").
+//! - `cargo xtask soak [--minutes N]`: every venue on the simulator through the client
+//!   library with faults for N minutes (see docs/TESTING.md, "Soak").
 //! - `cargo xtask deny`: all cargo-deny checks against the offline RustSec snapshot.
 
 mod bench;
 mod deny;
 mod fuzz;
+mod soak;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -33,7 +36,7 @@ const USAGE: &[(&str, &str)] = &[
     (
         "ci",
         "cargo xtask ci: format check, clippy, tests, quick bench gate, cargo-deny, a short \
-         fuzz run when nightly and cargo-fuzz are present (what .ci/run runs)",
+         fuzz run when nightly and cargo-fuzz are present, a one-minute soak (what .ci/run runs)",
     ),
     (
         "bench",
@@ -42,6 +45,7 @@ const USAGE: &[(&str, &str)] = &[
          benches/baseline.json",
     ),
     ("fuzz", fuzz::USAGE),
+    ("soak", soak::USAGE),
     (
         "deny",
         "cargo xtask deny: cargo-deny's advisories, bans, licenses and sources checks, offline",
@@ -94,6 +98,13 @@ fn run() -> Result<()> {
                 Ok(())
             }
         },
+        Some("soak") => match soak::SoakArgs::parse(&args[1..])? {
+            Some(soak_args) => soak::run(&root, &soak_args),
+            None => {
+                println!("{}", soak::USAGE);
+                Ok(())
+            }
+        },
         Some("deny") => deny::run(&root),
         Some(other) => bail!("unknown task {other}; try cargo xtask --help"),
         None => bail!("no task given; try cargo xtask --help"),
@@ -110,6 +121,10 @@ fn workspace_root() -> PathBuf {
 /// Seconds per fuzz target in CI: a smoke run that the targets still build and survive their
 /// seeds; long runs are done by hand (docs/TESTING.md).
 const CI_FUZZ_SECONDS: u64 = 5;
+
+/// Minutes of the soak in CI: about one round of the fault cycle and two checkpoints;
+/// the hour-long run is done by hand (docs/TESTING.md).
+const CI_SOAK_MINUTES: f64 = 1.0;
 
 fn ci(root: &Path) -> Result<()> {
     run_in(root, "cargo", &["fmt", "--all", "--", "--check"])?;
@@ -130,6 +145,12 @@ fn ci(root: &Path) -> Result<()> {
     let prove = ["--prove-gate".to_string(), "book_apply_20".to_string()];
     bench::run(root, &bench::BenchArgs::parse(&prove)?)?;
     deny::run(root)?;
+    soak::run(
+        root,
+        &soak::SoakArgs {
+            minutes: CI_SOAK_MINUTES,
+        },
+    )?;
     match fuzz::missing_tools(root) {
         Some(why) => eprintln!("fuzz: skipped, {why}"),
         None => fuzz::run(
