@@ -4,7 +4,7 @@
 //! # Rules
 //!
 //! Each symbol is `Syncing` until it is first live, `Live`, or `Resyncing(reason)` after
-//! it was thrown away. `Live` means the book was proven to continue the stream.
+//! it was thrown away.
 //!
 //! 1. **Syncing.** Pushes are buffered from the moment a symbol is tracked (bounded by
 //!    [`SyncSettings::max_buffered_pushes`] and [`SyncSettings::max_buffered_items`]; one
@@ -18,6 +18,9 @@
 //!    first one left starts after `id + 1` the snapshot is stale and fetched again after
 //!    a backoff (the buffer is kept). Otherwise the book is loaded, trimmed, checked, the
 //!    buffered pushes are replayed under the continuity rule, and the symbol is `Live`.
+//!    A rate-limited answer waits `Retry-After` (or the backoff) for every symbol, since
+//!    the limit is per IP; other failures back off and report
+//!    [`market_types::ResyncReason::SnapshotFailed`].
 //!    **Verifying.** Where [`BookVenue::REQUEST_ON_PUSH`] says snapshots are checked
 //!    against a buffered push, a snapshot loaded with nothing buffered (the quiet period
 //!    passed) proves nothing: it may be older than the stream. It is kept but not
@@ -26,10 +29,9 @@
 //!    `Live`, reported as if that push had been buffered and replayed; an older one is
 //!    skipped; one after a hole restarts the symbol (the venue's reason, such as
 //!    [`market_types::ResyncReason::StaleSnapshot`]), the push starting the new buffer.
-//!    A quiet symbol therefore stays unreported until something trades.
-//!    A rate-limited answer waits `Retry-After` (or the backoff) for every symbol, since
-//!    the limit is per IP; other failures back off and report
-//!    [`market_types::ResyncReason::SnapshotFailed`].
+//!    A quiet symbol therefore stays unreported until its book changes. Other venues
+//!    (snapshot due at the ack) still go live on such a snapshot; a stale one is found
+//!    by the next push.
 //! 3. **Live.** [`BookVenue::continuity`] decides: apply, skip (older than the book), or
 //!    break (a gap: resync, the push starting the new buffer). Applied levels go into the
 //!    book through [`BookVenue::apply_push`] (or a venue's single-pass decoder through
