@@ -435,3 +435,23 @@ fn a_snapshot_newer_than_every_buffered_push_is_live_at_once() {
     assert_eq!(h.book().update_id(), 7);
     assert_eq!(h.push(8, 8, &[]), UpdateOutcome::Applied);
 }
+
+#[test]
+fn a_bad_push_over_the_unverified_snapshot_restarts_from_an_empty_book() {
+    let mut h = Harness::new(|_| {});
+    h.quiet_until_due();
+    h.snapshot(10);
+    let crossed = ResyncReason::Crossed;
+    assert_eq!(
+        h.push(11, 11, &[bid("102")]),
+        UpdateOutcome::Resync(crossed)
+    );
+    assert_eq!(h.status(), BookStatus::Resyncing(crossed));
+    assert!(h.book().is_empty());
+    assert!(h.told.updates.is_empty(), "never handed out");
+    // Waits for a push to check the next snapshot against, or the quiet period.
+    assert_eq!(h.out.drain_rest().count(), 0);
+    h.wait(Duration::from_secs(2));
+    h.sync.on_tick(h.now, &mut h.out);
+    assert_eq!(h.out.drain_rest().count(), 1);
+}

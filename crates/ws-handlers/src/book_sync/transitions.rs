@@ -250,10 +250,14 @@ impl<V: BookVenue> BookSync<V> {
                     return Err(error);
                 }
                 self.go_live(index, loaded_id, time_ms, now, sink);
-                Ok(match self.books.get(index).map(|e| e.status) {
-                    Some(BookStatus::Resyncing(reason)) => UpdateOutcome::Resync(reason),
-                    _ => UpdateOutcome::Applied,
-                })
+                match self.books.get(index).map(|e| e.status) {
+                    Some(BookStatus::Resyncing(reason)) => {
+                        // The push was bad (crossed the book, ...): refetch as `reject` does.
+                        self.maybe_request(index, now, out);
+                        Ok(UpdateOutcome::Resync(reason))
+                    }
+                    _ => Ok(UpdateOutcome::Applied),
+                }
             }
             Continuity::Skip => {
                 self.stats.duplicates += 1;
