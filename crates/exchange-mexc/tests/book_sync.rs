@@ -336,7 +336,9 @@ fn a_snapshot_behind_the_stream_with_nothing_buffered_is_stale() {
     h.advance(1);
     let id = h.request();
     h.snapshot(id, 300, &[("100", "1")], &[("101", "1")]);
-    assert_eq!(h.status(BTC), BookStatus::Live);
+    // Nothing checked the snapshot: not live, not handed out, until a push continues it.
+    assert_eq!(h.status(BTC), BookStatus::Syncing);
+    assert!(h.sink.updates.is_empty(), "{:?}", h.sink.updates);
 
     // The first push starts after 301: updates were missed.
     let error = h.push_to(BTC, 305, 306, &[("100", "2")], &[]).unwrap_err();
@@ -738,6 +740,9 @@ fn disconnect_puts_every_book_back_to_syncing() {
     h.snapshot(btc, 499, &[("99", "1")], &[("101", "1")]);
     h.snapshot(eth, 7, &[("9", "1")], &[("11", "1")]);
     assert_eq!(h.status(BTC), BookStatus::Live);
+    // ETH's snapshot had nothing buffered to check it: live once a push continues it.
+    assert_eq!(h.status(ETH), BookStatus::Syncing);
+    h.push_to(ETH, 8, 8, &[], &[]).unwrap();
     assert_eq!(h.status(ETH), BookStatus::Live);
 }
 

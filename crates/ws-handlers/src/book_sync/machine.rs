@@ -77,6 +77,12 @@ pub(super) enum Phase {
         /// subscription ack).
         due_at: Option<Instant>,
     },
+    /// A snapshot is loaded that nothing buffered could check: it may be older than the
+    /// stream, so the book is not reported (nor its status `Live`) until a push continues it.
+    Verifying {
+        /// The snapshot's venue time, for the report once it is verified.
+        time_ms: u64,
+    },
     /// The book follows the stream.
     Live {
         /// False right after a snapshot that had nothing buffered to replay.
@@ -197,6 +203,9 @@ impl<V: BookVenue> BookSync<V> {
         let aligned = match entry.phase {
             Phase::Live { aligned } => aligned,
             Phase::Syncing { .. } => return self.buffer(index, push, now, out, sink),
+            Phase::Verifying { time_ms } => {
+                return self.verify(index, push, time_ms, now, out, sink);
+            }
         };
         let (first, last) = (push.first_id(), push.last_id());
         match V::continuity(entry.book.update_id(), first, last, aligned) {

@@ -1,11 +1,16 @@
-//! The generic machine alone, with a toy venue: strict `first == last + 1` continuity,
-//! snapshots whose body is just the update id (bid 100, ask 101).
+//! The generic machine alone, with a toy venue: strict `first == last + 1` continuity once
+//! aligned (right after a snapshot: older pushes skipped, the first newer one may overlap
+//! it, one starting after it means the snapshot was stale), snapshots whose body is just
+//! the update id (bid 100, ask 101).
 
 #![allow(clippy::unwrap_used, reason = "a failing test should fail loudly")]
 
 use std::time::{Duration, Instant};
 
-use market_types::{BookStatus, OrderBook, Price, Quantity, ResyncReason, Side, Symbol, Venue};
+use market_types::{
+    BookStatus, BookStatusEvent, BookUpdate, BookUpdateKind, OrderBook, Price, Quantity,
+    ResyncReason, Side, Symbol, Venue,
+};
 use ws_session::{Outbox, RestReply, RestRequest, RestRequestId, RestResponse, Timestamp};
 
 use super::*;
@@ -84,8 +89,22 @@ impl BookVenue for Toy {
         book.load_snapshot(levels("100"), levels("101"), *snapshot)
             .map_err(|e| e.resync_reason())
     }
-    fn continuity(current: u64, first: u64, _last: u64, _aligned: bool) -> Continuity {
+    fn continuity(current: u64, first: u64, last: u64, aligned: bool) -> Continuity {
         let expected = current + 1;
+        if !aligned {
+            return if last <= current {
+                Continuity::Skip
+            } else if first <= expected {
+                Continuity::Apply {
+                    overlap: first < expected,
+                }
+            } else {
+                Continuity::Break {
+                    reason: ResyncReason::StaleSnapshot,
+                    back_off: true,
+                }
+            };
+        }
         if first == expected {
             Continuity::Apply { overlap: false }
         } else {
@@ -125,10 +144,28 @@ fn bid(price: &str) -> Level {
     (Side::Buy, p(price), q("1"))
 }
 
+/// What the user was told.
+#[derive(Default)]
+struct Recorder {
+    statuses: Vec<BookStatus>,
+    updates: Vec<BookUpdate>,
+}
+
+impl BookSink for Recorder {
+    fn book_updated(&mut self, book: &OrderBook, update: &BookUpdate) {
+        assert_eq!(book.update_id(), update.last_update_id);
+        self.updates.push(*update);
+    }
+    fn status_changed(&mut self, event: BookStatusEvent) {
+        self.statuses.push(event.status);
+    }
+}
+
 struct Harness {
     sync: BookSync<Toy>,
     out: Outbox,
     now: Timestamp,
+    told: Recorder,
 }
 
 impl Harness {
@@ -151,6 +188,7 @@ impl Harness {
             sync,
             out: Outbox::new(),
             now: Timestamp::new(Instant::now(), 0),
+            told: Recorder::default(),
         }
     }
 
@@ -161,7 +199,7 @@ impl Harness {
             levels,
         };
         self.sync
-            .on_push(&push, self.now, &mut self.out, &mut ())
+            .on_push(&push, self.now, &mut self.out, &mut self.told)
             .unwrap()
     }
 
@@ -178,8 +216,23 @@ impl Harness {
         };
         assert!(
             self.sync
-                .on_rest_response(&response, self.now, &mut self.out, &mut ())
+                .on_rest_response(&response, self.now, &mut self.out, &mut self.told)
         );
+    }
+
+    /// Subscribed, then the quiet period passes with nothing pushed: the snapshot is due.
+    fn quiet_until_due(&mut self) {
+        self.sync.note_subscribed(symbol(), self.now);
+        self.wait(Duration::from_secs(2));
+        self.sync.on_tick(self.now, &mut self.out);
+    }
+
+    fn wait(&mut self, by: Duration) {
+        self.now = Timestamp::new(self.now.monotonic + by, 0);
+    }
+
+    fn status(&self) -> BookStatus {
+        self.sync.status(symbol()).unwrap()
     }
 
     fn book(&self) -> &OrderBook {
@@ -273,4 +326,132 @@ fn a_huge_retry_after_is_capped_instead_of_overflowing_the_clock() {
         h.sync.status(Symbol::new("BTCUSDT").unwrap()),
         Some(BookStatus::Live)
     );
+}
+
+fn symbol() -> Symbol {
+    Symbol::new("BTCUSDT").unwrap()
+}
+
+#[test]
+fn a_snapshot_with_nothing_to_check_it_against_is_not_live_until_a_push_continues_it() {
+    let mut h = Harness::new(|_| {});
+    h.quiet_until_due();
+    h.snapshot(10);
+    assert_eq!(h.status(), BookStatus::Syncing, "unverified: not live");
+    assert!(
+        h.told.updates.is_empty(),
+        "an unverified book is not handed out"
+    );
+    assert_eq!(h.book().update_id(), 10, "the snapshot is loaded meanwhile");
+    assert_eq!(h.push(11, 12, &[bid("99")]), UpdateOutcome::Applied);
+    assert_eq!(h.status(), BookStatus::Live);
+    assert_eq!(h.book().update_id(), 12);
+    assert_eq!(h.book().bids().count(), 2, "the push is in the book");
+    // Reported as a snapshot that was loaded with one push replayed over it.
+    let update = h.told.updates.last().unwrap();
+    assert_eq!(update.kind, BookUpdateKind::Snapshot);
+    assert_eq!((update.first_update_id, update.last_update_id), (10, 12));
+    assert_eq!(h.told.statuses, [BookStatus::Live]);
+    assert_eq!(
+        h.push(13, 13, &[]),
+        UpdateOutcome::Applied,
+        "aligned from now on"
+    );
+}
+
+#[test]
+fn a_push_overlapping_the_unverified_snapshot_verifies_it() {
+    let mut h = Harness::new(|_| {});
+    h.quiet_until_due();
+    h.snapshot(10);
+    assert_eq!(h.push(9, 11, &[]), UpdateOutcome::Applied);
+    assert_eq!(h.status(), BookStatus::Live);
+    assert_eq!(h.book().update_id(), 11);
+    assert_eq!(h.sync.stats().overlaps, 1);
+}
+
+#[test]
+fn a_push_after_a_gap_proves_the_unverified_snapshot_stale() {
+    let mut h = Harness::new(|_| {});
+    h.quiet_until_due();
+    h.snapshot(10);
+    let stale = ResyncReason::StaleSnapshot;
+    assert_eq!(h.push(15, 15, &[bid("99")]), UpdateOutcome::Resync(stale));
+    assert_eq!(h.status(), BookStatus::Resyncing(stale));
+    assert!(h.book().is_empty(), "no ghost of the stale snapshot");
+    assert!(
+        h.told.updates.is_empty(),
+        "the stale book was never handed out"
+    );
+    // The push starts the new buffer; the next snapshot (after the backoff) is checked
+    // against it.
+    h.sync.on_tick(h.now, &mut h.out);
+    assert_eq!(h.out.drain_rest().count(), 0, "backing off");
+    h.wait(Duration::from_millis(250));
+    h.sync.on_tick(h.now, &mut h.out);
+    h.snapshot(14);
+    assert_eq!(h.status(), BookStatus::Live);
+    assert_eq!(h.book().update_id(), 15);
+}
+
+#[test]
+fn pushes_older_than_the_unverified_snapshot_are_skipped_while_verifying() {
+    let mut h = Harness::new(|_| {});
+    h.quiet_until_due();
+    h.snapshot(10);
+    assert_eq!(h.push(8, 9, &[bid("99")]), UpdateOutcome::Duplicate);
+    assert_eq!(h.push(10, 10, &[bid("99")]), UpdateOutcome::Duplicate);
+    assert_eq!(h.status(), BookStatus::Syncing, "still unverified");
+    assert_eq!(h.book().bids().count(), 1, "old levels not applied");
+    assert_eq!(h.push(11, 11, &[]), UpdateOutcome::Applied);
+    assert_eq!(h.status(), BookStatus::Live);
+}
+
+#[test]
+fn a_resync_whose_snapshot_is_unverified_stays_resyncing_until_a_push_continues_it() {
+    let mut h = Harness::new(|_| {});
+    h.push(5, 5, &[]);
+    h.snapshot(4);
+    assert_eq!(h.status(), BookStatus::Live);
+    assert!(h.sync.resync(symbol(), h.now, &mut h.out, &mut h.told));
+    let requested = ResyncReason::UserRequested;
+    h.wait(Duration::from_secs(2));
+    h.sync.on_tick(h.now, &mut h.out);
+    let updates = h.told.updates.len();
+    h.snapshot(20);
+    assert_eq!(h.status(), BookStatus::Resyncing(requested));
+    assert_eq!(h.told.updates.len(), updates, "nothing handed out");
+    assert_eq!(h.push(21, 21, &[]), UpdateOutcome::Applied);
+    assert_eq!(h.status(), BookStatus::Live);
+}
+
+#[test]
+fn a_snapshot_newer_than_every_buffered_push_is_live_at_once() {
+    // The buffered push proves the snapshot is not older than the stream.
+    let mut h = Harness::new(|_| {});
+    h.push(5, 5, &[]);
+    h.snapshot(7);
+    assert_eq!(h.status(), BookStatus::Live);
+    assert_eq!(h.book().update_id(), 7);
+    assert_eq!(h.push(8, 8, &[]), UpdateOutcome::Applied);
+}
+
+#[test]
+fn a_bad_push_over_the_unverified_snapshot_restarts_from_an_empty_book() {
+    let mut h = Harness::new(|_| {});
+    h.quiet_until_due();
+    h.snapshot(10);
+    let crossed = ResyncReason::Crossed;
+    assert_eq!(
+        h.push(11, 11, &[bid("102")]),
+        UpdateOutcome::Resync(crossed)
+    );
+    assert_eq!(h.status(), BookStatus::Resyncing(crossed));
+    assert!(h.book().is_empty());
+    assert!(h.told.updates.is_empty(), "never handed out");
+    // Waits for a push to check the next snapshot against, or the quiet period.
+    assert_eq!(h.out.drain_rest().count(), 0);
+    h.wait(Duration::from_secs(2));
+    h.sync.on_tick(h.now, &mut h.out);
+    assert_eq!(h.out.drain_rest().count(), 1);
 }

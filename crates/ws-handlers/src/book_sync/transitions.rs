@@ -211,7 +211,65 @@ impl<V: BookVenue> BookSync<V> {
             return;
         }
         self.stats.snapshots_applied += 1;
+        if V::REQUEST_ON_PUSH && entry.buffer.is_empty() {
+            // Nothing shows the snapshot is not older than the stream: the first push
+            // decides (see `verify`).
+            entry.phase = Phase::Verifying { time_ms };
+            return;
+        }
         self.go_live(index, id, time_ms, now, sink);
+    }
+
+    /// A push over a snapshot that nothing checked yet: one that continues it makes the
+    /// book live (replayed as if it had been buffered), an older one is skipped, one
+    /// after a hole proves the snapshot stale.
+    pub(super) fn verify(
+        &mut self,
+        index: usize,
+        push: &V::Push<'_>,
+        time_ms: u64,
+        now: Timestamp,
+        out: &mut Outbox,
+        sink: &mut impl BookSink,
+    ) -> Result<UpdateOutcome, V::DecodeError> {
+        let Some(entry) = self.books.get(index) else {
+            return Ok(UpdateOutcome::Untracked);
+        };
+        let loaded_id = entry.book.update_id();
+        match V::continuity(loaded_id, push.first_id(), push.last_id(), false) {
+            Continuity::Apply { .. } => {
+                if let Err(error) = self.store(index, push) {
+                    self.restart(
+                        index,
+                        ResyncReason::InvalidUpdate,
+                        V::BACK_OFF_ON_BAD_DATA,
+                        now,
+                        sink,
+                    );
+                    self.maybe_request(index, now, out);
+                    return Err(error);
+                }
+                self.go_live(index, loaded_id, time_ms, now, sink);
+                match self.books.get(index).map(|e| e.status) {
+                    Some(BookStatus::Resyncing(reason)) => {
+                        // The push was bad (crossed the book, ...): refetch as `reject` does.
+                        self.maybe_request(index, now, out);
+                        Ok(UpdateOutcome::Resync(reason))
+                    }
+                    _ => Ok(UpdateOutcome::Applied),
+                }
+            }
+            Continuity::Skip => {
+                self.stats.duplicates += 1;
+                Ok(UpdateOutcome::Duplicate)
+            }
+            Continuity::Break { reason, back_off } => {
+                self.restart(index, reason, back_off, now, sink);
+                // The push that revealed the stale snapshot starts the new buffer.
+                self.buffer(index, push, now, out, sink)?;
+                Ok(UpdateOutcome::Resync(reason))
+            }
+        }
     }
 
     /// A full push: replaces the book whatever its phase.

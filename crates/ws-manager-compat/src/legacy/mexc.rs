@@ -3,7 +3,8 @@
 //! parser, listen-key signer and book sync. Fixed against the old defects: the depth
 //! channel is the protobuf `aggre.depth` the parser reads (§7.6), acks are `code: 0` and
 //! checked, "Blocked!" refusals are errors, and the venue's application `PING` is sent
-//! (§7.7).
+//! (§7.7). Private requests are signed with the venue's time, measured (the venue clock
+//! of `exchange_mexc`/`ws_handlers`) when MEXC refuses a timestamp.
 
 use std::time::Duration;
 
@@ -18,6 +19,7 @@ use ws_core::{
     ReconnectDecision, ReconnectionPolicy, RestRequestId, RestResponse, SessionSignal, StreamKind,
     Timestamp,
 };
+use ws_handlers::{ClockUpdate, VenueClock};
 use ws_mixins::ErrorCategory;
 
 use super::{
@@ -58,12 +60,15 @@ pub(super) fn private(setup: &VenueSetup) -> Result<WebSocketStrategySet, Compat
     let credentials = exchange_mexc::Credentials::new(key.as_str(), secret.as_bytes());
     let config = mexc_config(setup)?;
     let endpoints = config.endpoints.clone();
+    let clock = exchange_mexc::venue_clock(&endpoints.rest_url);
     Ok(WebSocketStrategySet::new(
         Box::new(MexcConnection {
             ping: setup.ping(endpoints.private_context("").ping),
             policy: setup.policy(RECONNECTION_POLICY),
             listen_key: Some(ListenKey {
-                signer: RestSigner::new(endpoints.rest_url.clone(), credentials),
+                signer: RestSigner::new(endpoints.rest_url.clone(), credentials)
+                    .with_clock(clock.offset()),
+                clock,
                 lifecycle: ListenKeyLifecycle::new(
                     KEEP_ALIVE,
                     MexcHandlerConfig::default().rest_retry,
@@ -93,6 +98,8 @@ struct MexcConnection {
 /// `exchange_mexc`'s; this holds the signer and numbers the requests below book sync's.
 struct ListenKey {
     signer: RestSigner,
+    /// The venue's clock the signer reads; measured when a timestamp is refused.
+    clock: VenueClock,
     lifecycle: ListenKeyLifecycle,
     next_id: u64,
 }
@@ -145,6 +152,14 @@ impl ConnectionStrategy for MexcConnection {
         let Some(listen) = self.listen_key.as_mut() else {
             return true;
         };
+        // A refused timestamp: the key is created again once the clock is measured.
+        if listen.clock.is_stale() {
+            let id = next_id(&mut listen.next_id)();
+            out.rest(listen.clock.request(id, now));
+        }
+        if listen.clock.is_measuring() {
+            return false;
+        }
         listen
             .lifecycle
             .prepare(&listen.signer, now, next_id(&mut listen.next_id), out)
@@ -171,7 +186,26 @@ impl ConnectionStrategy for MexcConnection {
         if response.id.0 >= BOOK_REQUEST_IDS {
             return false;
         }
+        if let Some(update) = listen.clock.on_response(response.id, &response.result, now) {
+            report_clock(&update, &listen.clock);
+            return true;
+        }
         match listen.lifecycle.on_response(response, now) {
+            Some(ListenKeyReply::Failed(purpose, error))
+                if listen.refused_for_time(purpose, &error) =>
+            {
+                tracing::warn!(%error, ?purpose, "timestamp refused; measuring the venue's clock");
+                listen.clock.mark_stale();
+                listen.lifecycle.on_failure(purpose, &error, now);
+                if purpose == ListenKeyPurpose::Create {
+                    // `ready_to_connect` measures, then creates the key again.
+                    listen.lifecycle.recheck();
+                } else if listen.clock.is_stale() {
+                    // Connected: measure now; the keep-alive is retried with the result.
+                    let id = next_id(&mut listen.next_id)();
+                    out.rest(listen.clock.request(id, now));
+                }
+            }
             Some(ListenKeyReply::Failed(purpose, error)) => {
                 // The old strategy judged only the creation; keep-alives and deletions were
                 // fire-and-forget.
@@ -195,6 +229,7 @@ impl ConnectionStrategy for MexcConnection {
     /// The old strategy regenerated the key after a loss; the old key is deleted first.
     fn on_disconnected(&mut self, _cause: &DisconnectCause) {
         if let Some(listen) = self.listen_key.as_mut() {
+            listen.clock.on_disconnected();
             listen.lifecycle.on_disconnected();
         }
     }
@@ -205,6 +240,36 @@ impl ConnectionStrategy for MexcConnection {
                 .lifecycle
                 .close(&listen.signer, now, next_id(&mut listen.next_id), out);
         }
+    }
+}
+
+impl ListenKey {
+    /// A refusal a wrong clock explains: any refused timestamp, except a creation refused
+    /// again right after a measurement (then it is the key's or the account's problem).
+    fn refused_for_time(&self, purpose: ListenKeyPurpose, error: &Error) -> bool {
+        error.is_outside_recv_window()
+            && (purpose != ListenKeyPurpose::Create || !self.clock.is_fresh())
+    }
+}
+
+/// Logs a measurement as the user-data handler does.
+fn report_clock(update: &ClockUpdate, clock: &VenueClock) {
+    match update {
+        ClockUpdate::Measured {
+            offset_ms,
+            report: true,
+        } => tracing::info!(
+            exchange = "mexc",
+            offset_ms,
+            "venue clock minus local clock; signing with the venue's time"
+        ),
+        ClockUpdate::Measured { .. } => {}
+        ClockUpdate::Failed(reason) => tracing::warn!(
+            exchange = "mexc",
+            %reason,
+            offset_ms = clock.offset().millis(),
+            "venue clock not measured; signing with the offset in force"
+        ),
     }
 }
 
