@@ -3,12 +3,11 @@
 
 use std::time::Duration;
 
-use market_types::{BookStatus, OrderBook, Symbol, Venue};
+use market_types::{Symbol, Venue};
 use ws_handlers::{
-    BookSyncSummary, ConnectionLimits, CredentialVariables, DEFAULT_CONNECT_RATE, DepthRule,
-    EndpointUrls, Feed, FeedSet, HandlerStats, PublicVenueHandler, Role, SimulatorMount,
-    StreamRequest, SubscriptionChange, SymbolStyle, Timers, VenueConnector, VenueError,
-    VenueHandler,
+    ConnectionLimits, CredentialVariables, DEFAULT_CONNECT_RATE, DepthRule, Driven, EndpointUrls,
+    Feed, FeedSet, PublicVenueSession, Role, SimulatorMount, StreamRequest, SubscriptionChange,
+    SymbolStyle, Timers, VenueConnector, VenueError,
 };
 use ws_mixins::{PrivateWebSocketMixin, PublicWebSocketMixin};
 use ws_session::{ConnectRateLimit, PingSettings, ReconnectionPolicy};
@@ -16,8 +15,9 @@ use ws_session::{ConnectRateLimit, PingSettings, ReconnectionPolicy};
 use crate::channel::{AggInterval, Channel};
 use crate::config::{Credentials, Endpoints, MexcConfig, REST_URL, WS_URL};
 use crate::handler::{
-    ContextOverrides, MexcHandlerConfig, MexcPrivateWebSocketHandler, MexcPublicCommand,
-    MexcPublicWebSocketHandler, POOL_CONNECT_LIMIT, RECONNECTION_POLICY,
+    ContextOverrides, MexcHandlerConfig, MexcPrivateParts, MexcPrivateWebSocketHandler,
+    MexcPublicCommand, MexcPublicParts, MexcPublicWebSocketHandler, POOL_CONNECT_LIMIT,
+    RECONNECTION_POLICY,
 };
 use crate::subscription::MAX_SUBSCRIPTIONS_PER_CONNECTION;
 
@@ -123,11 +123,11 @@ impl VenueConnector for MexcSpot {
         request: &StreamRequest<'_>,
         callbacks: H,
     ) -> Result<MexcPublicWebSocketHandler<H>, VenueError> {
-        Ok(MexcPublicWebSocketHandler::new(
+        Ok(Driven::new(MexcPublicParts::new(
             config.clone(),
             channels(request),
             callbacks,
-        ))
+        )))
     }
 
     fn public_shards<H: PublicWebSocketMixin + Send + 'static>(
@@ -135,7 +135,7 @@ impl VenueConnector for MexcSpot {
         request: &StreamRequest<'_>,
         make_callbacks: impl FnMut(usize) -> H,
     ) -> Result<Vec<MexcPublicWebSocketHandler<H>>, VenueError> {
-        Ok(MexcPublicWebSocketHandler::shards(
+        Ok(MexcPublicParts::shards(
             config.clone(),
             channels(request),
             make_callbacks,
@@ -148,7 +148,11 @@ impl VenueConnector for MexcSpot {
         callbacks: H,
     ) -> MexcPrivateWebSocketHandler<H> {
         // Account channels are account-wide; the symbols are the ones reconciled.
-        MexcPrivateWebSocketHandler::new(config, request.symbols.iter().copied(), callbacks)
+        Driven::new(MexcPrivateParts::new(
+            config,
+            request.symbols.iter().copied(),
+            callbacks,
+        ))
     }
 
     fn channel_name(feed: Feed) -> Option<&'static str> {
@@ -164,39 +168,7 @@ impl VenueConnector for MexcSpot {
     }
 }
 
-impl<H: PublicWebSocketMixin + Send + 'static> VenueHandler for MexcPublicWebSocketHandler<H> {
-    type Callbacks = H;
-
-    #[inline]
-    fn callbacks(&self) -> &H {
-        MexcPublicWebSocketHandler::callbacks(self)
-    }
-
-    #[inline]
-    fn callbacks_mut(&mut self) -> &mut H {
-        MexcPublicWebSocketHandler::callbacks_mut(self)
-    }
-
-    fn handler_stats(&self) -> &HandlerStats {
-        self.stats()
-    }
-
-    fn book_symbols(&self) -> Vec<Symbol> {
-        self.symbols().collect()
-    }
-
-    fn book(&self, symbol: Symbol) -> Option<(&OrderBook, BookStatus)> {
-        MexcPublicWebSocketHandler::book(self, symbol).zip(self.status(symbol))
-    }
-
-    fn book_sync(&self) -> BookSyncSummary {
-        (&self.book_stats()).into()
-    }
-}
-
-impl<H: PublicWebSocketMixin + Send + 'static> PublicVenueHandler
-    for MexcPublicWebSocketHandler<H>
-{
+impl<H: PublicWebSocketMixin + Send + 'static> PublicVenueSession for MexcPublicParts<H> {
     fn subscription_command(
         symbol: Symbol,
         feed: Feed,
@@ -211,24 +183,6 @@ impl<H: PublicWebSocketMixin + Send + 'static> PublicVenueHandler
 
     fn resync_command(symbol: Symbol) -> Option<MexcPublicCommand> {
         Some(MexcPublicCommand::Resync(symbol))
-    }
-}
-
-impl<H: PrivateWebSocketMixin + Send + 'static> VenueHandler for MexcPrivateWebSocketHandler<H> {
-    type Callbacks = H;
-
-    #[inline]
-    fn callbacks(&self) -> &H {
-        MexcPrivateWebSocketHandler::callbacks(self)
-    }
-
-    #[inline]
-    fn callbacks_mut(&mut self) -> &mut H {
-        MexcPrivateWebSocketHandler::callbacks_mut(self)
-    }
-
-    fn handler_stats(&self) -> &HandlerStats {
-        self.stats()
     }
 }
 

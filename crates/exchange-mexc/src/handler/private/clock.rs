@@ -11,7 +11,7 @@ use ws_session::{Outbox, RestResponse, Timestamp};
 use crate::error::Error;
 use crate::rest::check_reply;
 
-use super::{ListenKeyPurpose, MexcPrivateWebSocketHandler};
+use super::{ListenKeyPurpose, MexcPrivateParts};
 
 /// MEXC's time endpoint (`{"serverTime": ms}`) below the REST base.
 pub(super) fn venue_clock(rest_url: &str) -> VenueClock {
@@ -21,7 +21,7 @@ pub(super) fn venue_clock(rest_url: &str) -> VenueClock {
     })
 }
 
-impl<H: PrivateWebSocketMixin> MexcPrivateWebSocketHandler<H> {
+impl<H: PrivateWebSocketMixin> MexcPrivateParts<H> {
     /// Before a listen key is asked for: measures the clock when the venue refused a
     /// timestamp. `true` while the measurement is awaited.
     pub(super) fn measure_clock_if_refused(&mut self, now: Timestamp, out: &mut Outbox) -> bool {
