@@ -10,14 +10,14 @@ use ws_handlers::{
     SymbolStyle, Timers, VenueConnector, VenueError,
 };
 use ws_mixins::{PrivateWebSocketMixin, PublicWebSocketMixin};
-use ws_session::{ConnectRateLimit, PingSettings, ReconnectionPolicy};
+use ws_session::{PingSettings, ReconnectionPolicy};
 
 use crate::channel::{AggInterval, Channel};
 use crate::config::{Credentials, Endpoints, MexcConfig, REST_URL, WS_URL};
 use crate::handler::{
     ContextOverrides, MexcHandlerConfig, MexcPrivateParts, MexcPrivateWebSocketHandler,
     MexcPublicCommand, MexcPublicParts, MexcPublicWebSocketHandler, POOL_CONNECT_LIMIT,
-    RECONNECTION_POLICY,
+    RECONNECTION_POLICY, fast_timers,
 };
 use crate::subscription::MAX_SUBSCRIPTIONS_PER_CONNECTION;
 
@@ -85,12 +85,6 @@ impl VenueConnector for MexcSpot {
         if let Some(depth) = request.depth {
             mexc.book.snapshot_depth = u16::try_from(depth.min(5000)).unwrap_or(5000);
         }
-        let fast = request.timers == Timers::Fast;
-        if fast {
-            mexc.book.snapshot_after_quiet = Duration::from_millis(500);
-            mexc.book.retry_initial = Duration::from_millis(100);
-            mexc.book.retry_max = Duration::from_secs(1);
-        }
         let mut config = MexcHandlerConfig {
             context: ContextOverrides {
                 ping: request.ping,
@@ -99,20 +93,13 @@ impl VenueConnector for MexcSpot {
             reconnection: request.reconnection.unwrap_or(RECONNECTION_POLICY),
             ..MexcHandlerConfig::new(mexc)
         };
-        if fast {
-            config.context.ping = Some(PingSettings {
-                app_ping_interval: Some(Duration::from_secs(1)),
-                protocol_ping_interval: None,
-                idle_timeout: Some(Duration::from_secs(3)),
-            });
-            config.context.tick_interval = Some(Duration::from_millis(50));
-            config.reconnection.initial_delay = Duration::from_millis(100);
-            config.reconnection.max_delay = Duration::from_secs(1);
-            config.reconnection.connect_rate = ConnectRateLimit {
-                max_attempts: 20,
-                window: Duration::from_secs(1),
-            };
-            config.ack_timeout = Duration::from_secs(2);
+        if request.timers == Timers::Fast {
+            fast_timers(
+                &mut config.mexc.book,
+                &mut config.context,
+                &mut config.reconnection,
+                &mut config.ack_timeout,
+            );
             config.rest_retry = Duration::from_millis(200);
         }
         Ok(config)

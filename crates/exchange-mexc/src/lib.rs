@@ -96,6 +96,7 @@ mod handler;
 pub mod pb;
 mod rest;
 mod subscription;
+mod synced_books;
 mod wire;
 
 #[doc(hidden)]
@@ -122,6 +123,7 @@ pub use rest::{
     parse_listen_keys,
 };
 pub use subscription::{MAX_SUBSCRIPTIONS_PER_CONNECTION, check_ack, ping, subscribe, unsubscribe};
+pub use synced_books::{BookSyncError, SyncedBooks};
 pub use wire::{
     AggreBookTicker, AggreDeal, AggreDeals, AggreDepths, Body, BodyKind, Deals, DepthLevel,
     DepthLevels, Push, PushHeader, RawBody, decode_push, decode_wrapper, stream_kind,

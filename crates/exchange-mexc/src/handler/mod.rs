@@ -21,6 +21,7 @@ mod reconcile;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use config::fast_timers;
 pub use config::{ContextOverrides, MexcHandlerConfig, POOL_CONNECT_LIMIT, RECONNECTION_POLICY};
 pub use format::MexcSubscriptionFormat;
 pub use private::{
