@@ -98,7 +98,7 @@ pub trait VenueSession: BaseMessageHandler + Send + 'static {
         BookSyncSummary::default()
     }
 
-    // Hooks for venues with work outside the socket (MEXC spot's listen key).
+    // Hooks for venues with work outside the socket (a listen key made over REST).
 
     /// Before each connection attempt: REST work the URL depends on goes to `out`, and
     /// `false` holds the attempt until its answer. Default: connect now.
