@@ -16,12 +16,14 @@ use exchange_gateio::{
     GateioSpotPublicWebSocketHandler,
 };
 use exchange_mexc::{
-    AggInterval, Channel as MexcChannel, MexcConfig, MexcHandlerConfig, MexcPublicWebSocketHandler,
+    AggInterval, Channel as MexcChannel, MexcConfig, MexcHandlerConfig, MexcPublicParts,
+    MexcPublicWebSocketHandler,
 };
 use market_types::{BookStatus, BookStatusEvent, BookTicker, BookUpdate, OrderBook, Symbol};
 use ws_core::{
     FrameKind, InboundFrame, OutFrame, Outbox, RestReply, RestResponse, Session, Timestamp,
 };
+use ws_handlers::Driven;
 use ws_mixins::{PublicWebSocketMixin, StreamError};
 
 use crate::data::{self, FIRST_ID, FrameCycle};
@@ -222,7 +224,8 @@ fn mexc_handler(channel: MexcChannel) -> MexcPublicWebSocketHandler<Counting> {
         ..MexcConfig::default()
     };
     mexc.book.book_capacity = 128;
-    MexcPublicWebSocketHandler::new(MexcHandlerConfig::new(mexc), [channel], Counting::default())
+    let config = MexcHandlerConfig::new(mexc);
+    Driven::new(MexcPublicParts::new(config, [channel], Counting::default()))
 }
 
 fn mexc_book_ticker() -> Operation {

@@ -44,8 +44,8 @@ use exchange_gateio::{
     GateioSpotPublicWebSocketHandler,
 };
 use exchange_mexc::{
-    AggInterval, Channel as MexcChannel, MexcConfig, MexcHandlerConfig, MexcPublicWebSocketHandler,
-    pb,
+    AggInterval, Channel as MexcChannel, MexcConfig, MexcHandlerConfig, MexcPublicParts,
+    MexcPublicWebSocketHandler, pb,
 };
 use exchange_sim::{
     ClientMessage, FrameFormat, ServerMessage, SimConfig, Simulator, Venue, VenueConn, VenueFuture,
@@ -55,6 +55,7 @@ use market_types::{BookTicker, Level, Symbol};
 use prost::Message as _;
 use serde_json::{Value, json};
 use ws_core::{Connection, ConnectionState, DriverConfig, LatencyHistogram, Session};
+use ws_handlers::Driven;
 use ws_mixins::{PublicWebSocketMixin, StreamError};
 
 // ---------------------------------------------------------------------------------------
@@ -654,11 +655,11 @@ fn mexc_session(ws: &str, http: &str) -> Result<MexcPublicWebSocketHandler<TopOf
         endpoints: exchange_mexc::Endpoints::new(ws, http),
         ..MexcConfig::default()
     };
-    Ok(MexcPublicWebSocketHandler::new(
+    Ok(Driven::new(MexcPublicParts::new(
         MexcHandlerConfig::new(mexc),
         [mexc_channel()],
         TopOfBook::default(),
-    ))
+    )))
 }
 
 async fn run_venue(kind: VenueKind, o: &Options, origin: Instant) -> Result<Value> {

@@ -24,8 +24,8 @@
 //! from an empty book, status events, stats) is the generic machine's; see
 //! [`ws_handlers::BookSync`].
 
-use market_types::{BookError, BookStatus, OrderBook, ResyncReason, Symbol, Venue};
-use ws_handlers::{BookPush, BookVenue, Continuity, Rejection, SnapshotFailure, UpdateOutcome};
+use market_types::{BookError, OrderBook, ResyncReason, Symbol, Venue};
+use ws_handlers::{BookPush, BookVenue, Continuity, Rejection, SnapshotFailure};
 use ws_session::{Outbox, RestRequest, RestRequestId, RestResponse, Timestamp};
 
 pub use ws_handlers::{BookSink, BookSyncStats};
@@ -35,13 +35,11 @@ use crate::error::Error;
 use crate::rest::{
     DEPTH, DepthSnapshot, check_reply, depth_snapshot_request, parse_depth_snapshot,
 };
+use crate::synced_books::{BookSyncError, SyncedBooks};
 use crate::wire::{AggreDepths, DepthLevel, PushHeader};
 
 /// The books of one connection.
-#[derive(Debug)]
-pub struct BookSync {
-    inner: ws_handlers::BookSync<MexcBooks>,
-}
+pub type BookSync = SyncedBooks<MexcBooks>;
 
 impl BookSync {
     /// Books whose snapshots are fetched from `rest_url` (e.g. `https://api.mexc.com`).
@@ -50,38 +48,16 @@ impl BookSync {
             rest_url: rest_url.into().trim_end_matches('/').to_string(),
             snapshot_depth: config.snapshot_depth,
         };
-        BookSync {
-            inner: ws_handlers::BookSync::new(venue, config.settings()),
-        }
+        SyncedBooks::with_venue(venue, config.settings())
     }
 
-    /// Starts keeping a book for `symbol` (status `Syncing`). Call it when the depth
-    /// subscription is sent; doing so again is a no-op.
-    pub fn track<S: BookSink>(&mut self, symbol: Symbol, now: Timestamp, sink: &mut S) {
-        if self.inner.track(symbol, sink) {
-            self.inner.note_subscribed(symbol, now);
-        }
-    }
-
-    /// Stops keeping the book of `symbol`. Returns whether it was tracked.
-    pub fn untrack(&mut self, symbol: Symbol) -> bool {
-        self.inner.untrack(symbol)
-    }
-
-    /// The depth subscription of `symbol` was confirmed (again, after a reconnect): a
-    /// quiet symbol gets its snapshot after [`BookSyncConfig::snapshot_after_quiet`].
-    pub fn on_subscribed(&mut self, symbol: Symbol, now: Timestamp) {
-        self.inner.note_subscribed(symbol, now);
-    }
-
-    /// One `publicAggreDepths` push, from [`crate::decode_push`]. Live books are updated in
-    /// place without allocating; syncing books buffer it.
+    /// One `publicAggreDepths` push, from [`crate::decode_push`]: see
+    /// [`SyncedBooks::on_push`].
     ///
     /// # Errors
-    /// The push was not applied in sequence, and book sync has already reacted (the book
-    /// restarts from empty): [`Error::BookResync`] for a gap, crossed book, negative
-    /// quantity or buffer overflow; a decoding error for levels that do not decode.
-    /// [`Error::UntrackedSymbol`] or [`Error::MissingSymbol`] when no book matches.
+    /// As [`SyncedBooks::on_push`]: [`Error::BookResync`] for a gap, crossed book,
+    /// negative quantity or buffer overflow; a decoding error for levels that do not
+    /// decode; [`Error::UntrackedSymbol`] or [`Error::MissingSymbol`] when no book matches.
     #[inline]
     pub fn on_depth<S: BookSink>(
         &mut self,
@@ -96,84 +72,17 @@ impl BookSync {
             depth: *depth,
             time_ms: header.event_time_ms(),
         };
-        match self.inner.on_push(&push, now, out, sink)? {
-            UpdateOutcome::Untracked => Err(Error::UntrackedSymbol {
-                symbol: push.symbol,
-            }),
-            UpdateOutcome::Resync(reason) => Err(Error::BookResync {
-                symbol: push.symbol,
-                reason,
-            }),
-            _ => Ok(()),
-        }
+        self.on_push(&push, now, out, sink)
+    }
+}
+
+impl BookSyncError for Error {
+    fn untracked(symbol: Symbol) -> Error {
+        Error::UntrackedSymbol { symbol }
     }
 
-    /// An answer to a REST request. Returns `false` if the request was not book sync's
-    /// (see [`BookSync::owns`]).
-    pub fn on_rest_response<S: BookSink>(
-        &mut self,
-        response: &RestResponse,
-        now: Timestamp,
-        out: &mut Outbox,
-        sink: &mut S,
-    ) -> bool {
-        self.inner.on_rest_response(response, now, out, sink)
-    }
-
-    /// Timers: requests snapshots whose backoff or quiet period has passed.
-    pub fn on_tick(&mut self, now: Timestamp, out: &mut Outbox) {
-        self.inner.on_tick(now, out);
-    }
-
-    /// The connection is gone: every book is emptied and back to `Syncing`; answers to
-    /// snapshot requests already sent will be ignored.
-    pub fn on_disconnected<S: BookSink>(&mut self, sink: &mut S) {
-        self.inner.on_disconnected(sink);
-    }
-
-    /// Throws the book of `symbol` away and rebuilds it from a fresh snapshot
-    /// (`Resyncing(UserRequested)`). Other symbols are untouched.
-    ///
-    /// # Errors
-    /// [`Error::UntrackedSymbol`].
-    pub fn resync<S: BookSink>(
-        &mut self,
-        symbol: Symbol,
-        now: Timestamp,
-        out: &mut Outbox,
-        sink: &mut S,
-    ) -> Result<(), Error> {
-        if self.inner.resync(symbol, now, out, sink) {
-            Ok(())
-        } else {
-            Err(Error::UntrackedSymbol { symbol })
-        }
-    }
-
-    /// Whether a REST request id belongs to book sync (ids from
-    /// [`BookSyncConfig::first_request_id`] up to the last one used).
-    pub fn owns(&self, id: RestRequestId) -> bool {
-        self.inner.owns(id)
-    }
-
-    /// The local book of `symbol`; only trustworthy while its status is `Live`.
-    pub fn book(&self, symbol: Symbol) -> Option<&OrderBook> {
-        self.inner.book(symbol)
-    }
-
-    /// The status of `symbol`'s book.
-    pub fn status(&self, symbol: Symbol) -> Option<BookStatus> {
-        self.inner.status(symbol)
-    }
-
-    /// The tracked symbols.
-    pub fn symbols(&self) -> impl Iterator<Item = Symbol> + '_ {
-        self.inner.symbols()
-    }
-
-    /// Counters since creation.
-    pub fn stats(&self) -> BookSyncStats {
-        self.inner.stats()
+    fn resync(symbol: Symbol, reason: ResyncReason) -> Error {
+        Error::BookResync { symbol, reason }
     }
 }
 

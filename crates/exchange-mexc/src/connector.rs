@@ -3,21 +3,21 @@
 
 use std::time::Duration;
 
-use market_types::{BookStatus, OrderBook, Symbol, Venue};
+use market_types::{Symbol, Venue};
 use ws_handlers::{
-    BookSyncSummary, ConnectionLimits, CredentialVariables, DEFAULT_CONNECT_RATE, DepthRule,
-    EndpointUrls, Feed, FeedSet, HandlerStats, PublicVenueHandler, Role, SimulatorMount,
-    StreamRequest, SubscriptionChange, SymbolStyle, Timers, VenueConnector, VenueError,
-    VenueHandler,
+    ConnectionLimits, CredentialVariables, DEFAULT_CONNECT_RATE, DepthRule, Driven, EndpointUrls,
+    Feed, FeedSet, PublicVenueSession, Role, SimulatorMount, StreamRequest, SubscriptionChange,
+    SymbolStyle, Timers, VenueConnector, VenueError,
 };
 use ws_mixins::{PrivateWebSocketMixin, PublicWebSocketMixin};
-use ws_session::{ConnectRateLimit, PingSettings, ReconnectionPolicy};
+use ws_session::{PingSettings, ReconnectionPolicy};
 
 use crate::channel::{AggInterval, Channel};
 use crate::config::{Credentials, Endpoints, MexcConfig, REST_URL, WS_URL};
 use crate::handler::{
-    ContextOverrides, MexcHandlerConfig, MexcPrivateWebSocketHandler, MexcPublicCommand,
-    MexcPublicWebSocketHandler, POOL_CONNECT_LIMIT, RECONNECTION_POLICY,
+    ContextOverrides, MexcHandlerConfig, MexcPrivateParts, MexcPrivateWebSocketHandler,
+    MexcPublicCommand, MexcPublicParts, MexcPublicWebSocketHandler, POOL_CONNECT_LIMIT,
+    RECONNECTION_POLICY, fast_timers,
 };
 use crate::subscription::MAX_SUBSCRIPTIONS_PER_CONNECTION;
 
@@ -85,12 +85,6 @@ impl VenueConnector for MexcSpot {
         if let Some(depth) = request.depth {
             mexc.book.snapshot_depth = u16::try_from(depth.min(5000)).unwrap_or(5000);
         }
-        let fast = request.timers == Timers::Fast;
-        if fast {
-            mexc.book.snapshot_after_quiet = Duration::from_millis(500);
-            mexc.book.retry_initial = Duration::from_millis(100);
-            mexc.book.retry_max = Duration::from_secs(1);
-        }
         let mut config = MexcHandlerConfig {
             context: ContextOverrides {
                 ping: request.ping,
@@ -99,20 +93,13 @@ impl VenueConnector for MexcSpot {
             reconnection: request.reconnection.unwrap_or(RECONNECTION_POLICY),
             ..MexcHandlerConfig::new(mexc)
         };
-        if fast {
-            config.context.ping = Some(PingSettings {
-                app_ping_interval: Some(Duration::from_secs(1)),
-                protocol_ping_interval: None,
-                idle_timeout: Some(Duration::from_secs(3)),
-            });
-            config.context.tick_interval = Some(Duration::from_millis(50));
-            config.reconnection.initial_delay = Duration::from_millis(100);
-            config.reconnection.max_delay = Duration::from_secs(1);
-            config.reconnection.connect_rate = ConnectRateLimit {
-                max_attempts: 20,
-                window: Duration::from_secs(1),
-            };
-            config.ack_timeout = Duration::from_secs(2);
+        if request.timers == Timers::Fast {
+            fast_timers(
+                &mut config.mexc.book,
+                &mut config.context,
+                &mut config.reconnection,
+                &mut config.ack_timeout,
+            );
             config.rest_retry = Duration::from_millis(200);
         }
         Ok(config)
@@ -123,11 +110,11 @@ impl VenueConnector for MexcSpot {
         request: &StreamRequest<'_>,
         callbacks: H,
     ) -> Result<MexcPublicWebSocketHandler<H>, VenueError> {
-        Ok(MexcPublicWebSocketHandler::new(
+        Ok(Driven::new(MexcPublicParts::new(
             config.clone(),
             channels(request),
             callbacks,
-        ))
+        )))
     }
 
     fn public_shards<H: PublicWebSocketMixin + Send + 'static>(
@@ -135,7 +122,7 @@ impl VenueConnector for MexcSpot {
         request: &StreamRequest<'_>,
         make_callbacks: impl FnMut(usize) -> H,
     ) -> Result<Vec<MexcPublicWebSocketHandler<H>>, VenueError> {
-        Ok(MexcPublicWebSocketHandler::shards(
+        Ok(MexcPublicParts::shards(
             config.clone(),
             channels(request),
             make_callbacks,
@@ -148,7 +135,11 @@ impl VenueConnector for MexcSpot {
         callbacks: H,
     ) -> MexcPrivateWebSocketHandler<H> {
         // Account channels are account-wide; the symbols are the ones reconciled.
-        MexcPrivateWebSocketHandler::new(config, request.symbols.iter().copied(), callbacks)
+        Driven::new(MexcPrivateParts::new(
+            config,
+            request.symbols.iter().copied(),
+            callbacks,
+        ))
     }
 
     fn channel_name(feed: Feed) -> Option<&'static str> {
@@ -164,39 +155,7 @@ impl VenueConnector for MexcSpot {
     }
 }
 
-impl<H: PublicWebSocketMixin + Send + 'static> VenueHandler for MexcPublicWebSocketHandler<H> {
-    type Callbacks = H;
-
-    #[inline]
-    fn callbacks(&self) -> &H {
-        MexcPublicWebSocketHandler::callbacks(self)
-    }
-
-    #[inline]
-    fn callbacks_mut(&mut self) -> &mut H {
-        MexcPublicWebSocketHandler::callbacks_mut(self)
-    }
-
-    fn handler_stats(&self) -> &HandlerStats {
-        self.stats()
-    }
-
-    fn book_symbols(&self) -> Vec<Symbol> {
-        self.symbols().collect()
-    }
-
-    fn book(&self, symbol: Symbol) -> Option<(&OrderBook, BookStatus)> {
-        MexcPublicWebSocketHandler::book(self, symbol).zip(self.status(symbol))
-    }
-
-    fn book_sync(&self) -> BookSyncSummary {
-        (&self.book_stats()).into()
-    }
-}
-
-impl<H: PublicWebSocketMixin + Send + 'static> PublicVenueHandler
-    for MexcPublicWebSocketHandler<H>
-{
+impl<H: PublicWebSocketMixin + Send + 'static> PublicVenueSession for MexcPublicParts<H> {
     fn subscription_command(
         symbol: Symbol,
         feed: Feed,
@@ -211,24 +170,6 @@ impl<H: PublicWebSocketMixin + Send + 'static> PublicVenueHandler
 
     fn resync_command(symbol: Symbol) -> Option<MexcPublicCommand> {
         Some(MexcPublicCommand::Resync(symbol))
-    }
-}
-
-impl<H: PrivateWebSocketMixin + Send + 'static> VenueHandler for MexcPrivateWebSocketHandler<H> {
-    type Callbacks = H;
-
-    #[inline]
-    fn callbacks(&self) -> &H {
-        MexcPrivateWebSocketHandler::callbacks(self)
-    }
-
-    #[inline]
-    fn callbacks_mut(&mut self) -> &mut H {
-        MexcPrivateWebSocketHandler::callbacks_mut(self)
-    }
-
-    fn handler_stats(&self) -> &HandlerStats {
-        self.stats()
     }
 }
 

@@ -25,7 +25,7 @@
 //! - [`MexcPublicWebSocketHandler`] and [`MexcPrivateWebSocketHandler`]: all of the above
 //!   composed into `ws_session::Session`s (the refactoring plan's handlers, built from the
 //!   `ws-mixins` traits and the `ws-handlers` template), generic over the user's callbacks;
-//!   [`MexcPublicWebSocketHandler::shards`] spreads more than 30 channels over a
+//!   [`MexcPublicParts::shards`] spreads more than 30 channels over a
 //!   `ws_core::ConnectionPool`.
 //!
 //! What it deliberately does not do: **no sockets, no tokio, no clock reads.** Time comes
@@ -96,6 +96,7 @@ mod handler;
 pub mod pb;
 mod rest;
 mod subscription;
+mod synced_books;
 mod venue_clock;
 mod wire;
 
@@ -114,15 +115,16 @@ pub use error::Error;
 pub use event::{LimitDepth, balance, book_ticker_batch, fill, limit_depth, order, private_event};
 pub use handler::{
     ContextOverrides, ListenKeyLifecycle, ListenKeyPurpose, ListenKeyReply, ListenKeyReuse,
-    MexcHandlerConfig, MexcPrivateWebSocketHandler, MexcPublicCommand, MexcPublicWebSocketHandler,
-    MexcSubscriptionFormat, POOL_CONNECT_LIMIT, PrivateCounters, PublicCounters,
-    RECONNECTION_POLICY,
+    MexcHandlerConfig, MexcPrivateParts, MexcPrivateWebSocketHandler, MexcPublicCommand,
+    MexcPublicParts, MexcPublicWebSocketHandler, MexcSubscriptionFormat, POOL_CONNECT_LIMIT,
+    PrivateCounters, PublicCounters, RECONNECTION_POLICY,
 };
 pub use rest::{
     DepthSnapshot, check_reply, depth_snapshot_request, parse_depth_snapshot, parse_listen_key,
     parse_listen_keys,
 };
 pub use subscription::{MAX_SUBSCRIPTIONS_PER_CONNECTION, check_ack, ping, subscribe, unsubscribe};
+pub use synced_books::{BookSyncError, SyncedBooks};
 pub use venue_clock::venue_clock;
 pub use wire::{
     AggreBookTicker, AggreDeal, AggreDeals, AggreDepths, Body, BodyKind, Deals, DepthLevel,

@@ -15,10 +15,11 @@ mod e2e_support;
 use std::time::Duration;
 
 use e2e_support::{WAIT, driver_config, eventually, handler_config, init_tracing, start, sym};
-use exchange_mexc::MexcPrivateWebSocketHandler;
+use exchange_mexc::{MexcPrivateParts, MexcPrivateWebSocketHandler};
 use exchange_sim::mexc::{MexcConfig, MexcVenue};
 use market_types::{Decimal, Fill, Order, Price, Quantity, Side};
 use ws_core::{Connection, ConnectionState};
+use ws_handlers::Driven;
 use ws_mixins::{ErrorCategory, PrivateWebSocketMixin, StreamError};
 
 #[derive(Debug, Default)]
@@ -76,7 +77,11 @@ async fn private_events_arrive_with_the_venue_clock_ninety_seconds_ahead() {
     init_tracing();
     let (sim, venue) = start(MexcConfig::default()).await;
     venue.set_clock_offset_ms(AHEAD_MS);
-    let handler = Handler::new(handler_config(&sim), [sym("BTCUSDT")], Journal::default());
+    let handler = Driven::new(MexcPrivateParts::new(
+        handler_config(&sim),
+        [sym("BTCUSDT")],
+        Journal::default(),
+    ));
     let mut conn = Connection::spawn(handler, driver_config()).unwrap();
     assert!(
         eventually(WAIT, || conn
@@ -113,7 +118,11 @@ async fn a_clock_that_moves_while_connected_is_measured_after_a_refused_keep_ali
     let mut config = handler_config(&sim);
     config.listen_key_keep_alive = Duration::from_millis(200);
     config.rest_retry = Duration::from_millis(100);
-    let handler = Handler::new(config, [sym("BTCUSDT")], Journal::default());
+    let handler = Driven::new(MexcPrivateParts::new(
+        config,
+        [sym("BTCUSDT")],
+        Journal::default(),
+    ));
     let mut conn = Connection::spawn(handler, driver_config()).unwrap();
     assert!(
         eventually(WAIT, || conn

@@ -18,13 +18,14 @@ use std::ops::Range;
 use std::time::Duration;
 
 use e2e_support::{WAIT, driver_config, eventually, handler_config, init_tracing, start, sym};
-use exchange_mexc::{Credentials, MexcPrivateWebSocketHandler};
+use exchange_mexc::{Credentials, MexcPrivateParts};
 use exchange_sim::mexc::{
     DEFAULT_API_KEY, LedgerEntry, MexcConfig, MexcVenue, OrderState, PrivatePush,
 };
 use exchange_sim::{AcceptFault, Fault};
 use market_types::{Asset, Balance, Decimal, Fill, Order, OrderStatus, Price, Quantity, Side};
 use ws_core::{Connection, ConnectionState};
+use ws_handlers::Driven;
 use ws_mixins::{ErrorCategory, PrivateWebSocketMixin, StreamError};
 
 /// Everything delivered, in order.
@@ -109,8 +110,6 @@ impl PrivateWebSocketMixin for Journal {
         self.errors.push(error.clone());
     }
 }
-
-type Handler = MexcPrivateWebSocketHandler<Journal>;
 
 fn p(text: &str) -> Price {
     Price::parse(text).unwrap()
@@ -329,11 +328,11 @@ fn assert_balances_match(journal: &Journal, venue: &MexcVenue) {
 async fn private_events_exactly_once_across_a_disconnect() {
     init_tracing();
     let (sim, venue) = start(MexcConfig::default()).await;
-    let handler = Handler::new(
+    let handler = Driven::new(MexcPrivateParts::new(
         handler_config(&sim),
         [sym("BTCUSDT"), sym("ETHUSDT")],
         Journal::default(),
-    );
+    ));
     let mut conn = Connection::spawn(handler, driver_config()).unwrap();
     assert!(
         eventually(WAIT, || conn
@@ -485,7 +484,11 @@ async fn listen_key_is_created_kept_alive_and_deleted() {
     .await;
     let mut config = handler_config(&sim);
     config.listen_key_keep_alive = Duration::from_millis(250);
-    let handler = Handler::new(config, [sym("BTCUSDT")], Journal::default());
+    let handler = Driven::new(MexcPrivateParts::new(
+        config,
+        [sym("BTCUSDT")],
+        Journal::default(),
+    ));
     let mut conn = Connection::spawn(handler, driver_config()).unwrap();
     assert!(
         eventually(WAIT, || conn.with_session(|h| h.is_reconciled())).await,
@@ -525,7 +528,11 @@ async fn an_expired_listen_key_is_replaced() {
     .await;
     let mut config = handler_config(&sim);
     config.listen_key_keep_alive = Duration::from_secs(60);
-    let handler = Handler::new(config, [sym("BTCUSDT")], Journal::default());
+    let handler = Driven::new(MexcPrivateParts::new(
+        config,
+        [sym("BTCUSDT")],
+        Journal::default(),
+    ));
     let mut conn = Connection::spawn(handler, driver_config()).unwrap();
     assert!(
         eventually(WAIT, || conn.with_session(|h| h
@@ -551,7 +558,11 @@ async fn rejected_credentials_stop_the_connection() {
     let (sim, venue) = start(MexcConfig::default()).await;
     let mut config = handler_config(&sim);
     config.mexc.credentials = Some(Credentials::new(DEFAULT_API_KEY, "not-the-secret"));
-    let handler = Handler::new(config, [sym("BTCUSDT")], Journal::default());
+    let handler = Driven::new(MexcPrivateParts::new(
+        config,
+        [sym("BTCUSDT")],
+        Journal::default(),
+    ));
     let mut conn = Connection::spawn(handler, driver_config()).unwrap();
     assert_eq!(
         conn.wait_for_state(WAIT, ConnectionState::is_terminal)

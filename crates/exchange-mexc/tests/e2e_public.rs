@@ -18,13 +18,14 @@ use e2e_support::{
     start, sym,
 };
 use exchange_mexc::{
-    AggInterval, Channel, DepthLimit, KlineInterval, MexcPublicCommand, MexcPublicWebSocketHandler,
-    POOL_CONNECT_LIMIT,
+    AggInterval, Channel, DepthLimit, KlineInterval, MexcPublicCommand, MexcPublicParts,
+    MexcPublicWebSocketHandler, POOL_CONNECT_LIMIT,
 };
 use exchange_sim::mexc::{MexcConfig, MexcFault, PbDefect, SymbolSpec};
 use exchange_sim::{Fault, SimStats};
 use market_types::{BookStatus, BookStatusEvent, BookTicker, BookUpdate, OrderBook, Symbol, Trade};
 use ws_core::{Connection, ConnectionPool, ConnectionState, DisconnectKind};
+use ws_handlers::Driven;
 use ws_mixins::{ErrorCategory, PublicWebSocketMixin, StreamError, SubscriptionState};
 
 /// What the callbacks saw; read through `Connection::with_session`.
@@ -89,7 +90,11 @@ async fn books_trades_and_tickers_match_the_venue() {
         depth: DepthLimit::Five,
     });
     channels.push(Channel::BookTickerBatch { symbol: symbols[1] });
-    let handler = Handler::new(handler_config(&sim), channels, Tally::default());
+    let handler = Driven::new(MexcPublicParts::new(
+        handler_config(&sim),
+        channels,
+        Tally::default(),
+    ));
     let mut conn = Connection::spawn(handler, driver_config()).unwrap();
 
     assert!(
@@ -141,7 +146,11 @@ async fn books_recover_after_every_fault() {
         depth(btc, AggInterval::Ms10),
         depth(eth, AggInterval::Ms100),
     ];
-    let handler = Handler::new(handler_config(&sim), channels, Tally::default());
+    let handler = Driven::new(MexcPublicParts::new(
+        handler_config(&sim),
+        channels,
+        Tally::default(),
+    ));
     let mut conn = Connection::spawn(handler, driver_config()).unwrap();
     assert!(eventually(WAIT, || all_live(&conn, &symbols)).await);
     assert_books_match(&venue, &[&conn], &symbols, "start").await;
@@ -278,11 +287,11 @@ async fn blocked_and_refused_channels_are_reported_by_name() {
         interval: KlineInterval::Min1,
     };
     let unknown = depth(sym("NOPEUSDT"), AggInterval::Ms100);
-    let handler = Handler::new(
+    let handler = Driven::new(MexcPublicParts::new(
         handler_config(&sim),
         [depth(btc, AggInterval::Ms100), kline, unknown],
         Tally::default(),
-    );
+    ));
     let mut conn = Connection::spawn(handler, driver_config()).unwrap();
     assert!(
         eventually(WAIT, || conn
@@ -343,7 +352,7 @@ async fn more_than_thirty_symbols_run_through_a_pool() {
     })
     .await;
     let channels = symbols.iter().map(|s| depth(*s, AggInterval::Ms100));
-    let handlers = Handler::shards(handler_config(&sim), channels, |_| Tally::default());
+    let handlers = MexcPublicParts::shards(handler_config(&sim), channels, |_| Tally::default());
     assert_eq!(
         handlers
             .iter()
@@ -384,11 +393,11 @@ async fn rotation_keeps_books_correct() {
     let symbols = [sym("BTCUSDT"), sym("ETHUSDT")];
     let mut config = handler_config(&sim);
     config.context.max_lifetime = Some(Duration::from_millis(1500));
-    let handler = Handler::new(
+    let handler = Driven::new(MexcPublicParts::new(
         config,
         symbols.map(|s| depth(s, AggInterval::Ms100)),
         Tally::default(),
-    );
+    ));
     let mut conn = Connection::spawn(handler, driver_config()).unwrap();
     assert!(eventually(WAIT, || all_live(&conn, &symbols)).await);
     assert!(
@@ -424,7 +433,11 @@ async fn queued_processing_keeps_books_correct() {
         symbol: symbols[0],
         interval: AggInterval::Ms10,
     });
-    let handler = Handler::new(handler_config(&sim), channels, Tally::default());
+    let handler = Driven::new(MexcPublicParts::new(
+        handler_config(&sim),
+        channels,
+        Tally::default(),
+    ));
     let config = ws_core::DriverConfig {
         processing: ws_core::Processing::Queued(ws_core::QueueConfig::with_capacity(4096)),
         ..driver_config()

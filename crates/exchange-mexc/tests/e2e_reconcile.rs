@@ -12,11 +12,12 @@
 mod e2e_support;
 
 use e2e_support::{WAIT, driver_config, eventually, handler_config, init_tracing, start, sym};
-use exchange_mexc::MexcPrivateWebSocketHandler;
+use exchange_mexc::{MexcPrivateParts, MexcPrivateWebSocketHandler};
 use exchange_sim::mexc::MexcConfig;
 use exchange_sim::{AcceptFault, Fault};
 use market_types::{Fill, Order, OrderStatus, Price, Quantity, Side};
 use ws_core::{Connection, ConnectionState};
+use ws_handlers::Driven;
 use ws_mixins::{
     PrivateWebSocketMixin, ReconcileFailure, ReconcileFailureReason, ReconcileScope, StreamError,
 };
@@ -55,11 +56,11 @@ type Handler = MexcPrivateWebSocketHandler<Journal>;
 async fn an_unknown_symbol_is_reported_and_the_round_completes() {
     init_tracing();
     let (sim, _venue) = start(MexcConfig::default()).await;
-    let handler = Handler::new(
+    let handler = Driven::new(MexcPrivateParts::new(
         handler_config(&sim),
         [sym("BTCUSDT"), sym("NOPEUSDT")],
         Journal::default(),
-    );
+    ));
     let mut conn = Connection::spawn(handler, driver_config()).unwrap();
     // Before: `openOrders?symbol=NOPEUSDT` was asked again every retry delay for ever
     // and the round never completed.
@@ -95,7 +96,11 @@ async fn symbols_outside_the_configuration_are_reconciled_after_a_disconnect() {
     init_tracing();
     let (sim, venue) = start(MexcConfig::default()).await;
     // Only BTCUSDT is configured; the stream delivers every symbol.
-    let handler = Handler::new(handler_config(&sim), [sym("BTCUSDT")], Journal::default());
+    let handler = Driven::new(MexcPrivateParts::new(
+        handler_config(&sim),
+        [sym("BTCUSDT")],
+        Journal::default(),
+    ));
     let mut conn = Connection::spawn(handler, driver_config()).unwrap();
     assert!(
         eventually(WAIT, || conn

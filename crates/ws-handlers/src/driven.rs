@@ -97,6 +97,17 @@ pub trait VenueSession: BaseMessageHandler + Send + 'static {
     fn book_sync(&self) -> BookSyncSummary {
         BookSyncSummary::default()
     }
+
+    // Hooks for venues with work outside the socket (a listen key made over REST).
+
+    /// Before each connection attempt: REST work the URL depends on goes to `out`, and
+    /// `false` holds the attempt until its answer. Default: connect now.
+    fn ready_to_connect(&mut self, _now: Timestamp, _out: &mut Outbox) -> bool {
+        true
+    }
+
+    /// The user closes the session while connected: last requests (a key deleted, say).
+    fn on_close(&mut self, _now: Timestamp, _out: &mut Outbox) {}
 }
 
 /// A market-data venue: how feed changes and resyncs become commands.
@@ -167,6 +178,10 @@ impl<P: VenueSession> Session for Driven<P> {
         self.0.stream_kind(frame)
     }
 
+    fn ready_to_connect(&mut self, now: Timestamp, out: &mut Outbox) -> bool {
+        self.0.ready_to_connect(now, out)
+    }
+
     fn on_connected(&mut self, now: Timestamp, out: &mut Outbox) {
         self.0.on_connected(now, out);
     }
@@ -201,6 +216,10 @@ impl<P: VenueSession> Session for Driven<P> {
     fn on_disconnected(&mut self, cause: &DisconnectCause, now: Timestamp) {
         self.0.lifecycle().0.on_disconnected();
         self.0.on_disconnected(cause, now);
+    }
+
+    fn on_close(&mut self, now: Timestamp, out: &mut Outbox) {
+        self.0.on_close(now, out);
     }
 }
 

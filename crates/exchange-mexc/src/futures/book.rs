@@ -19,8 +19,8 @@
 
 use std::cell::Cell;
 
-use market_types::{BookStatus, OrderBook, ResyncReason, Side, Symbol, Venue};
-use ws_handlers::{BookPush, BookVenue, Continuity, Rejection, SnapshotFailure, UpdateOutcome};
+use market_types::{OrderBook, ResyncReason, Side, Symbol, Venue};
+use ws_handlers::{BookPush, BookVenue, Continuity, Rejection, SnapshotFailure};
 use ws_session::{Outbox, RestRequest, RestRequestId, RestResponse, Timestamp};
 
 pub use ws_handlers::{BookSink, BookSyncStats};
@@ -31,12 +31,10 @@ use super::rest::{
 };
 use super::wire::{DepthData, DepthLevel, DepthPush, Levels};
 use crate::config::BookSyncConfig;
+use crate::synced_books::{BookSyncError, SyncedBooks};
 
 /// The futures books of one connection.
-#[derive(Debug)]
-pub struct FuturesBookSync {
-    inner: ws_handlers::BookSync<FuturesBooks>,
-}
+pub type FuturesBookSync = SyncedBooks<FuturesBooks>;
 
 impl FuturesBookSync {
     /// Books whose snapshots come from `rest_url` (e.g. [`crate::futures::REST_URL`]),
@@ -47,36 +45,15 @@ impl FuturesBookSync {
             snapshot_depth: config.snapshot_depth,
             venue,
         };
-        FuturesBookSync {
-            inner: ws_handlers::BookSync::new(books, config.settings()),
-        }
+        SyncedBooks::with_venue(books, config.settings())
     }
 
-    /// Starts keeping a book for `symbol` (status `Syncing`); call it when `sub.depth`
-    /// is sent. Doing so again is a no-op.
-    pub fn track<S: BookSink>(&mut self, symbol: Symbol, now: Timestamp, sink: &mut S) {
-        if self.inner.track(symbol, sink) {
-            self.inner.note_subscribed(symbol, now);
-        }
-    }
-
-    /// Stops keeping the book of `symbol`. Returns whether it was tracked.
-    pub fn untrack(&mut self, symbol: Symbol) -> bool {
-        self.inner.untrack(symbol)
-    }
-
-    /// `rs.sub.depth` arrived (again, after a reconnect) for `symbol`.
-    pub fn on_subscribed(&mut self, symbol: Symbol, now: Timestamp) {
-        self.inner.note_subscribed(symbol, now);
-    }
-
-    /// One `push.depth` (or `push.depth.full`) from [`crate::futures::decode`]. Live
-    /// books are updated in place without allocating; syncing books buffer it.
+    /// One `push.depth` (or `push.depth.full`) from [`crate::futures::decode`]: see
+    /// [`SyncedBooks::on_push`].
     ///
     /// # Errors
-    /// The push was not applied in sequence and book sync has already reacted (the book
-    /// restarts from empty): [`FuturesError::BookResync`]; a level that does not decode;
-    /// [`FuturesError::UntrackedSymbol`].
+    /// As [`SyncedBooks::on_push`]: [`FuturesError::BookResync`]; a level that does not
+    /// decode; [`FuturesError::UntrackedSymbol`].
     #[inline]
     pub fn on_depth<S: BookSink>(
         &mut self,
@@ -85,80 +62,17 @@ impl FuturesBookSync {
         out: &mut Outbox,
         sink: &mut S,
     ) -> Result<(), FuturesError> {
-        match self.inner.on_push(push, now, out, sink)? {
-            UpdateOutcome::Untracked => Err(FuturesError::UntrackedSymbol {
-                symbol: push.symbol,
-            }),
-            UpdateOutcome::Resync(reason) => Err(FuturesError::BookResync {
-                symbol: push.symbol,
-                reason,
-            }),
-            _ => Ok(()),
-        }
+        self.on_push(push, now, out, sink)
+    }
+}
+
+impl BookSyncError for FuturesError {
+    fn untracked(symbol: Symbol) -> FuturesError {
+        FuturesError::UntrackedSymbol { symbol }
     }
 
-    /// An answer to a REST request; `false` if it was not book sync's.
-    pub fn on_rest_response<S: BookSink>(
-        &mut self,
-        response: &RestResponse,
-        now: Timestamp,
-        out: &mut Outbox,
-        sink: &mut S,
-    ) -> bool {
-        self.inner.on_rest_response(response, now, out, sink)
-    }
-
-    /// Timers: snapshots whose backoff or quiet period has passed.
-    pub fn on_tick(&mut self, now: Timestamp, out: &mut Outbox) {
-        self.inner.on_tick(now, out);
-    }
-
-    /// The connection is gone: every book is emptied and back to `Syncing`.
-    pub fn on_disconnected<S: BookSink>(&mut self, sink: &mut S) {
-        self.inner.on_disconnected(sink);
-    }
-
-    /// Rebuilds the book of `symbol` from a fresh snapshot (`Resyncing(UserRequested)`).
-    ///
-    /// # Errors
-    /// [`FuturesError::UntrackedSymbol`].
-    pub fn resync<S: BookSink>(
-        &mut self,
-        symbol: Symbol,
-        now: Timestamp,
-        out: &mut Outbox,
-        sink: &mut S,
-    ) -> Result<(), FuturesError> {
-        if self.inner.resync(symbol, now, out, sink) {
-            Ok(())
-        } else {
-            Err(FuturesError::UntrackedSymbol { symbol })
-        }
-    }
-
-    /// Whether a REST request id belongs to book sync.
-    pub fn owns(&self, id: RestRequestId) -> bool {
-        self.inner.owns(id)
-    }
-
-    /// The local book of `symbol`; only trustworthy while its status is `Live`.
-    pub fn book(&self, symbol: Symbol) -> Option<&OrderBook> {
-        self.inner.book(symbol)
-    }
-
-    /// The status of `symbol`'s book.
-    pub fn status(&self, symbol: Symbol) -> Option<BookStatus> {
-        self.inner.status(symbol)
-    }
-
-    /// The tracked contracts.
-    pub fn symbols(&self) -> impl Iterator<Item = Symbol> + '_ {
-        self.inner.symbols()
-    }
-
-    /// Counters since creation.
-    pub fn stats(&self) -> BookSyncStats {
-        self.inner.stats()
+    fn resync(symbol: Symbol, reason: ResyncReason) -> FuturesError {
+        FuturesError::BookResync { symbol, reason }
     }
 }
 

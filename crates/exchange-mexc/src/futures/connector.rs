@@ -1,8 +1,6 @@
 //! MEXC USDT-M futures as a [`VenueConnector`]: what programs need to know to connect,
 //! delegating to the sessions in `handler/`.
 
-use std::time::Duration;
-
 use market_types::{Symbol, Venue};
 use ws_handlers::{
     ConnectionLimits, CredentialVariables, DEFAULT_CONNECT_RATE, DepthRule, Driven, EndpointUrls,
@@ -10,10 +8,11 @@ use ws_handlers::{
     SymbolStyle, Timers, VenueConnector, VenueError,
 };
 use ws_mixins::{PrivateWebSocketMixin, PublicWebSocketMixin};
-use ws_session::{ConnectRateLimit, PingSettings, ReconnectionPolicy};
+use ws_session::{PingSettings, ReconnectionPolicy};
 
 use crate::config::Credentials;
-use crate::handler::{ContextOverrides, RECONNECTION_POLICY};
+use crate::connector::MexcSpot;
+use crate::handler::{ContextOverrides, RECONNECTION_POLICY, fast_timers};
 
 use super::handler::{
     FuturesHandlerConfig, FuturesPublicCommand, MexcFuturesPrivateHandler, MexcFuturesPrivateParts,
@@ -50,11 +49,8 @@ impl VenueConnector for MexcFutures {
         public_connect_rate: DEFAULT_CONNECT_RATE,
         private_connect_rate: DEFAULT_CONNECT_RATE,
     };
-    const CREDENTIALS: CredentialVariables = CredentialVariables {
-        key: "MEXC_API_KEY",
-        secret: "MEXC_API_SECRET",
-        user_id: None,
-    };
+    /// One API key serves both markets.
+    const CREDENTIALS: CredentialVariables = MexcSpot::CREDENTIALS;
     const LIVE: EndpointUrls = EndpointUrls {
         ws: WS_URL,
         rest: REST_URL,
@@ -95,22 +91,12 @@ impl VenueConnector for MexcFutures {
             config.book.snapshot_depth = u16::try_from(depth).unwrap_or(u16::MAX);
         }
         if request.timers == Timers::Fast {
-            config.book.snapshot_after_quiet = Duration::from_millis(500);
-            config.book.retry_initial = Duration::from_millis(100);
-            config.book.retry_max = Duration::from_secs(1);
-            config.context.ping = Some(PingSettings {
-                app_ping_interval: Some(Duration::from_secs(1)),
-                protocol_ping_interval: None,
-                idle_timeout: Some(Duration::from_secs(3)),
-            });
-            config.context.tick_interval = Some(Duration::from_millis(50));
-            config.reconnection.initial_delay = Duration::from_millis(100);
-            config.reconnection.max_delay = Duration::from_secs(1);
-            config.reconnection.connect_rate = ConnectRateLimit {
-                max_attempts: 20,
-                window: Duration::from_secs(1),
-            };
-            config.ack_timeout = Duration::from_secs(2);
+            fast_timers(
+                &mut config.book,
+                &mut config.context,
+                &mut config.reconnection,
+                &mut config.ack_timeout,
+            );
         }
         Ok(config)
     }

@@ -8,7 +8,7 @@ use ws_session::{
     ConnectRateLimit, ConnectionContext, MaxAttempts, PingSettings, ReconnectionPolicy,
 };
 
-use crate::config::MexcConfig;
+use crate::config::{BookSyncConfig, MexcConfig};
 
 /// Everything a [`super::MexcPublicWebSocketHandler`] or
 /// [`super::MexcPrivateWebSocketHandler`] is configured with.
@@ -51,6 +51,32 @@ impl MexcHandlerConfig {
             ..Self::default()
         }
     }
+}
+
+/// The short timers a `Timers::Fast` request asks for (tests against the simulator), the
+/// same for both markets: quick snapshots, heartbeats, reconnects and ack timeouts.
+pub(crate) fn fast_timers(
+    book: &mut BookSyncConfig,
+    context: &mut ContextOverrides,
+    reconnection: &mut ReconnectionPolicy,
+    ack_timeout: &mut Duration,
+) {
+    book.snapshot_after_quiet = Duration::from_millis(500);
+    book.retry_initial = Duration::from_millis(100);
+    book.retry_max = Duration::from_secs(1);
+    context.ping = Some(PingSettings {
+        app_ping_interval: Some(Duration::from_secs(1)),
+        protocol_ping_interval: None,
+        idle_timeout: Some(Duration::from_secs(3)),
+    });
+    context.tick_interval = Some(Duration::from_millis(50));
+    reconnection.initial_delay = Duration::from_millis(100);
+    reconnection.max_delay = Duration::from_secs(1);
+    reconnection.connect_rate = ConnectRateLimit {
+        max_attempts: 20,
+        window: Duration::from_secs(1),
+    };
+    *ack_timeout = Duration::from_secs(2);
 }
 
 /// Parts of the driver context to replace; `None` keeps the venue default.

@@ -217,19 +217,10 @@ impl Subscriptions {
             .unsubscribe(&[channel], &self.format, now, out);
     }
 
-    /// Ack timeouts: the channels are requested again; the error is for the user.
-    pub(crate) fn on_tick(&mut self, now: Timestamp, out: &mut Outbox) -> Option<StreamError> {
-        let timed_out = self.lifecycle.on_tick(&self.format, now, out)?;
-        Some(StreamError {
-            category: ErrorCategory::Venue,
-            message: match timed_out {
-                SubscriptionError::AckTimeout { topics, timeout } => format!(
-                    "no acknowledgement within {timeout:?} for {}; requested again",
-                    names(&topics)
-                ),
-                other => other.to_string(),
-            },
-        })
+    /// The lifecycle and its format, for the shared `Session` glue (which runs the ack
+    /// timeouts and resets the lifecycle on a disconnect).
+    pub(crate) fn parts(&mut self) -> (&mut Lifecycle<Channel>, &MexcSubscriptionFormat) {
+        (&mut self.lifecycle, &self.format)
     }
 
     pub(crate) fn on_disconnected(&mut self) {
@@ -339,6 +330,20 @@ impl Subscriptions {
             },
             channels,
         }
+    }
+}
+
+/// An ack timeout (the channels were requested again) as the user's error.
+pub(crate) fn ack_timeout_error(timed_out: SubscriptionError<Channel>) -> StreamError {
+    StreamError {
+        category: ErrorCategory::Venue,
+        message: match timed_out {
+            SubscriptionError::AckTimeout { topics, timeout } => format!(
+                "no acknowledgement within {timeout:?} for {}; requested again",
+                names(&topics)
+            ),
+            other => other.to_string(),
+        },
     }
 }
 

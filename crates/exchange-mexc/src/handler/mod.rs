@@ -2,7 +2,7 @@
 //! `ws_session::Session`s that the `ws-core` driver runs.
 //!
 //! - [`MexcPublicWebSocketHandler`]: market data (depth → local books, deals, book
-//!   ticker), at most 30 channels per connection; [`MexcPublicWebSocketHandler::shards`]
+//!   ticker), at most 30 channels per connection; [`MexcPublicParts::shards`]
 //!   spreads more over a `ws_core::ConnectionPool`.
 //! - [`MexcPrivateWebSocketHandler`]: the user-data stream (orders, fills, balances) on a
 //!   listen key it creates, keeps alive and deletes, with REST reconciliation after every
@@ -21,12 +21,13 @@ mod reconcile;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use config::fast_timers;
 pub use config::{ContextOverrides, MexcHandlerConfig, POOL_CONNECT_LIMIT, RECONNECTION_POLICY};
 pub use format::MexcSubscriptionFormat;
 pub use private::{
-    ListenKeyLifecycle, ListenKeyPurpose, ListenKeyReply, ListenKeyReuse,
+    ListenKeyLifecycle, ListenKeyPurpose, ListenKeyReply, ListenKeyReuse, MexcPrivateParts,
     MexcPrivateWebSocketHandler, PrivateCounters,
 };
-pub use public::{MexcPublicCommand, MexcPublicWebSocketHandler, PublicCounters};
+pub use public::{MexcPublicCommand, MexcPublicParts, MexcPublicWebSocketHandler, PublicCounters};
 #[doc(hidden)]
 pub use reconcile::fuzz_reconcile_parsers;

@@ -14,7 +14,7 @@ use market_types::{
     Trade,
 };
 use prost::Message as _;
-use ws_handlers::WebSocketMessageType;
+use ws_handlers::{Driven, WebSocketMessageType};
 use ws_mixins::{ErrorCategory, PrivateWebSocketMixin, PublicWebSocketMixin, StreamError};
 use ws_session::{
     DisconnectCause, FrameKind, InboundFrame, OutFrame, Outbox, ReconnectDecision, RestMethod,
@@ -279,11 +279,11 @@ type Private = MexcPrivateWebSocketHandler<Seen>;
 
 /// A public handler on BTCUSDT depth, deals and ticker, connected and acknowledged.
 fn live_public() -> (Public, Outbox) {
-    let mut h = Public::new(
+    let mut h = Driven::new(MexcPublicParts::new(
         config(),
         [depth("BTCUSDT"), deals("BTCUSDT"), ticker("BTCUSDT")],
         Seen::default(),
-    );
+    ));
     let mut out = Outbox::new();
     h.on_connected(at(0), &mut out);
     assert_eq!(
@@ -344,7 +344,11 @@ fn sync_book(h: &mut Public, snapshot_id: u64) {
 
 #[test]
 fn public_context_policy_and_stream_kinds() {
-    let h = Public::new(config(), [depth("BTCUSDT")], Seen::default());
+    let h = Driven::new(MexcPublicParts::new(
+        config(),
+        [depth("BTCUSDT")],
+        Seen::default(),
+    ));
     let ctx = h.connection_context();
     assert_eq!(ctx.url, "ws://127.0.0.1:1/ws");
     assert!(ctx.headers.is_empty());
@@ -442,7 +446,7 @@ fn depth_syncs_through_the_sink_and_gaps_resync_one_symbol() {
 
 #[test]
 fn trades_tickers_partial_books_and_pongs_are_routed() {
-    let mut h = Public::new(
+    let mut h = Driven::new(MexcPublicParts::new(
         config(),
         [
             deals("BTCUSDT"),
@@ -453,7 +457,7 @@ fn trades_tickers_partial_books_and_pongs_are_routed() {
             },
         ],
         Seen::default(),
-    );
+    ));
     let mut out = Outbox::new();
     h.on_connected(at(0), &mut out);
     feed(&mut h, FrameKind::Binary, &deals_frame("BTCUSDT", 3), at(1));
@@ -523,7 +527,11 @@ fn blocked_and_coded_refusals_reach_on_error_and_drop_the_book() {
         symbol: sym("BTCUSDT"),
         interval: KlineInterval::Min1,
     };
-    let mut h = Public::new(config(), [depth("NOPEUSDT"), kline], Seen::default());
+    let mut h = Driven::new(MexcPublicParts::new(
+        config(),
+        [depth("NOPEUSDT"), kline],
+        Seen::default(),
+    ));
     let mut out = Outbox::new();
     h.on_connected(at(0), &mut out);
     assert_eq!(h.status(sym("NOPEUSDT")), Some(BookStatus::Syncing));
@@ -738,7 +746,11 @@ fn rotation_skips_pushes_the_old_socket_delivered() {
 
 #[test]
 fn ack_timeout_requests_again_and_reports() {
-    let mut h = Public::new(config(), [deals("BTCUSDT")], Seen::default());
+    let mut h = Driven::new(MexcPublicParts::new(
+        config(),
+        [deals("BTCUSDT")],
+        Seen::default(),
+    ));
     let mut out = Outbox::new();
     h.on_connected(at(0), &mut out);
     out.clear();
@@ -775,10 +787,10 @@ fn shards_keep_symbols_together_and_respect_the_limit() {
         "one symbol, one connection"
     );
 
-    let handlers = Public::shards(config(), channels, |_| Seen::default());
+    let handlers = MexcPublicParts::shards(config(), channels, |_| Seen::default());
     assert_eq!(handlers.len(), 2);
     assert!(handlers.iter().all(|h| h.subscriptions().len() <= 30));
-    assert!(Public::shards(config(), [], |_| Seen::default()).is_empty());
+    assert!(MexcPublicParts::shards(config(), [], |_| Seen::default()).is_empty());
     // Groups larger than a shard are split.
     let many: Vec<Channel> = (0..5).map(|i| depth(&format!("A{i}USDT"))).collect();
     let small = shard_channels(many, 2);
@@ -793,7 +805,11 @@ fn shards_keep_symbols_together_and_respect_the_limit() {
 fn private_handler() -> Private {
     let mut config = config();
     config.listen_key_keep_alive = Duration::from_secs(60);
-    Private::new(config, [sym("BTCUSDT")], Seen::default())
+    Driven::new(MexcPrivateParts::new(
+        config,
+        [sym("BTCUSDT")],
+        Seen::default(),
+    ))
 }
 
 /// Creates the key, connects, acknowledges, and returns the reconciliation requests.
@@ -1320,7 +1336,7 @@ fn rejected_credentials_stop_without_a_retry_loop() {
     // No credentials at all: the same, without a request.
     let mut config = config();
     config.mexc.credentials = None;
-    let mut h = Private::new(config, [], Seen::default());
+    let mut h = Driven::new(MexcPrivateParts::new(config, [], Seen::default()));
     let mut out = Outbox::new();
     assert!(h.ready_to_connect(at(0), &mut out));
     h.on_connected(at(1), &mut out);
@@ -1493,11 +1509,11 @@ fn hot_message_path_allocates_nothing() {
             self.0 += 1;
         }
     }
-    let mut h = MexcPublicWebSocketHandler::new(
+    let mut h = Driven::new(MexcPublicParts::new(
         config(),
         [depth("BTCUSDT"), deals("BTCUSDT"), ticker("BTCUSDT")],
         Count::default(),
-    );
+    ));
     let mut out = Outbox::new();
     h.on_connected(at(0), &mut out);
     for channel in [depth("BTCUSDT"), deals("BTCUSDT"), ticker("BTCUSDT")] {

@@ -143,7 +143,8 @@ pub fn raw_handler(venue: &Venue) -> Maker {
                 exchange_mexc::Channel::AggreDepth { symbol, interval },
                 exchange_mexc::Channel::AggreDeals { symbol, interval },
             ];
-            let handler = exchange_mexc::MexcPublicWebSocketHandler::new(config, channels, ());
+            let parts = exchange_mexc::MexcPublicParts::new(config, channels, ());
+            let handler = ws_handlers::Driven::new(parts);
             Ok(Box::new(Raw(handler)) as Box<dyn ReplaySession>)
         }),
         exchange => {

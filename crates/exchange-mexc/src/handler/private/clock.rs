@@ -4,24 +4,16 @@
 //! (the creation is retried once with the corrected time), at once when connected (the
 //! keep-alive or reconciliation call that failed is retried with it).
 
-use ws_handlers::{ClockUpdate, TimeEndpoint, VenueClock};
+use ws_handlers::ClockUpdate;
 use ws_mixins::{ErrorCategory, PrivateWebSocketMixin};
 use ws_session::{Outbox, RestResponse, Timestamp};
 
 use crate::error::Error;
 use crate::rest::check_reply;
 
-use super::{ListenKeyPurpose, MexcPrivateWebSocketHandler};
+use super::{ListenKeyPurpose, MexcPrivateParts};
 
-/// MEXC's time endpoint (`{"serverTime": ms}`) below the REST base.
-pub(super) fn venue_clock(rest_url: &str) -> VenueClock {
-    VenueClock::new(TimeEndpoint {
-        url: format!("{}/api/v3/time", rest_url.trim_end_matches('/')),
-        field: "serverTime",
-    })
-}
-
-impl<H: PrivateWebSocketMixin> MexcPrivateWebSocketHandler<H> {
+impl<H: PrivateWebSocketMixin> MexcPrivateParts<H> {
     /// Before a listen key is asked for: measures the clock when the venue refused a
     /// timestamp. `true` while the measurement is awaited.
     pub(super) fn measure_clock_if_refused(&mut self, now: Timestamp, out: &mut Outbox) -> bool {

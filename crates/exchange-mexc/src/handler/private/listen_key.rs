@@ -15,7 +15,7 @@ use crate::auth::RestSigner;
 use crate::error::Error;
 use crate::rest::{check_reply, parse_listen_key};
 
-use super::{MexcPrivateWebSocketHandler, USER_DATA_STREAM};
+use super::{MexcPrivateParts, USER_DATA_STREAM};
 
 /// What a key held across a disconnect becomes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -349,7 +349,7 @@ impl fmt::Debug for ListenKeyLifecycle {
     }
 }
 
-impl<H: PrivateWebSocketMixin> MexcPrivateWebSocketHandler<H> {
+impl<H: PrivateWebSocketMixin> MexcPrivateParts<H> {
     pub(super) fn on_key_reply(&mut self, reply: ListenKeyReply, now: Timestamp, out: &mut Outbox) {
         match reply {
             ListenKeyReply::Created => self.counters.listen_keys_created += 1,

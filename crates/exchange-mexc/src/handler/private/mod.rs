@@ -9,7 +9,7 @@ use std::cell::Cell;
 
 use market_types::{Fill, OrderId, PrivateEvent, Symbol};
 use ws_handlers::{
-    DeliveryCounts, HandlerError, HandlerStats, PrivateDelivery, PrivateLedger, Reconciler,
+    DeliveryCounts, Driven, HandlerError, HandlerStats, PrivateDelivery, PrivateLedger, Reconciler,
     RetrySchedule, VenueClock, WebSocketMessageType,
 };
 use ws_mixins::{ErrorCategory, PrivateWebSocketMixin, StreamError, SubscriptionRegistry};
@@ -57,8 +57,15 @@ pub use listen_key::{ListenKeyLifecycle, ListenKeyPurpose, ListenKeyReply, Liste
 ///   [`PrivateCounters::unresolved_orders`] and forgotten; a history query the venue
 ///   refuses for good is reported with its window and counted in
 ///   [`PrivateCounters::fill_gaps`] / [`PrivateCounters::order_gaps`].
+///
+/// Built as `Driven::new(MexcPrivateParts::new(config, symbols, callbacks))`: the shared
+/// `Session` glue ([`Driven`]) runs this venue's [`MexcPrivateParts`], and derefs to them.
+pub type MexcPrivateWebSocketHandler<H> = Driven<MexcPrivateParts<H>>;
+
+/// The MEXC spot user-data handler's parts: listen key, clock, delivery and
+/// reconciliation; see [`MexcPrivateWebSocketHandler`].
 // Debug is hand-written in `redact.rs`: the listen key and signer are credentials.
-pub struct MexcPrivateWebSocketHandler<H: PrivateWebSocketMixin> {
+pub struct MexcPrivateParts<H: PrivateWebSocketMixin> {
     config: MexcHandlerConfig,
     signer: Option<RestSigner>,
     subscriptions: Subscriptions,
@@ -82,7 +89,7 @@ pub struct MexcPrivateWebSocketHandler<H: PrivateWebSocketMixin> {
 /// Counters of a private handler beyond [`HandlerStats`].
 ///
 /// What was delivered (and dropped as already delivered) is in
-/// [`MexcPrivateWebSocketHandler::delivery_counts`].
+/// [`MexcPrivateParts::delivery_counts`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PrivateCounters {
     /// Listen keys created.
@@ -127,7 +134,7 @@ pub struct PrivateCounters {
     pub pongs: u64,
 }
 
-impl<H: PrivateWebSocketMixin> MexcPrivateWebSocketHandler<H> {
+impl<H: PrivateWebSocketMixin> MexcPrivateParts<H> {
     /// A user-data handler for the account of `config.mexc.credentials`, reconciling open
     /// orders of `symbols` after every (re)connect. Without credentials it stops at once
     /// with `AuthenticationFailed`.
@@ -136,7 +143,7 @@ impl<H: PrivateWebSocketMixin> MexcPrivateWebSocketHandler<H> {
         symbols: impl IntoIterator<Item = Symbol>,
         callbacks: H,
     ) -> Self {
-        let clock = clock::venue_clock(&config.mexc.endpoints.rest_url);
+        let clock = crate::venue_clock(&config.mexc.endpoints.rest_url);
         let signer = config.mexc.credentials.clone().map(|credentials| {
             let signer = RestSigner::new(config.mexc.endpoints.rest_url.clone(), credentials)
                 .with_clock(clock.offset());

@@ -5,11 +5,11 @@ use std::fmt;
 
 use ws_mixins::PrivateWebSocketMixin;
 
-use super::MexcPrivateWebSocketHandler;
+use super::MexcPrivateParts;
 
-impl<H: PrivateWebSocketMixin + fmt::Debug> fmt::Debug for MexcPrivateWebSocketHandler<H> {
+impl<H: PrivateWebSocketMixin + fmt::Debug> fmt::Debug for MexcPrivateParts<H> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MexcPrivateWebSocketHandler")
+        f.debug_struct("MexcPrivateParts")
             .field("signer", &self.signer.as_ref().map(|_| "<redacted>"))
             .field("has_listen_key", &self.has_listen_key())
             .field("config", &self.config)
@@ -36,7 +36,9 @@ mod tests {
     use ws_session::{Outbox, RestReply, RestResponse, Session, Timestamp};
 
     use crate::config::{Credentials, Endpoints, MexcConfig};
-    use crate::handler::{MexcHandlerConfig, MexcPrivateWebSocketHandler};
+    use ws_handlers::Driven;
+
+    use crate::handler::{MexcHandlerConfig, MexcPrivateParts};
 
     const LISTEN_KEY: &str = "pqia91ma19a5s61cv6a81va65sdf19v8a65a1a5s61cv6a81va65sdf19v8a65a1";
     const API_KEY: &str = "mx0vglKeyThatMustNotShow";
@@ -59,8 +61,8 @@ mod tests {
             credentials: Some(Credentials::new(API_KEY, SECRET)),
             ..MexcConfig::default()
         });
-        let mut handler =
-            MexcPrivateWebSocketHandler::new(config, [Symbol::new("BTCUSDT").unwrap()], Quiet);
+        let parts = MexcPrivateParts::new(config, [Symbol::new("BTCUSDT").unwrap()], Quiet);
+        let mut handler = Driven::new(parts);
         let mut out = Outbox::new();
         assert!(!handler.ready_to_connect(at(0), &mut out));
         let create = out.rest_requests()[0].clone();

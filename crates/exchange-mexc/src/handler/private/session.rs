@@ -1,25 +1,28 @@
 //! The session side of the user-data handler: the mixins, the message template and the
-//! hooks the driver calls.
+//! hooks the shared `Session` glue (`ws_handlers::Driven`) calls.
 
 use ws_handlers::{
-    BaseMessageHandler, CredentialsRejected, HandlerError, HandlerStats, PrivateMessageHandler,
-    WebSocketMessageType,
+    BaseMessageHandler, CredentialsRejected, HandlerError, HandlerStats, Lifecycle,
+    PrivateMessageHandler, VenueSession, WebSocketMessageType,
 };
-use ws_mixins::{AuthMixin, ErrorCategory, PrivateWebSocketMixin, StreamError};
+use ws_mixins::{AuthMixin, ErrorCategory, PrivateWebSocketMixin, StreamError, SubscriptionError};
 use ws_session::{
-    ConnectionContext, DisconnectCause, DisconnectKind, InboundFrame, Outbox, ReconnectDecision,
-    ReconnectionPolicy, RestResponse, Session, SessionSignal, StreamKind, Timestamp,
+    ConnectionContext, DisconnectCause, DisconnectKind, InboundFrame, OutFrame, Outbox,
+    ReconnectDecision, ReconnectionPolicy, RestResponse, SessionSignal, StreamKind, Timestamp,
 };
 
 use crate::subscription::ping;
 
-use super::super::format::{AuthView, decode_error, message_type};
-use super::MexcPrivateWebSocketHandler;
+use super::super::format::{
+    AuthView, MexcSubscriptionFormat, ack_timeout_error, decode_error, message_type,
+};
+use super::MexcPrivateParts;
+use crate::channel::Channel;
 
 /// The listen key in the URL is the authentication: nothing to send.
-impl<H: PrivateWebSocketMixin> AuthMixin for MexcPrivateWebSocketHandler<H> {}
+impl<H: PrivateWebSocketMixin> AuthMixin for MexcPrivateParts<H> {}
 
-impl<H: PrivateWebSocketMixin> BaseMessageHandler for MexcPrivateWebSocketHandler<H> {
+impl<H: PrivateWebSocketMixin> BaseMessageHandler for MexcPrivateParts<H> {
     /// Off: exchange crates read no clock (architecture invariant). The driver measures
     /// receive-to-handled latency for every message in `ConnectionStats`.
     const RECORD_TIMING: bool = false;
@@ -60,7 +63,7 @@ impl<H: PrivateWebSocketMixin> BaseMessageHandler for MexcPrivateWebSocketHandle
     }
 }
 
-impl<H: PrivateWebSocketMixin> PrivateMessageHandler for MexcPrivateWebSocketHandler<H> {
+impl<H: PrivateWebSocketMixin> PrivateMessageHandler for MexcPrivateParts<H> {
     /// One decoder reads every account push.
     fn parse_account_push(
         &mut self,
@@ -89,12 +92,15 @@ impl<H: PrivateWebSocketMixin> PrivateMessageHandler for MexcPrivateWebSocketHan
     }
 }
 
-impl<H: PrivateWebSocketMixin + Send + 'static> Session for MexcPrivateWebSocketHandler<H> {
+impl<H: PrivateWebSocketMixin + Send + 'static> VenueSession for MexcPrivateParts<H> {
     type Command = ();
+    type Topic = Channel;
+    type Format = MexcSubscriptionFormat;
+    type Callbacks = H;
 
     /// `Endpoints::private_context(key)` with the configured overrides. Without a usable
     /// key (rejected credentials, or the key could not be created) it is the market URL:
-    /// that connection only raises the reason (see [`Session::on_connected`]).
+    /// that connection only raises the reason (see [`VenueSession::on_connected`]).
     fn connection_context(&self) -> ConnectionContext {
         let endpoints = &self.config.mexc.endpoints;
         let context = match (&self.fatal, self.key.key()) {
@@ -135,8 +141,13 @@ impl<H: PrivateWebSocketMixin + Send + 'static> Session for MexcPrivateWebSocket
         }
     }
 
+    #[inline]
     fn stream_kind(&self, frame: &InboundFrame<'_>) -> StreamKind {
         crate::wire::stream_kind(frame.kind, frame.payload)
+    }
+
+    fn lifecycle(&mut self) -> (&mut Lifecycle<Channel>, &MexcSubscriptionFormat) {
+        self.subscriptions.parts()
     }
 
     /// Creates a listen key when there is none, or checks the one held after a
@@ -190,16 +201,15 @@ impl<H: PrivateWebSocketMixin + Send + 'static> Session for MexcPrivateWebSocket
         self.subscriptions.on_connected(auth, now, out);
     }
 
-    fn on_frame(&mut self, frame: InboundFrame<'_>, out: &mut Outbox) {
-        self.handle_message(frame, out);
+    fn on_ack_timeout(&mut self, error: SubscriptionError<Channel>) {
+        self.callbacks.on_error(&ack_timeout_error(error));
     }
 
+    /// The listen key's keep-alive and the reconciler's retries, while connected (the
+    /// shared glue has run the subscriptions' timers).
     fn on_tick(&mut self, now: Timestamp, out: &mut Outbox) {
         if !self.subscriptions.is_connected() {
             return;
-        }
-        if let Some(error) = self.subscriptions.on_tick(now, out) {
-            self.callbacks.on_error(&error);
         }
         if let Some(signer) = self.signer.as_ref() {
             let reconciler = &mut self.reconciler;
@@ -209,8 +219,8 @@ impl<H: PrivateWebSocketMixin + Send + 'static> Session for MexcPrivateWebSocket
         self.reconciler.on_tick(now, &self.delivery, out);
     }
 
-    fn on_app_ping(&mut self, _now: Timestamp, out: &mut Outbox) {
-        out.send(ping());
+    fn app_ping(&self) -> Option<OutFrame> {
+        Some(ping())
     }
 
     fn on_rest_response(&mut self, response: RestResponse, now: Timestamp, out: &mut Outbox) {
@@ -238,12 +248,26 @@ impl<H: PrivateWebSocketMixin + Send + 'static> Session for MexcPrivateWebSocket
         self.on_key_reply(reply, now, out);
     }
 
+    /// The subscriptions are already reset by the shared glue.
     fn on_disconnected(&mut self, _cause: &DisconnectCause, _now: Timestamp) {
-        self.subscriptions.on_disconnected();
         self.clock.on_disconnected();
         // What happened from the last frame on is recovered after the reconnect.
         self.reconciler.on_disconnected();
         self.key.on_disconnected();
+    }
+
+    #[inline]
+    fn callbacks(&self) -> &H {
+        &self.callbacks
+    }
+
+    #[inline]
+    fn callbacks_mut(&mut self) -> &mut H {
+        &mut self.callbacks
+    }
+
+    fn stats(&self) -> &HandlerStats {
+        &self.stats
     }
 
     /// Deletes the listen key (`DELETE /api/v3/userDataStream`).

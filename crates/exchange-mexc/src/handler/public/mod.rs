@@ -1,7 +1,7 @@
 //! The market-data session: the plan's `MexcPublicWebSocketHandler`.
 
 use market_types::{BookStatus, BookUpdate, BookUpdateKind, OrderBook, Symbol, Venue};
-use ws_handlers::{HandlerError, HandlerStats, WebSocketMessageType};
+use ws_handlers::{Driven, HandlerError, HandlerStats, WebSocketMessageType};
 use ws_mixins::{ErrorCategory, PublicWebSocketMixin, StreamError, SubscriptionRegistry};
 use ws_session::{Outbox, Timestamp};
 
@@ -40,10 +40,17 @@ mod session;
 /// A subscription MEXC refuses ("Blocked!", or an error code) is marked rejected, its book
 /// is dropped and `H::on_error` gets a `SubscriptionRejected` error naming the channel: a
 /// refused channel is never a silent socket. At most
-/// [`MAX_SUBSCRIPTIONS_PER_CONNECTION`] channels per connection; [`Self::shards`] splits
+/// [`MAX_SUBSCRIPTIONS_PER_CONNECTION`] channels per connection; [`MexcPublicParts::shards`] splits
 /// more over several connections for a `ws_core::ConnectionPool`.
+///
+/// Built as `Driven::new(MexcPublicParts::new(config, channels, callbacks))`: the shared
+/// `Session` glue ([`Driven`]) runs this venue's [`MexcPublicParts`], and derefs to them.
+pub type MexcPublicWebSocketHandler<H> = Driven<MexcPublicParts<H>>;
+
+/// The MEXC spot market-data handler's parts: configuration, the channels, the books
+/// and this venue's decoders; see [`MexcPublicWebSocketHandler`].
 #[derive(Debug)]
-pub struct MexcPublicWebSocketHandler<H: PublicWebSocketMixin> {
+pub struct MexcPublicParts<H: PublicWebSocketMixin> {
     config: MexcHandlerConfig,
     subscriptions: Subscriptions,
     books: BookSync,
@@ -99,7 +106,7 @@ pub struct PublicCounters {
     pub venue_errors: u64,
 }
 
-impl<H: PublicWebSocketMixin> MexcPublicWebSocketHandler<H> {
+impl<H: PublicWebSocketMixin> MexcPublicParts<H> {
     /// A handler for up to 30 channels. Channels beyond 30, private channels and channels
     /// with a lower-case symbol are refused locally and reported to `H::on_error` at once.
     pub fn new(
@@ -133,7 +140,7 @@ impl<H: PublicWebSocketMixin> MexcPublicWebSocketHandler<H> {
     /// no handlers.
     ///
     /// ```no_run
-    /// use exchange_mexc::{AggInterval, Channel, MexcHandlerConfig, MexcPublicWebSocketHandler};
+    /// use exchange_mexc::{AggInterval, Channel, MexcHandlerConfig, MexcPublicParts};
     /// use market_types::Symbol;
     /// use ws_core::{ConnectionPool, DriverConfig};
     ///
@@ -144,7 +151,7 @@ impl<H: PublicWebSocketMixin> MexcPublicWebSocketHandler<H> {
     ///     channels.push(Channel::AggreDepth { symbol, interval: AggInterval::Ms100 });
     /// }
     /// // `()` ignores every callback; the books are read through `with_session`.
-    /// let handlers = MexcPublicWebSocketHandler::shards(MexcHandlerConfig::default(), channels, |_| ());
+    /// let handlers = MexcPublicParts::shards(MexcHandlerConfig::default(), channels, |_| ());
     /// assert_eq!(handlers.len(), 2);
     /// let pool = ConnectionPool::spawn(handlers, DriverConfig::default(), exchange_mexc::POOL_CONNECT_LIMIT)?;
     /// let btc = Symbol::new("COIN0USDT")?;
@@ -157,11 +164,11 @@ impl<H: PublicWebSocketMixin> MexcPublicWebSocketHandler<H> {
         config: MexcHandlerConfig,
         channels: impl IntoIterator<Item = Channel>,
         mut make_callbacks: impl FnMut(usize) -> H,
-    ) -> Vec<Self> {
+    ) -> Vec<MexcPublicWebSocketHandler<H>> {
         shard_channels(channels, MAX_SUBSCRIPTIONS_PER_CONNECTION)
             .into_iter()
             .enumerate()
-            .map(|(i, shard)| Self::new(config.clone(), shard, make_callbacks(i)))
+            .map(|(i, shard)| Driven::new(Self::new(config.clone(), shard, make_callbacks(i))))
             .collect()
     }
 
@@ -246,7 +253,7 @@ impl<H: PublicWebSocketMixin> MexcPublicWebSocketHandler<H> {
         if self.subscriptions.active().count() >= MAX_SUBSCRIPTIONS_PER_CONNECTION {
             return Err(format!(
                 "{channel}: a connection holds at most {MAX_SUBSCRIPTIONS_PER_CONNECTION} \
-                 subscriptions; use MexcPublicWebSocketHandler::shards"
+                 subscriptions; use MexcPublicParts::shards"
             ));
         }
         self.subscriptions.add(channel);

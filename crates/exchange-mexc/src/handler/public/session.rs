@@ -1,13 +1,15 @@
 //! The public handler's trait implementations: connection settings, message routing
-//! and parsing, and the `Session` hooks the driver calls.
+//! and parsing, and the hooks the shared `Session` glue (`ws_handlers::Driven`) calls.
 
+use market_types::{BookStatus, OrderBook, Symbol};
 use ws_handlers::{
-    BaseMessageHandler, HandlerError, HandlerStats, PublicMessageHandler, WebSocketMessageType,
+    BaseMessageHandler, BookSyncSummary, HandlerError, HandlerStats, Lifecycle,
+    PublicMessageHandler, VenueSession, WebSocketMessageType,
 };
-use ws_mixins::{AuthMixin, ErrorCategory, PublicWebSocketMixin, StreamError};
+use ws_mixins::{AuthMixin, ErrorCategory, PublicWebSocketMixin, StreamError, SubscriptionError};
 use ws_session::{
-    ConnectionContext, DisconnectCause, FrameKind, InboundFrame, Outbox, ReconnectDecision,
-    ReconnectionPolicy, RestResponse, Session, StreamKind, Timestamp,
+    ConnectionContext, DisconnectCause, FrameKind, InboundFrame, OutFrame, Outbox,
+    ReconnectDecision, ReconnectionPolicy, RestResponse, StreamKind, Timestamp,
 };
 
 use crate::channel::Channel;
@@ -16,15 +18,17 @@ use crate::pb::push_data_v3_api_wrapper::Body as ColdBody;
 use crate::subscription::ping;
 use crate::wire::{Body, BodyKind, decode_push};
 
-use crate::handler::format::{AuthView, body_kind, message_type};
+use crate::handler::format::{
+    AuthView, MexcSubscriptionFormat, ack_timeout_error, body_kind, message_type,
+};
 
 use super::*;
 use ws_handlers::CallbackSink;
 
 /// Market streams need no login.
-impl<H: PublicWebSocketMixin> AuthMixin for MexcPublicWebSocketHandler<H> {}
+impl<H: PublicWebSocketMixin> AuthMixin for MexcPublicParts<H> {}
 
-impl<H: PublicWebSocketMixin> BaseMessageHandler for MexcPublicWebSocketHandler<H> {
+impl<H: PublicWebSocketMixin> BaseMessageHandler for MexcPublicParts<H> {
     /// Off: exchange crates read no clock (architecture invariant). The driver measures
     /// receive-to-handled latency for every message in `ConnectionStats`.
     const RECORD_TIMING: bool = false;
@@ -61,7 +65,7 @@ impl<H: PublicWebSocketMixin> BaseMessageHandler for MexcPublicWebSocketHandler<
     }
 }
 
-impl<H: PublicWebSocketMixin> PublicMessageHandler for MexcPublicWebSocketHandler<H> {
+impl<H: PublicWebSocketMixin> PublicMessageHandler for MexcPublicParts<H> {
     fn parse_orderbook_update(
         &mut self,
         frame: InboundFrame<'_>,
@@ -155,8 +159,11 @@ impl<H: PublicWebSocketMixin> PublicMessageHandler for MexcPublicWebSocketHandle
     }
 }
 
-impl<H: PublicWebSocketMixin + Send + 'static> Session for MexcPublicWebSocketHandler<H> {
+impl<H: PublicWebSocketMixin + Send + 'static> VenueSession for MexcPublicParts<H> {
     type Command = MexcPublicCommand;
+    type Topic = Channel;
+    type Format = MexcSubscriptionFormat;
+    type Callbacks = H;
 
     /// `Endpoints::public_context` (no extra headers), with the configured overrides.
     fn connection_context(&self) -> ConnectionContext {
@@ -184,8 +191,13 @@ impl<H: PublicWebSocketMixin + Send + 'static> Session for MexcPublicWebSocketHa
         }
     }
 
+    #[inline]
     fn stream_kind(&self, frame: &InboundFrame<'_>) -> StreamKind {
         crate::wire::stream_kind(frame.kind, frame.payload)
+    }
+
+    fn lifecycle(&mut self) -> (&mut Lifecycle<Channel>, &MexcSubscriptionFormat) {
+        self.subscriptions.parts()
     }
 
     /// Subscribes every wanted channel again. Called a second time without a disconnect,
@@ -203,20 +215,17 @@ impl<H: PublicWebSocketMixin + Send + 'static> Session for MexcPublicWebSocketHa
         self.subscriptions.on_connected(auth, now, out);
     }
 
-    fn on_frame(&mut self, frame: InboundFrame<'_>, out: &mut Outbox) {
-        self.handle_message(frame, out);
+    fn on_ack_timeout(&mut self, error: SubscriptionError<Channel>) {
+        self.counters.ack_timeouts += 1;
+        self.callbacks.on_error(&ack_timeout_error(error));
     }
 
     fn on_tick(&mut self, now: Timestamp, out: &mut Outbox) {
-        if let Some(error) = self.subscriptions.on_tick(now, out) {
-            self.counters.ack_timeouts += 1;
-            self.callbacks.on_error(&error);
-        }
         self.books.on_tick(now, out);
     }
 
-    fn on_app_ping(&mut self, _now: Timestamp, out: &mut Outbox) {
-        out.send(ping());
+    fn app_ping(&self) -> Option<OutFrame> {
+        Some(ping())
     }
 
     fn on_rest_response(&mut self, response: RestResponse, now: Timestamp, out: &mut Outbox) {
@@ -261,8 +270,8 @@ impl<H: PublicWebSocketMixin + Send + 'static> Session for MexcPublicWebSocketHa
         }
     }
 
+    /// The subscriptions are already reset by the shared glue.
     fn on_disconnected(&mut self, _cause: &DisconnectCause, _now: Timestamp) {
-        self.subscriptions.on_disconnected();
         self.overlap.clear();
         for book in &mut self.partial_books {
             book.clear();
@@ -271,5 +280,31 @@ impl<H: PublicWebSocketMixin + Send + 'static> Session for MexcPublicWebSocketHa
             books, callbacks, ..
         } = self;
         books.on_disconnected(&mut CallbackSink(callbacks));
+    }
+
+    #[inline]
+    fn callbacks(&self) -> &H {
+        &self.callbacks
+    }
+
+    #[inline]
+    fn callbacks_mut(&mut self) -> &mut H {
+        &mut self.callbacks
+    }
+
+    fn stats(&self) -> &HandlerStats {
+        &self.stats
+    }
+
+    fn book_symbols(&self) -> Vec<Symbol> {
+        self.symbols().collect()
+    }
+
+    fn book(&self, symbol: Symbol) -> Option<(&OrderBook, BookStatus)> {
+        MexcPublicParts::book(self, symbol).zip(self.status(symbol))
+    }
+
+    fn book_sync(&self) -> BookSyncSummary {
+        (&self.book_stats()).into()
     }
 }
