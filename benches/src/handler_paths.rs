@@ -12,8 +12,8 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use exchange_gateio::{
-    Endpoints as GateEndpoints, GateioHandlerConfig, GateioPublicTopic,
-    GateioSpotPublicWebSocketHandler,
+    Endpoints as GateEndpoints, GateioHandlerConfig, GateioPublicParts, GateioPublicTopic,
+    GateioSpotPublicWebSocketHandler, SpotMarket,
 };
 use exchange_mexc::{
     AggInterval, Channel as MexcChannel, MexcConfig, MexcHandlerConfig, MexcPublicWebSocketHandler,
@@ -22,6 +22,7 @@ use market_types::{BookStatus, BookStatusEvent, BookTicker, BookUpdate, OrderBoo
 use ws_core::{
     FrameKind, InboundFrame, OutFrame, Outbox, RestReply, RestResponse, Session, Timestamp,
 };
+use ws_handlers::Driven;
 use ws_mixins::{PublicWebSocketMixin, StreamError};
 
 use crate::data::{self, FIRST_ID, FrameCycle};
@@ -163,7 +164,8 @@ fn gateio_handler(topic: GateioPublicTopic) -> GateioSpotPublicWebSocketHandler<
         "ws://127.0.0.1:1/ws/v4/",
         "http://127.0.0.1:1/api/v4",
     ));
-    GateioSpotPublicWebSocketHandler::new(config, [topic], Counting::default())
+    GateioPublicParts::<_, SpotMarket>::new(config, [topic], Counting::default())
+        .map(Driven::new)
         .unwrap_or_else(|e| panic!("{e}"))
 }
 

@@ -3,12 +3,11 @@
 
 use std::time::Duration;
 
-use market_types::{BookStatus, OrderBook, Symbol, Venue};
+use market_types::{Symbol, Venue};
 use ws_handlers::{
-    BookSyncSummary, ConnectionLimits, CredentialVariables, DEFAULT_CONNECT_RATE, DepthRule,
-    EndpointUrls, Feed, FeedSet, HandlerStats, PrivateScope, PublicVenueHandler, Role,
-    SimulatorMount, StreamRequest, SubscriptionChange, SymbolStyle, Timers, VenueConnector,
-    VenueError, VenueHandler,
+    ConnectionLimits, CredentialVariables, DEFAULT_CONNECT_RATE, DepthRule, Driven, EndpointUrls,
+    Feed, FeedSet, PrivateScope, PublicVenueSession, Role, SimulatorMount, StreamRequest,
+    SubscriptionChange, SymbolStyle, Timers, VenueConnector, VenueError,
 };
 use ws_mixins::{PrivateWebSocketMixin, PublicWebSocketMixin};
 use ws_session::{ConnectRateLimit, PingSettings, ReconnectionPolicy};
@@ -19,9 +18,9 @@ use crate::config::{
     SPOT_WS_LIVE, SPOT_WS_TESTNET,
 };
 use crate::handler::{
-    FuturesMarket, GateioHandlerConfig, GateioMarket, GateioPrivateWebSocketHandler,
-    GateioPublicCommand, GateioPublicTopic, GateioPublicWebSocketHandler, PING,
-    RECONNECTION_POLICY, SpotMarket,
+    FuturesMarket, GateioHandlerConfig, GateioMarket, GateioPrivateParts,
+    GateioPrivateWebSocketHandler, GateioPublicCommand, GateioPublicParts, GateioPublicTopic,
+    GateioPublicWebSocketHandler, PING, RECONNECTION_POLICY, SpotMarket,
 };
 
 /// Gate.io spot (`spot.*` channels) as a venue.
@@ -91,7 +90,7 @@ impl VenueConnector for GateioSpot {
         _request: &StreamRequest<'_>,
         callbacks: H,
     ) -> Self::Private<H> {
-        GateioPrivateWebSocketHandler::new(config, callbacks)
+        Driven::new(GateioPrivateParts::new(config, callbacks))
     }
 
     fn channel_name(feed: Feed) -> Option<&'static str> {
@@ -150,7 +149,7 @@ impl VenueConnector for GateioFutures {
         _request: &StreamRequest<'_>,
         callbacks: H,
     ) -> Self::Private<H> {
-        GateioPrivateWebSocketHandler::new(config, callbacks)
+        Driven::new(GateioPrivateParts::new(config, callbacks))
     }
 
     fn channel_name(feed: Feed) -> Option<&'static str> {
@@ -158,40 +157,8 @@ impl VenueConnector for GateioFutures {
     }
 }
 
-impl<H: PublicWebSocketMixin + Send + 'static, M: GateioMarket> VenueHandler
-    for GateioPublicWebSocketHandler<H, M>
-{
-    type Callbacks = H;
-
-    #[inline]
-    fn callbacks(&self) -> &H {
-        GateioPublicWebSocketHandler::callbacks(self)
-    }
-
-    #[inline]
-    fn callbacks_mut(&mut self) -> &mut H {
-        GateioPublicWebSocketHandler::callbacks_mut(self)
-    }
-
-    fn handler_stats(&self) -> &HandlerStats {
-        self.stats()
-    }
-
-    fn book_symbols(&self) -> Vec<Symbol> {
-        self.symbols().collect()
-    }
-
-    fn book(&self, symbol: Symbol) -> Option<(&OrderBook, BookStatus)> {
-        GateioPublicWebSocketHandler::book(self, symbol).zip(self.status(symbol))
-    }
-
-    fn book_sync(&self) -> BookSyncSummary {
-        (&self.book_stats()).into()
-    }
-}
-
-impl<H: PublicWebSocketMixin + Send + 'static, M: GateioMarket> PublicVenueHandler
-    for GateioPublicWebSocketHandler<H, M>
+impl<H: PublicWebSocketMixin + Send + 'static, M: GateioMarket> PublicVenueSession
+    for GateioPublicParts<H, M>
 {
     fn subscription_command(
         symbol: Symbol,
@@ -207,26 +174,6 @@ impl<H: PublicWebSocketMixin + Send + 'static, M: GateioMarket> PublicVenueHandl
 
     fn resync_command(symbol: Symbol) -> Option<GateioPublicCommand> {
         Some(GateioPublicCommand::Resync(symbol))
-    }
-}
-
-impl<H: PrivateWebSocketMixin + Send + 'static, M: GateioMarket> VenueHandler
-    for GateioPrivateWebSocketHandler<H, M>
-{
-    type Callbacks = H;
-
-    #[inline]
-    fn callbacks(&self) -> &H {
-        GateioPrivateWebSocketHandler::callbacks(self)
-    }
-
-    #[inline]
-    fn callbacks_mut(&mut self) -> &mut H {
-        GateioPrivateWebSocketHandler::callbacks_mut(self)
-    }
-
-    fn handler_stats(&self) -> &HandlerStats {
-        self.stats()
     }
 }
 
@@ -299,7 +246,8 @@ fn public_handler<H: PublicWebSocketMixin + Send + 'static, M: GateioMarket>(
         .symbols
         .iter()
         .flat_map(|s| request.feeds.iter().filter_map(|f| topic(*s, *f)));
-    GateioPublicWebSocketHandler::new(config.clone(), topics, callbacks)
+    GateioPublicParts::new(config.clone(), topics, callbacks)
+        .map(Driven::new)
         .map_err(|e| VenueError::Unsupported(e.to_string()))
 }
 

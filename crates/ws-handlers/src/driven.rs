@@ -97,6 +97,12 @@ pub trait VenueSession: BaseMessageHandler + Send + 'static {
     fn book_sync(&self) -> BookSyncSummary {
         BookSyncSummary::default()
     }
+
+    /// The application-level ping sent at `now`, for venues whose ping carries the
+    /// time (Gate.io's `*.ping`). Default: [`Self::app_ping`].
+    fn app_ping_at(&self, _now: Timestamp) -> Option<OutFrame> {
+        self.app_ping()
+    }
 }
 
 /// A market-data venue: how feed changes and resyncs become commands.
@@ -184,8 +190,8 @@ impl<P: VenueSession> Session for Driven<P> {
         self.0.on_tick(now, out);
     }
 
-    fn on_app_ping(&mut self, _now: Timestamp, out: &mut Outbox) {
-        if let Some(ping) = self.0.app_ping() {
+    fn on_app_ping(&mut self, now: Timestamp, out: &mut Outbox) {
+        if let Some(ping) = self.0.app_ping_at(now) {
             out.send(ping);
         }
     }
