@@ -99,7 +99,7 @@ pub trait VenueSession: BaseMessageHandler + Send + 'static {
     }
 
     /// The application-level ping sent at `now`, for venues whose ping carries the
-    /// time (Gate.io's `*.ping`). Default: [`Self::app_ping`].
+    /// time. Default: [`Self::app_ping`].
     fn app_ping_at(&self, _now: Timestamp) -> Option<OutFrame> {
         self.app_ping()
     }
