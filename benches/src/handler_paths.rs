@@ -12,8 +12,8 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use exchange_gateio::{
-    Endpoints as GateEndpoints, GateioHandlerConfig, GateioPublicTopic,
-    GateioSpotPublicWebSocketHandler,
+    Endpoints as GateEndpoints, GateioHandlerConfig, GateioPublicParts, GateioPublicTopic,
+    GateioSpotPublicWebSocketHandler, SpotMarket,
 };
 use exchange_mexc::{
     AggInterval, Channel as MexcChannel, MexcConfig, MexcHandlerConfig, MexcPublicParts,
@@ -165,7 +165,8 @@ fn gateio_handler(topic: GateioPublicTopic) -> GateioSpotPublicWebSocketHandler<
         "ws://127.0.0.1:1/ws/v4/",
         "http://127.0.0.1:1/api/v4",
     ));
-    GateioSpotPublicWebSocketHandler::new(config, [topic], Counting::default())
+    GateioPublicParts::<_, SpotMarket>::new(config, [topic], Counting::default())
+        .map(Driven::new)
         .unwrap_or_else(|e| panic!("{e}"))
 }
 

@@ -8,16 +8,18 @@
 use std::cell::RefCell;
 
 use exchange_gateio::{
-    Endpoints, GateioHandlerConfig, GateioPublicTopic, GateioSpotPublicWebSocketHandler, Market,
-    Message, parse_frame, parse_snapshot, peek_channel,
+    Endpoints, GateioHandlerConfig, GateioPublicParts, GateioPublicTopic,
+    GateioSpotPublicWebSocketHandler, Market, Message, SpotMarket, parse_frame, parse_snapshot,
+    peek_channel,
 };
 use libfuzzer_sys::fuzz_target;
 use market_types::Symbol;
 use ws_core::{FrameKind, InboundFrame, Outbox, Session, Timestamp};
+use ws_handlers::Driven;
 
 thread_local! {
     static HANDLER: RefCell<GateioSpotPublicWebSocketHandler<()>> = RefCell::new(
-        GateioSpotPublicWebSocketHandler::new(
+        GateioPublicParts::<_, SpotMarket>::new(
             GateioHandlerConfig::new(Endpoints::live(Market::Spot)),
             // A tracked (syncing) book, so that order book pushes reach the book path.
             [GateioPublicTopic::OrderBook(
@@ -25,6 +27,7 @@ thread_local! {
             )],
             (),
         )
+        .map(Driven::new)
         .expect("spot handler"),
     );
 }

@@ -40,8 +40,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow, bail};
 use bytes::Bytes;
 use exchange_gateio::{
-    Endpoints as GateEndpoints, GateioHandlerConfig, GateioPublicTopic,
-    GateioSpotPublicWebSocketHandler,
+    Endpoints as GateEndpoints, GateioHandlerConfig, GateioPublicParts, GateioPublicTopic,
+    GateioSpotPublicWebSocketHandler, SpotMarket,
 };
 use exchange_mexc::{
     AggInterval, Channel as MexcChannel, MexcConfig, MexcHandlerConfig, MexcPublicParts,
@@ -643,11 +643,12 @@ fn difference(
 fn gateio_session(ws: &str, http: &str) -> Result<GateioSpotPublicWebSocketHandler<TopOfBook>> {
     let config = GateioHandlerConfig::new(GateEndpoints::custom(ws, format!("{http}/api/v4")));
     let btc = Symbol::new("BTC_USDT").map_err(|e| anyhow!("{e}"))?;
-    Ok(GateioSpotPublicWebSocketHandler::new(
+    Ok(GateioPublicParts::<_, SpotMarket>::new(
         config,
         [GateioPublicTopic::BookTicker(btc)],
         TopOfBook::default(),
-    )?)
+    )
+    .map(Driven::new)?)
 }
 
 fn mexc_session(ws: &str, http: &str) -> Result<MexcPublicWebSocketHandler<TopOfBook>> {

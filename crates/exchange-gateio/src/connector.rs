@@ -3,12 +3,11 @@
 
 use std::time::Duration;
 
-use market_types::{BookStatus, OrderBook, Symbol, Venue};
+use market_types::{Symbol, Venue};
 use ws_handlers::{
-    BookSyncSummary, ConnectionLimits, CredentialVariables, DEFAULT_CONNECT_RATE, DepthRule,
-    EndpointUrls, Feed, FeedSet, HandlerStats, PrivateScope, PublicVenueHandler, Role,
-    SimulatorMount, StreamRequest, SubscriptionChange, SymbolStyle, Timers, VenueConnector,
-    VenueError, VenueHandler,
+    ConnectionLimits, CredentialVariables, DEFAULT_CONNECT_RATE, DepthRule, Driven, EndpointUrls,
+    Feed, FeedSet, PrivateScope, PublicVenueSession, Role, SimulatorMount, StreamRequest,
+    SubscriptionChange, SymbolStyle, Timers, VenueConnector, VenueError,
 };
 use ws_mixins::{PrivateWebSocketMixin, PublicWebSocketMixin};
 use ws_session::{ConnectRateLimit, PingSettings, ReconnectionPolicy};
@@ -19,10 +18,60 @@ use crate::config::{
     SPOT_WS_LIVE, SPOT_WS_TESTNET,
 };
 use crate::handler::{
-    FuturesMarket, GateioHandlerConfig, GateioMarket, GateioPrivateWebSocketHandler,
-    GateioPublicCommand, GateioPublicTopic, GateioPublicWebSocketHandler, PING,
-    RECONNECTION_POLICY, SpotMarket,
+    FuturesMarket, GateioHandlerConfig, GateioMarket, GateioPrivateParts,
+    GateioPrivateWebSocketHandler, GateioPublicCommand, GateioPublicParts, GateioPublicTopic,
+    GateioPublicWebSocketHandler, PING, RECONNECTION_POLICY, SpotMarket,
 };
+
+/// A Gate.io market as a [`VenueConnector`]: the items given (venue, feeds, depths,
+/// endpoints) differ between spot and futures; the rest is the same for both and is
+/// written here once.
+macro_rules! gateio_connector {
+    ($venue:ty, $market:ty, { $($differs:tt)* }) => {
+        impl VenueConnector for $venue {
+            $($differs)*
+            const BRAND: &'static str = BRAND;
+            const SYMBOL_STYLE: SymbolStyle = SymbolStyle::Underscore;
+            const LIMITS: ConnectionLimits = LIMITS;
+            const CREDENTIALS: CredentialVariables = CREDENTIALS;
+            const RECONNECTION: ReconnectionPolicy = RECONNECTION_POLICY;
+
+            type Config = GateioHandlerConfig;
+            type Public<H: PublicWebSocketMixin + Send + 'static> =
+                GateioPublicWebSocketHandler<H, $market>;
+            type Private<H: PrivateWebSocketMixin + Send + 'static> =
+                GateioPrivateWebSocketHandler<H, $market>;
+
+            fn default_ping(_role: Role) -> PingSettings {
+                PING
+            }
+
+            fn config(request: &StreamRequest<'_>) -> Result<GateioHandlerConfig, VenueError> {
+                handler_config::<Self>(request)
+            }
+
+            fn public<H: PublicWebSocketMixin + Send + 'static>(
+                config: &GateioHandlerConfig,
+                request: &StreamRequest<'_>,
+                callbacks: H,
+            ) -> Result<Self::Public<H>, VenueError> {
+                public_handler(config, request, callbacks)
+            }
+
+            fn private<H: PrivateWebSocketMixin + Send + 'static>(
+                config: GateioHandlerConfig,
+                _request: &StreamRequest<'_>,
+                callbacks: H,
+            ) -> Self::Private<H> {
+                Driven::new(GateioPrivateParts::new(config, callbacks))
+            }
+
+            fn channel_name(feed: Feed) -> Option<&'static str> {
+                channel_name(<$market as GateioMarket>::MARKET, feed)
+            }
+        }
+    };
+}
 
 /// Gate.io spot (`spot.*` channels) as a venue.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -32,10 +81,8 @@ pub struct GateioSpot;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct GateioFutures;
 
-impl VenueConnector for GateioSpot {
+gateio_connector!(GateioSpot, SpotMarket, {
     const VENUE: Venue = Venue::GateioSpot;
-    const BRAND: &'static str = BRAND;
-    const SYMBOL_STYLE: SymbolStyle = SymbolStyle::Underscore;
     const SYMBOL_HINT: &'static str = "Gate.io spot pairs look like BTC_USDT";
     const FEEDS: FeedSet = FeedSet::of(&[
         Feed::Book,
@@ -47,8 +94,6 @@ impl VenueConnector for GateioSpot {
         Feed::Balances,
     ]);
     const DEPTH: DepthRule = DepthRule::Streams(&[20, 100]);
-    const LIMITS: ConnectionLimits = LIMITS;
-    const CREDENTIALS: CredentialVariables = CREDENTIALS;
     const LIVE: EndpointUrls = EndpointUrls {
         ws: SPOT_WS_LIVE,
         rest: REST_LIVE,
@@ -62,52 +107,13 @@ impl VenueConnector for GateioSpot {
         ws_path: "/ws/v4/",
         rest_path: API_V4,
     };
-    const RECONNECTION: ReconnectionPolicy = RECONNECTION_POLICY;
+});
 
-    type Config = GateioHandlerConfig;
-    type Public<H: PublicWebSocketMixin + Send + 'static> =
-        GateioPublicWebSocketHandler<H, SpotMarket>;
-    type Private<H: PrivateWebSocketMixin + Send + 'static> =
-        GateioPrivateWebSocketHandler<H, SpotMarket>;
-
-    fn default_ping(_role: Role) -> PingSettings {
-        PING
-    }
-
-    fn config(request: &StreamRequest<'_>) -> Result<GateioHandlerConfig, VenueError> {
-        handler_config::<Self>(request)
-    }
-
-    fn public<H: PublicWebSocketMixin + Send + 'static>(
-        config: &GateioHandlerConfig,
-        request: &StreamRequest<'_>,
-        callbacks: H,
-    ) -> Result<Self::Public<H>, VenueError> {
-        public_handler(config, request, callbacks)
-    }
-
-    fn private<H: PrivateWebSocketMixin + Send + 'static>(
-        config: GateioHandlerConfig,
-        _request: &StreamRequest<'_>,
-        callbacks: H,
-    ) -> Self::Private<H> {
-        GateioPrivateWebSocketHandler::new(config, callbacks)
-    }
-
-    fn channel_name(feed: Feed) -> Option<&'static str> {
-        channel_name(Market::Spot, feed)
-    }
-}
-
-impl VenueConnector for GateioFutures {
+gateio_connector!(GateioFutures, FuturesMarket, {
     const VENUE: Venue = Venue::GateioFutures;
-    const BRAND: &'static str = BRAND;
-    const SYMBOL_STYLE: SymbolStyle = SymbolStyle::Underscore;
     const SYMBOL_HINT: &'static str = "Gate.io USDT futures contracts look like BTC_USDT";
     const FEEDS: FeedSet = FeedSet::of(&Feed::ALL);
     const DEPTH: DepthRule = DepthRule::Streams(&[20, 50, 100]);
-    const LIMITS: ConnectionLimits = LIMITS;
-    const CREDENTIALS: CredentialVariables = CREDENTIALS;
     const LIVE: EndpointUrls = EndpointUrls {
         ws: FUTURES_WS_LIVE,
         rest: REST_LIVE,
@@ -121,77 +127,10 @@ impl VenueConnector for GateioFutures {
         ws_path: "/v4/ws/usdt",
         rest_path: API_V4,
     };
-    const RECONNECTION: ReconnectionPolicy = RECONNECTION_POLICY;
+});
 
-    type Config = GateioHandlerConfig;
-    type Public<H: PublicWebSocketMixin + Send + 'static> =
-        GateioPublicWebSocketHandler<H, FuturesMarket>;
-    type Private<H: PrivateWebSocketMixin + Send + 'static> =
-        GateioPrivateWebSocketHandler<H, FuturesMarket>;
-
-    fn default_ping(_role: Role) -> PingSettings {
-        PING
-    }
-
-    fn config(request: &StreamRequest<'_>) -> Result<GateioHandlerConfig, VenueError> {
-        handler_config::<Self>(request)
-    }
-
-    fn public<H: PublicWebSocketMixin + Send + 'static>(
-        config: &GateioHandlerConfig,
-        request: &StreamRequest<'_>,
-        callbacks: H,
-    ) -> Result<Self::Public<H>, VenueError> {
-        public_handler(config, request, callbacks)
-    }
-
-    fn private<H: PrivateWebSocketMixin + Send + 'static>(
-        config: GateioHandlerConfig,
-        _request: &StreamRequest<'_>,
-        callbacks: H,
-    ) -> Self::Private<H> {
-        GateioPrivateWebSocketHandler::new(config, callbacks)
-    }
-
-    fn channel_name(feed: Feed) -> Option<&'static str> {
-        channel_name(Market::Futures, feed)
-    }
-}
-
-impl<H: PublicWebSocketMixin + Send + 'static, M: GateioMarket> VenueHandler
-    for GateioPublicWebSocketHandler<H, M>
-{
-    type Callbacks = H;
-
-    #[inline]
-    fn callbacks(&self) -> &H {
-        GateioPublicWebSocketHandler::callbacks(self)
-    }
-
-    #[inline]
-    fn callbacks_mut(&mut self) -> &mut H {
-        GateioPublicWebSocketHandler::callbacks_mut(self)
-    }
-
-    fn handler_stats(&self) -> &HandlerStats {
-        self.stats()
-    }
-
-    fn book_symbols(&self) -> Vec<Symbol> {
-        self.symbols().collect()
-    }
-
-    fn book(&self, symbol: Symbol) -> Option<(&OrderBook, BookStatus)> {
-        GateioPublicWebSocketHandler::book(self, symbol).zip(self.status(symbol))
-    }
-
-    fn book_sync(&self) -> BookSyncSummary {
-        (&self.book_stats()).into()
-    }
-}
-
-impl<H: PublicWebSocketMixin + Send + 'static, M: GateioMarket> PublicVenueHandler
-    for GateioPublicWebSocketHandler<H, M>
+impl<H: PublicWebSocketMixin + Send + 'static, M: GateioMarket> PublicVenueSession
+    for GateioPublicParts<H, M>
 {
     fn subscription_command(
         symbol: Symbol,
@@ -207,26 +146,6 @@ impl<H: PublicWebSocketMixin + Send + 'static, M: GateioMarket> PublicVenueHandl
 
     fn resync_command(symbol: Symbol) -> Option<GateioPublicCommand> {
         Some(GateioPublicCommand::Resync(symbol))
-    }
-}
-
-impl<H: PrivateWebSocketMixin + Send + 'static, M: GateioMarket> VenueHandler
-    for GateioPrivateWebSocketHandler<H, M>
-{
-    type Callbacks = H;
-
-    #[inline]
-    fn callbacks(&self) -> &H {
-        GateioPrivateWebSocketHandler::callbacks(self)
-    }
-
-    #[inline]
-    fn callbacks_mut(&mut self) -> &mut H {
-        GateioPrivateWebSocketHandler::callbacks_mut(self)
-    }
-
-    fn handler_stats(&self) -> &HandlerStats {
-        self.stats()
     }
 }
 
@@ -299,7 +218,8 @@ fn public_handler<H: PublicWebSocketMixin + Send + 'static, M: GateioMarket>(
         .symbols
         .iter()
         .flat_map(|s| request.feeds.iter().filter_map(|f| topic(*s, *f)));
-    GateioPublicWebSocketHandler::new(config.clone(), topics, callbacks)
+    GateioPublicParts::new(config.clone(), topics, callbacks)
+        .map(Driven::new)
         .map_err(|e| VenueError::Unsupported(e.to_string()))
 }
 
@@ -381,19 +301,13 @@ mod tests {
         use ws_handlers::{ApiCredentials, EndpointChoice};
 
         let request = |user_id| StreamRequest {
-            symbols: &[],
-            feeds: &[Feed::Orders],
-            depth: None,
             credentials: Some(ApiCredentials {
                 key: "k",
                 secret: "s",
                 user_id,
             }),
             endpoints: EndpointChoice::Live,
-            timers: Timers::Venue,
-            private_scope: PrivateScope::AllSymbols,
-            ping: None,
-            reconnection: None,
+            ..StreamRequest::orders_for_test("", "", false)
         };
         assert_eq!(CREDENTIALS.user_id, Some("GATEIO_UID"));
         let config =
@@ -405,56 +319,15 @@ mod tests {
         assert!(refused.is_err_and(|e| e.to_string().contains("GATEIO_UID")));
     }
 
-    fn request<'a>(ws: &str, rest: &str, credentials: bool) -> StreamRequest<'a> {
-        StreamRequest {
-            symbols: &[],
-            feeds: &[Feed::Orders],
-            depth: None,
-            credentials: credentials.then_some(ws_handlers::ApiCredentials {
-                key: "k",
-                secret: "s",
-                user_id: None,
-            }),
-            endpoints: ws_handlers::EndpointChoice::Custom {
-                ws_url: ws.into(),
-                rest_url: rest.into(),
-            },
-            timers: Timers::Venue,
-            private_scope: ws_handlers::PrivateScope::AllSymbols,
-            ping: None,
-            reconnection: None,
-        }
-    }
-
     #[test]
     fn credentials_travel_in_clear_only_to_this_machine() {
-        let refused = [
-            ("ws://example.com/ws", "https://example.com"),
-            ("wss://example.com/ws", "http://example.com"),
-        ];
-        for (ws, rest) in refused {
-            assert!(
-                matches!(
-                    GateioSpot::config(&request(ws, rest, true)),
-                    Err(VenueError::PlaintextCredentials(_))
-                ),
-                "{ws} {rest}"
-            );
-            assert!(GateioSpot::config(&request(ws, rest, false)).is_ok());
-            assert!(matches!(
-                GateioFutures::config(&request(ws, rest, true)),
-                Err(VenueError::PlaintextCredentials(_))
-            ));
-        }
-        for (ws, rest) in [
-            ("ws://127.0.0.1:1/ws", "http://127.0.0.1:1"),
-            ("wss://example.com/ws", "https://example.com"),
-        ] {
-            assert!(GateioSpot::config(&request(ws, rest, true)).is_ok(), "{ws}");
-            assert!(
-                GateioFutures::config(&request(ws, rest, true)).is_ok(),
-                "{ws}"
-            );
-        }
+        assert_eq!(
+            ws_handlers::check_credential_transport::<GateioSpot>(),
+            Ok(())
+        );
+        assert_eq!(
+            ws_handlers::check_credential_transport::<GateioFutures>(),
+            Ok(())
+        );
     }
 }

@@ -116,11 +116,11 @@ pub use crate::error::{
 pub use crate::handler::fuzz_reconcile_parsers;
 pub use crate::handler::{
     FuturesMarket, GateioAuthMixin, GateioFuturesPrivateWebSocketHandler,
-    GateioFuturesPublicWebSocketHandler, GateioHandlerConfig, GateioMarket,
-    GateioPrivateWebSocketHandler, GateioPublicCommand, GateioPublicTopic,
+    GateioFuturesPublicWebSocketHandler, GateioHandlerConfig, GateioMarket, GateioPrivateParts,
+    GateioPrivateWebSocketHandler, GateioPublicCommand, GateioPublicParts, GateioPublicTopic,
     GateioPublicWebSocketHandler, GateioSpotPrivateWebSocketHandler,
-    GateioSpotPublicWebSocketHandler, LoginMode, PING, PrivateCounters, PublicCounters,
-    RECONNECTION_POLICY, SpotMarket,
+    GateioSpotPublicWebSocketHandler, LoginMode, PING, PrivateCounters, PrivateFormat,
+    PublicCounters, PublicFormat, RECONNECTION_POLICY, SpotMarket,
 };
 pub use crate::wire::{
     Ack, ApiResponse, BalanceUpdate, BookSnapshot, ItemIter, Items, LevelIter, LoginResponse,

@@ -18,13 +18,14 @@ mod support;
 use std::time::Duration;
 
 use exchange_gateio::{
-    BookDepth, FuturesMarket, GateioHandlerConfig, GateioMarket, GateioPrivateWebSocketHandler,
-    LoginMode, Market, SpotMarket, UserId,
+    BookDepth, FuturesMarket, GateioHandlerConfig, GateioMarket, GateioPrivateParts,
+    GateioPrivateWebSocketHandler, LoginMode, Market, SpotMarket, UserId,
 };
 use exchange_sim::gateio::{GateioSimConfig, Market as SimMarket};
 use market_types::{Decimal, Side};
 use support::{Recorder, Venue, WAIT, driver_config, eventually, init_tracing};
 use ws_core::{Connection, ConnectionState};
+use ws_handlers::Driven;
 use ws_mixins::ErrorCategory;
 
 type Private<M> = GateioPrivateWebSocketHandler<Recorder, M>;
@@ -37,7 +38,10 @@ fn d(s: &str) -> Decimal {
 
 fn spawn<M: GateioMarket>(config: GateioHandlerConfig) -> Connection<Private<M>> {
     Connection::spawn(
-        Private::<M>::new(config, Recorder::default()),
+        Driven::new(GateioPrivateParts::<Recorder, M>::new(
+            config,
+            Recorder::default(),
+        )),
         driver_config(),
     )
     .expect("driver starts")

@@ -16,23 +16,27 @@
 mod support;
 
 use exchange_gateio::{
-    BookDepth, FuturesMarket, GateioHandlerConfig, GateioPrivateWebSocketHandler, LoginMode,
-    Market, UserId,
+    BookDepth, FuturesMarket, GateioHandlerConfig, GateioPrivateParts, LoginMode, Market, UserId,
 };
 use exchange_sim::gateio::{GateioSimConfig, Market as SimMarket};
 use market_types::{Decimal, Side};
 use support::{Recorder, Venue, WAIT, driver_config, eventually, init_tracing};
 use ws_core::{Connection, ConnectionState};
-
-type Private = GateioPrivateWebSocketHandler<Recorder, FuturesMarket>;
+use ws_handlers::Driven;
 
 fn d(s: &str) -> Decimal {
     Decimal::parse(s).unwrap()
 }
 
 async fn delivers_without_logging_in(venue: &Venue, config: GateioHandlerConfig, what: &str) {
-    let mut conn = Connection::spawn(Private::new(config, Recorder::default()), driver_config())
-        .expect("driver starts");
+    let mut conn = Connection::spawn(
+        Driven::new(GateioPrivateParts::<Recorder, FuturesMarket>::new(
+            config,
+            Recorder::default(),
+        )),
+        driver_config(),
+    )
+    .expect("driver starts");
     assert!(
         eventually(WAIT, || conn
             .with_session(|h| h.callbacks().reconciled >= 1))
@@ -88,8 +92,14 @@ async fn a_refused_futures_login_is_reported_clearly_when_it_was_the_last_way() 
     config.endpoints.rest = venue.sim.http_url("/gateio/missing/api/v4");
     config.login = LoginMode::PerSubscription;
     let attempts = venue.sim.connect_attempts();
-    let mut conn = Connection::spawn(Private::new(config, Recorder::default()), driver_config())
-        .expect("driver starts");
+    let mut conn = Connection::spawn(
+        Driven::new(GateioPrivateParts::<Recorder, FuturesMarket>::new(
+            config,
+            Recorder::default(),
+        )),
+        driver_config(),
+    )
+    .expect("driver starts");
     let state = conn
         .wait_for_state(WAIT, ConnectionState::is_terminal)
         .await;

@@ -10,13 +10,14 @@ use std::cell::Cell;
 use std::time::Instant;
 
 use exchange_gateio::{
-    BookDepth, Credentials, Endpoints, GateioHandlerConfig, GateioPublicTopic,
-    GateioSpotPrivateWebSocketHandler, GateioSpotPublicWebSocketHandler,
+    BookDepth, Credentials, Endpoints, GateioHandlerConfig, GateioPrivateParts, GateioPublicParts,
+    GateioPublicTopic, SpotMarket,
 };
 use market_types::{BookStatus, BookTicker, BookUpdate, Order, OrderBook, Symbol, Trade};
 use ws_core::{
     FrameKind, InboundFrame, OutFrame, Outbox, RestReply, RestResponse, Session, Timestamp,
 };
+use ws_handlers::Driven;
 use ws_mixins::{PrivateWebSocketMixin, PublicWebSocketMixin};
 
 /// Counts allocations of the current thread only.
@@ -164,7 +165,7 @@ fn book_ticker(k: u64) -> Vec<u8> {
 #[test]
 fn public_steady_state_allocates_nothing() {
     let btc = Symbol::new("BTC_USDT").unwrap();
-    let mut h = GateioSpotPublicWebSocketHandler::new(
+    let mut h = GateioPublicParts::<_, SpotMarket>::new(
         GateioHandlerConfig {
             depth: BookDepth::Levels20,
             ..config()
@@ -176,6 +177,7 @@ fn public_steady_state_allocates_nothing() {
         ],
         Tally::default(),
     )
+    .map(Driven::new)
     .unwrap();
     let mut out = Outbox::new();
     h.on_connected(now(), &mut out);
@@ -231,7 +233,10 @@ fn public_steady_state_allocates_nothing() {
 
 #[test]
 fn private_order_updates_of_known_orders_allocate_nothing() {
-    let mut h = GateioSpotPrivateWebSocketHandler::new(config(), Tally::default());
+    let mut h = Driven::new(GateioPrivateParts::<_, SpotMarket>::new(
+        config(),
+        Tally::default(),
+    ));
     let mut out = Outbox::new();
     h.on_connected(now(), &mut out);
     let sent: Vec<String> = out

@@ -21,7 +21,7 @@ use std::ops::Range;
 use std::time::Duration;
 
 use exchange_gateio::{
-    BookDepth, Credentials, FuturesMarket, GateioHandlerConfig, GateioMarket,
+    BookDepth, Credentials, FuturesMarket, GateioHandlerConfig, GateioMarket, GateioPrivateParts,
     GateioPrivateWebSocketHandler, LoginMode, Market, SpotMarket, UserId,
 };
 use exchange_sim::gateio::{
@@ -31,6 +31,7 @@ use exchange_sim::{AcceptFault, Fault};
 use market_types::{Decimal, Order, OrderStatus, Side};
 use support::{Recorder, Venue, WAIT, driver_config, eventually, init_tracing};
 use ws_core::{Connection, ConnectionState};
+use ws_handlers::Driven;
 use ws_mixins::ErrorCategory;
 
 type Private<M> = GateioPrivateWebSocketHandler<Recorder, M>;
@@ -41,7 +42,10 @@ fn d(s: &str) -> Decimal {
 
 fn spawn<M: GateioMarket>(config: GateioHandlerConfig) -> Connection<Private<M>> {
     Connection::spawn(
-        Private::<M>::new(config, Recorder::default()),
+        Driven::new(GateioPrivateParts::<Recorder, M>::new(
+            config,
+            Recorder::default(),
+        )),
         driver_config(),
     )
     .expect("driver starts")

@@ -19,8 +19,8 @@ mod support;
 use std::time::Duration;
 
 use exchange_gateio::{
-    BookDepth, BookSyncStats, FuturesMarket, GateioMarket, GateioPublicCommand, GateioPublicTopic,
-    GateioPublicWebSocketHandler, Market, SpotMarket,
+    BookDepth, BookSyncStats, FuturesMarket, GateioMarket, GateioPublicCommand, GateioPublicParts,
+    GateioPublicTopic, GateioPublicWebSocketHandler, Market, SpotMarket,
 };
 use exchange_sim::gateio::{GateioFault, GateioSimConfig, SizeFormat};
 use exchange_sim::{Fault, HttpFault};
@@ -29,6 +29,7 @@ use support::{
     Recorder, Venue, WAIT, book_equals, driver_config, eventually, init_tracing, is_live, sym,
 };
 use ws_core::{Connection, ConnectionState};
+use ws_handlers::Driven;
 use ws_mixins::ErrorCategory;
 
 type Public<M> = GateioPublicWebSocketHandler<Recorder, M>;
@@ -46,8 +47,10 @@ fn spawn<M: GateioMarket>(
     topics: &[GateioPublicTopic],
 ) -> Connection<Public<M>> {
     let config = venue.config(M::MARKET, depth);
-    let handler = Public::<M>::new(config, topics.iter().copied(), Recorder::default())
-        .expect("depth is offered");
+    let handler =
+        GateioPublicParts::<Recorder, M>::new(config, topics.iter().copied(), Recorder::default())
+            .map(Driven::new)
+            .expect("depth is offered");
     Connection::spawn(handler, driver_config()).expect("driver starts")
 }
 

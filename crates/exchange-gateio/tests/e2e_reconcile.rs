@@ -15,13 +15,15 @@ mod support;
 use std::time::Duration;
 
 use exchange_gateio::{
-    BookDepth, FuturesMarket, GateioMarket, GateioPrivateWebSocketHandler, Market, SpotMarket,
+    BookDepth, FuturesMarket, GateioMarket, GateioPrivateParts, GateioPrivateWebSocketHandler,
+    Market, SpotMarket,
 };
 use exchange_sim::gateio::{GateioSimConfig, Market as SimMarket, SimOrderId};
 use exchange_sim::{AcceptFault, Fault};
 use market_types::{Decimal, OrderStatus, Side};
 use support::{Recorder, Venue, WAIT, driver_config, eventually, init_tracing};
 use ws_core::Connection;
+use ws_handlers::Driven;
 
 type Private<M> = GateioPrivateWebSocketHandler<Recorder, M>;
 
@@ -36,10 +38,10 @@ async fn orders_beyond_one_page<M: GateioMarket>(market: Market, sim_market: Sim
     let venue = Venue::start(GateioSimConfig::default()).await;
     let v = &venue.venue;
     let mut conn = Connection::spawn(
-        Private::<M>::new(
+        Driven::new(GateioPrivateParts::<Recorder, M>::new(
             venue.config(market, BookDepth::Levels20),
             Recorder::default(),
-        ),
+        )),
         driver_config(),
     )
     .unwrap();

@@ -2,9 +2,10 @@
 //! every type that holds them, in `{:?}` and `{:#?}` alike.
 
 use exchange_gateio::{
-    Credentials, Endpoints, GateioAuthMixin, GateioHandlerConfig,
-    GateioSpotPrivateWebSocketHandler, LoginMode, Market,
+    Credentials, Endpoints, GateioAuthMixin, GateioHandlerConfig, GateioPrivateParts, LoginMode,
+    Market, SpotMarket,
 };
+use ws_handlers::Driven;
 
 const API_KEY: &str = "gate-key-4f2a9c8e1b7d";
 const SECRET: &str = "gate-secret-77d0e5b3a91c";
@@ -51,7 +52,7 @@ fn auth_mixin() {
 
 #[test]
 fn private_handler() {
-    let handler = GateioSpotPrivateWebSocketHandler::new(config(), ());
+    let handler = Driven::new(GateioPrivateParts::<_, SpotMarket>::new(config(), ()));
     assert_debug_hidden(&handler);
 }
 
@@ -72,7 +73,10 @@ fn private_decode_errors_show_no_account_data() {
     use ws_session::{FrameKind, InboundFrame, Outbox, Session};
     let frame = r#"{"time":1605248616,"time_ms":1605248616763,"channel":"spot.balances","event":"update","result":[{"timestamp":"1667556323","timestamp_ms":"1667556323730","user":"7730001","currency":"USDT","change":"0","total":"222244.3827652","available":"not-a-number-994471","freeze":"5","freeze_change":"5.000000","change_type":"order-create"}]}"#;
     let error_frame = r#"{"time":1,"channel":"spot.balances","event":"update","error":{"code":2,"message":"account 7730001 holds 222244.3827652"}}"#;
-    let mut handler = GateioSpotPrivateWebSocketHandler::new(config(), Errors::default());
+    let mut handler = Driven::new(GateioPrivateParts::<_, SpotMarket>::new(
+        config(),
+        Errors::default(),
+    ));
     for raw in [frame, error_frame] {
         let mut payload = raw.as_bytes().to_vec();
         handler.on_frame(

@@ -63,8 +63,9 @@ pub trait VenueSession: BaseMessageHandler + Send + 'static {
     /// Timer work of the venue's other machines (books, reconciler).
     fn on_tick(&mut self, _now: Timestamp, _out: &mut Outbox) {}
 
-    /// The venue's application-level ping, if it has one.
-    fn app_ping(&self) -> Option<OutFrame> {
+    /// The venue's application-level ping sent at `now` (some venues put the time in
+    /// it), if it has one.
+    fn app_ping(&self, _now: Timestamp) -> Option<OutFrame> {
         None
     }
 
@@ -199,8 +200,8 @@ impl<P: VenueSession> Session for Driven<P> {
         self.0.on_tick(now, out);
     }
 
-    fn on_app_ping(&mut self, _now: Timestamp, out: &mut Outbox) {
-        if let Some(ping) = self.0.app_ping() {
+    fn on_app_ping(&mut self, now: Timestamp, out: &mut Outbox) {
+        if let Some(ping) = self.0.app_ping(now) {
             out.send(ping);
         }
     }

@@ -78,5 +78,5 @@ pub use venue::{
     ApiCredentials, BookSyncSummary, ConnectionLimits, CredentialVariables, DEFAULT_CONNECT_RATE,
     DepthRule, EndpointChoice, EndpointUrls, Feed, FeedSet, PrivateScope, PublicVenueHandler, Role,
     SimulatorMount, StreamRequest, SubscriptionChange, SymbolStyle, Timers, VenueConnector,
-    VenueError, VenueHandler,
+    VenueError, VenueHandler, check_credential_transport,
 };

@@ -285,6 +285,67 @@ impl StreamRequest<'_> {
     }
 }
 
+impl<'a> StreamRequest<'a> {
+    /// Orders from `ws_url` and `rest_url`, with a placeholder key (`k`/`s`) when
+    /// `credentials`: the request the connectors' own tests build their configs from.
+    #[doc(hidden)]
+    pub fn orders_for_test(ws_url: &str, rest_url: &str, credentials: bool) -> Self {
+        StreamRequest {
+            symbols: &[],
+            feeds: &[Feed::Orders],
+            depth: None,
+            credentials: credentials.then_some(ApiCredentials {
+                key: "k",
+                secret: "s",
+                user_id: None,
+            }),
+            endpoints: EndpointChoice::Custom {
+                ws_url: ws_url.into(),
+                rest_url: rest_url.into(),
+            },
+            timers: Timers::Venue,
+            private_scope: PrivateScope::AllSymbols,
+            ping: None,
+            reconnection: None,
+        }
+    }
+}
+
+/// Whether `V::config` refuses credentials sent in clear to another machine and takes
+/// them over TLS or to this machine (and any endpoints without credentials): the first
+/// case it gets wrong, named. Every connector's tests run it.
+#[doc(hidden)]
+pub fn check_credential_transport<V: VenueConnector>() -> Result<(), String> {
+    let refused = [
+        ("ws://example.com/ws", "https://example.com"),
+        ("wss://example.com/ws", "http://example.com"),
+    ];
+    for (ws, rest) in refused {
+        let with_key = V::config(&StreamRequest::orders_for_test(ws, rest, true));
+        if !matches!(with_key, Err(VenueError::PlaintextCredentials(_))) {
+            return Err(format!(
+                "{}: credentials to {ws} {rest} not refused",
+                V::VENUE
+            ));
+        }
+        if let Err(error) = V::config(&StreamRequest::orders_for_test(ws, rest, false)) {
+            return Err(format!(
+                "{}: {ws} {rest} without credentials: {error}",
+                V::VENUE
+            ));
+        }
+    }
+    for (ws, rest) in [
+        ("ws://127.0.0.1:1/ws", "http://127.0.0.1:1"),
+        ("wss://example.com/ws", "https://example.com"),
+    ] {
+        if let Err(error) = V::config(&StreamRequest::orders_for_test(ws, rest, true)) {
+            return Err(format!("{}: credentials to {ws} {rest}: {error}", V::VENUE));
+        }
+    }
+    Ok(())
+}
+
 /// An API key and its secret, borrowed. `Debug` shows neither.
 #[derive(Clone, Copy)]
 pub struct ApiCredentials<'a> {

@@ -111,7 +111,7 @@ mod direct {
     /// As `create_websocket_manager`, and [`CompatError::InvalidConfig`] for a handler that
     /// cannot be built (an unsupported book depth).
     #[deprecated(
-        note = "use the venue handler constructors (ws_handlers::Driven::new(exchange_mexc::MexcPublicParts::new(..)), exchange_gateio::GateioSpotPublicWebSocketHandler::new, ...) with ws_core::Connection::spawn"
+        note = "use the venue handler constructors (ws_handlers::Driven::new(exchange_mexc::MexcPublicParts::new(..)), ws_handlers::Driven::new(exchange_gateio::GateioPublicParts::new(..)), ...) with ws_core::Connection::spawn"
     )]
     pub fn create_websocket_handler_direct<H>(
         exchange_config: &ExchangeConfig,

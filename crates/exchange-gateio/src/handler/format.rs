@@ -78,7 +78,7 @@ impl GateioPublicTopic {
 
 /// Renders public subscribe and unsubscribe requests.
 #[derive(Debug, Clone)]
-pub(crate) struct PublicFormat {
+pub struct PublicFormat {
     market: Market,
     depth: BookDepth,
     /// Topics sent on their own: a multi-pair request fails as a whole when one pair is
@@ -173,7 +173,7 @@ impl SubscriptionMixin for PublicFormat {
 
 /// Renders private subscriptions, each signed with its own `auth` member.
 #[derive(Debug, Clone)]
-pub(crate) struct PrivateFormat {
+pub struct PrivateFormat {
     market: Market,
     credentials: Option<Credentials>,
     symbols: Vec<Symbol>,

@@ -1,5 +1,6 @@
-//! The Gate.io handlers: the sans-IO protocol of this crate composed into
-//! `ws_session::Session`s that the `ws-core` driver runs.
+//! The Gate.io handlers: the sans-IO protocol of this crate composed into venue parts
+//! (`ws_handlers::VenueSession`) that `ws_handlers::Driven` runs as the
+//! `ws_session::Session`s of the `ws-core` driver.
 //!
 //! - [`GateioPublicWebSocketHandler`] (the plan's [`GateioSpotPublicWebSocketHandler`] and
 //!   [`GateioFuturesPublicWebSocketHandler`]): market data, local books kept by
@@ -22,19 +23,20 @@ mod market;
 mod private;
 mod public;
 mod reconcile;
+mod session;
 #[cfg(test)]
 mod tests;
 
 pub use config::{GateioHandlerConfig, LoginMode, PING, RECONNECTION_POLICY};
-pub use format::GateioPublicTopic;
+pub use format::{GateioPublicTopic, PrivateFormat, PublicFormat};
 pub use market::{FuturesMarket, GateioMarket, SpotMarket};
 pub use private::{
-    GateioAuthMixin, GateioFuturesPrivateWebSocketHandler, GateioPrivateWebSocketHandler,
-    GateioSpotPrivateWebSocketHandler, PrivateCounters,
+    GateioAuthMixin, GateioFuturesPrivateWebSocketHandler, GateioPrivateParts,
+    GateioPrivateWebSocketHandler, GateioSpotPrivateWebSocketHandler, PrivateCounters,
 };
 pub use public::{
-    GateioFuturesPublicWebSocketHandler, GateioPublicCommand, GateioPublicWebSocketHandler,
-    GateioSpotPublicWebSocketHandler, PublicCounters,
+    GateioFuturesPublicWebSocketHandler, GateioPublicCommand, GateioPublicParts,
+    GateioPublicWebSocketHandler, GateioSpotPublicWebSocketHandler, PublicCounters,
 };
 #[doc(hidden)]
 pub use reconcile::fuzz_reconcile_parsers;

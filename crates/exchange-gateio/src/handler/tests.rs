@@ -11,6 +11,7 @@ use market_types::{
     Balance, BookStatus, BookStatusEvent, BookTicker, BookUpdate, Fill, Order, OrderBook, Position,
     ResyncReason, Symbol, Ticker, Trade,
 };
+use ws_handlers::Driven;
 use ws_handlers::WebSocketMessageType as T;
 use ws_mixins::{ErrorCategory, PrivateWebSocketMixin, PublicWebSocketMixin, StreamError};
 use ws_session::{
@@ -228,14 +229,14 @@ fn message_types_are_read_from_the_envelope() {
 }
 
 type SpotPublic = GateioSpotPublicWebSocketHandler<Recorder>;
-type FuturesPublic = GateioFuturesPublicWebSocketHandler<Recorder>;
 
 fn spot_public(topics: &[GateioPublicTopic]) -> SpotPublic {
-    SpotPublic::new(
+    GateioPublicParts::<Recorder, SpotMarket>::new(
         config(crate::Market::Spot),
         topics.iter().copied(),
         Recorder::default(),
     )
+    .map(Driven::new)
     .unwrap()
 }
 
@@ -552,7 +553,7 @@ fn broken_frames_are_counted_and_reported_not_fatal() {
 fn futures_public_routes_trades_tickers_and_books() {
     let clock = Clock::new();
     let contract = sym("BTC_USD");
-    let mut h = FuturesPublic::new(
+    let mut h = GateioPublicParts::<Recorder, FuturesMarket>::new(
         GateioHandlerConfig {
             depth: crate::BookDepth::Levels100,
             ..config(crate::Market::Futures)
@@ -563,6 +564,7 @@ fn futures_public_routes_trades_tickers_and_books() {
         ],
         Recorder::default(),
     )
+    .map(Driven::new)
     .unwrap();
     assert_eq!(h.connection_context().label, "gateio-futures-public");
     let mut out = Outbox::new();
@@ -594,21 +596,21 @@ fn futures_public_routes_trades_tickers_and_books() {
         h.callbacks().errors
     );
     // Spot cannot have 50 levels.
-    let refused = SpotPublic::new(
+    let refused = GateioPublicParts::<Recorder, SpotMarket>::new(
         GateioHandlerConfig {
             depth: crate::BookDepth::Levels50,
             ..config(crate::Market::Spot)
         },
         [],
         Recorder::default(),
-    );
+    )
+    .map(Driven::new);
     assert!(matches!(
         refused,
         Err(crate::Error::UnsupportedDepth { .. })
     ));
 }
 
-type SpotPrivate = GateioSpotPrivateWebSocketHandler<Recorder>;
 type FuturesPrivate = GateioFuturesPrivateWebSocketHandler<Recorder>;
 
 /// Connects a private handler and answers its first measurement of the venue's clock
@@ -648,7 +650,10 @@ fn confirm_all<S: Session>(h: &mut S, sent: &[String], now: Timestamp, out: &mut
 #[test]
 fn private_spot_signs_subscriptions_delivers_once_and_reconciles() {
     let clock = Clock::new();
-    let mut h = SpotPrivate::new(config(crate::Market::Spot), Recorder::default());
+    let mut h = Driven::new(GateioPrivateParts::<Recorder, SpotMarket>::new(
+        config(crate::Market::Spot),
+        Recorder::default(),
+    ));
     assert_eq!(h.connection_context().label, "gateio-spot-private");
     let mut out = Outbox::new();
     connect_private(&mut h, clock.at(0), &mut out);
@@ -861,7 +866,10 @@ fn private_spot_signs_subscriptions_delivers_once_and_reconciles() {
 #[test]
 fn private_reconciliation_retries_and_refused_rest_is_fatal() {
     let clock = Clock::new();
-    let mut h = SpotPrivate::new(config(crate::Market::Spot), Recorder::default());
+    let mut h = Driven::new(GateioPrivateParts::<Recorder, SpotMarket>::new(
+        config(crate::Market::Spot),
+        Recorder::default(),
+    ));
     let mut out = Outbox::new();
     connect_private(&mut h, clock.at(0), &mut out);
     let sent = texts(&out);
@@ -916,7 +924,10 @@ fn login_first_then_subscribe_and_refused_login_is_fatal() {
         login: LoginMode::LoginFirst,
         ..config(crate::Market::Spot)
     };
-    let mut h = SpotPrivate::new(login_config(), Recorder::default());
+    let mut h = Driven::new(GateioPrivateParts::<Recorder, SpotMarket>::new(
+        login_config(),
+        Recorder::default(),
+    ));
     let mut out = Outbox::new();
     connect_private(&mut h, clock.at(0), &mut out);
     let sent = texts(&out);
@@ -948,7 +959,10 @@ fn login_first_then_subscribe_and_refused_login_is_fatal() {
             .any(|s| matches!(s, SessionSignal::Reconnect(_)))
     );
 
-    let mut h = SpotPrivate::new(login_config(), Recorder::default());
+    let mut h = Driven::new(GateioPrivateParts::<Recorder, SpotMarket>::new(
+        login_config(),
+        Recorder::default(),
+    ));
     out.clear();
     connect_private(&mut h, clock.at(0), &mut out);
     out.clear();
@@ -961,7 +975,10 @@ fn login_first_then_subscribe_and_refused_login_is_fatal() {
     assert!(out.frames().is_empty(), "nothing is subscribed");
 
     // An unanswered login is retried on a new connection, not fatal.
-    let mut h = SpotPrivate::new(login_config(), Recorder::default());
+    let mut h = Driven::new(GateioPrivateParts::<Recorder, SpotMarket>::new(
+        login_config(),
+        Recorder::default(),
+    ));
     out.clear();
     connect_private(&mut h, clock.at(0), &mut out);
     out.clear();
@@ -972,7 +989,10 @@ fn login_first_then_subscribe_and_refused_login_is_fatal() {
 #[test]
 fn private_futures_learns_the_user_id_and_reconciles_positions() {
     let clock = Clock::new();
-    let mut h = FuturesPrivate::new(config(crate::Market::Futures), Recorder::default());
+    let mut h = Driven::new(GateioPrivateParts::<Recorder, FuturesMarket>::new(
+        config(crate::Market::Futures),
+        Recorder::default(),
+    ));
     let mut out = Outbox::new();
     connect_private(&mut h, clock.at(0), &mut out);
     assert!(
@@ -1060,7 +1080,10 @@ fn private_futures_learns_the_user_id_and_reconciles_positions() {
 #[test]
 fn private_code_4_and_missing_credentials_are_fatal() {
     let clock = Clock::new();
-    let mut h = SpotPrivate::new(config(crate::Market::Spot), Recorder::default());
+    let mut h = Driven::new(GateioPrivateParts::<Recorder, SpotMarket>::new(
+        config(crate::Market::Spot),
+        Recorder::default(),
+    ));
     let mut out = Outbox::new();
     connect_private(&mut h, clock.at(0), &mut out);
     out.clear();
@@ -1072,13 +1095,13 @@ fn private_code_4_and_missing_credentials_are_fatal() {
     ));
     assert!(h.authentication_error().unwrap().contains("code 4"));
 
-    let mut h = SpotPrivate::new(
+    let mut h = Driven::new(GateioPrivateParts::<Recorder, SpotMarket>::new(
         GateioHandlerConfig {
             credentials: None,
             ..config(crate::Market::Spot)
         },
         Recorder::default(),
-    );
+    ));
     assert_eq!(
         h.callbacks().errors[0].category,
         ErrorCategory::Authentication
@@ -1105,7 +1128,10 @@ fn timestamp_header(request: &RestRequest) -> u64 {
 #[test]
 fn subscriptions_wait_for_the_venue_clock_and_are_signed_with_its_time() {
     let clock = Clock::new();
-    let mut h = SpotPrivate::new(config(crate::Market::Spot), Recorder::default());
+    let mut h = Driven::new(GateioPrivateParts::<Recorder, SpotMarket>::new(
+        config(crate::Market::Spot),
+        Recorder::default(),
+    ));
     let mut out = Outbox::new();
     h.on_connected(clock.at(0), &mut out);
     assert!(out.frames().is_empty(), "nothing signed before the clock");
@@ -1131,7 +1157,10 @@ fn subscriptions_wait_for_the_venue_clock_and_are_signed_with_its_time() {
 #[test]
 fn an_expired_rest_call_measures_the_clock_again_and_is_retried_not_fatal() {
     let clock = Clock::new();
-    let mut h = SpotPrivate::new(config(crate::Market::Spot), Recorder::default());
+    let mut h = Driven::new(GateioPrivateParts::<Recorder, SpotMarket>::new(
+        config(crate::Market::Spot),
+        Recorder::default(),
+    ));
     let mut out = Outbox::new();
     connect_private(&mut h, clock.at(0), &mut out);
     let sent = texts(&out);
@@ -1168,7 +1197,10 @@ fn an_expired_rest_call_measures_the_clock_again_and_is_retried_not_fatal() {
 #[test]
 fn code_4_on_a_later_connection_measures_the_clock_before_it_is_fatal() {
     let clock = Clock::new();
-    let mut h = SpotPrivate::new(config(crate::Market::Spot), Recorder::default());
+    let mut h = Driven::new(GateioPrivateParts::<Recorder, SpotMarket>::new(
+        config(crate::Market::Spot),
+        Recorder::default(),
+    ));
     let mut out = Outbox::new();
     connect_private(&mut h, clock.at(0), &mut out);
     h.on_disconnected(&DisconnectCause::ConnectionLost("x".into()), clock.at(1));
@@ -1221,7 +1253,10 @@ fn futures_lookup(h: &mut FuturesPrivate, now: Timestamp, out: &mut Outbox) -> R
 #[test]
 fn futures_learn_the_user_id_over_rest_without_logging_in() {
     let clock = Clock::new();
-    let mut h = FuturesPrivate::new(config(crate::Market::Futures), Recorder::default());
+    let mut h = Driven::new(GateioPrivateParts::<Recorder, FuturesMarket>::new(
+        config(crate::Market::Futures),
+        Recorder::default(),
+    ));
     let mut out = Outbox::new();
     let lookup = futures_lookup(&mut h, clock.at(0), &mut out);
     let body = r#"{"user":10001,"currency":"USDT","total":"100","available":"100"}"#;
@@ -1236,13 +1271,13 @@ fn futures_learn_the_user_id_over_rest_without_logging_in() {
 #[test]
 fn futures_with_a_configured_user_id_neither_ask_nor_log_in() {
     let clock = Clock::new();
-    let mut h = FuturesPrivate::new(
+    let mut h = Driven::new(GateioPrivateParts::<Recorder, FuturesMarket>::new(
         GateioHandlerConfig {
             user_id: Some(UserId(7)),
             ..config(crate::Market::Futures)
         },
         Recorder::default(),
-    );
+    ));
     let mut out = Outbox::new();
     connect_private(&mut h, clock.at(0), &mut out);
     let sent = texts(&out);
@@ -1253,7 +1288,10 @@ fn futures_with_a_configured_user_id_neither_ask_nor_log_in() {
 #[test]
 fn a_login_not_supported_after_rest_failed_stops_and_says_what_to_configure() {
     let clock = Clock::new();
-    let mut h = FuturesPrivate::new(config(crate::Market::Futures), Recorder::default());
+    let mut h = Driven::new(GateioPrivateParts::<Recorder, FuturesMarket>::new(
+        config(crate::Market::Futures),
+        Recorder::default(),
+    ));
     let mut out = Outbox::new();
     let lookup = futures_lookup(&mut h, clock.at(0), &mut out);
     h.on_rest_response(

@@ -103,7 +103,7 @@ impl VenueSession for Toy {
         self.lifecycle.on_connected(&mut NoLogin, &Topics, now, out);
     }
 
-    fn app_ping(&self) -> Option<OutFrame> {
+    fn app_ping(&self, _now: Timestamp) -> Option<OutFrame> {
         Some(OutFrame::text("ping"))
     }
 

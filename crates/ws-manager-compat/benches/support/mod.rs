@@ -165,19 +165,17 @@ pub fn raw_handler(venue: &Venue) -> Maker {
                     T::Tickers(symbol),
                 ];
                 Ok(if futures {
-                    Box::new(Raw(
-                        exchange_gateio::GateioFuturesPublicWebSocketHandler::new(
-                            config,
-                            topics,
-                            (),
-                        )?,
-                    )) as Box<dyn ReplaySession>
+                    Box::new(Raw(exchange_gateio::GateioPublicParts::<
+                        _,
+                        exchange_gateio::FuturesMarket,
+                    >::new(config, topics, ())
+                    .map(ws_handlers::Driven::new)?)) as Box<dyn ReplaySession>
                 } else {
-                    Box::new(Raw(exchange_gateio::GateioSpotPublicWebSocketHandler::new(
-                        config,
-                        topics,
-                        (),
-                    )?))
+                    Box::new(Raw(exchange_gateio::GateioPublicParts::<
+                        _,
+                        exchange_gateio::SpotMarket,
+                    >::new(config, topics, ())
+                    .map(ws_handlers::Driven::new)?))
                 })
             })
         }

@@ -10,7 +10,7 @@ use ws_session::{Outbox, RestResponse, SessionSignal, Timestamp};
 
 use super::super::config::GateioHandlerConfig;
 use super::super::market::GateioMarket;
-use super::GateioPrivateWebSocketHandler;
+use super::GateioPrivateParts;
 
 /// Gate's time endpoint (`{"server_time": ms}`), below the market's REST base.
 pub(super) fn venue_clock(config: &GateioHandlerConfig) -> VenueClock {
@@ -20,7 +20,7 @@ pub(super) fn venue_clock(config: &GateioHandlerConfig) -> VenueClock {
     })
 }
 
-impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateWebSocketHandler<H, M> {
+impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateParts<H, M> {
     /// Asks the venue's time when the clock needs it. `true` when nothing may be signed
     /// before the answer (the subscriptions follow it).
     pub(super) fn measure_clock_first(&mut self, now: Timestamp, out: &mut Outbox) -> bool {

@@ -12,7 +12,7 @@ use std::marker::PhantomData;
 
 use market_types::{OrderId, Symbol};
 use ws_handlers::{
-    DeliveryCounts, HandlerError, HandlerStats, Lifecycle, PrivateDelivery, PrivateLedger,
+    DeliveryCounts, Driven, HandlerError, HandlerStats, Lifecycle, PrivateDelivery, PrivateLedger,
     Reconciler, RetrySchedule, VenueClock, WebSocketMessageType,
 };
 use ws_mixins::{
@@ -29,16 +29,21 @@ use super::format::{HandlerHead, PrivateFormat, Refusal, recheck_ready};
 use super::market::{FuturesMarket, GateioMarket, SpotMarket};
 use super::reconcile::{GateioReconcile, upper_asset};
 
+/// A Gate account handler: its [`GateioPrivateParts`] run by the shared `Session` glue.
+/// Built with `Driven::new(GateioPrivateParts::new(config, callbacks))`.
+pub type GateioPrivateWebSocketHandler<H, M> = Driven<GateioPrivateParts<H, M>>;
+
 /// The plan's `GateioSpotPrivateWebSocketHandler`.
 pub type GateioSpotPrivateWebSocketHandler<H> = GateioPrivateWebSocketHandler<H, SpotMarket>;
 
 /// The futures twin of the plan's `GateioSpotPrivateWebSocketHandler`.
 pub type GateioFuturesPrivateWebSocketHandler<H> = GateioPrivateWebSocketHandler<H, FuturesMarket>;
 
-/// A Gate account connection (spot or USDT futures, by `M`): orders, fills, balances and
+/// The parts of a Gate account connection (spot or USDT futures, by `M`): orders, fills, balances and
 /// (futures) positions, composed as the plan shows from `ConnectionMixin`,
 /// [`GateioAuthMixin`], a `SubscriptionMixin` rendering signed per-channel requests,
-/// `BaseMessageHandler` + `PrivateMessageHandler` routing, and `ws_session::Session`.
+/// `BaseMessageHandler` + `PrivateMessageHandler` routing, and the `VenueSession` hooks
+/// that `ws_handlers::Driven` turns into a `ws_session::Session`.
 ///
 /// - **Channels.** Spot: `spot.orders`, `spot.usertrades`, `spot.balances`; futures:
 ///   `futures.orders`, `futures.usertrades`, `futures.positions`, `futures.balances`
@@ -69,7 +74,7 @@ pub type GateioFuturesPrivateWebSocketHandler<H> = GateioPrivateWebSocketHandler
 ///   loss is reported to `H::on_error` with its time window and counted in
 ///   [`PrivateCounters::fill_gaps`] / [`PrivateCounters::order_gaps`].
 #[derive(Debug)]
-pub struct GateioPrivateWebSocketHandler<H: PrivateWebSocketMixin, M: GateioMarket> {
+pub struct GateioPrivateParts<H: PrivateWebSocketMixin, M: GateioMarket> {
     config: GateioHandlerConfig,
     auth: GateioAuthMixin,
     lifecycle: Lifecycle<Channel>,
@@ -94,7 +99,7 @@ pub struct GateioPrivateWebSocketHandler<H: PrivateWebSocketMixin, M: GateioMark
 /// Counters of a private handler beyond [`HandlerStats`].
 ///
 /// What was delivered (and dropped as already delivered) is in
-/// [`GateioPrivateWebSocketHandler::delivery_counts`].
+/// [`GateioPrivateParts::delivery_counts`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PrivateCounters {
     /// Completed reconciliations.
@@ -135,7 +140,7 @@ pub struct PrivateCounters {
     pub venue_errors: u64,
 }
 
-impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateWebSocketHandler<H, M> {
+impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateParts<H, M> {
     /// An account handler for `config.credentials`. Futures handlers without
     /// `config.user_id` learn it over REST (`GET /futures/usdt/accounts`), or failing
     /// that by logging in.

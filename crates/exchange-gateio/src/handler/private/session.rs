@@ -1,29 +1,30 @@
 //! The session side of the private handler: the mixins, the message template and the
-//! hooks the driver calls.
+//! hooks the shared `Session` glue (`ws_handlers::Driven`) calls.
 
 use std::time::Duration;
 
 use ws_handlers::{
-    BaseMessageHandler, CredentialsRejected, HandlerError, HandlerStats, PrivateMessageHandler,
-    WebSocketMessageType,
+    BaseMessageHandler, CredentialsRejected, HandlerError, HandlerStats, Lifecycle,
+    PrivateMessageHandler, Role, VenueSession, WebSocketMessageType,
 };
-use ws_mixins::{AuthMixin, ErrorCategory, PrivateWebSocketMixin, StreamError};
+use ws_mixins::{AuthMixin, ErrorCategory, PrivateWebSocketMixin, StreamError, SubscriptionError};
 use ws_session::{
     ConnectionContext, DisconnectCause, InboundFrame, OutFrame, Outbox, ReconnectDecision,
-    ReconnectionPolicy, RestResponse, Session, SessionSignal, StreamKind, Timestamp,
+    ReconnectionPolicy, RestResponse, SessionSignal, StreamKind, Timestamp,
 };
 
-use crate::channel::{Market, ping_request};
+use crate::channel::Channel;
 use crate::error::Error;
 use crate::wire::Message;
 
-use super::super::format::{Refusal, message_type, withheld};
+use super::super::format::{PrivateFormat, Refusal, withheld};
 use super::super::market::GateioMarket;
 use super::super::reconcile::is_expired_answer;
-use super::GateioPrivateWebSocketHandler;
+use super::super::session;
+use super::GateioPrivateParts;
 
 /// The plan's composition: authentication is [`GateioAuthMixin`]'s.
-impl<H: PrivateWebSocketMixin, M: GateioMarket> AuthMixin for GateioPrivateWebSocketHandler<H, M> {
+impl<H: PrivateWebSocketMixin, M: GateioMarket> AuthMixin for GateioPrivateParts<H, M> {
     fn requires_authentication(&self) -> bool {
         self.auth.requires_authentication()
     }
@@ -37,9 +38,7 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> AuthMixin for GateioPrivateWebSo
     }
 }
 
-impl<H: PrivateWebSocketMixin, M: GateioMarket> BaseMessageHandler
-    for GateioPrivateWebSocketHandler<H, M>
-{
+impl<H: PrivateWebSocketMixin, M: GateioMarket> BaseMessageHandler for GateioPrivateParts<H, M> {
     /// Off: exchange crates read no clock (architecture invariant). The driver measures
     /// receive-to-handled latency for every message in `ConnectionStats`.
     const RECORD_TIMING: bool = false;
@@ -75,9 +74,7 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> BaseMessageHandler
     }
 }
 
-impl<H: PrivateWebSocketMixin, M: GateioMarket> PrivateMessageHandler
-    for GateioPrivateWebSocketHandler<H, M>
-{
+impl<H: PrivateWebSocketMixin, M: GateioMarket> PrivateMessageHandler for GateioPrivateParts<H, M> {
     /// One decoder reads every account push.
     fn parse_account_push(
         &mut self,
@@ -129,16 +126,16 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> PrivateMessageHandler
     }
 }
 
-impl<H: PrivateWebSocketMixin + Send + 'static, M: GateioMarket> Session
-    for GateioPrivateWebSocketHandler<H, M>
+impl<H: PrivateWebSocketMixin + Send + 'static, M: GateioMarket> VenueSession
+    for GateioPrivateParts<H, M>
 {
     type Command = ();
+    type Topic = Channel;
+    type Format = PrivateFormat;
+    type Callbacks = H;
 
     fn connection_context(&self) -> ConnectionContext {
-        self.config.context(match M::MARKET {
-            Market::Spot => "gateio-spot-private",
-            Market::Futures => "gateio-futures-private",
-        })
+        session::connection_context::<M>(&self.config, Role::Private)
     }
 
     fn reconnection_policy(&self) -> ReconnectionPolicy {
@@ -147,22 +144,22 @@ impl<H: PrivateWebSocketMixin + Send + 'static, M: GateioMarket> Session
 
     /// Refused or missing credentials stop everything; otherwise the default.
     fn classify_disconnect(&self, cause: &DisconnectCause) -> ReconnectDecision {
-        if self.fatal.is_some() {
-            return ReconnectDecision::Stop;
-        }
-        cause.default_decision()
+        session::classify_disconnect(self.fatal.as_deref(), cause)
     }
 
+    #[inline]
     fn stream_kind(&self, frame: &InboundFrame<'_>) -> StreamKind {
-        message_type(frame.payload).stream_kind()
+        session::stream_kind(frame)
+    }
+
+    fn lifecycle(&mut self) -> (&mut Lifecycle<Channel>, &PrivateFormat) {
+        (&mut self.lifecycle, &self.format)
     }
 
     /// Logs in or subscribes every channel; reconciliation follows the last ack. With
-    /// refused or missing credentials it only raises the reason (the driver acts on
-    /// signals only while connected).
+    /// refused or missing credentials it only raises the reason.
     fn on_connected(&mut self, now: Timestamp, out: &mut Outbox) {
-        if let Some(reason) = &self.fatal {
-            out.signal(SessionSignal::AuthenticationFailed(reason.clone()));
+        if session::refuse_connect(self.fatal.as_deref(), out) {
             return;
         }
         self.reconciler.on_connected(now);
@@ -172,19 +169,16 @@ impl<H: PrivateWebSocketMixin + Send + 'static, M: GateioMarket> Session
         self.subscribe_all(now, out);
     }
 
-    fn on_frame(&mut self, frame: InboundFrame<'_>, out: &mut Outbox) {
-        self.handle_message(frame, out);
+    fn on_ack_timeout(&mut self, error: SubscriptionError<Channel>) {
+        self.report(ErrorCategory::Venue, format!("{error}; requested again"));
     }
 
     fn on_tick(&mut self, now: Timestamp, out: &mut Outbox) {
-        if let Some(error) = self.lifecycle.on_tick(&self.format, now, out) {
-            self.report(ErrorCategory::Venue, format!("{error}; requested again"));
-        }
         self.reconciler.on_tick(now, &self.delivery, out);
     }
 
-    fn on_app_ping(&mut self, now: Timestamp, out: &mut Outbox) {
-        out.send_text(ping_request(M::MARKET, now.unix_seconds(), None));
+    fn app_ping(&self, now: Timestamp) -> Option<OutFrame> {
+        session::app_ping::<M>(now)
     }
 
     fn on_rest_response(&mut self, response: RestResponse, now: Timestamp, out: &mut Outbox) {
@@ -208,11 +202,25 @@ impl<H: PrivateWebSocketMixin + Send + 'static, M: GateioMarket> Session
         }
     }
 
+    /// The clock and the user-id lookup start over (the lifecycle is already reset).
     fn on_disconnected(&mut self, _cause: &DisconnectCause, _now: Timestamp) {
-        self.lifecycle.on_disconnected();
         self.clock.on_disconnected();
         self.user_lookup.on_disconnected();
         // What happened from the last frame on is fetched after the reconnect.
         self.reconciler.on_disconnected();
+    }
+
+    #[inline]
+    fn callbacks(&self) -> &H {
+        &self.callbacks
+    }
+
+    #[inline]
+    fn callbacks_mut(&mut self) -> &mut H {
+        &mut self.callbacks
+    }
+
+    fn stats(&self) -> &HandlerStats {
+        &self.stats
     }
 }

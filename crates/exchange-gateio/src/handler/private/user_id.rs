@@ -15,7 +15,7 @@ use crate::error::Error;
 
 use super::super::config::LoginMode;
 use super::super::market::GateioMarket;
-use super::GateioPrivateWebSocketHandler;
+use super::GateioPrivateParts;
 
 /// The REST lookup of the user id.
 #[derive(Debug, Default)]
@@ -35,7 +35,7 @@ impl UserIdLookup {
 
 const ACCOUNTS: &str = "/futures/usdt/accounts";
 
-impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateWebSocketHandler<H, M> {
+impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateParts<H, M> {
     /// Futures without a user id ask REST for it before subscribing. `true` while the
     /// answer is awaited.
     pub(super) fn learn_user_id_first(&mut self, now: Timestamp, out: &mut Outbox) -> bool {

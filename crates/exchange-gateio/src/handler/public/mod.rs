@@ -4,7 +4,7 @@
 use std::marker::PhantomData;
 
 use market_types::{BookStatus, OrderBook, Symbol};
-use ws_handlers::{HandlerError, HandlerStats, Lifecycle, WebSocketMessageType};
+use ws_handlers::{Driven, HandlerError, HandlerStats, Lifecycle, WebSocketMessageType};
 use ws_mixins::{
     AuthMixin, ErrorCategory, PublicWebSocketMixin, StreamError, SubscriptionError,
     SubscriptionRegistry,
@@ -24,17 +24,22 @@ use super::market::{FuturesMarket, GateioMarket, SpotMarket};
 
 mod session;
 
+/// A Gate market-data handler: its [`GateioPublicParts`] run by the shared `Session`
+/// glue. Built with `Driven::new(GateioPublicParts::new(config, topics, callbacks)?)`.
+pub type GateioPublicWebSocketHandler<H, M> = Driven<GateioPublicParts<H, M>>;
+
 /// The plan's `GateioSpotPublicWebSocketHandler`.
 pub type GateioSpotPublicWebSocketHandler<H> = GateioPublicWebSocketHandler<H, SpotMarket>;
 
 /// The plan's `GateioFuturesPublicWebSocketHandler`.
 pub type GateioFuturesPublicWebSocketHandler<H> = GateioPublicWebSocketHandler<H, FuturesMarket>;
 
-/// A Gate market-data connection (spot or USDT futures, by `M`), composed as the
+/// The parts of a Gate market-data connection (spot or USDT futures, by `M`), composed as the
 /// refactoring plan shows: `ConnectionMixin` (endpoints from the configuration,
 /// `*.ping` every 15 s, idle watchdog, capped jittered backoff without `reset_on_1005`),
 /// `AuthMixin` (none), a `SubscriptionMixin` rendering Gate's per-channel requests,
-/// `BaseMessageHandler` + `PublicMessageHandler` routing, and `ws_session::Session`.
+/// `BaseMessageHandler` + `PublicMessageHandler` routing, and the `VenueSession` hooks
+/// that `ws_handlers::Driven` turns into a `ws_session::Session`.
 ///
 /// Per message: the type is read from the envelope's `channel` and `event` without
 /// decoding the rest. A book push goes first to [`BookSync::on_frame`], which applies a
@@ -50,7 +55,7 @@ pub type GateioFuturesPublicWebSocketHandler<H> = GateioPublicWebSocketHandler<H
 /// request, so only the bad pair ends up refused. Code 4 (authentication) stops the
 /// connection with `SessionSignal::AuthenticationFailed`. Refused books are dropped.
 #[derive(Debug)]
-pub struct GateioPublicWebSocketHandler<H: PublicWebSocketMixin, M: GateioMarket> {
+pub struct GateioPublicParts<H: PublicWebSocketMixin, M: GateioMarket> {
     config: GateioHandlerConfig,
     lifecycle: Lifecycle<GateioPublicTopic>,
     format: PublicFormat,
@@ -110,7 +115,7 @@ pub struct PublicCounters {
     pub venue_errors: u64,
 }
 
-impl<H: PublicWebSocketMixin, M: GateioMarket> GateioPublicWebSocketHandler<H, M> {
+impl<H: PublicWebSocketMixin, M: GateioMarket> GateioPublicParts<H, M> {
     /// A handler subscribing `topics`; books report `Syncing` to `callbacks` at once.
     ///
     /// # Errors

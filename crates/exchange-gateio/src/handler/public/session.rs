@@ -1,30 +1,29 @@
-//! The public handler's trait implementations: connection settings, message routing
-//! and parsing, and the `Session` hooks the driver calls.
+//! The public handler's trait implementations: message routing and parsing, and the
+//! hooks the shared `Session` glue (`ws_handlers::Driven`) calls.
 
+use market_types::{BookStatus, OrderBook, Symbol};
 use ws_handlers::{
-    BaseMessageHandler, HandlerError, HandlerStats, PublicMessageHandler, WebSocketMessageType,
+    BaseMessageHandler, BookSyncSummary, CallbackSink, HandlerError, HandlerStats, Lifecycle,
+    PublicMessageHandler, Role, VenueSession, WebSocketMessageType,
 };
-use ws_mixins::{AuthMixin, ErrorCategory, PublicWebSocketMixin, StreamError};
+use ws_mixins::{AuthMixin, ErrorCategory, PublicWebSocketMixin, StreamError, SubscriptionError};
 use ws_session::{
-    ConnectionContext, DisconnectCause, InboundFrame, Outbox, ReconnectDecision,
-    ReconnectionPolicy, RestResponse, Session, SessionSignal, StreamKind, Timestamp,
+    ConnectionContext, DisconnectCause, InboundFrame, OutFrame, Outbox, ReconnectDecision,
+    ReconnectionPolicy, RestResponse, StreamKind, Timestamp,
 };
 
-use crate::channel::ping_request;
 use crate::wire::{Message, parse_frame_with};
 
-use crate::handler::format::{GateioPublicTopic, Refusal, message_type, shown};
+use crate::handler::format::{GateioPublicTopic, PublicFormat, Refusal, shown};
 use crate::handler::market::GateioMarket;
+use crate::handler::session;
 
 use super::*;
-use ws_handlers::CallbackSink;
 
 /// Market streams need no login.
-impl<H: PublicWebSocketMixin, M: GateioMarket> AuthMixin for GateioPublicWebSocketHandler<H, M> {}
+impl<H: PublicWebSocketMixin, M: GateioMarket> AuthMixin for GateioPublicParts<H, M> {}
 
-impl<H: PublicWebSocketMixin, M: GateioMarket> BaseMessageHandler
-    for GateioPublicWebSocketHandler<H, M>
-{
+impl<H: PublicWebSocketMixin, M: GateioMarket> BaseMessageHandler for GateioPublicParts<H, M> {
     /// Off: exchange crates read no clock (architecture invariant). The driver measures
     /// receive-to-handled latency for every message in `ConnectionStats`.
     const RECORD_TIMING: bool = false;
@@ -57,9 +56,7 @@ impl<H: PublicWebSocketMixin, M: GateioMarket> BaseMessageHandler
     }
 }
 
-impl<H: PublicWebSocketMixin, M: GateioMarket> PublicMessageHandler
-    for GateioPublicWebSocketHandler<H, M>
-{
+impl<H: PublicWebSocketMixin, M: GateioMarket> PublicMessageHandler for GateioPublicParts<H, M> {
     /// [`BookSync::on_frame`] first (the one-pass path, from the `result` when the envelope
     /// was detected); only a frame it does not take is decoded with `parse_frame`.
     fn parse_orderbook_update(
@@ -190,60 +187,57 @@ impl<H: PublicWebSocketMixin, M: GateioMarket> PublicMessageHandler
     }
 }
 
-impl<H: PublicWebSocketMixin + Send + 'static, M: GateioMarket> Session
-    for GateioPublicWebSocketHandler<H, M>
+impl<H: PublicWebSocketMixin + Send + 'static, M: GateioMarket> VenueSession
+    for GateioPublicParts<H, M>
 {
     type Command = GateioPublicCommand;
+    type Topic = GateioPublicTopic;
+    type Format = PublicFormat;
+    type Callbacks = H;
 
     /// The configured WebSocket URL, headers and heartbeat.
     fn connection_context(&self) -> ConnectionContext {
-        self.config.context(match M::MARKET {
-            crate::channel::Market::Spot => "gateio-spot-public",
-            crate::channel::Market::Futures => "gateio-futures-public",
-        })
+        session::connection_context::<M>(&self.config, Role::Public)
     }
 
     fn reconnection_policy(&self) -> ReconnectionPolicy {
         self.config.reconnection
     }
 
-    /// Refused authentication stops everything; otherwise the default (fatal causes
-    /// stop, `Retry-After` is honoured, everything else is retried with backoff).
+    /// Refused authentication stops everything; otherwise the default.
     fn classify_disconnect(&self, cause: &DisconnectCause) -> ReconnectDecision {
-        if self.fatal.is_some() {
-            return ReconnectDecision::Stop;
-        }
-        cause.default_decision()
+        session::classify_disconnect(self.fatal.as_deref(), cause)
     }
 
+    #[inline]
     fn stream_kind(&self, frame: &InboundFrame<'_>) -> StreamKind {
-        message_type(frame.payload).stream_kind()
+        session::stream_kind(frame)
+    }
+
+    fn lifecycle(&mut self) -> (&mut Lifecycle<GateioPublicTopic>, &PublicFormat) {
+        (&mut self.lifecycle, &self.format)
     }
 
     /// Subscribes every wanted topic (books go back to waiting for their ack).
     fn on_connected(&mut self, now: Timestamp, out: &mut Outbox) {
-        if let Some(reason) = &self.fatal {
-            out.signal(SessionSignal::AuthenticationFailed(reason.clone()));
+        if session::refuse_connect(self.fatal.as_deref(), out) {
             return;
         }
         self.lifecycle
             .on_connected(&mut NoLogin, &self.format, now, out);
     }
 
-    fn on_frame(&mut self, frame: InboundFrame<'_>, out: &mut Outbox) {
-        self.handle_message(frame, out);
+    fn on_ack_timeout(&mut self, error: SubscriptionError<GateioPublicTopic>) {
+        self.counters.ack_timeouts += 1;
+        self.report(ErrorCategory::Venue, format!("{error}; requested again"));
     }
 
     fn on_tick(&mut self, now: Timestamp, out: &mut Outbox) {
-        if let Some(error) = self.lifecycle.on_tick(&self.format, now, out) {
-            self.counters.ack_timeouts += 1;
-            self.report(ErrorCategory::Venue, format!("{error}; requested again"));
-        }
         self.books.on_tick(now, out);
     }
 
-    fn on_app_ping(&mut self, now: Timestamp, out: &mut Outbox) {
-        out.send_text(ping_request(M::MARKET, now.unix_seconds(), None));
+    fn app_ping(&self, now: Timestamp) -> Option<OutFrame> {
+        session::app_ping::<M>(now)
     }
 
     fn on_rest_response(&mut self, response: RestResponse, now: Timestamp, out: &mut Outbox) {
@@ -282,11 +276,37 @@ impl<H: PublicWebSocketMixin + Send + 'static, M: GateioMarket> Session
         }
     }
 
+    /// The books go back to waiting (the lifecycle is already reset).
     fn on_disconnected(&mut self, _cause: &DisconnectCause, _now: Timestamp) {
-        self.lifecycle.on_disconnected();
         let Self {
             books, callbacks, ..
         } = self;
         books.on_disconnected(&mut CallbackSink(callbacks));
+    }
+
+    #[inline]
+    fn callbacks(&self) -> &H {
+        &self.callbacks
+    }
+
+    #[inline]
+    fn callbacks_mut(&mut self) -> &mut H {
+        &mut self.callbacks
+    }
+
+    fn stats(&self) -> &HandlerStats {
+        &self.stats
+    }
+
+    fn book_symbols(&self) -> Vec<Symbol> {
+        self.symbols().collect()
+    }
+
+    fn book(&self, symbol: Symbol) -> Option<(&OrderBook, BookStatus)> {
+        GateioPublicParts::book(self, symbol).zip(self.status(symbol))
+    }
+
+    fn book_sync(&self) -> BookSyncSummary {
+        (&self.book_stats()).into()
     }
 }

@@ -219,7 +219,7 @@ impl<H: PrivateWebSocketMixin + Send + 'static> VenueSession for MexcPrivatePart
         self.reconciler.on_tick(now, &self.delivery, out);
     }
 
-    fn app_ping(&self) -> Option<OutFrame> {
+    fn app_ping(&self, _now: Timestamp) -> Option<OutFrame> {
         Some(ping())
     }
 

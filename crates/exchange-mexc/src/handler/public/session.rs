@@ -224,7 +224,7 @@ impl<H: PublicWebSocketMixin + Send + 'static> VenueSession for MexcPublicParts<
         self.books.on_tick(now, out);
     }
 
-    fn app_ping(&self) -> Option<OutFrame> {
+    fn app_ping(&self, _now: Timestamp) -> Option<OutFrame> {
         Some(ping())
     }
 

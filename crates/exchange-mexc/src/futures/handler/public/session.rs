@@ -65,7 +65,7 @@ impl<H: PublicWebSocketMixin + Send + 'static> VenueSession for MexcFuturesPubli
         self.books.on_tick(now, out);
     }
 
-    fn app_ping(&self) -> Option<OutFrame> {
+    fn app_ping(&self, _now: Timestamp) -> Option<OutFrame> {
         Some(ping())
     }
 
