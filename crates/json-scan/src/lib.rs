@@ -275,6 +275,29 @@ impl<'a> Scanner<'a> {
         self.next_key_general(first)
     }
 
+    /// Consumes the next member's key when it is exactly `pattern`, which is
+    /// `,"key":` (the comma left out for the first member), with no whitespace; `false`,
+    /// consuming nothing, for anything else. For decoders that expect a venue's member
+    /// order: one comparison per member instead of a key search and a match, and a miss
+    /// sends them to [`Scanner::next_key`], which reads the same member (the key must
+    /// need no escapes, so both agree on what matches).
+    #[inline(always)]
+    pub fn eat_member(&mut self, first: &mut bool, pattern: &[u8]) -> bool {
+        let expected = if *first {
+            pattern.get(1..).unwrap_or_default()
+        } else {
+            pattern
+        };
+        let end = self.pos + expected.len();
+        if self.bytes.get(self.pos..end) == Some(expected) {
+            self.pos = end;
+            *first = false;
+            true
+        } else {
+            false
+        }
+    }
+
     /// [`Scanner::next_key`] for any spacing, and the end of the object.
     #[inline(never)]
     fn next_key_general(&mut self, first: &mut bool) -> Result<Option<JsonStr<'a>>, Fault> {

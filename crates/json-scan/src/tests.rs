@@ -172,3 +172,34 @@ fn fast_skip_honours_strings() {
         br#"[["1]", "2"], ["3", "4\"]"]]"#
     );
 }
+
+#[test]
+fn eat_member_takes_only_the_exact_key() {
+    let text = br#"{"a":1,"bc":2, "d":3,"e" :4}"#;
+    let mut sc = Scanner::new(text);
+    sc.begin_object().unwrap();
+    let mut first = true;
+    // The first member has no comma; a different key consumes nothing.
+    assert!(!sc.eat_member(&mut first, b",\"b\":"));
+    assert!(first);
+    assert!(sc.eat_member(&mut first, b",\"a\":"));
+    assert!(!first);
+    assert_eq!(sc.number().unwrap(), b"1");
+    // A prefix of the key is not the key.
+    assert!(!sc.eat_member(&mut first, b",\"b\":"));
+    assert!(sc.eat_member(&mut first, b",\"bc\":"));
+    sc.skip_value().unwrap();
+    // Whitespace is left to next_key, which reads the same member.
+    let at = sc.pos();
+    assert!(!sc.eat_member(&mut first, b",\"d\":"));
+    assert_eq!(sc.pos(), at);
+    assert_eq!(sc.next_key(&mut first).unwrap().unwrap().raw, b"d");
+    sc.skip_value().unwrap();
+    assert!(!sc.eat_member(&mut first, b",\"e\":"));
+    assert_eq!(sc.next_key(&mut first).unwrap().unwrap().raw, b"e");
+    sc.skip_value().unwrap();
+    // At the end (and past it) nothing matches.
+    assert!(!sc.eat_member(&mut first, b",\"e\":"));
+    assert_eq!(sc.next_key(&mut first).unwrap(), None);
+    assert!(!sc.eat_member(&mut first, b",\"e\":"));
+}

@@ -156,6 +156,12 @@ fn compact_level(bytes: &[u8], at: usize) -> Option<(Decimal, Decimal, u64, usiz
     match bytes.get(end) {
         Some(b']') => Some((price, quantity, 0, end + 1)),
         Some(b',') => {
+            // Mostly a single digit: no word read for it.
+            if let (Some(&digit @ b'0'..=b'9'), Some(b']')) =
+                (bytes.get(end + 1), bytes.get(end + 2))
+            {
+                return Some((price, quantity, u64::from(digit - b'0'), end + 3));
+            }
             let (orders, end) = read::quick_uint(bytes, end + 1, false, false)?;
             (bytes.get(end) == Some(&b']')).then_some((price, quantity, orders, end + 1))
         }

@@ -304,4 +304,6 @@ fn control<'a>(
 }
 
 #[cfg(test)]
+mod fast_path_tests;
+#[cfg(test)]
 mod tests;

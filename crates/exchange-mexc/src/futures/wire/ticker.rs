@@ -90,12 +90,15 @@ pub(crate) fn number(sc: &mut Scanner<'_>, field: &'static str) -> Result<Option
     read::opt_decimal(sc, field)
 }
 
-/// The ticker object at the scanner.
+/// The ticker object at the scanner: the members in the venue's documented order first,
+/// one comparison each, then whatever is left (another order, members the documentation
+/// does not list) by key, any order.
 #[inline(always)]
 pub(crate) fn ticker(sc: &mut Scanner<'_>) -> Result<FuturesTicker, Fault> {
     sc.begin_object()?;
     let mut t = FuturesTicker::default();
     let mut first = true;
+    documented_order(sc, &mut t, &mut first)?;
     while let Some(key) = sc.next_key(&mut first)? {
         match key.raw {
             b"lastPrice" => t.last_price = number(sc, "lastPrice")?.map(Price::new),
@@ -115,4 +118,60 @@ pub(crate) fn ticker(sc: &mut Scanner<'_>) -> Result<FuturesTicker, Fault> {
         }
     }
     Ok(t)
+}
+
+/// Reads the members of the documentation's example in its order while they come in it,
+/// each read exactly as the any-order loop reads it; stops (consuming nothing more) at
+/// the first member that is not the next expected one, or at the end.
+#[inline(always)]
+fn documented_order(
+    sc: &mut Scanner<'_>,
+    t: &mut FuturesTicker,
+    first: &mut bool,
+) -> Result<(), Fault> {
+    macro_rules! member {
+        ($key:literal, $read:expr) => {
+            if !sc.eat_member(first, concat!(",\"", $key, "\":").as_bytes()) {
+                return Ok(());
+            }
+            $read;
+        };
+    }
+    member!("ask1", t.ask = number(sc, "ask1")?.map(Price::new));
+    member!("bid1", t.bid = number(sc, "bid1")?.map(Price::new));
+    member!("contractId", sc.skip_value()?);
+    member!(
+        "fairPrice",
+        t.fair_price = number(sc, "fairPrice")?.map(Price::new)
+    );
+    member!("fundingRate", t.funding_rate = number(sc, "fundingRate")?);
+    member!(
+        "high24Price",
+        t.high_24h = number(sc, "high24Price")?.map(Price::new)
+    );
+    member!(
+        "indexPrice",
+        t.index_price = number(sc, "indexPrice")?.map(Price::new)
+    );
+    member!(
+        "lastPrice",
+        t.last_price = number(sc, "lastPrice")?.map(Price::new)
+    );
+    member!(
+        "lower24Price",
+        t.low_24h = number(sc, "lower24Price")?.map(Price::new)
+    );
+    member!("maxBidPrice", sc.skip_value()?);
+    member!("minAskPrice", sc.skip_value()?);
+    member!(
+        "riseFallRate",
+        t.rise_fall_rate = number(sc, "riseFallRate")?
+    );
+    member!("riseFallValue", sc.skip_value()?);
+    member!("symbol", sc.skip_value()?);
+    member!("timestamp", t.time_ms = read::uint(sc, "timestamp")?);
+    member!("holdVol", t.open_interest = number(sc, "holdVol")?);
+    member!("volume24", t.volume_24h = number(sc, "volume24")?);
+    member!("amount24", t.amount_24h = number(sc, "amount24")?);
+    Ok(())
 }
