@@ -1778,3 +1778,22 @@ where
         tokio::spawn(fut);
     }
 }
+
+#[tokio::test]
+async fn taking_the_private_events_forgets_them_and_the_closed_orders() {
+    let (sim, venue) = start(config()).await;
+    let done = venue
+        .place_order(Market::Spot, "BTC_USDT", Side::Buy, dec("100.5"), dec("2"))
+        .unwrap();
+    venue.fill(done, dec("2")).unwrap();
+    let open = venue
+        .place_order(Market::Spot, "ETH_USDT", Side::Sell, dec("3000"), dec("1"))
+        .unwrap();
+    let all = venue.private_events();
+    assert!(!all.is_empty());
+    assert_eq!(venue.take_private_events(), all);
+    assert!(venue.private_events().is_empty());
+    assert!(venue.order(done).is_none(), "a closed order is forgotten");
+    assert!(venue.order(open).is_some(), "an open order stays");
+    sim.shutdown().await;
+}

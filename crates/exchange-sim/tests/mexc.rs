@@ -2160,3 +2160,33 @@ where
         tokio::spawn(fut);
     }
 }
+
+#[tokio::test]
+async fn taking_the_private_events_forgets_them_and_the_closed_orders() {
+    let (sim, venue) = start(paused_config()).await;
+    let p = |text: &str| Price::parse(text).unwrap();
+    let q = |text: &str| Quantity::parse(text).unwrap();
+    let done = venue
+        .place_order("BTCUSDT", Side::Buy, p("60000"), q("0.5"))
+        .unwrap();
+    venue.fill(&done, q("0.5")).unwrap();
+    let open = venue
+        .place_order("BTCUSDT", Side::Buy, p("50000"), q("0.1"))
+        .unwrap();
+    let all = venue.private_events();
+    let taken = venue.take_private_events();
+    assert_eq!(taken, all);
+    assert!(venue.private_events().is_empty());
+    assert!(venue.take_private_events().is_empty());
+    assert!(venue.order(&done).is_none(), "a closed order is forgotten");
+    assert!(venue.order(&open).is_some(), "an open order stays");
+    venue.cancel(&open).unwrap();
+    let next = venue.take_private_events();
+    let last_seq = all.last().unwrap().seq;
+    assert_eq!(
+        next.first().unwrap().seq,
+        last_seq + 1,
+        "positions keep counting"
+    );
+    sim.shutdown().await;
+}

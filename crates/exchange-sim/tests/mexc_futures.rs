@@ -968,3 +968,29 @@ where
         tokio::spawn(fut);
     }
 }
+
+#[tokio::test]
+async fn taking_the_private_events_forgets_them_and_the_closed_orders() {
+    let (sim, venue) = start(paused()).await;
+    let done = venue
+        .place_order(BTC, OrderSide::OpenLong, price("65000.0"), 10)
+        .unwrap();
+    venue.fill(&done, 10).unwrap();
+    let open = venue
+        .place_order(BTC, OrderSide::OpenLong, price("64000.0"), 5)
+        .unwrap();
+    let all = venue.private_events();
+    let taken = venue.take_private_events();
+    assert_eq!(taken, all);
+    assert!(venue.private_events().is_empty());
+    let orders: Vec<String> = venue.orders().into_iter().map(|o| o.order_id).collect();
+    assert_eq!(orders, vec![open.clone()], "only the open order stays");
+    venue.cancel(&open).unwrap();
+    let next = venue.take_private_events();
+    assert_eq!(
+        next.first().unwrap().seq,
+        all.last().unwrap().seq + 1,
+        "positions keep counting"
+    );
+    sim.shutdown().await;
+}

@@ -185,7 +185,6 @@ async fn soak(plan: Plan) -> Result<Vec<String>> {
     let mut fault_index = 0usize;
     let mut round = 0u64;
     let mut placed: Vec<Placed> = Vec::new();
-    let mut fill_cursor = [0usize; VENUES.len()];
     let mut checkpoint_no = 0u32;
     while Instant::now() < end {
         let now = Instant::now();
@@ -198,7 +197,6 @@ async fn soak(plan: Plan) -> Result<Vec<String>> {
                 &client,
                 &books,
                 &delivered,
-                &mut fill_cursor,
                 &mut placed,
             )
             .await;
@@ -237,7 +235,6 @@ async fn soak(plan: Plan) -> Result<Vec<String>> {
         &client,
         &books,
         &delivered,
-        &mut fill_cursor,
         &mut placed,
     )
     .await;
@@ -353,21 +350,13 @@ async fn checkpoint(
     client: &Client,
     books: &[(Venue, String)],
     delivered: &Mutex<Delivered>,
-    fill_cursor: &mut [usize; VENUES.len()],
     placed: &mut Vec<Placed>,
 ) -> Vec<String> {
     faults::clear(sim);
     sim.pause();
     let began = Instant::now();
-    let mut window = Vec::with_capacity(VENUES.len());
-    let mut expected = 0usize;
-    for (i, venue) in VENUES.iter().enumerate() {
-        let ids = sim.fill_ids(*venue);
-        let new = ids.get(fill_cursor[i]..).unwrap_or_default().to_vec();
-        fill_cursor[i] = ids.len();
-        expected += new.len();
-        window.push((*venue, new));
-    }
+    let window = sim.take_fill_ids();
+    let expected: usize = window.iter().map(|(_, ids)| ids.len()).sum();
     let mut failures = Vec::new();
     let mut last_nudge = Instant::now();
     let differing = loop {

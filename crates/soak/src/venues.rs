@@ -267,43 +267,56 @@ impl Sim {
         Ok(Placed { venue, order_id })
     }
 
-    /// The trade ids of every fill the simulator pushed on `venue`, in order.
-    pub fn fill_ids(&self, venue: Venue) -> Vec<String> {
-        if venue == Venue::MexcSpot {
-            self.mexc
-                .private_events()
-                .into_iter()
-                .filter_map(|e| match e.push {
-                    PrivatePush::Deal(deal) => Some(deal.trade_id),
-                    _ => None,
-                })
-                .collect()
-        } else if venue == Venue::MexcFutures {
-            self.futures
-                .private_events()
-                .into_iter()
-                .filter_map(|e| match e.push {
-                    FuturesPrivate::Deal(deal) => Some(deal.id.to_string()),
-                    _ => None,
-                })
-                .collect()
-        } else {
-            let wanted = if venue == Venue::GateioSpot {
-                Market::Spot
-            } else {
-                Market::Futures
-            };
-            self.gate
-                .private_events()
-                .into_iter()
-                .filter_map(|e| match e {
-                    PrivateRecord::Trade {
-                        market, trade_id, ..
-                    } if market == wanted => Some(trade_id.to_string()),
-                    _ => None,
-                })
-                .collect()
+    /// The trade ids of the fills the simulator pushed on each venue since the last call,
+    /// in order, by venue in [`VENUES`] order. The simulator forgets them, and its closed
+    /// orders and fill history, as it hands them over: its records stay bounded, so the
+    /// memory measured is the client's.
+    pub fn take_fill_ids(&self) -> Vec<(Venue, Vec<String>)> {
+        let mut mexc: Vec<String> = self
+            .mexc
+            .take_private_events()
+            .into_iter()
+            .filter_map(|e| match e.push {
+                PrivatePush::Deal(deal) => Some(deal.trade_id),
+                _ => None,
+            })
+            .collect();
+        let mut futures: Vec<String> = self
+            .futures
+            .take_private_events()
+            .into_iter()
+            .filter_map(|e| match e.push {
+                FuturesPrivate::Deal(deal) => Some(deal.id.to_string()),
+                _ => None,
+            })
+            .collect();
+        let (mut gate_spot, mut gate_futures) = (Vec::new(), Vec::new());
+        for record in self.gate.take_private_events() {
+            if let PrivateRecord::Trade {
+                market, trade_id, ..
+            } = record
+            {
+                match market {
+                    Market::Spot => gate_spot.push(trade_id.to_string()),
+                    Market::Futures => gate_futures.push(trade_id.to_string()),
+                }
+            }
         }
+        VENUES
+            .iter()
+            .map(|venue| {
+                let ids = if *venue == Venue::MexcSpot {
+                    std::mem::take(&mut mexc)
+                } else if *venue == Venue::MexcFutures {
+                    std::mem::take(&mut futures)
+                } else if *venue == Venue::GateioSpot {
+                    std::mem::take(&mut gate_spot)
+                } else {
+                    std::mem::take(&mut gate_futures)
+                };
+                (*venue, ids)
+            })
+            .collect()
     }
 }
 

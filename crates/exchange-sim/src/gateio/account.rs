@@ -363,6 +363,15 @@ impl Account {
         }
     }
 
+    /// Hands the ledger over and forgets closed orders and the fill history, so a long
+    /// run that reads them now and then keeps the simulator's records bounded. Open
+    /// orders, balances and positions stay.
+    pub(crate) fn take_history(&mut self) -> Vec<PrivateRecord> {
+        self.orders.retain(|_, order| order.is_open());
+        self.trades = Vec::new();
+        std::mem::take(&mut self.ledger)
+    }
+
     /// Opens an order; returns its id and the records to push (already in the ledger).
     pub(crate) fn place(
         &mut self,

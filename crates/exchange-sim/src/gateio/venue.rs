@@ -339,6 +339,14 @@ impl GateioVenue {
         self.lock().account.ledger.clone()
     }
 
+    /// The private events produced since the last call (all of them the first time),
+    /// handed over and forgotten, with every closed order and the fill history: a long run
+    /// calls it when it has checked what was delivered, so the records stay bounded. Open
+    /// orders, balances and positions stay.
+    pub fn take_private_events(&self) -> Vec<PrivateRecord> {
+        self.lock().account.take_history()
+    }
+
     /// How many connections are subscribed to `channel` (wire name, e.g.
     /// `"spot.order_book_update"` or `"futures.orders"`) for `symbol` (ignored for private
     /// channels), counting every level of book streams.

@@ -201,6 +201,8 @@ pub(crate) struct Account {
     /// Every fill, oldest first (the REST trade history).
     deals: Vec<DealPush>,
     ledger: Vec<LedgerEntry>,
+    /// Ledger entries already handed over by [`Account::take_history`].
+    taken: u64,
     id_field: OrderIdField,
 }
 
@@ -216,6 +218,7 @@ impl Account {
             fills: 0,
             deals: Vec::new(),
             ledger: Vec::new(),
+            taken: 0,
             id_field,
         }
     }
@@ -345,7 +348,7 @@ impl Account {
 
     /// Records a push as produced and returns its ledger entry.
     pub(crate) fn record(&mut self, push: PrivatePush, frame: Bytes) -> &LedgerEntry {
-        let seq = self.ledger.len() as u64 + 1;
+        let seq = self.taken + self.ledger.len() as u64 + 1;
         self.ledger.push(LedgerEntry { seq, push, frame });
         &self.ledger[self.ledger.len() - 1]
     }
@@ -459,6 +462,16 @@ impl Account {
 
     pub(crate) fn ledger(&self) -> &[LedgerEntry] {
         &self.ledger
+    }
+
+    /// Hands the ledger over and forgets closed orders and the fill history, so a long
+    /// run that reads them now and then keeps the simulator's records bounded. Open
+    /// orders and balances stay; ledger positions keep counting.
+    pub(crate) fn take_history(&mut self) -> Vec<LedgerEntry> {
+        self.orders.retain(|_, order| order.status.is_open());
+        self.deals = Vec::new();
+        self.taken += self.ledger.len() as u64;
+        std::mem::take(&mut self.ledger)
     }
 
     pub(crate) fn balances(&self) -> Vec<BalanceTruth> {

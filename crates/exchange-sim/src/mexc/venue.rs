@@ -251,6 +251,14 @@ impl MexcVenue {
         self.lock().account.ledger().to_vec()
     }
 
+    /// The private pushes produced since the last call (all of them the first time), handed
+    /// over and forgotten, with every closed order and the fill history: a long run calls
+    /// it when it has checked what was delivered, so the records stay bounded. Open orders
+    /// and balances stay; [`LedgerEntry::seq`] keeps counting.
+    pub fn take_private_events(&self) -> Vec<LedgerEntry> {
+        self.lock().account.take_history()
+    }
+
     /// One order, open or not.
     pub fn order(&self, order_id: &str) -> Option<OrderTruth> {
         self.lock().account.order(order_id).cloned()

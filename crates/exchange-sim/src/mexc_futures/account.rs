@@ -299,6 +299,8 @@ pub(crate) struct Account {
     pub(crate) deals: Vec<FuturesDeal>,
     pub(crate) asset: FuturesAsset,
     pub(crate) ledger: Vec<FuturesLedgerEntry>,
+    /// Ledger entries already handed over by [`Account::take_history`].
+    taken: u64,
     next_order: u64,
     next_deal: u64,
     next_position: u64,
@@ -316,6 +318,7 @@ impl Account {
                 position_margin: Decimal::ZERO,
             },
             ledger: Vec::new(),
+            taken: 0,
             next_order: 102_067_003_631_907_840,
             next_deal: 1_000_000,
             next_position: 1_397_818,
@@ -524,8 +527,19 @@ impl Account {
     }
 
     pub(crate) fn record(&mut self, push: FuturesPrivate, frame: Bytes) {
-        let seq = self.ledger.len() as u64 + 1;
+        let seq = self.taken + self.ledger.len() as u64 + 1;
         self.ledger.push(FuturesLedgerEntry { seq, push, frame });
+    }
+
+    /// Hands the ledger over and forgets closed orders and the fill history, so a long
+    /// run that reads them now and then keeps the simulator's records bounded. Open
+    /// orders, positions and the asset stay; ledger positions keep counting.
+    pub(crate) fn take_history(&mut self) -> Vec<FuturesLedgerEntry> {
+        self.orders
+            .retain(|_, order| order.state == FuturesOrderState::Uncompleted);
+        self.deals = Vec::new();
+        self.taken += self.ledger.len() as u64;
+        std::mem::take(&mut self.ledger)
     }
 
     pub(crate) fn open_orders(&self, symbol: Option<Symbol>) -> Vec<&FuturesOrder> {

@@ -369,6 +369,14 @@ impl MexcFuturesVenue {
         self.lock().account.ledger.clone()
     }
 
+    /// The private pushes produced since the last call (all of them the first time), handed
+    /// over and forgotten, with every closed order and the fill history: a long run calls
+    /// it when it has checked what was delivered, so the records stay bounded. Open orders,
+    /// positions and the asset stay; [`FuturesLedgerEntry::seq`] keeps counting.
+    pub fn take_private_events(&self) -> Vec<FuturesLedgerEntry> {
+        self.lock().account.take_history()
+    }
+
     /// The account's open orders, oldest first.
     pub fn open_orders(&self) -> Vec<FuturesOrder> {
         self.lock()
