@@ -131,13 +131,14 @@ async fn private_stream_on(architecture: Architecture, futures: bool) -> anyhow:
     } else {
         Market::Spot
     };
-    let orders_channel = if futures {
-        "futures.orders"
-    } else {
-        "spot.orders"
-    };
+    let prefix = if futures { "futures" } else { "spot" };
+    // The fill is pushed once, to whoever is subscribed then: wait for both channels.
     let subscribed = eventually(WAIT, || {
-        sim.venue.subscribers(market, orders_channel, "BTC_USDT") > 0
+        ["orders", "usertrades"].iter().all(|channel| {
+            sim.venue
+                .subscribers(market, &format!("{prefix}.{channel}"), "BTC_USDT")
+                > 0
+        })
     })
     .await;
     assert!(
