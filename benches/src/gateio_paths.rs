@@ -635,6 +635,8 @@ mod tests {
         ] {
             let mut ours = LiveGateBook::new(market, depth);
             let mut value = LiveValueBook::new(market, depth.levels() as usize);
+            // Ours applied the first push already: it verified the snapshot.
+            assert_eq!(value.step(), Some(()));
             for _ in 0..100 {
                 assert_eq!(ours.step(), Some(UpdateOutcome::Applied));
                 assert_eq!(value.step(), Some(()));
