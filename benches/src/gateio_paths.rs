@@ -406,14 +406,18 @@ impl LiveGateBook {
             }),
         };
         sync.on_rest_response(&response, now, &mut out, &mut sink);
-        assert_eq!(sync.status(symbol), Some(BookStatus::Live));
-        LiveGateBook {
+        // Nothing buffered checked the snapshot: the first push, continuing it, does.
+        assert_eq!(sync.status(symbol), Some(BookStatus::Syncing));
+        let mut live = LiveGateBook {
             sync,
             sink,
             out,
             cycle: FrameCycle::new(frames(market, levels), FIRST_ID),
             now,
-        }
+        };
+        assert_eq!(live.step(), Some(UpdateOutcome::Applied));
+        assert_eq!(live.sync.status(symbol), Some(BookStatus::Live));
+        live
     }
 
     /// Applies the next push.
@@ -631,6 +635,8 @@ mod tests {
         ] {
             let mut ours = LiveGateBook::new(market, depth);
             let mut value = LiveValueBook::new(market, depth.levels() as usize);
+            // Ours applied the first push already: it verified the snapshot.
+            assert_eq!(value.step(), Some(()));
             for _ in 0..100 {
                 assert_eq!(ours.step(), Some(UpdateOutcome::Applied));
                 assert_eq!(value.step(), Some(()));

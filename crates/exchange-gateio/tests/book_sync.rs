@@ -211,19 +211,51 @@ impl Harness {
             .collect()
     }
 
-    /// Tracks, acks and loads a snapshot `id` with bid 100 / ask 101.
+    /// Loads snapshot `id` with nothing buffered to check it: neither live nor handed out
+    /// until the (empty) push `id + 1` continues it, live after it.
+    fn checked_snapshot(
+        &mut self,
+        symbol: &str,
+        request: &RestRequest,
+        id: u64,
+        bids: &[(&str, &str)],
+        asks: &[(&str, &str)],
+    ) {
+        let status = self.status(symbol);
+        let updates = self.sink.updates.len();
+        self.snapshot(request, id, bids, asks);
+        assert_ne!(status, BookStatus::Live);
+        assert_eq!(
+            self.status(symbol),
+            status,
+            "an unchecked snapshot is not live"
+        );
+        assert_eq!(self.sink.updates.len(), updates, "nor handed out");
+        assert_eq!(
+            self.update(symbol, id + 1, id + 1, &[], &[]),
+            UpdateOutcome::Applied
+        );
+        assert_eq!(self.status(symbol), BookStatus::Live);
+        assert_eq!(self.sink.updates.len(), updates + 1);
+    }
+
+    /// Tracks, acks and loads a snapshot `id - 1` with bid 100 / ask 101, made live by the
+    /// empty push `id`.
     fn live(&mut self, symbol: &str, id: u64) {
         self.track(symbol);
         self.ack(symbol);
         let request = self.one_request();
-        self.snapshot(
+        self.checked_snapshot(
+            symbol,
             &request,
-            id,
+            id - 1,
             &[("100", "1"), ("99", "2")],
             &[("101", "1"), ("102", "2")],
         );
-        assert_eq!(self.status(symbol), BookStatus::Live);
         assert_eq!(self.book(symbol).update_id(), id);
+        let last = *self.sink.updates.last().unwrap();
+        assert_eq!(last.kind, BookUpdateKind::Snapshot);
+        assert_eq!(last.last_update_id, id);
     }
 
     fn statuses_of(&self, symbol: &str) -> Vec<BookStatus> {
@@ -503,11 +535,10 @@ fn non_positive_sizes_resync() {
         assert!(h.book("BTC_USDT").is_empty());
         h.advance(250);
         let retry = h.one_request();
-        h.snapshot(&retry, 10, &[("100", "1")], &[("101", "1")]);
-        assert_eq!(h.status("BTC_USDT"), BookStatus::Live);
+        h.checked_snapshot("BTC_USDT", &retry, 10, &[("100", "1")], &[("101", "1")]);
 
         // A negative size in a push.
-        let outcome = h.update("BTC_USDT", 11, 11, &[("99.5", "-1")], &[]);
+        let outcome = h.update("BTC_USDT", 12, 12, &[("99.5", "-1")], &[]);
         assert_eq!(
             outcome,
             UpdateOutcome::Resync(ResyncReason::NonPositiveQuantity)
@@ -584,11 +615,14 @@ fn futures_empty_update_advances_the_id() {
             "http://127.0.0.1:2/api/v4/futures/usdt/order_book?contract=BTC_USDT&limit=20&with_id=true"
         );
         h.snapshot(&request, 10, &[("100", "150")], &[("101", "40")]);
-        assert_eq!(h.status("BTC_USDT"), BookStatus::Live);
+        assert_eq!(h.status("BTC_USDT"), BookStatus::Syncing, "unchecked");
+        assert!(h.sink.updates.is_empty());
+        // The empty push continuing the snapshot makes it live.
         assert_eq!(
             h.update("BTC_USDT", 11, 12, &[], &[]),
             UpdateOutcome::Applied
         );
+        assert_eq!(h.status("BTC_USDT"), BookStatus::Live);
         assert_eq!(h.book("BTC_USDT").update_id(), 12);
         // Integer and decimal-string sizes both apply.
         assert_eq!(
@@ -622,8 +656,7 @@ fn rate_limited_snapshot_honours_retry_after() {
     assert!(h.requests().is_empty());
     h.advance(1);
     let retry = h.one_request();
-    h.snapshot(&retry, 1, &[("100", "1")], &[("101", "1")]);
-    assert_eq!(h.status("BTC_USDT"), BookStatus::Live);
+    h.checked_snapshot("BTC_USDT", &retry, 1, &[("100", "1")], &[("101", "1")]);
 }
 
 #[test]
@@ -657,8 +690,7 @@ fn other_snapshot_failures_back_off_and_report() {
     assert!(h.reply(&request, 200, None, "<html>"));
     h.advance(1_000);
     let request = h.one_request();
-    h.snapshot(&request, 1, &[("100", "1")], &[("101", "1")]);
-    assert_eq!(h.status("BTC_USDT"), BookStatus::Live);
+    h.checked_snapshot("BTC_USDT", &request, 1, &[("100", "1")], &[("101", "1")]);
     assert_eq!(h.sync.stats().snapshot_failures, 3);
     // Answers to requests that are not ours are left alone.
     let foreign = RestResponse {
@@ -760,9 +792,13 @@ fn reconnect_sends_every_book_back_to_syncing() {
         let requests = h.requests();
         assert_eq!(requests.len(), 2);
         h.snapshot(&requests[0], 100, &[("100", "4")], &[("101", "1")]);
-        h.snapshot(&requests[1], 7, &[("10", "4")], &[("11", "1")]);
-        assert_eq!(h.status("BTC_USDT"), BookStatus::Live);
-        assert_eq!(h.status("ETH_USDT"), BookStatus::Live);
+        assert_eq!(
+            h.status("BTC_USDT"),
+            BookStatus::Live,
+            "checked by the buffer"
+        );
+        // Nothing buffered for ETH: live only once a push continues its snapshot.
+        h.checked_snapshot("ETH_USDT", &requests[1], 7, &[("10", "4")], &[("11", "1")]);
         assert_eq!(h.book("BTC_USDT").update_id(), 101);
     }
 }
@@ -879,4 +915,52 @@ fn a_push_broken_after_its_levels_restarts_the_symbol() {
     assert_eq!(outcome, UpdateOutcome::Resync(ResyncReason::InvalidUpdate));
     assert!(h.book("BTC_USDT").is_empty());
     assert_eq!(h.sync.stats().invalid_updates, 1);
+}
+
+#[test]
+fn a_stale_snapshot_with_nothing_buffered_is_never_shown_live_and_restarts() {
+    for path in PATHS {
+        let mut h = Harness::new(Market::Spot, path);
+        h.track("BTC_USDT");
+        h.ack("BTC_USDT");
+        let request = h.one_request();
+        // Fetched at the ack, before any push: nothing checks it.
+        h.snapshot(&request, 10, &[("100", "1")], &[("101", "1")]);
+        assert_eq!(h.status("BTC_USDT"), BookStatus::Syncing);
+        assert!(
+            h.sink.updates.is_empty(),
+            "an unchecked book is not handed out"
+        );
+        // An older push is skipped; the snapshot is still unchecked.
+        assert_eq!(
+            h.update("BTC_USDT", 9, 10, &[("1", "1")], &[]),
+            UpdateOutcome::Duplicate
+        );
+        assert_eq!(h.status("BTC_USDT"), BookStatus::Syncing);
+        // The first newer push starts beyond id + 1: the snapshot was stale.
+        let gap = ResyncReason::Gap {
+            expected: 11,
+            received: 15,
+        };
+        assert_eq!(
+            h.update("BTC_USDT", 15, 16, &[("100", "7")], &[]),
+            UpdateOutcome::Resync(gap)
+        );
+        assert_eq!(h.status("BTC_USDT"), BookStatus::Resyncing(gap));
+        assert!(h.book("BTC_USDT").is_empty());
+        assert!(
+            h.sink.updates.is_empty(),
+            "the stale book was never handed out"
+        );
+        assert!(
+            !h.statuses_of("BTC_USDT").contains(&BookStatus::Live),
+            "never shown live"
+        );
+        // Refetched; the push that revealed the gap starts the new buffer and checks it.
+        let retry = h.one_request();
+        h.snapshot(&retry, 15, &[("100", "1")], &[("101", "1")]);
+        assert_eq!(h.status("BTC_USDT"), BookStatus::Live);
+        assert_eq!(h.book("BTC_USDT").update_id(), 16);
+        assert_eq!(h.levels("BTC_USDT", Side::Buy), [(p("100"), q("7"))]);
+    }
 }

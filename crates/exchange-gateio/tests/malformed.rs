@@ -190,7 +190,9 @@ fn every_prefix_on_the_fast_book_path() {
     let frame = br#"{"time":1,"time_ms":2,"channel":"spot.order_book_update","event":"update","result":{"t":3,"e":"depthUpdate","E":1,"s":"BTC_USDT","U":11,"u":12,"b":[["100.5","3"],["99","0"]],"a":[["101.5","1"]],"l":"20"},"extra":{"k":[1,2]}}"#;
     let now = Timestamp::new(Instant::now(), 1_700_000_000_000_000_000);
     let btc = Symbol::new("BTC_USDT").unwrap();
-    let snapshot = br#"{"id":10,"asks":[["101","1"]],"bids":[["100","2"],["99","1"]]}"#;
+    let snapshot = br#"{"id":9,"asks":[["101","1"]],"bids":[["100","2"],["99","1"]]}"#;
+    // Nothing was buffered to check the snapshot: this empty push continuing it does.
+    let confirm = br#"{"time":1,"channel":"spot.order_book_update","event":"update","result":{"s":"BTC_USDT","U":10,"u":10,"b":[],"a":[]}}"#;
     let live_sync = |sink: &mut Recorder| {
         let config = BookSyncConfig::new(
             Market::Spot,
@@ -217,7 +219,12 @@ fn every_prefix_on_the_fast_book_path() {
             &mut out,
             sink,
         );
+        assert_eq!(sync.status(btc), Some(BookStatus::Syncing), "unchecked");
+        assert_eq!(sink.updates, 0, "an unchecked book is not handed out");
+        let confirmed = sync.on_frame(confirm, now, &mut out, sink).unwrap();
+        assert_eq!(confirmed, Some(exchange_gateio::UpdateOutcome::Applied));
         assert_eq!(sync.status(btc), Some(BookStatus::Live));
+        assert_eq!(sync.book(btc).unwrap().update_id(), 10);
         sync
     };
     for len in 0..frame.len() {

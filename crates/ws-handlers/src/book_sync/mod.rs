@@ -21,17 +21,15 @@
 //!    A rate-limited answer waits `Retry-After` (or the backoff) for every symbol, since
 //!    the limit is per IP; other failures back off and report
 //!    [`market_types::ResyncReason::SnapshotFailed`].
-//!    **Verifying.** Where [`BookVenue::REQUEST_ON_PUSH`] says snapshots are checked
-//!    against a buffered push, a snapshot loaded with nothing buffered (the quiet period
-//!    passed) proves nothing: it may be older than the stream. It is kept but not
+//!    **Verifying.** A snapshot loaded with nothing buffered (fetched at the ack before
+//!    any push, or after the quiet period) proves nothing: it may be older than the
+//!    stream. It is kept but not
 //!    reported (status stays `Syncing`/`Resyncing`, no [`BookSink::book_updated`]) until
 //!    the first push: one the continuity rule applies over it (`aligned` false) makes it
 //!    `Live`, reported as if that push had been buffered and replayed; an older one is
 //!    skipped; one after a hole restarts the symbol (the venue's reason, such as
 //!    [`market_types::ResyncReason::StaleSnapshot`]), the push starting the new buffer.
-//!    A quiet symbol therefore stays unreported until its book changes. Other venues
-//!    (snapshot due at the ack) still go live on such a snapshot; a stale one is found
-//!    by the next push.
+//!    A quiet symbol therefore stays unreported until its book changes, on every venue.
 //! 3. **Live.** [`BookVenue::continuity`] decides: apply, skip (older than the book), or
 //!    break (a gap: resync, the push starting the new buffer). Applied levels go into the
 //!    book through [`BookVenue::apply_push`] (or a venue's single-pass decoder through

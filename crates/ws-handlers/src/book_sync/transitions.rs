@@ -211,9 +211,9 @@ impl<V: BookVenue> BookSync<V> {
             return;
         }
         self.stats.snapshots_applied += 1;
-        if V::REQUEST_ON_PUSH && entry.buffer.is_empty() {
+        if entry.buffer.is_empty() {
             // Nothing shows the snapshot is not older than the stream: the first push
-            // decides (see `verify`).
+            // decides (see `verify`), whichever event made the snapshot due.
             entry.phase = Phase::Verifying { time_ms };
             return;
         }

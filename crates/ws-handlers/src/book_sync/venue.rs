@@ -77,7 +77,7 @@ pub trait BookVenue {
     /// undecodable push) waits a backoff before refetching.
     const BACK_OFF_ON_BAD_DATA: bool;
     /// Whether a buffered push makes the snapshot due (otherwise only the subscription
-    /// ack or the quiet period does). Such a venue's snapshot loaded with nothing
+    /// ack or the quiet period does). On every venue a snapshot loaded with nothing
     /// buffered is verified by the next push before the book is live.
     const REQUEST_ON_PUSH: bool;
     /// Whether loading a snapshot reports the snapshot and then each replayed push
