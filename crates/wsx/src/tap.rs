@@ -121,11 +121,12 @@ impl RunControl {
 /// A test-only fault: with `WSX_TEST_FAULT=panic-in-session` in the environment, every
 /// session panics on the first frame it takes, so end-to-end tests can watch how a panic in
 /// a connection task ends the run. Only the process environment sets it; nothing a venue
-/// sends can.
+/// sends can, and release builds ignore it.
 pub const TEST_FAULT_VARIABLE: &str = "WSX_TEST_FAULT";
 
 fn panic_in_session_requested() -> bool {
-    std::env::var(TEST_FAULT_VARIABLE).is_ok_and(|v| v == "panic-in-session")
+    cfg!(debug_assertions)
+        && std::env::var(TEST_FAULT_VARIABLE).is_ok_and(|v| v == "panic-in-session")
 }
 
 /// Where a session's events go.
