@@ -81,6 +81,30 @@ pub enum ClockUpdate {
     Failed(String),
 }
 
+impl VenueClock {
+    /// Logs what a time answer changed, once per material change, the same way for every
+    /// venue and path.
+    pub fn report(&self, update: &ClockUpdate, exchange: &'static str) {
+        match update {
+            ClockUpdate::Measured {
+                offset_ms,
+                report: true,
+            } => tracing::info!(
+                exchange,
+                offset_ms,
+                "venue clock minus local clock; signing with the venue's time"
+            ),
+            ClockUpdate::Measured { .. } => {}
+            ClockUpdate::Failed(reason) => tracing::warn!(
+                exchange,
+                %reason,
+                offset_ms = self.offset().millis(),
+                "venue clock not measured; signing with the offset in force"
+            ),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     /// Never measured.

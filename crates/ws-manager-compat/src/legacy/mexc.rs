@@ -19,7 +19,7 @@ use ws_core::{
     ReconnectDecision, ReconnectionPolicy, RestRequestId, RestResponse, SessionSignal, StreamKind,
     Timestamp,
 };
-use ws_handlers::{ClockUpdate, VenueClock};
+use ws_handlers::VenueClock;
 use ws_mixins::ErrorCategory;
 
 use super::{
@@ -187,7 +187,7 @@ impl ConnectionStrategy for MexcConnection {
             return false;
         }
         if let Some(update) = listen.clock.on_response(response.id, &response.result, now) {
-            report_clock(&update, &listen.clock);
+            listen.clock.report(&update, "mexc");
             return true;
         }
         match listen.lifecycle.on_response(response, now) {
@@ -249,27 +249,6 @@ impl ListenKey {
     fn refused_for_time(&self, purpose: ListenKeyPurpose, error: &Error) -> bool {
         error.is_outside_recv_window()
             && (purpose != ListenKeyPurpose::Create || !self.clock.is_fresh())
-    }
-}
-
-/// Logs a measurement as the user-data handler does.
-fn report_clock(update: &ClockUpdate, clock: &VenueClock) {
-    match update {
-        ClockUpdate::Measured {
-            offset_ms,
-            report: true,
-        } => tracing::info!(
-            exchange = "mexc",
-            offset_ms,
-            "venue clock minus local clock; signing with the venue's time"
-        ),
-        ClockUpdate::Measured { .. } => {}
-        ClockUpdate::Failed(reason) => tracing::warn!(
-            exchange = "mexc",
-            %reason,
-            offset_ms = clock.offset().millis(),
-            "venue clock not measured; signing with the offset in force"
-        ),
     }
 }
 

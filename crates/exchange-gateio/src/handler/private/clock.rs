@@ -4,7 +4,7 @@
 //! error code 4, an expired login) is definitive only when the clock was measured on the
 //! same connection; otherwise the clock is measured and the connection retried.
 
-use ws_handlers::{ClockUpdate, TimeEndpoint, VenueClock};
+use ws_handlers::{TimeEndpoint, VenueClock};
 use ws_mixins::{ErrorCategory, PrivateWebSocketMixin};
 use ws_session::{Outbox, RestResponse, SessionSignal, Timestamp};
 
@@ -53,23 +53,7 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateParts<H, M> {
         let Some(update) = self.clock.on_response(response.id, &response.result, now) else {
             return false;
         };
-        match update {
-            ClockUpdate::Measured {
-                offset_ms,
-                report: true,
-            } => tracing::info!(
-                exchange = M::PRIVATE_NAME,
-                offset_ms,
-                "venue clock minus local clock; signing with the venue's time"
-            ),
-            ClockUpdate::Measured { .. } => {}
-            ClockUpdate::Failed(reason) => tracing::warn!(
-                exchange = M::PRIVATE_NAME,
-                %reason,
-                offset_ms = self.clock.offset().millis(),
-                "venue clock not measured; signing with the offset in force"
-            ),
-        }
+        self.clock.report(&update, M::PRIVATE_NAME);
         // Measured before subscribing: the lifecycle is not connected yet.
         if self.fatal.is_none() && !self.lifecycle.is_connected() {
             self.subscribe_all(now, out);

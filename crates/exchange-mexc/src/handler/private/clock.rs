@@ -4,7 +4,6 @@
 //! (the creation is retried once with the corrected time), at once when connected (the
 //! keep-alive or reconciliation call that failed is retried with it).
 
-use ws_handlers::ClockUpdate;
 use ws_mixins::{ErrorCategory, PrivateWebSocketMixin};
 use ws_session::{Outbox, RestResponse, Timestamp};
 
@@ -29,23 +28,7 @@ impl<H: PrivateWebSocketMixin> MexcPrivateParts<H> {
         let Some(update) = self.clock.on_response(response.id, &response.result, now) else {
             return false;
         };
-        match update {
-            ClockUpdate::Measured {
-                offset_ms,
-                report: true,
-            } => tracing::info!(
-                exchange = "mexc",
-                offset_ms,
-                "venue clock minus local clock; signing with the venue's time"
-            ),
-            ClockUpdate::Measured { .. } => {}
-            ClockUpdate::Failed(reason) => tracing::warn!(
-                exchange = "mexc",
-                %reason,
-                offset_ms = self.clock.offset().millis(),
-                "venue clock not measured; signing with the offset in force"
-            ),
-        }
+        self.clock.report(&update, "mexc");
         true
     }
 
