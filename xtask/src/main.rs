@@ -88,6 +88,10 @@ fn run() -> Result<()> {
             None => bail!("unknown task {task}; try cargo xtask --help"),
         }
     }
+    // `ci` and `deny` take no options: anything after them is a mistake, not a request.
+    if let (Some(task @ ("ci" | "deny")), Some(extra)) = (task, args.get(1)) {
+        bail!("{task} takes no arguments, got {extra}; try cargo xtask {task} --help");
+    }
     match task {
         Some("ci") => ci(&root),
         Some("bench") => bench::run(&root, &bench::BenchArgs::parse(&args[1..])?),
