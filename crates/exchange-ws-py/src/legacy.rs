@@ -400,8 +400,8 @@ impl NativeCompat {
         })
     }
 
-    /// An awaitable running `work` with the manager locked (each old call is one such
-    /// step, in the order they were awaited).
+    /// An awaitable that runs `work` once the manager's lock is free: the old async calls
+    /// never overlap.
     fn locked<'py, Work, Done>(
         &self,
         py: Python<'py>,

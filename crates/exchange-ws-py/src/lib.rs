@@ -5,6 +5,7 @@
 //! Events and books cross as JSON lines (the same lines `wsx` prints: decimals are exact
 //! strings); the Python package turns them into typed classes with `decimal.Decimal`.
 //!
+//! `client` binds `exchange_ws::Client` (and its credentials) for `exchange_ws.Client`;
 //! `legacy` binds the old `WebSocketManager` API (ws-manager-compat) for
 //! `exchange_ws.legacy`; `delivery` is the bounded queue its callbacks go through.
 // pyo3's macros expand to FFI glue that uses `unsafe`.
