@@ -12,8 +12,15 @@ for the process and releases the GIL while it works. Prices and quantities are e
             print(event.symbol, event.bids[0], event.asks[0])
             break
     print(client.book("BTC_USDT").bids[:3])
+    client.subscribe("ETH_USDT", ["book"])             # at run time
+    print(client.stats().delivered)
     await client.close()
     await sim.shutdown()
+
+Several venues in one client: ``connect(streams=[Stream("gateio-spot", ["BTC_USDT"]),
+Stream("mexc-spot", ["BTCUSDT"], ["book", "trades"])])``. Account channels take
+:class:`Credentials` (values, ``Credentials.from_env(venue)``, ``Credentials.from_file``,
+``Credentials.load``); secrets are never shown.
 
 Services written against the old ``WebSocketManager`` layer import it from
 :mod:`exchange_ws.legacy` instead (backed by the Rust compat crate).
@@ -21,22 +28,28 @@ Services written against the old ``WebSocketManager`` layer import it from
 
 from __future__ import annotations
 
-import atexit
 import json
-import weakref
+from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, AsyncIterator, Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import (
+    Any, AsyncIterator, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union,
+)
 
 from . import _native
-from ._native import ExchangeWsError
+from ._lifetime import EXIT_TIMEOUT_S, OPEN
+from ._native import Credentials, ExchangeWsError
 
 __all__ = [
     "Book",
     "Client",
+    "Credentials",
     "Event",
     "ExchangeWsError",
     "Level",
+    "PoolStats",
     "Simulator",
+    "Stats",
+    "Stream",
     "connect",
     "venues",
 ]
@@ -154,17 +167,125 @@ class Book:
         )
 
 
-# Clients and simulators still open; closed at interpreter exit so that no Rust task is
-# still running (and touching Python objects) while the interpreter finalizes.
-_OPEN: "weakref.WeakSet[Any]" = weakref.WeakSet()
-_EXIT_TIMEOUT_S = 5.0
+@dataclass(frozen=True)
+class PoolStats:
+    """Counters of one venue's connections of one role (``public`` market data or
+    ``private`` account data), summed over its connections, since :func:`connect`."""
+
+    venue: str
+    role: str
+    #: Connections, and how many of them are connected now.
+    connections: int
+    connected: int
+    #: Data messages and payload bytes received and sent.
+    messages_received: int
+    bytes_received: int
+    messages_sent: int
+    bytes_sent: int
+    #: Connection attempts, sockets opened, and re-opened after a loss.
+    connect_attempts: int
+    connects: int
+    reconnects: int
+    #: Transport errors (failed attempts, protocol violations).
+    errors: int
+    #: Messages the venue handlers took, and those they could not use.
+    handler_messages: int
+    handler_errors: int
+    #: Book snapshots requested, applied (book live), failed or stale; books rebuilt.
+    snapshots_requested: int
+    snapshots_applied: int
+    snapshots_failed: int
+    resyncs: int
 
 
-@atexit.register
-def _close_all_at_exit() -> None:
-    for opened in list(_OPEN):
-        opened._close_blocking()
-    _native.quiesce(_EXIT_TIMEOUT_S)
+@dataclass(frozen=True)
+class Stats:
+    """What a client has done so far (:meth:`Client.stats`).
+
+    ``delivered``: events handed to :meth:`Client.events`; ``conflated``: values replaced by
+    a newer one before they were read; ``queued``: events waiting now; ``dropped``: events
+    lost to a full queue, by kind (``trade``, ``book_update``, ...); ``pools``: one
+    :class:`PoolStats` per venue and role."""
+
+    delivered: int
+    conflated: int
+    queued: int
+    dropped: Dict[str, int]
+    pools: Tuple[PoolStats, ...]
+
+    @property
+    def dropped_total(self) -> int:
+        """Events dropped, every kind together."""
+        return sum(self.dropped.values())
+
+    def pool(self, venue: str, role: str = "public") -> PoolStats:
+        """The counters of ``venue``'s ``role`` connections; ``KeyError`` when it has none."""
+        for pool in self.pools:
+            if pool.venue == venue and pool.role == role:
+                return pool
+        raise KeyError(f"no {role} connections to {venue} in these stats")
+
+    @classmethod
+    def _from_json(cls, line: str) -> "Stats":
+        raw = json.loads(line)
+        pools = tuple(PoolStats(**pool) for pool in raw.pop("pools"))
+        return cls(pools=pools, **raw)
+
+
+def _check_names(name: str, values: Any) -> List[str]:
+    if isinstance(values, str) or not isinstance(values, (list, tuple)):
+        raise TypeError(f"{name} must be a list of strings, e.g. {name}=[...]")
+    if not all(isinstance(v, str) for v in values):
+        raise TypeError(f"{name} must be a list of strings")
+    return list(values)
+
+
+def _check_count(name: str, value: Any) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise TypeError(f"{name} must be an int or None, not {value!r}")
+
+
+CredentialsArg = Union[Credentials, Tuple[str, str], Tuple[str, str, str]]
+
+
+def _credentials(value: Any) -> Optional[Credentials]:
+    if value is None or isinstance(value, Credentials):
+        return value
+    if isinstance(value, tuple) and len(value) in (2, 3) and all(isinstance(v, str) for v in value):
+        return Credentials(*value)
+    # The value may hold a secret: its type only.
+    raise TypeError(
+        "credentials must be a Credentials, (key, secret) or (key, secret, user_id), "
+        f"not a {type(value).__name__}"
+    )
+
+
+@dataclass(frozen=True)
+class Stream:
+    """What to stream from one venue, for ``connect(streams=[...])``.
+
+    ``venue`` as :func:`venues` names it, ``symbols`` spelled the venue's way
+    (``BTC_USDT`` on Gate.io, ``BTCUSDT`` on MEXC), ``channels`` (``book``, ``trades``,
+    ``ticker``, ``ticker24h``, ``orders``, ``fills``, ``balances``, ``positions``),
+    ``depth`` the venue's book depth, ``levels`` the levels per side in book events,
+    ``credentials`` a :class:`Credentials` (or ``(key, secret[, user_id])``) for account
+    channels. Types are checked here (``TypeError``); values by :func:`connect`."""
+
+    venue: str
+    symbols: Sequence[str]
+    channels: Sequence[str] = ("book",)
+    depth: Optional[int] = None
+    levels: Optional[int] = None
+    credentials: Optional[CredentialsArg] = field(default=None)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.venue, str):
+            raise TypeError("venue must be a string such as 'gateio-spot'")
+        object.__setattr__(self, "symbols", tuple(_check_names("symbols", self.symbols)))
+        object.__setattr__(self, "channels", tuple(_check_names("channels", self.channels)))
+        _check_count("depth", self.depth)
+        _check_count("levels", self.levels)
+        object.__setattr__(self, "credentials", _credentials(self.credentials))
 
 
 class Client:
@@ -172,10 +293,10 @@ class Client:
 
     def __init__(self, native: Any) -> None:
         self._native = native
-        _OPEN.add(self)
+        OPEN.add(self)
 
     def _close_blocking(self) -> None:
-        self._native.close_blocking(_EXIT_TIMEOUT_S)
+        self._native.close_blocking(EXIT_TIMEOUT_S)
 
     async def events(self) -> AsyncIterator[Event]:
         """Every event from every venue, in order, until :meth:`close`."""
@@ -194,6 +315,36 @@ class Client:
         """A consistent copy of the local book of ``symbol`` (on ``venue`` when the client
         has several). Raises :class:`ExchangeWsError` when no book is kept for it."""
         return Book(Event._from_json(self._native.book(symbol, venue)))
+
+    def stats(self) -> Stats:
+        """The client's counters now: events delivered, conflated, queued and dropped, and
+        per venue and role the connections' counters (see :class:`Stats`)."""
+        return Stats._from_json(self._native.stats())
+
+    def resync(self, symbol: str, venue: Optional[str] = None) -> None:
+        """Throws the local book of ``symbol`` (on ``venue`` when the client has several)
+        away and rebuilds it from a fresh snapshot; ``book_status`` events follow
+        (``resyncing``, then ``live``). Raises :class:`ExchangeWsError` when no book is kept
+        for it."""
+        self._native.resync(symbol, venue)
+
+    def subscribe(
+        self, symbol: str, channels: Union[str, Sequence[str]] = ("book",),
+        venue: Optional[str] = None,
+    ) -> None:
+        """Subscribes market-data ``channels`` of ``symbol`` (on ``venue`` when the client
+        has several) while the client runs. Returns once the request is on its way; events
+        (and for ``book`` a local book, :meth:`book`) follow. Raises
+        :class:`ExchangeWsError` for an unknown symbol or channel, or an account channel."""
+        self._native.set_subscribed(symbol, _channel_list(channels), True, venue)
+
+    def unsubscribe(
+        self, symbol: str, channels: Union[str, Sequence[str]] = ("book",),
+        venue: Optional[str] = None,
+    ) -> None:
+        """Unsubscribes ``channels`` of ``symbol``; its events stop once the venue has the
+        request (events already queued are still delivered)."""
+        self._native.set_subscribed(symbol, _channel_list(channels), False, venue)
 
     @property
     def venues(self) -> List[str]:
@@ -222,10 +373,10 @@ class Simulator:
 
     def __init__(self, native: Any) -> None:
         self._native = native
-        _OPEN.add(self)
+        OPEN.add(self)
 
     def _close_blocking(self) -> None:
-        self._native.shutdown_blocking(_EXIT_TIMEOUT_S)
+        self._native.shutdown_blocking(EXIT_TIMEOUT_S)
 
     @classmethod
     async def start(cls) -> "Simulator":
@@ -295,46 +446,54 @@ class Simulator:
         await self.shutdown()
 
 
-def _check_names(name: str, values: Any) -> List[str]:
-    if isinstance(values, str) or not isinstance(values, (list, tuple)):
-        raise TypeError(f"{name} must be a list of strings, e.g. {name}=[...]")
-    if not all(isinstance(v, str) for v in values):
-        raise TypeError(f"{name} must be a list of strings")
-    return list(values)
+def _channel_list(channels: Any) -> List[str]:
+    return [channels] if isinstance(channels, str) else _check_names("channels", channels)
 
 
 async def connect(
-    venue: str,
-    symbols: Sequence[str],
-    channels: Sequence[str] = ("book",),
+    venue: Optional[str] = None,
+    symbols: Optional[Sequence[str]] = None,
+    channels: Optional[Sequence[str]] = None,
     depth: Optional[int] = None,
     levels: Optional[int] = None,
-    credentials: Optional[Tuple[str, ...]] = None,
-    simulator: Optional[str] = None,
+    credentials: Optional[CredentialsArg] = None,
+    simulator: Union[str, Simulator, None] = None,
+    *,
+    streams: Optional[Sequence[Stream]] = None,
 ) -> Client:
     """Connects to ``venue`` (``mexc-spot``, ``mexc-futures``, ``gateio-spot``,
     ``gateio-futures``) for ``symbols`` (spelled the venue's way) and ``channels`` (``book``,
-    ``trades``, ``ticker``, ``ticker24h``, ``orders``, ``fills``, ``balances``,
-    ``positions``).
+    the default, ``trades``, ``ticker``, ``ticker24h``, ``orders``, ``fills``, ``balances``,
+    ``positions``); or, with ``streams=[Stream(...), ...]``, to several venues in one client
+    (one :class:`Stream` per venue; then leave the per-venue arguments out).
 
     ``depth`` is the venue's book depth, ``levels`` the levels per side in book events,
-    ``credentials`` ``(key, secret)`` or ``(key, secret, user_id)`` for account channels,
-    ``simulator`` a :class:`Simulator`'s ``addr`` (or the simulator itself) to connect
-    offline. Raises :class:`ExchangeWsError` with the reason when an argument is wrong or
-    the venue cannot be reached.
+    ``credentials`` a :class:`Credentials` (or ``(key, secret)``, ``(key, secret,
+    user_id)``) for account channels, ``simulator`` a :class:`Simulator`'s ``addr`` (or the
+    simulator itself) to connect every venue offline. Raises ``TypeError`` for arguments of
+    the wrong type and :class:`ExchangeWsError` with the reason when a value is wrong or a
+    venue cannot be reached.
     """
-    if not isinstance(venue, str):
-        raise TypeError("venue must be a string such as 'gateio-spot'")
-    syms = _check_names("symbols", symbols)
-    chans = _check_names("channels", channels)
-    creds: Optional[Tuple[str, str, Optional[str]]] = None
-    if credentials is not None:
-        if len(credentials) not in (2, 3):
-            raise TypeError("credentials must be (key, secret) or (key, secret, user_id)")
-        creds = (credentials[0], credentials[1], credentials[2] if len(credentials) == 3 else None)
+    if streams is None:
+        if venue is None or symbols is None:
+            raise TypeError("connect needs venue= and symbols= (or streams=[Stream(...), ...])")
+        chosen = [Stream(venue, symbols, ("book",) if channels is None else channels,
+                         depth, levels, credentials)]
+    else:
+        given = [name for name, value in (("venue", venue), ("symbols", symbols),
+                                          ("channels", channels), ("depth", depth),
+                                          ("levels", levels), ("credentials", credentials))
+                 if value is not None]
+        if given:
+            raise TypeError(f"give {', '.join(given)} in each Stream, not next to streams=")
+        if isinstance(streams, Stream) or not isinstance(streams, (list, tuple)):
+            raise TypeError("streams must be a list of Stream, e.g. streams=[Stream(...)]")
+        if not streams or not all(isinstance(s, Stream) for s in streams):
+            raise TypeError("streams must be a non-empty list of Stream objects")
+        chosen = list(streams)
     if isinstance(simulator, Simulator):
         simulator = simulator.addr
-    native = await _native.connect(venue, syms, chans, depth, levels, creds, simulator)
+    native = await _native.connect(chosen, simulator)
     return Client(native)
 
 

@@ -28,7 +28,8 @@ released). Rust never waits for them: it puts each message in a bounded queue of
   large as the queue; beyond it they are counted and reported to the message handler as an
   ``ERROR`` message saying how many were lost (never dropped silently).
 
-``get_performance_metrics()["delivery"]`` has the counts.
+``get_performance_metrics()["delivery"]`` has the counts; ``manager.metrics`` is the old
+:class:`PerformanceMetrics` object.
 
 Exceptions carry the Rust error's message: ``ValueError`` for bad configuration (as
 before), :class:`ExchangeRestError` with ``status_code`` 503 (not connected), 400 (send or
@@ -49,9 +50,10 @@ import warnings
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import Enum, IntEnum
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Union
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
-from . import _OPEN, _EXIT_TIMEOUT_S, _native
+from . import _native
+from ._lifetime import EXIT_TIMEOUT_S, OPEN
 from ._native import ExchangeWsError
 
 __all__ = [
@@ -71,6 +73,7 @@ __all__ = [
     "OrderStatus",
     "OrderType",
     "ParsedMessage",
+    "PerformanceMetrics",
     "Position",
     "PrivateWebsocketChannelType",
     "PublicWebsocketChannelType",
@@ -297,7 +300,9 @@ class ExchangeCredentials:
     secret_key: str = ""
 
     def __repr__(self) -> str:
-        shown = lambda v: "<set>" if v else ""  # noqa: E731
+        def shown(value: str) -> str:
+            return "<set>" if value else ""
+
         return f"ExchangeCredentials(api_key={shown(self.api_key)!r}, secret_key={shown(self.secret_key)!r})"
 
 
@@ -497,8 +502,46 @@ class ParsedMessage:
     raw_data: Any = None
 
 
-MessageHandler = Callable[[ParsedMessage], Any]
-ConnectionHandler = Callable[[ConnectionState], Any]
+MessageHandler = Callable[[ParsedMessage], Union[Awaitable[None], None]]
+ConnectionHandler = Callable[[ConnectionState], Union[Awaitable[None], None]]
+
+
+@dataclass
+class PerformanceMetrics:
+    """The old ``PerformanceMetrics`` object (``manager.metrics``), a snapshot taken when
+    read. From Rust: ``messages_processed`` (each message once),
+    ``messages_per_second``, ``avg_processing_time_ms`` and ``max_processing_time_ms``
+    (receive to handled), ``connection_uptime`` (seconds since ``initialize``),
+    ``reconnection_count`` (counted now), ``error_count`` (transport and message errors
+    plus callbacks that raised). From the delivery to your callbacks: ``last_message_time``
+    (wall-clock seconds of the last message given to ``message_handler``, 0.0 before),
+    ``orderbook_updates`` (``ORDERBOOK`` messages given to it), ``sub_1ms_messages`` and
+    ``latency_violations`` (messages whose ``message_handler`` call took under / at least
+    1 ms; the old manager timed its Python parser plus the handler, parsing is in Rust
+    now)."""
+
+    messages_processed: int = 0
+    messages_per_second: float = 0.0
+    avg_processing_time_ms: float = 0.0
+    max_processing_time_ms: float = 0.0
+    last_message_time: float = 0.0
+    connection_uptime: float = 0.0
+    reconnection_count: int = 0
+    error_count: int = 0
+    sub_1ms_messages: int = 0
+    orderbook_updates: int = 0
+    latency_violations: int = 0
+
+
+@dataclass
+class _DeliveryTally:
+    """What the delivery task counted (see :class:`PerformanceMetrics`)."""
+
+    handler_errors: int = 0
+    last_message_time: float = 0.0
+    orderbook_updates: int = 0
+    sub_1ms: int = 0
+    slow: int = 0
 
 _SIDES = {"buy": Side.BUY, "sell": Side.SELL}
 _STATUSES = {
@@ -581,8 +624,8 @@ class _Decoder:
             return AssetBalance(d["asset"], num(d["available"]), num(d["locked"]))
         if kind == "position":
             size = num(d["size"])
-            side = Side.BUY if size > 0 else Side.SELL if size < 0 else None
-            return Position(symbol, side, abs(size), opt(d.get("entry_price")),
+            direction = Side.BUY if size > 0 else Side.SELL if size < 0 else None
+            return Position(symbol, direction, abs(size), opt(d.get("entry_price")),
                             opt(d.get("liquidation_price")), opt(d.get("realised_pnl")),
                             d["time_ms"])
         if kind == "book_status":
@@ -607,7 +650,7 @@ def _check_handler(name: str, handler: Any) -> None:
         raise TypeError(f"{name} must be an async callable, not {handler!r}")
 
 
-def _symbols(name: str, symbols: Any) -> List[tuple]:
+def _symbols(name: str, symbols: Any) -> List[Tuple[str, str, bool]]:
     if isinstance(symbols, (str, Symbol)) or not isinstance(symbols, (list, tuple, set)):
         raise TypeError(f"{name} must be a list of Symbol, e.g. [Symbol('BTC', 'USDT')]")
     out = []
@@ -631,7 +674,7 @@ class WebSocketManager:
     recognises the venue from ``config.url`` and streams public data; use
     :func:`create_websocket_manager` for private streams or URLs that do not name the
     venue. Attributes as before: ``config``, ``message_handler``, ``connection_handler``,
-    ``manager_config``, ``logger``, ``connection_state``, ``start_time``.
+    ``manager_config``, ``logger``, ``connection_state``, ``metrics``, ``start_time``.
     """
 
     def __init__(
@@ -641,7 +684,7 @@ class WebSocketManager:
         connection_handler: Optional[ConnectionHandler] = None,
         manager_config: Optional[WebSocketManagerConfig] = None,
         logger: Any = None,
-        strategies: Any = None,
+        strategies: None = None,
         *,
         numbers: Any = Decimal,
         architecture: Optional[str] = None,
@@ -668,10 +711,10 @@ class WebSocketManager:
             _native_manager = _native.NativeCompat.from_url(
                 config, self.manager_config._checked(), architecture)
         self._native = _native_manager
-        self._pump: Optional[asyncio.Task] = None
-        self._handler_errors = 0
+        self._pump: Optional["asyncio.Task[None]"] = None
+        self._tally = _DeliveryTally()
         self.start_time: Optional[float] = None
-        _OPEN.add(self)
+        OPEN.add(self)
 
     # The calls of the old API.
 
@@ -730,10 +773,29 @@ class WebSocketManager:
         ``switches``, ``legacy_path``/``direct_path``); plus ``delivery`` (``delivered``,
         ``conflated``, ``dropped``, ``queued``, ``handler_errors``) for the queue to the
         callbacks."""
-        metrics = json.loads(self._native.performance_metrics())
-        metrics["error_count"] += self._handler_errors
-        metrics["delivery"]["handler_errors"] = self._handler_errors
+        metrics: Dict[str, Any] = json.loads(self._native.performance_metrics())
+        metrics["error_count"] += self._tally.handler_errors
+        metrics["delivery"]["handler_errors"] = self._tally.handler_errors
         return metrics
+
+    @property
+    def metrics(self) -> PerformanceMetrics:
+        """The old ``metrics`` attribute: a :class:`PerformanceMetrics` snapshot."""
+        raw = self.get_performance_metrics()
+        tally = self._tally
+        return PerformanceMetrics(
+            messages_processed=raw["messages_processed"],
+            messages_per_second=raw["messages_per_second"],
+            avg_processing_time_ms=raw["avg_processing_time_ms"],
+            max_processing_time_ms=raw["max_processing_time_ms"],
+            last_message_time=tally.last_message_time,
+            connection_uptime=raw["connection_uptime_seconds"],
+            reconnection_count=raw["reconnection_count"],
+            error_count=raw["error_count"],
+            sub_1ms_messages=tally.sub_1ms,
+            orderbook_updates=tally.orderbook_updates,
+            latency_violations=tally.slow,
+        )
 
     @property
     def architecture(self) -> str:
@@ -766,7 +828,7 @@ class WebSocketManager:
                 pump.cancel()
 
     def _close_blocking(self) -> None:
-        self._native.close_blocking(_EXIT_TIMEOUT_S)
+        self._native.close_blocking(EXIT_TIMEOUT_S)
 
     # Delivery to the callbacks.
 
@@ -780,7 +842,19 @@ class WebSocketManager:
                     if self.connection_handler is not None:
                         await self._call(self.connection_handler, ConnectionState(raw["state"]))
                 elif self.message_handler is not None:
-                    await self._call(self.message_handler, self._decoder.message(raw))
+                    await self._handle(self.message_handler, self._decoder.message(raw))
+
+    async def _handle(self, handler: MessageHandler, message: ParsedMessage) -> None:
+        tally = self._tally
+        tally.last_message_time = message.timestamp
+        if message.message_type == MessageType.ORDERBOOK:
+            tally.orderbook_updates += 1
+        start = time.perf_counter()
+        await self._call(handler, message)
+        if time.perf_counter() - start < 0.001:
+            tally.sub_1ms += 1
+        else:
+            tally.slow += 1
 
     async def _call(self, handler: Callable[[Any], Any], arg: Any) -> None:
         try:
@@ -791,7 +865,7 @@ class WebSocketManager:
             raise
         except Exception:
             # As before: counted, logged, and the stream goes on.
-            self._handler_errors += 1
+            self._tally.handler_errors += 1
             self.logger.exception("%s raised", getattr(handler, "__name__", "a callback"))
 
     async def __aenter__(self) -> "WebSocketManager":

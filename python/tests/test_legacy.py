@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from exchange_ws.legacy import (
     OrderBook,
     OrderStatus,
     ParsedMessage,
+    PerformanceMetrics,
     PublicWebsocketChannelType,
     Symbol,
     Trade,
@@ -351,5 +353,49 @@ def test_a_slow_callback_sees_the_latest_book_and_no_error_is_silent():
             # Books are never silently lost: each one delivered is a whole, live book.
             books = [m.data for m in seen.of(MessageType.ORDERBOOK)]
             assert books and all(b.bids and b.asks and b.bids[0].price < b.asks[0].price for b in books)
+
+    run(main())
+
+
+def test_metrics_is_the_old_performance_metrics_object():
+    async def main():
+        async with await exchange_ws.Simulator.start() as sim:
+            books = 0
+
+            async def on_message(message):
+                nonlocal books
+                if message.message_type == MessageType.ORDERBOOK:
+                    books += 1
+                    if books == 3:
+                        await asyncio.sleep(0.002)  # one slow call: a latency violation
+
+            manager = create_websocket_manager(gate_config(sim), False, on_message)
+            fresh = manager.metrics
+            assert isinstance(fresh, PerformanceMetrics)
+            assert fresh == PerformanceMetrics(), "all zero before initialize"
+            await manager.initialize([Symbol("BTC", "USDT")], [PublicWebsocketChannelType.ORDERBOOK])
+            await eventually(lambda: books >= 5, "five books")
+            metrics = manager.metrics
+            for name, kind in (("messages_processed", int), ("messages_per_second", float),
+                               ("avg_processing_time_ms", float), ("max_processing_time_ms", float),
+                               ("last_message_time", float), ("connection_uptime", float),
+                               ("reconnection_count", int), ("error_count", int),
+                               ("sub_1ms_messages", int), ("orderbook_updates", int),
+                               ("latency_violations", int)):
+                assert isinstance(getattr(metrics, name), kind), name
+            assert metrics.messages_processed > 0 and metrics.messages_per_second > 0
+            assert metrics.max_processing_time_ms >= metrics.avg_processing_time_ms >= 0
+            assert metrics.connection_uptime > 0
+            assert metrics.orderbook_updates >= 5
+            assert metrics.latency_violations >= 1
+            assert metrics.sub_1ms_messages + metrics.latency_violations >= metrics.orderbook_updates
+            assert abs(metrics.last_message_time - time.time()) < 10
+            assert metrics.error_count == metrics.reconnection_count == 0
+            # It agrees with the dict, and moves.
+            assert metrics.messages_processed <= manager.get_performance_metrics()["messages_processed"]
+            await eventually(lambda: manager.metrics.orderbook_updates > metrics.orderbook_updates,
+                             "more books counted")
+            assert manager.metrics.messages_processed > metrics.messages_processed
+            await manager.close()
 
     run(main())

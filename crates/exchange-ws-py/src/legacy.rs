@@ -124,7 +124,14 @@ fn architecture(name: &str) -> PyResult<Architecture> {
     })
 }
 
-fn old_symbol((base, quote, is_futures): (String, String, bool)) -> PyResult<Symbol> {
+/// An old `Symbol` as the Python side passes it: `(base, quote, is_futures)`.
+type OldSymbol = (String, String, bool);
+
+fn old_symbols(symbols: Vec<OldSymbol>) -> PyResult<Vec<Symbol>> {
+    symbols.into_iter().map(old_symbol).collect()
+}
+
+fn old_symbol((base, quote, is_futures): OldSymbol) -> PyResult<Symbol> {
     if base.is_empty() || quote.is_empty() {
         return Err(PyValueError::new_err(
             "a Symbol needs a base and a quote asset, e.g. Symbol('BTC', 'USDT')",
@@ -229,18 +236,14 @@ impl NativeCompat {
     fn initialize<'py>(
         &self,
         py: Python<'py>,
-        symbols: Option<Vec<(String, String, bool)>>,
+        symbols: Option<Vec<OldSymbol>>,
         channels: Option<Vec<u8>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let symbols = symbols
-            .map(|s| s.into_iter().map(old_symbol).collect::<PyResult<Vec<_>>>())
-            .transpose()?;
+        let symbols = symbols.map(old_symbols).transpose()?;
         let channels = channels
             .map(|c| c.into_iter().map(channel).collect::<PyResult<Vec<_>>>())
             .transpose()?;
-        let manager = Arc::clone(&self.manager);
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            let mut manager = manager.lock().await;
+        self.locked(py, move |mut manager| async move {
             manager
                 .initialize(symbols, channels)
                 .await
@@ -252,15 +255,10 @@ impl NativeCompat {
     fn subscribe<'py>(
         &self,
         py: Python<'py>,
-        symbols: Vec<(String, String, bool)>,
+        symbols: Vec<OldSymbol>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let symbols = symbols
-            .into_iter()
-            .map(old_symbol)
-            .collect::<PyResult<Vec<_>>>()?;
-        let manager = Arc::clone(&self.manager);
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            let mut manager = manager.lock().await;
+        let symbols = old_symbols(symbols)?;
+        self.locked(py, move |mut manager| async move {
             manager.subscribe(&symbols).await.map_err(compat_error)
         })
     }
@@ -269,15 +267,10 @@ impl NativeCompat {
     fn unsubscribe<'py>(
         &self,
         py: Python<'py>,
-        symbols: Vec<(String, String, bool)>,
+        symbols: Vec<OldSymbol>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let symbols = symbols
-            .into_iter()
-            .map(old_symbol)
-            .collect::<PyResult<Vec<_>>>()?;
-        let manager = Arc::clone(&self.manager);
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            let mut manager = manager.lock().await;
+        let symbols = old_symbols(symbols)?;
+        self.locked(py, move |mut manager| async move {
             manager.unsubscribe(&symbols).await;
             Ok(())
         })
@@ -309,9 +302,7 @@ impl NativeCompat {
         target: &str,
     ) -> PyResult<Bound<'py, PyAny>> {
         let target = architecture(target)?;
-        let manager = Arc::clone(&self.manager);
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            let mut manager = manager.lock().await;
+        self.locked(py, move |mut manager| async move {
             manager
                 .switch_architecture(target)
                 .await
@@ -406,6 +397,23 @@ impl NativeCompat {
         Ok(Self {
             manager: Arc::new(tokio::sync::Mutex::new(manager)),
             queue,
+        })
+    }
+
+    /// An awaitable that runs `work` once the manager's lock is free: the old async calls
+    /// never overlap.
+    fn locked<'py, Work, Done>(
+        &self,
+        py: Python<'py>,
+        work: impl FnOnce(tokio::sync::OwnedMutexGuard<WebSocketManager>) -> Work + Send + 'static,
+    ) -> PyResult<Bound<'py, PyAny>>
+    where
+        Work: Future<Output = PyResult<Done>> + Send + 'static,
+        Done: for<'a> IntoPyObject<'a> + Send + 'static,
+    {
+        let manager = Arc::clone(&self.manager);
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            work(manager.lock_owned().await).await
         })
     }
 

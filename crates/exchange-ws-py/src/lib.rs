@@ -5,6 +5,7 @@
 //! Events and books cross as JSON lines (the same lines `wsx` prints: decimals are exact
 //! strings); the Python package turns them into typed classes with `decimal.Decimal`.
 //!
+//! `client` binds `exchange_ws::Client` (and its credentials) for `exchange_ws.Client`;
 //! `legacy` binds the old `WebSocketManager` API (ws-manager-compat) for
 //! `exchange_ws.legacy`; `delivery` is the bounded queue its callbacks go through.
 // pyo3's macros expand to FFI glue that uses `unsafe`.
@@ -18,13 +19,13 @@ use exchange_sim::mexc::{MexcConfig, MexcVenue};
 use exchange_sim::mexc_futures::{MexcFuturesConfig, MexcFuturesVenue};
 use exchange_sim::{SimConfig, Simulator};
 use exchange_ws::venue::parse_venue;
-use exchange_ws::{
-    Channel, Client, ClientError, Credentials, Endpoints, Event, EventBody, Events, Venue,
-    simulator_prefix,
-};
+use exchange_ws::{Venue, simulator_prefix};
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 
+use client::{NativeClient, connect};
+
+mod client;
 mod delivery;
 mod legacy;
 
@@ -37,167 +38,6 @@ pyo3::create_exception!(
 
 pub(crate) fn error(message: impl std::fmt::Display) -> PyErr {
     ExchangeWsError::new_err(message.to_string())
-}
-
-fn client_error(err: ClientError) -> PyErr {
-    error(err)
-}
-
-fn to_json(event: &Event) -> PyResult<String> {
-    serde_json::to_string(event).map_err(error)
-}
-
-/// A connected client: events, books, close.
-#[pyclass(module = "exchange_ws._native")]
-struct NativeClient {
-    // `None` once closed; `close` takes it out and awaits the clean shutdown.
-    client: Arc<Mutex<Option<Client>>>,
-    events: Arc<tokio::sync::Mutex<Events>>,
-    venues: Vec<Venue>,
-}
-
-impl NativeClient {
-    fn lock(&self) -> PyResult<std::sync::MutexGuard<'_, Option<Client>>> {
-        self.client
-            .lock()
-            .map_err(|_| error("the client's lock is poisoned"))
-    }
-}
-
-#[pymethods]
-impl NativeClient {
-    /// The next event as a JSON line, or `None` when the stream has ended (awaitable).
-    fn next_event<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let events = Arc::clone(&self.events);
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            let mut events = events.lock().await;
-            match events.next().await {
-                Some(event) => to_json(&event).map(Some),
-                None => Ok(None),
-            }
-        })
-    }
-
-    /// The local book of `symbol` on `venue` (the client's only venue when `None`), as the
-    /// JSON line of a `book` event.
-    #[pyo3(signature = (symbol, venue=None))]
-    fn book(&self, py: Python<'_>, symbol: &str, venue: Option<&str>) -> PyResult<String> {
-        let venue = match venue {
-            Some(name) => parse_venue(name).map_err(error)?,
-            None => match self.venues.as_slice() {
-                [only] => *only,
-                _ => {
-                    return Err(error(
-                        "this client has several venues; say which: book(symbol, venue=...)",
-                    ));
-                }
-            },
-        };
-        let line = {
-            let guard = self.lock()?;
-            let client = guard
-                .as_ref()
-                .ok_or_else(|| client_error(ClientError::Closed))?;
-            py.detach(|| client.book(venue, symbol))
-                .map_err(client_error)?
-        };
-        to_json(&Event {
-            venue,
-            receive_ts_ns: 0,
-            body: EventBody::Book(line),
-        })
-    }
-
-    /// The client's venues.
-    fn venues(&self) -> Vec<String> {
-        self.venues.iter().map(|v| v.as_str().to_owned()).collect()
-    }
-
-    /// Whether `close` has been called.
-    fn closed(&self) -> PyResult<bool> {
-        Ok(self.lock()?.is_none())
-    }
-
-    /// `close` without an event loop, for interpreter exit: waits at most `timeout` seconds
-    /// with the GIL released.
-    fn close_blocking(&self, py: Python<'_>, timeout: f64) -> PyResult<()> {
-        let taken = self.lock()?.take();
-        if let Some(client) = taken {
-            block_on_bounded(py, timeout, client.close());
-        }
-        Ok(())
-    }
-
-    /// Logs out, closes every connection and ends the event stream (awaitable); a second
-    /// call does nothing.
-    fn close<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let taken = self.lock()?.take();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            if let Some(client) = taken {
-                client.close().await;
-            }
-            Ok(())
-        })
-    }
-}
-
-/// Connects (awaitable resolving to a `NativeClient`).
-#[pyfunction]
-#[pyo3(signature = (venue, symbols, channels, depth=None, levels=None, credentials=None, simulator=None))]
-#[allow(clippy::too_many_arguments)]
-fn connect<'py>(
-    py: Python<'py>,
-    venue: &str,
-    symbols: Vec<String>,
-    channels: Vec<String>,
-    depth: Option<u32>,
-    levels: Option<usize>,
-    credentials: Option<(String, String, Option<String>)>,
-    simulator: Option<&str>,
-) -> PyResult<Bound<'py, PyAny>> {
-    let venue = parse_venue(venue).map_err(error)?;
-    let channels = channels
-        .iter()
-        .map(|c| c.parse::<Channel>().map_err(error))
-        .collect::<PyResult<Vec<_>>>()?;
-    let mut builder = Client::builder()
-        .venue(venue)
-        .symbols(symbols)
-        .channels(channels);
-    if let Some(depth) = depth {
-        builder = builder.depth(depth);
-    }
-    if let Some(levels) = levels {
-        if levels == 0 {
-            return Err(error("levels must be at least 1"));
-        }
-        builder = builder.levels(levels);
-    }
-    if let Some((key, secret, user_id)) = credentials {
-        let mut creds = Credentials::new(key, secret);
-        if let Some(uid) = user_id {
-            creds = creds.with_user_id(uid);
-        }
-        builder = builder.credentials(creds);
-    }
-    if let Some(addr) = simulator {
-        let addr: SocketAddr = addr.parse().map_err(|_| {
-            error(format!(
-                "simulator address '{addr}' is not HOST:PORT (use Simulator.addr)"
-            ))
-        })?;
-        builder = builder.endpoints(Endpoints::Simulator(addr));
-    }
-    pyo3_async_runtimes::tokio::future_into_py(py, async move {
-        let client = builder.connect().await.map_err(client_error)?;
-        let events = client.events();
-        let venues = client.venues();
-        Ok(NativeClient {
-            client: Arc::new(Mutex::new(Some(client))),
-            events: Arc::new(tokio::sync::Mutex::new(events)),
-            venues,
-        })
-    })
 }
 
 /// The embedded exchange simulator on 127.0.0.1, serving every venue.
@@ -463,6 +303,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(venues, m)?)?;
     m.add_function(wrap_pyfunction!(quiesce, m)?)?;
     m.add_class::<NativeClient>()?;
+    m.add_class::<client::NativeCredentials>()?;
     m.add_class::<NativeSimulator>()?;
     m.add(
         "LegacyRestError",
