@@ -142,3 +142,12 @@ where
         self.inner.stats()
     }
 }
+
+/// Handlers read the books through the shared machine.
+impl<V: BookVenue> ws_handlers::WrapsBookSync for SyncedBooks<V> {
+    type Venue = V;
+
+    fn machine(&self) -> &ws_handlers::BookSync<V> {
+        &self.inner
+    }
+}

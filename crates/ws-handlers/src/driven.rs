@@ -13,16 +13,17 @@ use ws_session::{
     ReconnectionPolicy, RestResponse, Session, StreamKind, Timestamp,
 };
 
-use market_types::{BookStatus, OrderBook, Symbol};
+use market_types::Symbol;
 
 use crate::{
-    BaseMessageHandler, BookSyncSummary, Feed, HandlerStats, Lifecycle, PublicVenueHandler,
-    SubscriptionChange, VenueHandler,
+    BaseMessageHandler, Feed, Lifecycle, PublicVenueHandler, SharedParts, SubscriptionChange,
+    VenueHandler, WithSharedParts,
 };
 
-/// The parts of a venue session: configuration, the shared lifecycle, and the hooks
-/// where venues differ. Everything else is [`Driven`]'s.
-pub trait VenueSession: BaseMessageHandler + Send + 'static {
+/// The parts of a venue session: configuration, the shared lifecycle, the
+/// [`SharedParts`](crate::SharedParts) the user reads, and the hooks where venues
+/// differ. Everything else is [`Driven`]'s.
+pub trait VenueSession: BaseMessageHandler + WithSharedParts + Send + 'static {
     /// What a running session can be asked to do.
     type Command: Send + 'static;
     /// What the venue subscribes.
@@ -77,27 +78,6 @@ pub trait VenueSession: BaseMessageHandler + Send + 'static {
 
     /// Socket gone: the venue's state beyond the lifecycle (already reset).
     fn on_disconnected(&mut self, _cause: &DisconnectCause, _now: Timestamp) {}
-
-    /// The user's callbacks.
-    type Callbacks;
-    /// The callbacks.
-    fn callbacks(&self) -> &Self::Callbacks;
-    /// The callbacks, mutably.
-    fn callbacks_mut(&mut self) -> &mut Self::Callbacks;
-    /// The template's counters.
-    fn stats(&self) -> &HandlerStats;
-    /// Symbols with a local book.
-    fn book_symbols(&self) -> Vec<Symbol> {
-        Vec::new()
-    }
-    /// One local book and its status.
-    fn book(&self, _symbol: Symbol) -> Option<(&OrderBook, BookStatus)> {
-        None
-    }
-    /// Book-sync counters in a venue-independent shape.
-    fn book_sync(&self) -> BookSyncSummary {
-        BookSyncSummary::default()
-    }
 
     // Hooks for venues with work outside the socket (a listen key made over REST).
 
@@ -224,35 +204,23 @@ impl<P: VenueSession> Session for Driven<P> {
     }
 }
 
-impl<P: VenueSession> VenueHandler for Driven<P> {
+impl<P: VenueSession> WithSharedParts for Driven<P> {
     type Callbacks = P::Callbacks;
+    type Books = P::Books;
 
     #[inline]
-    fn callbacks(&self) -> &P::Callbacks {
-        self.0.callbacks()
+    fn shared(&self) -> &SharedParts<P::Callbacks, P::Books> {
+        self.0.shared()
     }
 
     #[inline]
-    fn callbacks_mut(&mut self) -> &mut P::Callbacks {
-        self.0.callbacks_mut()
-    }
-
-    fn handler_stats(&self) -> &HandlerStats {
-        self.0.stats()
-    }
-
-    fn book_symbols(&self) -> Vec<Symbol> {
-        self.0.book_symbols()
-    }
-
-    fn book(&self, symbol: Symbol) -> Option<(&OrderBook, BookStatus)> {
-        VenueSession::book(&self.0, symbol)
-    }
-
-    fn book_sync(&self) -> BookSyncSummary {
-        self.0.book_sync()
+    fn shared_mut(&mut self) -> &mut SharedParts<P::Callbacks, P::Books> {
+        self.0.shared_mut()
     }
 }
+
+/// The accessors come from [`VenueHandler`]'s defaults over [`WithSharedParts`].
+impl<P: VenueSession> VenueHandler for Driven<P> {}
 
 impl<P: PublicVenueSession> PublicVenueHandler for Driven<P> {
     fn subscription_command(

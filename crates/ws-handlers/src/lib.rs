@@ -23,6 +23,8 @@
 //! - [`VenueConnector`]: the venue trait (constants, handler types, how a
 //!   venue-independent [`StreamRequest`] becomes handlers), which the venue registry and
 //!   every program use instead of naming a venue's types.
+//! - [`SharedParts`]: the callbacks, counters and books every venue session keeps;
+//!   [`VenueHandler`]'s accessors are written once over it ([`WithSharedParts`]).
 //!
 //! An exchange handler is a struct that implements these traits plus the mixins of
 //! `ws-mixins`, and `ws_session::Session` by calling [`BaseMessageHandler::handle_message`]
@@ -42,6 +44,7 @@ mod ledger;
 mod lifecycle;
 mod message_type;
 mod open_orders;
+mod parts;
 mod private;
 mod public;
 mod reconcile;
@@ -66,6 +69,7 @@ pub use ledger::PrivateLedger;
 pub use lifecycle::Lifecycle;
 pub use message_type::WebSocketMessageType;
 pub use open_orders::{OpenOrder, OpenOrders};
+pub use parts::{LocalBooks, NoBooks, SharedParts, WithSharedParts, WrapsBookSync};
 pub use private::PrivateMessageHandler;
 pub use public::PublicMessageHandler;
 pub use reconcile::{

@@ -14,6 +14,7 @@ use market_types::{BookStatus, OrderBook, Symbol, Venue};
 use ws_mixins::{PrivateWebSocketMixin, PublicWebSocketMixin};
 use ws_session::{ConnectRateLimit, PingSettings, ReconnectionPolicy, Session};
 
+use crate::parts::{LocalBooks, WithSharedParts};
 use crate::stats::HandlerStats;
 use crate::transport::{PlaintextCredentials, check_credentials_transport};
 
@@ -97,27 +98,34 @@ pub trait VenueConnector: fmt::Debug + Send + Sync + 'static {
     fn channel_name(feed: Feed) -> Option<&'static str>;
 }
 
-/// What every venue handler lets a program read besides `Session`.
-pub trait VenueHandler: Session {
-    /// The user's callbacks.
-    type Callbacks;
+/// What every venue handler lets a program read besides `Session`: written once, over
+/// the handler's [`SharedParts`](crate::SharedParts).
+pub trait VenueHandler: Session + WithSharedParts {
     /// The callbacks.
-    fn callbacks(&self) -> &Self::Callbacks;
+    #[inline]
+    fn callbacks(&self) -> &Self::Callbacks {
+        &self.shared().callbacks
+    }
     /// The callbacks, mutably.
-    fn callbacks_mut(&mut self) -> &mut Self::Callbacks;
+    #[inline]
+    fn callbacks_mut(&mut self) -> &mut Self::Callbacks {
+        &mut self.shared_mut().callbacks
+    }
     /// The template's counters.
-    fn handler_stats(&self) -> &HandlerStats;
+    fn handler_stats(&self) -> &HandlerStats {
+        &self.shared().stats
+    }
     /// Symbols with a local book.
     fn book_symbols(&self) -> Vec<Symbol> {
-        Vec::new()
+        self.shared().books.symbols_with_books()
     }
     /// One local book and its status.
-    fn book(&self, _symbol: Symbol) -> Option<(&OrderBook, BookStatus)> {
-        None
+    fn book(&self, symbol: Symbol) -> Option<(&OrderBook, BookStatus)> {
+        self.shared().books.book_with_status(symbol)
     }
     /// Book-sync counters in a venue-independent shape.
     fn book_sync(&self) -> BookSyncSummary {
-        BookSyncSummary::default()
+        self.shared().books.summary()
     }
 }
 

@@ -375,3 +375,12 @@ impl BookSync {
         self.inner.owns(id)
     }
 }
+
+/// Handlers read the books through the shared machine.
+impl ws_handlers::WrapsBookSync for BookSync {
+    type Venue = GateioBooks;
+
+    fn machine(&self) -> &ws_handlers::BookSync<GateioBooks> {
+        &self.inner
+    }
+}

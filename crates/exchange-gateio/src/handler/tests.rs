@@ -320,6 +320,18 @@ fn public_handler_subscribes_per_channel_and_syncs_books() {
     assert_eq!(h.callbacks().books.last(), Some(&(btc, 103)));
     // The buffered push was replayed when the book went live; the next one applied.
     assert_eq!((h.book_stats().buffered, h.book_stats().applied), (1, 1));
+    // Programs read the same book through the venue-independent accessors.
+    assert_eq!(ws_handlers::VenueHandler::book_symbols(&h), [btc]);
+    let (book, status) = ws_handlers::VenueHandler::book(&h, btc).unwrap();
+    assert_eq!((book.update_id(), status), (103, BookStatus::Live));
+    assert_eq!(
+        ws_handlers::VenueHandler::book_sync(&h).snapshots_applied,
+        1
+    );
+    assert_eq!(
+        ws_handlers::VenueHandler::handler_stats(&h).messages,
+        h.stats().messages
+    );
 
     // The other channels' acks, then market data.
     feed(

@@ -338,6 +338,16 @@ fn sync_book(h: &mut Public, snapshot_id: u64) {
     let mut out = Outbox::new();
     h.on_rest_response(ok(&request, &body), at(20), &mut out);
     assert_eq!(h.status(sym("BTCUSDT")), Some(BookStatus::Live));
+    // Programs read the same book through the venue-independent accessors.
+    let btc = sym("BTCUSDT");
+    assert_eq!(ws_handlers::VenueHandler::book_symbols(h), [btc]);
+    let (book, status) = ws_handlers::VenueHandler::book(h, btc).unwrap();
+    assert_eq!(status, BookStatus::Live);
+    assert_eq!(book.update_id(), h.book(btc).unwrap().update_id());
+    assert_eq!(
+        ws_handlers::VenueHandler::book_sync(h),
+        (&h.book_stats()).into()
+    );
 }
 
 // ------------------------------------------------------------------ public

@@ -4,7 +4,7 @@ use ws_mixins::AuthMixin;
 use ws_session::FrameKind;
 
 use super::*;
-use crate::{HandlerError, HandlerStats, WebSocketMessageType};
+use crate::{BookSyncSummary, HandlerError, HandlerStats, NoBooks, WebSocketMessageType};
 
 const ACK_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -29,8 +29,7 @@ impl SubscriptionMixin for Topics {
 /// A toy venue: one topic, a ping, errors collected.
 struct Toy {
     lifecycle: Lifecycle<&'static str>,
-    stats: HandlerStats,
-    errors: Vec<String>,
+    shared: SharedParts<Vec<String>>,
     commands: Vec<u8>,
     resets: u32,
 }
@@ -41,8 +40,7 @@ impl Toy {
         lifecycle.subscriptions_mut().add("trades");
         Toy {
             lifecycle,
-            stats: HandlerStats::default(),
-            errors: Vec::new(),
+            shared: SharedParts::new(Vec::new(), NoBooks),
             commands: Vec::new(),
             resets: 0,
         }
@@ -70,11 +68,11 @@ impl BaseMessageHandler for Toy {
     }
 
     fn handler_stats(&mut self) -> &mut HandlerStats {
-        &mut self.stats
+        &mut self.shared.stats
     }
 
     fn report_skipped(&mut self, error: &StreamError) {
-        self.errors.push(error.message.clone());
+        self.shared.callbacks.push(error.message.clone());
     }
 }
 
@@ -114,19 +112,18 @@ impl VenueSession for Toy {
     fn on_disconnected(&mut self, _cause: &DisconnectCause, _now: Timestamp) {
         self.resets += 1;
     }
+}
 
+impl WithSharedParts for Toy {
     type Callbacks = Vec<String>;
+    type Books = NoBooks;
 
-    fn callbacks(&self) -> &Vec<String> {
-        &self.errors
+    fn shared(&self) -> &SharedParts<Vec<String>> {
+        &self.shared
     }
 
-    fn callbacks_mut(&mut self) -> &mut Vec<String> {
-        &mut self.errors
-    }
-
-    fn stats(&self) -> &HandlerStats {
-        &self.stats
+    fn shared_mut(&mut self) -> &mut SharedParts<Vec<String>> {
+        &mut self.shared
     }
 }
 
@@ -150,9 +147,16 @@ fn the_glue_drives_the_lifecycle_and_the_hooks() {
     };
     session.on_frame(frame, &mut out);
     assert_eq!(
-        session.stats.messages, 1,
+        session.shared.stats.messages, 1,
         "frames reach the message template"
     );
+    assert_eq!(
+        session.handler_stats().messages,
+        1,
+        "the handler reads the parts' counters"
+    );
+    assert!(session.book_symbols().is_empty(), "no books: none listed");
+    assert_eq!(session.book_sync(), BookSyncSummary::default());
 
     session.on_tick(at(start, ACK_TIMEOUT * 2), &mut out);
     assert_eq!(

@@ -12,8 +12,8 @@ use std::marker::PhantomData;
 
 use market_types::{OrderId, Symbol};
 use ws_handlers::{
-    DeliveryCounts, Driven, HandlerError, HandlerStats, Lifecycle, PrivateDelivery, PrivateLedger,
-    Reconciler, RetrySchedule, VenueClock, WebSocketMessageType,
+    DeliveryCounts, Driven, HandlerError, HandlerStats, Lifecycle, NoBooks, PrivateDelivery,
+    PrivateLedger, Reconciler, RetrySchedule, SharedParts, VenueClock, WebSocketMessageType,
 };
 use ws_mixins::{
     ErrorCategory, PrivateWebSocketMixin, StreamError, SubscriptionError, SubscriptionRegistry,
@@ -88,8 +88,8 @@ pub struct GateioPrivateParts<H: PrivateWebSocketMixin, M: GateioMarket> {
     /// Learning the futures user id over REST when it is not configured.
     user_lookup: user_id::UserIdLookup,
     fatal: Option<String>,
-    callbacks: H,
-    stats: HandlerStats,
+    /// The callbacks and the template's counters.
+    shared: SharedParts<H>,
     /// The envelope `detect_message_type` read, for the parser of the same frame.
     head: HandlerHead,
     counters: PrivateCounters,
@@ -190,8 +190,7 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateParts<H, M> {
             format,
             delivery: PrivateDelivery::new(),
             fatal,
-            callbacks,
-            stats: HandlerStats::default(),
+            shared: SharedParts::new(callbacks, NoBooks),
             head: HandlerHead::default(),
             counters: PrivateCounters::default(),
             market: PhantomData,
@@ -244,7 +243,7 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateParts<H, M> {
 
     /// Template counters and per-message timing.
     pub fn stats(&self) -> &HandlerStats {
-        &self.stats
+        &self.shared.stats
     }
 
     /// This handler's own counters.
@@ -267,12 +266,12 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateParts<H, M> {
 
     /// The user's callbacks.
     pub fn callbacks(&self) -> &H {
-        &self.callbacks
+        &self.shared.callbacks
     }
 
     /// The user's callbacks, mutably.
     pub fn callbacks_mut(&mut self) -> &mut H {
-        &mut self.callbacks
+        &mut self.shared.callbacks
     }
 
     /// The configuration in force.
@@ -290,7 +289,7 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateParts<H, M> {
             return;
         }
         self.reconciler
-            .start(now, &self.delivery, &mut self.callbacks, out);
+            .start(now, &self.delivery, &mut self.shared.callbacks, out);
     }
 
     // ------------------------------------------------------------ control
@@ -376,7 +375,9 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateParts<H, M> {
 
     fn report(&mut self, category: ErrorCategory, message: String) {
         tracing::warn!(exchange = M::PRIVATE_NAME, %message, "private stream");
-        self.callbacks.on_error(&StreamError { category, message });
+        self.shared
+            .callbacks
+            .on_error(&StreamError { category, message });
     }
 
     fn fail(&mut self, message_type: WebSocketMessageType, error: &Error) -> HandlerError {
@@ -404,13 +405,14 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateParts<H, M> {
             Message::Orders(items) => {
                 for item in items {
                     let update = item.map_err(|e| self.fail(message_type, &e))?;
-                    self.delivery.order(&update.order, &mut self.callbacks);
+                    self.delivery
+                        .order(&update.order, &mut self.shared.callbacks);
                 }
             }
             Message::UserTrades(items) => {
                 for item in items {
                     let fill = item.map_err(|e| self.fail(message_type, &e))?;
-                    self.delivery.fill(&fill, &mut self.callbacks);
+                    self.delivery.fill(&fill, &mut self.shared.callbacks);
                 }
             }
             Message::Balances(items) => {
@@ -418,14 +420,14 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> GateioPrivateParts<H, M> {
                     let mut balance = item.map_err(|e| self.fail(message_type, &e))?.balance;
                     balance.asset = upper_asset(balance.asset);
                     self.delivery
-                        .streamed_balance(&balance, &mut self.callbacks);
+                        .streamed_balance(&balance, &mut self.shared.callbacks);
                 }
             }
             Message::Positions(items) => {
                 for item in items {
                     let position = item.map_err(|e| self.fail(message_type, &e))?;
                     self.delivery
-                        .streamed_position(&position, &mut self.callbacks);
+                        .streamed_position(&position, &mut self.shared.callbacks);
                 }
             }
             _ => return Err(HandlerError::Unsupported(message_type)),

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use ws_handlers::{
-    BaseMessageHandler, CredentialsRejected, HandlerError, HandlerStats, Lifecycle,
-    PrivateMessageHandler, Role, VenueSession, WebSocketMessageType,
+    BaseMessageHandler, CredentialsRejected, HandlerError, HandlerStats, Lifecycle, NoBooks,
+    PrivateMessageHandler, Role, SharedParts, VenueSession, WebSocketMessageType, WithSharedParts,
 };
 use ws_mixins::{AuthMixin, ErrorCategory, PrivateWebSocketMixin, StreamError, SubscriptionError};
 use ws_session::{
@@ -64,13 +64,13 @@ impl<H: PrivateWebSocketMixin, M: GateioMarket> BaseMessageHandler for GateioPri
     }
 
     fn handler_stats(&mut self) -> &mut HandlerStats {
-        &mut self.stats
+        &mut self.shared.stats
     }
 
     const LOG_PAYLOAD: bool = false;
 
     fn report_skipped(&mut self, error: &StreamError) {
-        self.callbacks.on_error(error);
+        self.shared.callbacks.on_error(error);
     }
 }
 
@@ -132,7 +132,6 @@ impl<H: PrivateWebSocketMixin + Send + 'static, M: GateioMarket> VenueSession
     type Command = ();
     type Topic = Channel;
     type Format = PrivateFormat;
-    type Callbacks = H;
 
     fn connection_context(&self) -> ConnectionContext {
         session::connection_context::<M>(&self.config, Role::Private)
@@ -194,7 +193,7 @@ impl<H: PrivateWebSocketMixin + Send + 'static, M: GateioMarket> VenueSession
             &response,
             now,
             &mut self.delivery,
-            &mut self.callbacks,
+            &mut self.shared.callbacks,
             out,
         );
         if let Err(CredentialsRejected(reason)) = answered {
@@ -209,18 +208,19 @@ impl<H: PrivateWebSocketMixin + Send + 'static, M: GateioMarket> VenueSession
         // What happened from the last frame on is fetched after the reconnect.
         self.reconciler.on_disconnected();
     }
+}
 
-    #[inline]
-    fn callbacks(&self) -> &H {
-        &self.callbacks
+impl<H: PrivateWebSocketMixin + Send + 'static, M: GateioMarket> WithSharedParts
+    for GateioPrivateParts<H, M>
+{
+    type Callbacks = H;
+    type Books = NoBooks;
+
+    fn shared(&self) -> &SharedParts<H> {
+        &self.shared
     }
 
-    #[inline]
-    fn callbacks_mut(&mut self) -> &mut H {
-        &mut self.callbacks
-    }
-
-    fn stats(&self) -> &HandlerStats {
-        &self.stats
+    fn shared_mut(&mut self) -> &mut SharedParts<H> {
+        &mut self.shared
     }
 }

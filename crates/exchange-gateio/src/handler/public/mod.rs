@@ -4,7 +4,9 @@
 use std::marker::PhantomData;
 
 use market_types::{BookStatus, OrderBook, Symbol};
-use ws_handlers::{Driven, HandlerError, HandlerStats, Lifecycle, WebSocketMessageType};
+use ws_handlers::{
+    Driven, HandlerError, HandlerStats, Lifecycle, SharedParts, WebSocketMessageType,
+};
 use ws_mixins::{
     AuthMixin, ErrorCategory, PublicWebSocketMixin, StreamError, SubscriptionError,
     SubscriptionRegistry,
@@ -59,9 +61,8 @@ pub struct GateioPublicParts<H: PublicWebSocketMixin, M: GateioMarket> {
     config: GateioHandlerConfig,
     lifecycle: Lifecycle<GateioPublicTopic>,
     format: PublicFormat,
-    books: BookSync,
-    callbacks: H,
-    stats: HandlerStats,
+    /// The callbacks, the template's counters and the books.
+    shared: SharedParts<H, BookSync>,
     /// The envelope `detect_message_type` read, for the parser of the same frame.
     head: HandlerHead,
     counters: PublicCounters,
@@ -129,9 +130,7 @@ impl<H: PublicWebSocketMixin, M: GateioMarket> GateioPublicParts<H, M> {
         let mut handler = Self {
             lifecycle: Lifecycle::new(config.ack_timeout),
             format: PublicFormat::new(M::MARKET, config.depth),
-            books,
-            callbacks,
-            stats: HandlerStats::default(),
+            shared: SharedParts::new(callbacks, books),
             head: HandlerHead::default(),
             counters: PublicCounters::default(),
             fatal: None,
@@ -146,17 +145,17 @@ impl<H: PublicWebSocketMixin, M: GateioMarket> GateioPublicParts<H, M> {
 
     /// The local book of `symbol`; trust it only while [`Self::status`] is `Live`.
     pub fn book(&self, symbol: Symbol) -> Option<&OrderBook> {
-        self.books.book(symbol)
+        self.shared.books.book(symbol)
     }
 
     /// The status of `symbol`'s book; `None` when no book topic tracks it.
     pub fn status(&self, symbol: Symbol) -> Option<BookStatus> {
-        self.books.status(symbol)
+        self.shared.books.status(symbol)
     }
 
     /// Symbols with a book.
     pub fn symbols(&self) -> impl Iterator<Item = Symbol> + '_ {
-        self.books.symbols()
+        self.shared.books.symbols()
     }
 
     /// The topics and their subscription state (inactive, pending, confirmed, rejected).
@@ -171,7 +170,7 @@ impl<H: PublicWebSocketMixin, M: GateioMarket> GateioPublicParts<H, M> {
 
     /// Template counters and per-message timing.
     pub fn stats(&self) -> &HandlerStats {
-        &self.stats
+        &self.shared.stats
     }
 
     /// This handler's own counters.
@@ -181,7 +180,7 @@ impl<H: PublicWebSocketMixin, M: GateioMarket> GateioPublicParts<H, M> {
 
     /// Book-sync counters (snapshots, resyncs, pushes applied, rate limits).
     pub fn book_stats(&self) -> BookSyncStats {
-        self.books.stats()
+        self.shared.books.stats()
     }
 
     /// Why the handler stopped for good (authentication refused), if it did.
@@ -191,12 +190,12 @@ impl<H: PublicWebSocketMixin, M: GateioMarket> GateioPublicParts<H, M> {
 
     /// The user's callbacks.
     pub fn callbacks(&self) -> &H {
-        &self.callbacks
+        &self.shared.callbacks
     }
 
     /// The user's callbacks, mutably.
     pub fn callbacks_mut(&mut self) -> &mut H {
-        &mut self.callbacks
+        &mut self.shared.callbacks
     }
 
     /// The configuration in force.
@@ -214,9 +213,9 @@ impl<H: PublicWebSocketMixin, M: GateioMarket> GateioPublicParts<H, M> {
             return false;
         }
         if let GateioPublicTopic::OrderBook(symbol) = topic {
-            let Self {
+            let SharedParts {
                 books, callbacks, ..
-            } = self;
+            } = &mut self.shared;
             books.track(symbol, &mut CallbackSink(callbacks));
         }
         self.lifecycle.subscriptions_mut().add(topic);
@@ -225,7 +224,9 @@ impl<H: PublicWebSocketMixin, M: GateioMarket> GateioPublicParts<H, M> {
 
     fn report(&mut self, category: ErrorCategory, message: String) {
         tracing::warn!(exchange = M::NAME, %message, "public stream");
-        self.callbacks.on_error(&StreamError { category, message });
+        self.shared
+            .callbacks
+            .on_error(&StreamError { category, message });
     }
 
     /// Counts a decode error and converts the error for the template.
@@ -253,7 +254,7 @@ impl<H: PublicWebSocketMixin, M: GateioMarket> GateioPublicParts<H, M> {
             return;
         }
         self.counters.trades += 1;
-        self.callbacks.on_trade(&trade.trade);
+        self.shared.callbacks.on_trade(&trade.trade);
     }
 
     fn on_ack(&mut self, ack: &Ack, now: Timestamp, out: &mut Outbox) {
@@ -279,9 +280,9 @@ impl<H: PublicWebSocketMixin, M: GateioMarket> GateioPublicParts<H, M> {
         for topic in topics {
             self.counters.acks += 1;
             if let GateioPublicTopic::OrderBook(symbol) = topic {
-                let Self {
+                let SharedParts {
                     books, callbacks, ..
-                } = self;
+                } = &mut self.shared;
                 books.on_subscribed(symbol, now, out, &mut CallbackSink(callbacks));
             }
         }
@@ -357,7 +358,7 @@ impl<H: PublicWebSocketMixin, M: GateioMarket> GateioPublicParts<H, M> {
         for topic in &topics {
             self.counters.rejected_topics += 1;
             if let GateioPublicTopic::OrderBook(symbol) = topic {
-                self.books.untrack(*symbol);
+                self.shared.books.untrack(*symbol);
             }
         }
         self.report(

@@ -1,10 +1,9 @@
 //! The public handler's trait implementations: message routing and parsing, and the
 //! hooks the shared `Session` glue (`ws_handlers::Driven`) calls.
 
-use market_types::{BookStatus, OrderBook, Symbol};
 use ws_handlers::{
-    BaseMessageHandler, BookSyncSummary, CallbackSink, HandlerError, HandlerStats, Lifecycle,
-    PublicMessageHandler, Role, VenueSession, WebSocketMessageType,
+    BaseMessageHandler, CallbackSink, HandlerError, HandlerStats, Lifecycle, PublicMessageHandler,
+    Role, SharedParts, VenueSession, WebSocketMessageType, WithSharedParts,
 };
 use ws_mixins::{AuthMixin, ErrorCategory, PublicWebSocketMixin, StreamError, SubscriptionError};
 use ws_session::{
@@ -48,11 +47,11 @@ impl<H: PublicWebSocketMixin, M: GateioMarket> BaseMessageHandler for GateioPubl
     }
 
     fn handler_stats(&mut self) -> &mut HandlerStats {
-        &mut self.stats
+        &mut self.shared.stats
     }
 
     fn report_skipped(&mut self, error: &StreamError) {
-        self.callbacks.on_error(error);
+        self.shared.callbacks.on_error(error);
     }
 }
 
@@ -67,9 +66,9 @@ impl<H: PublicWebSocketMixin, M: GateioMarket> PublicMessageHandler for GateioPu
         const T: WebSocketMessageType = WebSocketMessageType::OrderBook;
         let now = frame.received_at;
         let head = self.head.take(frame.payload);
-        let Self {
+        let SharedParts {
             books, callbacks, ..
-        } = self;
+        } = &mut self.shared;
         let outcome = match books.on_frame_with(
             frame.payload,
             head,
@@ -128,7 +127,7 @@ impl<H: PublicWebSocketMixin, M: GateioMarket> PublicMessageHandler for GateioPu
                     match item {
                         Ok(ticker) => {
                             self.counters.tickers += 1;
-                            self.callbacks.on_ticker(&ticker);
+                            self.shared.callbacks.on_ticker(&ticker);
                         }
                         Err(error) => return Err(self.fail(T, &error)),
                     }
@@ -149,7 +148,7 @@ impl<H: PublicWebSocketMixin, M: GateioMarket> PublicMessageHandler for GateioPu
         match self.head.parse(frame.payload) {
             Ok(Message::BookTicker(ticker)) => {
                 self.counters.book_tickers += 1;
-                self.callbacks.on_book_ticker(&ticker);
+                self.shared.callbacks.on_book_ticker(&ticker);
                 Ok(())
             }
             Ok(_) => Err(HandlerError::Unsupported(T)),
@@ -193,7 +192,6 @@ impl<H: PublicWebSocketMixin + Send + 'static, M: GateioMarket> VenueSession
     type Command = GateioPublicCommand;
     type Topic = GateioPublicTopic;
     type Format = PublicFormat;
-    type Callbacks = H;
 
     /// The configured WebSocket URL, headers and heartbeat.
     fn connection_context(&self) -> ConnectionContext {
@@ -233,7 +231,7 @@ impl<H: PublicWebSocketMixin + Send + 'static, M: GateioMarket> VenueSession
     }
 
     fn on_tick(&mut self, now: Timestamp, out: &mut Outbox) {
-        self.books.on_tick(now, out);
+        self.shared.books.on_tick(now, out);
     }
 
     fn app_ping(&self, now: Timestamp) -> Option<OutFrame> {
@@ -241,9 +239,9 @@ impl<H: PublicWebSocketMixin + Send + 'static, M: GateioMarket> VenueSession
     }
 
     fn on_rest_response(&mut self, response: RestResponse, now: Timestamp, out: &mut Outbox) {
-        let Self {
+        let SharedParts {
             books, callbacks, ..
-        } = self;
+        } = &mut self.shared;
         if !books.on_rest_response(&response, now, out, &mut CallbackSink(callbacks)) {
             tracing::debug!(id = ?response.id, "REST answer for no request of this handler");
         }
@@ -259,13 +257,13 @@ impl<H: PublicWebSocketMixin + Send + 'static, M: GateioMarket> VenueSession
             GateioPublicCommand::Unsubscribe(topic) => {
                 self.lifecycle.unsubscribe(&[topic], &self.format, now, out);
                 if let GateioPublicTopic::OrderBook(symbol) = topic {
-                    self.books.untrack(symbol);
+                    self.shared.books.untrack(symbol);
                 }
             }
             GateioPublicCommand::Resync(symbol) => {
-                let Self {
+                let SharedParts {
                     books, callbacks, ..
-                } = self;
+                } = &mut self.shared;
                 if !books.resync(symbol, now, out, &mut CallbackSink(callbacks)) {
                     self.report(
                         ErrorCategory::BookSync,
@@ -278,35 +276,24 @@ impl<H: PublicWebSocketMixin + Send + 'static, M: GateioMarket> VenueSession
 
     /// The books go back to waiting (the lifecycle is already reset).
     fn on_disconnected(&mut self, _cause: &DisconnectCause, _now: Timestamp) {
-        let Self {
+        let SharedParts {
             books, callbacks, ..
-        } = self;
+        } = &mut self.shared;
         books.on_disconnected(&mut CallbackSink(callbacks));
     }
+}
 
-    #[inline]
-    fn callbacks(&self) -> &H {
-        &self.callbacks
+impl<H: PublicWebSocketMixin + Send + 'static, M: GateioMarket> WithSharedParts
+    for GateioPublicParts<H, M>
+{
+    type Callbacks = H;
+    type Books = BookSync;
+
+    fn shared(&self) -> &SharedParts<H, BookSync> {
+        &self.shared
     }
 
-    #[inline]
-    fn callbacks_mut(&mut self) -> &mut H {
-        &mut self.callbacks
-    }
-
-    fn stats(&self) -> &HandlerStats {
-        &self.stats
-    }
-
-    fn book_symbols(&self) -> Vec<Symbol> {
-        self.symbols().collect()
-    }
-
-    fn book(&self, symbol: Symbol) -> Option<(&OrderBook, BookStatus)> {
-        GateioPublicParts::book(self, symbol).zip(self.status(symbol))
-    }
-
-    fn book_sync(&self) -> BookSyncSummary {
-        (&self.book_stats()).into()
+    fn shared_mut(&mut self) -> &mut SharedParts<H, BookSync> {
+        &mut self.shared
     }
 }

@@ -8,8 +8,8 @@ use std::time::Duration;
 use market_types::{Symbol, Venue};
 use ws_handlers::{
     BaseMessageHandler, CredentialsRejected, DeliveryCounts, Driven, HandlerError, HandlerStats,
-    Lifecycle, PrivateDelivery, PrivateMessageHandler, ReconcileCounters, Reconciler,
-    RetrySchedule, VenueSession, WebSocketMessageType,
+    Lifecycle, NoBooks, PrivateDelivery, PrivateMessageHandler, ReconcileCounters, Reconciler,
+    RetrySchedule, SharedParts, VenueSession, WebSocketMessageType, WithSharedParts,
 };
 use ws_mixins::{AuthMixin, ErrorCategory, PrivateWebSocketMixin, StreamError, SubscriptionMixin};
 use ws_session::{
@@ -100,8 +100,8 @@ pub struct MexcFuturesPrivateParts<H: PrivateWebSocketMixin> {
     delivery: PrivateDelivery,
     reconciler: Reconciler<FuturesReconcile>,
     fatal: Option<String>,
-    callbacks: H,
-    stats: HandlerStats,
+    /// The callbacks and the template's counters.
+    shared: SharedParts<H>,
     counters: FuturesPrivateCounters,
 }
 
@@ -147,8 +147,7 @@ impl<H: PrivateWebSocketMixin> MexcFuturesPrivateParts<H> {
             lifecycle,
             delivery: PrivateDelivery::new(),
             fatal,
-            callbacks,
-            stats: HandlerStats::default(),
+            shared: SharedParts::new(callbacks, NoBooks),
             counters: FuturesPrivateCounters::default(),
             config,
         }
@@ -171,7 +170,7 @@ impl<H: PrivateWebSocketMixin> MexcFuturesPrivateParts<H> {
 
     /// Template counters.
     pub fn stats(&self) -> &HandlerStats {
-        &self.stats
+        &self.shared.stats
     }
 
     /// This session's counters.
@@ -181,12 +180,12 @@ impl<H: PrivateWebSocketMixin> MexcFuturesPrivateParts<H> {
 
     /// The user's callbacks.
     pub fn callbacks(&self) -> &H {
-        &self.callbacks
+        &self.shared.callbacks
     }
 
     /// The user's callbacks, mutably.
     pub fn callbacks_mut(&mut self) -> &mut H {
-        &mut self.callbacks
+        &mut self.shared.callbacks
     }
 
     /// Refused credentials stop the session for good: said once, then every reconnect
@@ -200,7 +199,7 @@ impl<H: PrivateWebSocketMixin> MexcFuturesPrivateParts<H> {
 
     fn stop_for_good(&mut self, reason: String) {
         tracing::error!(exchange = NAME, %reason, "credentials refused; account data stops");
-        self.callbacks.on_error(&StreamError {
+        self.shared.callbacks.on_error(&StreamError {
             category: ErrorCategory::Authentication,
             message: reason.clone(),
         });
@@ -223,7 +222,7 @@ impl<H: PrivateWebSocketMixin> MexcFuturesPrivateParts<H> {
             PrivateFrame::Error(reason) => {
                 self.counters.venue_errors += 1;
                 tracing::warn!(exchange = NAME, %reason, "venue error");
-                self.callbacks.on_error(&StreamError {
+                self.shared.callbacks.on_error(&StreamError {
                     category: ErrorCategory::Venue,
                     message: format!("venue error: {reason}"),
                 });
@@ -232,25 +231,25 @@ impl<H: PrivateWebSocketMixin> MexcFuturesPrivateParts<H> {
                 if channel == "rs.personal.filter" {
                     self.lifecycle.ack_topic(&PushFilter, out);
                     self.reconciler
-                        .start(now, &self.delivery, &mut self.callbacks, out);
+                        .start(now, &self.delivery, &mut self.shared.callbacks, out);
                 }
             }
             PrivateFrame::Pong(_) => self.counters.pongs += 1,
             PrivateFrame::Order(order) => {
-                self.delivery.order(&order, &mut self.callbacks);
+                self.delivery.order(&order, &mut self.shared.callbacks);
             }
             PrivateFrame::Fill(fill) => {
-                if self.delivery.fill(&fill, &mut self.callbacks) {
+                if self.delivery.fill(&fill, &mut self.shared.callbacks) {
                     self.reconciler.venue_mut().note_fill(fill.time_ms);
                 }
             }
             PrivateFrame::Position(position) => {
                 self.delivery
-                    .streamed_position(&position, &mut self.callbacks);
+                    .streamed_position(&position, &mut self.shared.callbacks);
             }
             PrivateFrame::Balance(balance) => {
                 self.delivery
-                    .streamed_balance(&balance, &mut self.callbacks);
+                    .streamed_balance(&balance, &mut self.shared.callbacks);
             }
             PrivateFrame::Other(_) => {}
         }
@@ -304,11 +303,11 @@ impl<H: PrivateWebSocketMixin> BaseMessageHandler for MexcFuturesPrivateParts<H>
     }
 
     fn handler_stats(&mut self) -> &mut HandlerStats {
-        &mut self.stats
+        &mut self.shared.stats
     }
 
     fn report_skipped(&mut self, error: &StreamError) {
-        self.callbacks.on_error(error);
+        self.shared.callbacks.on_error(error);
     }
 }
 
@@ -338,7 +337,6 @@ impl<H: PrivateWebSocketMixin + Send + 'static> VenueSession for MexcFuturesPriv
     type Command = ();
     type Topic = PushFilter;
     type Format = FilterFormat;
-    type Callbacks = H;
 
     fn connection_context(&self) -> ws_session::ConnectionContext {
         self.config.context("mexc-futures-private")
@@ -399,7 +397,7 @@ impl<H: PrivateWebSocketMixin + Send + 'static> VenueSession for MexcFuturesPriv
             &response,
             now,
             &mut self.delivery,
-            &mut self.callbacks,
+            &mut self.shared.callbacks,
             out,
         );
         if let Err(CredentialsRejected(reason)) = answered {
@@ -411,18 +409,17 @@ impl<H: PrivateWebSocketMixin + Send + 'static> VenueSession for MexcFuturesPriv
         // What happened from the last frame on is fetched after the reconnect.
         self.reconciler.on_disconnected();
     }
+}
 
-    #[inline]
-    fn callbacks(&self) -> &H {
-        &self.callbacks
+impl<H: PrivateWebSocketMixin + Send + 'static> WithSharedParts for MexcFuturesPrivateParts<H> {
+    type Callbacks = H;
+    type Books = NoBooks;
+
+    fn shared(&self) -> &SharedParts<H> {
+        &self.shared
     }
 
-    #[inline]
-    fn callbacks_mut(&mut self) -> &mut H {
-        &mut self.callbacks
-    }
-
-    fn stats(&self) -> &HandlerStats {
-        &self.stats
+    fn shared_mut(&mut self) -> &mut SharedParts<H> {
+        &mut self.shared
     }
 }

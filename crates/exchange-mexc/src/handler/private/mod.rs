@@ -9,8 +9,8 @@ use std::cell::Cell;
 
 use market_types::{Fill, OrderId, PrivateEvent, Symbol};
 use ws_handlers::{
-    DeliveryCounts, Driven, HandlerError, HandlerStats, PrivateDelivery, PrivateLedger, Reconciler,
-    RetrySchedule, VenueClock, WebSocketMessageType,
+    DeliveryCounts, Driven, HandlerError, HandlerStats, NoBooks, PrivateDelivery, PrivateLedger,
+    Reconciler, RetrySchedule, SharedParts, VenueClock, WebSocketMessageType,
 };
 use ws_mixins::{ErrorCategory, PrivateWebSocketMixin, StreamError, SubscriptionRegistry};
 use ws_session::{InboundFrame, Outbox, SessionSignal, Timestamp};
@@ -81,8 +81,8 @@ pub struct MexcPrivateParts<H: PrivateWebSocketMixin> {
     /// A connection attempt failed: check the key before the next one. Set from
     /// `should_reconnect`, which only gets `&self`.
     check_key: Cell<bool>,
-    callbacks: H,
-    stats: HandlerStats,
+    /// The callbacks and the template's counters.
+    shared: SharedParts<H>,
     counters: PrivateCounters,
 }
 
@@ -180,8 +180,7 @@ impl<H: PrivateWebSocketMixin> MexcPrivateParts<H> {
             fatal: None,
             delivery: PrivateDelivery::new(),
             check_key: Cell::new(false),
-            callbacks,
-            stats: HandlerStats::default(),
+            shared: SharedParts::new(callbacks, NoBooks),
             counters: PrivateCounters::default(),
             config,
         }
@@ -227,7 +226,7 @@ impl<H: PrivateWebSocketMixin> MexcPrivateParts<H> {
 
     /// Template counters and per-message timing.
     pub fn stats(&self) -> &HandlerStats {
-        &self.stats
+        &self.shared.stats
     }
 
     /// This handler's own counters.
@@ -249,12 +248,12 @@ impl<H: PrivateWebSocketMixin> MexcPrivateParts<H> {
 
     /// The user's callbacks.
     pub fn callbacks(&self) -> &H {
-        &self.callbacks
+        &self.shared.callbacks
     }
 
     /// The user's callbacks, mutably.
     pub fn callbacks_mut(&mut self) -> &mut H {
-        &mut self.callbacks
+        &mut self.shared.callbacks
     }
 
     /// The configuration in force.
@@ -266,7 +265,7 @@ impl<H: PrivateWebSocketMixin> MexcPrivateParts<H> {
     /// connection; before connecting the driver ignores signals, so the handler connects
     /// and raises it in `on_connected`.
     fn reject_credentials(&mut self, reason: String, out: &mut Outbox) {
-        self.callbacks.on_error(&StreamError {
+        self.shared.callbacks.on_error(&StreamError {
             category: ErrorCategory::Authentication,
             message: reason.clone(),
         });
@@ -283,14 +282,14 @@ impl<H: PrivateWebSocketMixin> MexcPrivateParts<H> {
     fn deliver(&mut self, event: PrivateEvent) {
         match event {
             PrivateEvent::Order(order) => {
-                self.delivery.order(&order, &mut self.callbacks);
+                self.delivery.order(&order, &mut self.shared.callbacks);
             }
             PrivateEvent::Fill(fill) => {
                 self.deliver_fill(&fill);
             }
             PrivateEvent::Balance(balance) => {
                 self.delivery
-                    .streamed_balance(&balance, &mut self.callbacks);
+                    .streamed_balance(&balance, &mut self.shared.callbacks);
             }
             // Spot has no positions.
             PrivateEvent::Position(_) => {}
@@ -298,7 +297,7 @@ impl<H: PrivateWebSocketMixin> MexcPrivateParts<H> {
     }
 
     fn deliver_fill(&mut self, fill: &Fill) {
-        if self.delivery.fill(fill, &mut self.callbacks) {
+        if self.delivery.fill(fill, &mut self.shared.callbacks) {
             self.reconciler.venue_mut().note_fill(fill.time_ms);
         }
     }
@@ -320,7 +319,9 @@ impl<H: PrivateWebSocketMixin> MexcPrivateParts<H> {
 
     fn report(&mut self, category: ErrorCategory, message: String) {
         tracing::warn!(exchange = "mexc_spot", %message, "private stream");
-        self.callbacks.on_error(&StreamError { category, message });
+        self.shared
+            .callbacks
+            .on_error(&StreamError { category, message });
     }
 
     fn apply_control(&mut self, outcome: ControlOutcome, now: Timestamp, out: &mut Outbox) {
@@ -330,13 +331,13 @@ impl<H: PrivateWebSocketMixin> MexcPrivateParts<H> {
             ControlOutcome::Confirmed(channels) => self.counters.acks += channels.len() as u64,
             ControlOutcome::Rejected { channels, error } => {
                 self.counters.rejected_channels += channels.len() as u64;
-                self.callbacks.on_error(&error);
+                self.shared.callbacks.on_error(&error);
             }
-            ControlOutcome::VenueError(error) => self.callbacks.on_error(&error),
+            ControlOutcome::VenueError(error) => self.shared.callbacks.on_error(&error),
         }
         if self.subscriptions.all_answered() {
             self.reconciler
-                .start(now, &self.delivery, &mut self.callbacks, out);
+                .start(now, &self.delivery, &mut self.shared.callbacks, out);
         }
     }
 }

@@ -18,8 +18,8 @@ impl<H: PrivateWebSocketMixin + fmt::Debug> fmt::Debug for MexcPrivateParts<H> {
             .field("delivery", &self.delivery)
             .field("reconciler", &self.reconciler)
             .field("check_key", &self.check_key.get())
-            .field("callbacks", &self.callbacks)
-            .field("stats", &self.stats)
+            .field("callbacks", &self.shared.callbacks)
+            .field("stats", &self.shared.stats)
             .field("counters", &self.counters)
             .finish()
     }

@@ -2,8 +2,8 @@
 //! hooks the shared `Session` glue (`ws_handlers::Driven`) calls.
 
 use ws_handlers::{
-    BaseMessageHandler, CredentialsRejected, HandlerError, HandlerStats, Lifecycle,
-    PrivateMessageHandler, VenueSession, WebSocketMessageType,
+    BaseMessageHandler, CredentialsRejected, HandlerError, HandlerStats, Lifecycle, NoBooks,
+    PrivateMessageHandler, SharedParts, VenueSession, WebSocketMessageType, WithSharedParts,
 };
 use ws_mixins::{AuthMixin, ErrorCategory, PrivateWebSocketMixin, StreamError, SubscriptionError};
 use ws_session::{
@@ -53,13 +53,13 @@ impl<H: PrivateWebSocketMixin> BaseMessageHandler for MexcPrivateParts<H> {
     }
 
     fn handler_stats(&mut self) -> &mut HandlerStats {
-        &mut self.stats
+        &mut self.shared.stats
     }
 
     const LOG_PAYLOAD: bool = false;
 
     fn report_skipped(&mut self, error: &StreamError) {
-        self.callbacks.on_error(error);
+        self.shared.callbacks.on_error(error);
     }
 }
 
@@ -96,7 +96,6 @@ impl<H: PrivateWebSocketMixin + Send + 'static> VenueSession for MexcPrivatePart
     type Command = ();
     type Topic = Channel;
     type Format = MexcSubscriptionFormat;
-    type Callbacks = H;
 
     /// `Endpoints::private_context(key)` with the configured overrides. Without a usable
     /// key (rejected credentials, or the key could not be created) it is the market URL:
@@ -160,7 +159,7 @@ impl<H: PrivateWebSocketMixin + Send + 'static> VenueSession for MexcPrivatePart
         }
         if self.signer.is_none() {
             let reason = "no API credentials configured for the user-data stream".to_string();
-            self.callbacks.on_error(&StreamError {
+            self.shared.callbacks.on_error(&StreamError {
                 category: ErrorCategory::Authentication,
                 message: reason.clone(),
             });
@@ -202,7 +201,7 @@ impl<H: PrivateWebSocketMixin + Send + 'static> VenueSession for MexcPrivatePart
     }
 
     fn on_ack_timeout(&mut self, error: SubscriptionError<Channel>) {
-        self.callbacks.on_error(&ack_timeout_error(error));
+        self.shared.callbacks.on_error(&ack_timeout_error(error));
     }
 
     /// The listen key's keep-alive and the reconciler's retries, while connected (the
@@ -233,7 +232,7 @@ impl<H: PrivateWebSocketMixin + Send + 'static> VenueSession for MexcPrivatePart
                 &response,
                 now,
                 &mut self.delivery,
-                &mut self.callbacks,
+                &mut self.shared.callbacks,
                 out,
             );
             if let Err(CredentialsRejected(reason)) = answered {
@@ -256,20 +255,6 @@ impl<H: PrivateWebSocketMixin + Send + 'static> VenueSession for MexcPrivatePart
         self.key.on_disconnected();
     }
 
-    #[inline]
-    fn callbacks(&self) -> &H {
-        &self.callbacks
-    }
-
-    #[inline]
-    fn callbacks_mut(&mut self) -> &mut H {
-        &mut self.callbacks
-    }
-
-    fn stats(&self) -> &HandlerStats {
-        &self.stats
-    }
-
     /// Deletes the listen key (`DELETE /api/v3/userDataStream`).
     fn on_close(&mut self, now: Timestamp, out: &mut Outbox) {
         if let Some(signer) = self.signer.as_ref() {
@@ -277,5 +262,18 @@ impl<H: PrivateWebSocketMixin + Send + 'static> VenueSession for MexcPrivatePart
             self.key
                 .close(signer, now, || reconciler.next_request_id(), out);
         }
+    }
+}
+
+impl<H: PrivateWebSocketMixin + Send + 'static> WithSharedParts for MexcPrivateParts<H> {
+    type Callbacks = H;
+    type Books = NoBooks;
+
+    fn shared(&self) -> &SharedParts<H> {
+        &self.shared
+    }
+
+    fn shared_mut(&mut self) -> &mut SharedParts<H> {
+        &mut self.shared
     }
 }

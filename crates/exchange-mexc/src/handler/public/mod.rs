@@ -1,7 +1,7 @@
 //! The market-data session: the plan's `MexcPublicWebSocketHandler`.
 
 use market_types::{BookStatus, BookUpdate, BookUpdateKind, OrderBook, Symbol, Venue};
-use ws_handlers::{Driven, HandlerError, HandlerStats, WebSocketMessageType};
+use ws_handlers::{Driven, HandlerError, HandlerStats, SharedParts, WebSocketMessageType};
 use ws_mixins::{ErrorCategory, PublicWebSocketMixin, StreamError, SubscriptionRegistry};
 use ws_session::{Outbox, Timestamp};
 
@@ -53,14 +53,13 @@ pub type MexcPublicWebSocketHandler<H> = Driven<MexcPublicParts<H>>;
 pub struct MexcPublicParts<H: PublicWebSocketMixin> {
     config: MexcHandlerConfig,
     subscriptions: Subscriptions,
-    books: BookSync,
     partial_books: Vec<OrderBook>,
     /// Symbols whose pushes may repeat ones already applied: after a rotation the new
     /// socket can deliver pushes the old one already did. `false` until the new socket's
     /// ack for the symbol's depth arrives (until then the old socket still delivers).
     overlap: Vec<(Symbol, bool)>,
-    callbacks: H,
-    stats: HandlerStats,
+    /// The callbacks, the template's counters and the books.
+    shared: SharedParts<H, BookSync>,
     counters: PublicCounters,
 }
 
@@ -117,11 +116,9 @@ impl<H: PublicWebSocketMixin> MexcPublicParts<H> {
         let books = BookSync::new(config.mexc.book, config.mexc.endpoints.rest_url.clone());
         let mut handler = Self {
             subscriptions: Subscriptions::new(config.ack_timeout),
-            books,
             partial_books: Vec::new(),
             overlap: Vec::new(),
-            callbacks,
-            stats: HandlerStats::default(),
+            shared: SharedParts::new(callbacks, books),
             counters: PublicCounters::default(),
             config,
         };
@@ -174,17 +171,17 @@ impl<H: PublicWebSocketMixin> MexcPublicParts<H> {
 
     /// The local book of `symbol` (trust it only while [`Self::status`] is `Live`).
     pub fn book(&self, symbol: Symbol) -> Option<&OrderBook> {
-        self.books.book(symbol)
+        self.shared.books.book(symbol)
     }
 
     /// The status of `symbol`'s book; `None` when no depth channel tracks it.
     pub fn status(&self, symbol: Symbol) -> Option<BookStatus> {
-        self.books.status(symbol)
+        self.shared.books.status(symbol)
     }
 
     /// Symbols with a synced book.
     pub fn symbols(&self) -> impl Iterator<Item = Symbol> + '_ {
-        self.books.symbols()
+        self.shared.books.symbols()
     }
 
     /// The latest `limit.depth` book of `symbol`, replaced by every push.
@@ -199,7 +196,7 @@ impl<H: PublicWebSocketMixin> MexcPublicParts<H> {
 
     /// Template counters and per-message timing.
     pub fn stats(&self) -> &HandlerStats {
-        &self.stats
+        &self.shared.stats
     }
 
     /// This handler's own counters.
@@ -209,17 +206,17 @@ impl<H: PublicWebSocketMixin> MexcPublicParts<H> {
 
     /// Book-sync counters (snapshots, resyncs, pushes applied).
     pub fn book_stats(&self) -> BookSyncStats {
-        self.books.stats()
+        self.shared.books.stats()
     }
 
     /// The user's callbacks.
     pub fn callbacks(&self) -> &H {
-        &self.callbacks
+        &self.shared.callbacks
     }
 
     /// The user's callbacks, mutably.
     pub fn callbacks_mut(&mut self) -> &mut H {
-        &mut self.callbacks
+        &mut self.shared.callbacks
     }
 
     /// The configuration in force.
@@ -265,7 +262,7 @@ impl<H: PublicWebSocketMixin> MexcPublicParts<H> {
         if !channel.is_private() && channel.validate().is_ok() {
             self.subscriptions.refuse_locally(channel, reason);
         }
-        self.callbacks.on_error(&StreamError {
+        self.shared.callbacks.on_error(&StreamError {
             category: ErrorCategory::SubscriptionRejected,
             message: format!("not subscribed: {reason}"),
         });
@@ -275,8 +272,9 @@ impl<H: PublicWebSocketMixin> MexcPublicParts<H> {
     fn track_books(&mut self, now: Timestamp) {
         let Self {
             subscriptions,
-            books,
-            callbacks,
+            shared: SharedParts {
+                books, callbacks, ..
+            },
             ..
         } = self;
         for channel in subscriptions.active() {
@@ -294,7 +292,7 @@ impl<H: PublicWebSocketMixin> MexcPublicParts<H> {
                 for channel in channels {
                     self.counters.acks += 1;
                     if let Channel::AggreDepth { symbol, .. } = channel {
-                        self.books.on_subscribed(symbol, now);
+                        self.shared.books.on_subscribed(symbol, now);
                         if let Some(entry) = self.overlap.iter_mut().find(|(s, _)| *s == symbol) {
                             entry.1 = true;
                         }
@@ -306,11 +304,11 @@ impl<H: PublicWebSocketMixin> MexcPublicParts<H> {
                     self.counters.rejected_channels += 1;
                     self.drop_books_of(channel);
                 }
-                self.callbacks.on_error(&error);
+                self.shared.callbacks.on_error(&error);
             }
             ControlOutcome::VenueError(error) => {
                 self.counters.venue_errors += 1;
-                self.callbacks.on_error(&error);
+                self.shared.callbacks.on_error(&error);
             }
         }
     }
@@ -321,7 +319,7 @@ impl<H: PublicWebSocketMixin> MexcPublicParts<H> {
             Channel::AggreDepth { symbol, .. }
                 if !self.subscriptions.active().any(|c| is_depth_of(c, symbol)) =>
             {
-                self.books.untrack(symbol);
+                self.shared.books.untrack(symbol);
                 self.overlap.retain(|(s, _)| *s != symbol);
             }
             Channel::LimitDepth { symbol, .. } => {
@@ -347,8 +345,12 @@ impl<H: PublicWebSocketMixin> MexcPublicParts<H> {
                 .iter()
                 .position(|(s, active)| *s == symbol && *active)
             {
-                let version = self.books.book(symbol).map_or(0, OrderBook::update_id);
-                if self.books.status(symbol) == Some(BookStatus::Live)
+                let version = self
+                    .shared
+                    .books
+                    .book(symbol)
+                    .map_or(0, OrderBook::update_id);
+                if self.shared.books.status(symbol) == Some(BookStatus::Live)
                     && depth.to_version() <= version
                 {
                     self.counters.overlap_pushes_skipped += 1;
@@ -357,9 +359,9 @@ impl<H: PublicWebSocketMixin> MexcPublicParts<H> {
                 self.overlap.swap_remove(index);
             }
         }
-        let Self {
+        let SharedParts {
             books, callbacks, ..
-        } = self;
+        } = &mut self.shared;
         match books.on_depth(header, depth, now, out, &mut CallbackSink(callbacks)) {
             Ok(()) => Ok(()),
             Err(Error::UntrackedSymbol { .. }) => {
@@ -404,7 +406,7 @@ impl<H: PublicWebSocketMixin> MexcPublicParts<H> {
             });
         }
         self.counters.partial_books += 1;
-        self.callbacks.on_order_book(
+        self.shared.callbacks.on_order_book(
             book,
             &BookUpdate {
                 venue: Venue::MexcSpot,

@@ -1,10 +1,9 @@
 //! The public handler's trait implementations: connection settings, message routing
 //! and parsing, and the hooks the shared `Session` glue (`ws_handlers::Driven`) calls.
 
-use market_types::{BookStatus, OrderBook, Symbol};
 use ws_handlers::{
-    BaseMessageHandler, BookSyncSummary, HandlerError, HandlerStats, Lifecycle,
-    PublicMessageHandler, VenueSession, WebSocketMessageType,
+    BaseMessageHandler, HandlerError, HandlerStats, Lifecycle, PublicMessageHandler, SharedParts,
+    VenueSession, WebSocketMessageType, WithSharedParts,
 };
 use ws_mixins::{AuthMixin, ErrorCategory, PublicWebSocketMixin, StreamError, SubscriptionError};
 use ws_session::{
@@ -57,11 +56,11 @@ impl<H: PublicWebSocketMixin> BaseMessageHandler for MexcPublicParts<H> {
     }
 
     fn handler_stats(&mut self) -> &mut HandlerStats {
-        &mut self.stats
+        &mut self.shared.stats
     }
 
     fn report_skipped(&mut self, error: &StreamError) {
-        self.callbacks.on_error(error);
+        self.shared.callbacks.on_error(error);
     }
 }
 
@@ -106,7 +105,7 @@ impl<H: PublicWebSocketMixin> PublicMessageHandler for MexcPublicParts<H> {
                 .and_then(|deal| deal.to_trade(symbol, index))
                 .map_err(|e| self.fail_as(T, &e))?;
             self.counters.trades += 1;
-            self.callbacks.on_trade(&trade);
+            self.shared.callbacks.on_trade(&trade);
         }
         Ok(())
     }
@@ -123,7 +122,7 @@ impl<H: PublicWebSocketMixin> PublicMessageHandler for MexcPublicParts<H> {
                 let symbol = push.header.symbol().map_err(|e| self.fail_as(T, &e))?;
                 let ticker = ticker.to_book_ticker(symbol, push.header.event_time_ms());
                 self.counters.book_tickers += 1;
-                self.callbacks.on_book_ticker(&ticker);
+                self.shared.callbacks.on_book_ticker(&ticker);
                 Ok(())
             }
             Body::Cold(raw) if raw.kind == BodyKind::PublicBookTickerBatch => {
@@ -136,7 +135,7 @@ impl<H: PublicWebSocketMixin> PublicMessageHandler for MexcPublicParts<H> {
                     book_ticker_batch(&push.header, &batch).map_err(|e| self.fail_as(T, &e))?;
                 for ticker in &tickers {
                     self.counters.book_tickers += 1;
-                    self.callbacks.on_book_ticker(ticker);
+                    self.shared.callbacks.on_book_ticker(ticker);
                 }
                 Ok(())
             }
@@ -163,7 +162,6 @@ impl<H: PublicWebSocketMixin + Send + 'static> VenueSession for MexcPublicParts<
     type Command = MexcPublicCommand;
     type Topic = Channel;
     type Format = MexcSubscriptionFormat;
-    type Callbacks = H;
 
     /// `Endpoints::public_context` (no extra headers), with the configured overrides.
     fn connection_context(&self) -> ConnectionContext {
@@ -208,7 +206,7 @@ impl<H: PublicWebSocketMixin + Send + 'static> VenueSession for MexcPublicParts<
         if self.subscriptions.is_connected() {
             self.counters.rotations += 1;
             self.subscriptions.on_disconnected();
-            self.overlap = self.books.symbols().map(|s| (s, false)).collect();
+            self.overlap = self.shared.books.symbols().map(|s| (s, false)).collect();
         }
         self.track_books(now);
         let auth = AuthView::capture(self, now);
@@ -217,11 +215,11 @@ impl<H: PublicWebSocketMixin + Send + 'static> VenueSession for MexcPublicParts<
 
     fn on_ack_timeout(&mut self, error: SubscriptionError<Channel>) {
         self.counters.ack_timeouts += 1;
-        self.callbacks.on_error(&ack_timeout_error(error));
+        self.shared.callbacks.on_error(&ack_timeout_error(error));
     }
 
     fn on_tick(&mut self, now: Timestamp, out: &mut Outbox) {
-        self.books.on_tick(now, out);
+        self.shared.books.on_tick(now, out);
     }
 
     fn app_ping(&self, _now: Timestamp) -> Option<OutFrame> {
@@ -229,9 +227,9 @@ impl<H: PublicWebSocketMixin + Send + 'static> VenueSession for MexcPublicParts<
     }
 
     fn on_rest_response(&mut self, response: RestResponse, now: Timestamp, out: &mut Outbox) {
-        let Self {
+        let SharedParts {
             books, callbacks, ..
-        } = self;
+        } = &mut self.shared;
         if !books.on_rest_response(&response, now, out, &mut CallbackSink(callbacks)) {
             tracing::debug!(id = ?response.id, "REST answer for no request of this handler");
         }
@@ -245,9 +243,9 @@ impl<H: PublicWebSocketMixin + Send + 'static> VenueSession for MexcPublicParts<
                     return;
                 }
                 if let Channel::AggreDepth { symbol, .. } = channel {
-                    let Self {
+                    let SharedParts {
                         books, callbacks, ..
-                    } = self;
+                    } = &mut self.shared;
                     books.track(symbol, now, &mut CallbackSink(callbacks));
                 }
                 self.subscriptions.subscribe(channel, now, out);
@@ -257,9 +255,9 @@ impl<H: PublicWebSocketMixin + Send + 'static> VenueSession for MexcPublicParts<
                 self.drop_books_of(channel);
             }
             MexcPublicCommand::Resync(symbol) => {
-                let Self {
+                let SharedParts {
                     books, callbacks, ..
-                } = self;
+                } = &mut self.shared;
                 if let Err(error) = books.resync(symbol, now, out, &mut CallbackSink(callbacks)) {
                     callbacks.on_error(&StreamError {
                         category: ErrorCategory::BookSync,
@@ -276,35 +274,22 @@ impl<H: PublicWebSocketMixin + Send + 'static> VenueSession for MexcPublicParts<
         for book in &mut self.partial_books {
             book.clear();
         }
-        let Self {
+        let SharedParts {
             books, callbacks, ..
-        } = self;
+        } = &mut self.shared;
         books.on_disconnected(&mut CallbackSink(callbacks));
     }
+}
 
-    #[inline]
-    fn callbacks(&self) -> &H {
-        &self.callbacks
+impl<H: PublicWebSocketMixin + Send + 'static> WithSharedParts for MexcPublicParts<H> {
+    type Callbacks = H;
+    type Books = BookSync;
+
+    fn shared(&self) -> &SharedParts<H, BookSync> {
+        &self.shared
     }
 
-    #[inline]
-    fn callbacks_mut(&mut self) -> &mut H {
-        &mut self.callbacks
-    }
-
-    fn stats(&self) -> &HandlerStats {
-        &self.stats
-    }
-
-    fn book_symbols(&self) -> Vec<Symbol> {
-        self.symbols().collect()
-    }
-
-    fn book(&self, symbol: Symbol) -> Option<(&OrderBook, BookStatus)> {
-        MexcPublicParts::book(self, symbol).zip(self.status(symbol))
-    }
-
-    fn book_sync(&self) -> BookSyncSummary {
-        (&self.book_stats()).into()
+    fn shared_mut(&mut self) -> &mut SharedParts<H, BookSync> {
+        &mut self.shared
     }
 }

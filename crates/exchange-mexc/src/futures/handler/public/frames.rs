@@ -3,7 +3,7 @@
 use market_types::{BookUpdate, BookUpdateKind, OrderBook, Symbol};
 use ws_handlers::{
     BaseMessageHandler, CallbackSink, HandlerError, HandlerStats, PublicMessageHandler,
-    WebSocketMessageType,
+    SharedParts, WebSocketMessageType,
 };
 use ws_mixins::{ErrorCategory, PublicWebSocketMixin, StreamError, SubscriptionState};
 use ws_session::{FrameKind, InboundFrame, Outbox, RestResponse, Timestamp};
@@ -58,7 +58,9 @@ impl<H: PublicWebSocketMixin> MexcFuturesPublicParts<H> {
 
     pub(super) fn report(&mut self, category: ErrorCategory, message: String) {
         tracing::warn!(exchange = NAME, %message, "market-data stream");
-        self.callbacks.on_error(&StreamError { category, message });
+        self.shared
+            .callbacks
+            .on_error(&StreamError { category, message });
     }
 
     fn decode_error(
@@ -109,7 +111,7 @@ impl<H: PublicWebSocketMixin> MexcFuturesPublicParts<H> {
         if self.lifecycle.ack_topic(&channel, out) {
             self.counters.acks += 1;
             if let FuturesChannel::Depth(symbol) = channel {
-                self.books.on_subscribed(symbol, now);
+                self.shared.books.on_subscribed(symbol, now);
             }
         }
     }
@@ -132,7 +134,7 @@ impl<H: PublicWebSocketMixin> MexcFuturesPublicParts<H> {
             .subscriptions_mut()
             .reject_topics(&[channel], &reason);
         if let FuturesChannel::Depth(symbol) = channel {
-            self.books.untrack(symbol);
+            self.shared.books.untrack(symbol);
         }
         self.report(
             ErrorCategory::SubscriptionRejected,
@@ -146,9 +148,9 @@ impl<H: PublicWebSocketMixin> MexcFuturesPublicParts<H> {
         now: Timestamp,
         out: &mut Outbox,
     ) -> Result<(), HandlerError> {
-        let Self {
+        let SharedParts {
             books, callbacks, ..
-        } = self;
+        } = &mut self.shared;
         match books.on_depth(push, now, out, &mut CallbackSink(callbacks)) {
             Ok(()) => Ok(()),
             Err(FuturesError::UntrackedSymbol { .. }) => {
@@ -211,7 +213,7 @@ impl<H: PublicWebSocketMixin> MexcFuturesPublicParts<H> {
         let Some(book) = self.partial_books.get(index) else {
             return Ok(());
         };
-        self.callbacks.on_order_book(
+        self.shared.callbacks.on_order_book(
             book,
             &BookUpdate {
                 venue: VENUE,
@@ -264,7 +266,7 @@ impl<H: PublicWebSocketMixin> MexcFuturesPublicParts<H> {
             Frame::DepthFull(push) => self.apply_full_depth(&push),
             Frame::Deals(push) => {
                 let Self {
-                    callbacks,
+                    shared: SharedParts { callbacks, .. },
                     counters,
                     ..
                 } = self;
@@ -276,7 +278,8 @@ impl<H: PublicWebSocketMixin> MexcFuturesPublicParts<H> {
             }
             Frame::Ticker(push) => {
                 self.counters.tickers += 1;
-                self.callbacks
+                self.shared
+                    .callbacks
                     .on_ticker(&push.ticker.to_ticker(VENUE, push.symbol));
                 Ok(())
             }
@@ -342,11 +345,11 @@ impl<H: PublicWebSocketMixin> BaseMessageHandler for MexcFuturesPublicParts<H> {
     }
 
     fn handler_stats(&mut self) -> &mut HandlerStats {
-        &mut self.stats
+        &mut self.shared.stats
     }
 
     fn report_skipped(&mut self, error: &StreamError) {
-        self.callbacks.on_error(error);
+        self.shared.callbacks.on_error(error);
     }
 }
 

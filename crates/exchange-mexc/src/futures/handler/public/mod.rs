@@ -3,7 +3,7 @@
 //! tickers, on the shared subscription `Lifecycle`.
 
 use market_types::{BookStatus, OrderBook, Symbol, Venue};
-use ws_handlers::{CallbackSink, Driven, HandlerStats, Lifecycle};
+use ws_handlers::{CallbackSink, Driven, HandlerStats, Lifecycle, SharedParts};
 use ws_mixins::{AuthMixin, PublicWebSocketMixin, SubscriptionMixin, SubscriptionRegistry};
 use ws_session::{OutFrame, RestRequestId, Timestamp};
 
@@ -67,7 +67,6 @@ pub type MexcFuturesPublicHandler<H> = Driven<MexcFuturesPublicParts<H>>;
 pub struct MexcFuturesPublicParts<H: PublicWebSocketMixin> {
     config: FuturesHandlerConfig,
     lifecycle: Lifecycle<FuturesChannel>,
-    books: FuturesBookSync,
     /// Top-N books of `depth.full` subscriptions, one per contract (bounded by them).
     partial_books: Vec<OrderBook>,
     inflater: Inflater,
@@ -77,8 +76,8 @@ pub struct MexcFuturesPublicParts<H: PublicWebSocketMixin> {
     /// (`/api/v1/contract/detail`); sizes on the wire are integers of contracts.
     contracts: Vec<ContractDetail>,
     detail_pending: bool,
-    callbacks: H,
-    stats: HandlerStats,
+    /// The callbacks, the template's counters and the books.
+    shared: SharedParts<H, FuturesBookSync>,
     counters: FuturesPublicCounters,
 }
 
@@ -118,16 +117,15 @@ impl<H: PublicWebSocketMixin> MexcFuturesPublicParts<H> {
         for channel in channels {
             lifecycle.subscriptions_mut().add(channel);
         }
+        let books = FuturesBookSync::new(config.book, config.rest_url.clone(), VENUE);
         MexcFuturesPublicParts {
-            books: FuturesBookSync::new(config.book, config.rest_url.clone(), VENUE),
             lifecycle,
             partial_books: Vec::new(),
             inflater: Inflater::default(),
             inflated: Vec::new(),
             contracts: Vec::new(),
             detail_pending: false,
-            callbacks,
-            stats: HandlerStats::default(),
+            shared: SharedParts::new(callbacks, books),
             counters: FuturesPublicCounters::default(),
             config,
         }
@@ -135,17 +133,17 @@ impl<H: PublicWebSocketMixin> MexcFuturesPublicParts<H> {
 
     /// The local book of `symbol` (incremental `depth` subscriptions).
     pub fn book(&self, symbol: Symbol) -> Option<&OrderBook> {
-        self.books.book(symbol)
+        self.shared.books.book(symbol)
     }
 
     /// Where the book of `symbol` stands.
     pub fn status(&self, symbol: Symbol) -> Option<BookStatus> {
-        self.books.status(symbol)
+        self.shared.books.status(symbol)
     }
 
     /// Contracts with a local book.
     pub fn symbols(&self) -> impl Iterator<Item = Symbol> + '_ {
-        self.books.symbols()
+        self.shared.books.symbols()
     }
 
     /// The last top-N book of a `depth.full` subscription.
@@ -167,12 +165,12 @@ impl<H: PublicWebSocketMixin> MexcFuturesPublicParts<H> {
 
     /// Book synchronisation counters.
     pub fn book_stats(&self) -> BookSyncStats {
-        self.books.stats()
+        self.shared.books.stats()
     }
 
     /// Template counters.
     pub fn stats(&self) -> &HandlerStats {
-        &self.stats
+        &self.shared.stats
     }
 
     /// This session's counters.
@@ -182,12 +180,12 @@ impl<H: PublicWebSocketMixin> MexcFuturesPublicParts<H> {
 
     /// The user's callbacks.
     pub fn callbacks(&self) -> &H {
-        &self.callbacks
+        &self.shared.callbacks
     }
 
     /// The user's callbacks, mutably.
     pub fn callbacks_mut(&mut self) -> &mut H {
-        &mut self.callbacks
+        &mut self.shared.callbacks
     }
 
     fn track_books(&mut self, now: Timestamp) {
@@ -201,8 +199,9 @@ impl<H: PublicWebSocketMixin> MexcFuturesPublicParts<H> {
             })
             .collect();
         for symbol in symbols {
-            self.books
-                .track(symbol, now, &mut CallbackSink(&mut self.callbacks));
+            self.shared
+                .books
+                .track(symbol, now, &mut CallbackSink(&mut self.shared.callbacks));
         }
     }
 }

@@ -1,7 +1,6 @@
 //! The hooks the shared `Session` glue (`ws_handlers::Driven`) calls.
 
-use market_types::{BookStatus, OrderBook, Symbol};
-use ws_handlers::{BookSyncSummary, CallbackSink, HandlerStats, VenueSession};
+use ws_handlers::{CallbackSink, SharedParts, VenueSession, WithSharedParts};
 use ws_mixins::{ErrorCategory, PublicWebSocketMixin, SubscriptionError};
 use ws_session::{
     DisconnectCause, FrameKind, InboundFrame, OutFrame, Outbox, ReconnectDecision,
@@ -17,7 +16,6 @@ impl<H: PublicWebSocketMixin + Send + 'static> VenueSession for MexcFuturesPubli
     type Command = FuturesPublicCommand;
     type Topic = FuturesChannel;
     type Format = FuturesFormat;
-    type Callbacks = H;
 
     fn connection_context(&self) -> ws_session::ConnectionContext {
         self.config.context("mexc-futures-public")
@@ -62,7 +60,7 @@ impl<H: PublicWebSocketMixin + Send + 'static> VenueSession for MexcFuturesPubli
     }
 
     fn on_tick(&mut self, now: Timestamp, out: &mut Outbox) {
-        self.books.on_tick(now, out);
+        self.shared.books.on_tick(now, out);
     }
 
     fn app_ping(&self, _now: Timestamp) -> Option<OutFrame> {
@@ -74,9 +72,9 @@ impl<H: PublicWebSocketMixin + Send + 'static> VenueSession for MexcFuturesPubli
             self.on_details(&response);
             return;
         }
-        let Self {
+        let SharedParts {
             books, callbacks, ..
-        } = self;
+        } = &mut self.shared;
         if !books.on_rest_response(&response, now, out, &mut CallbackSink(callbacks)) {
             tracing::debug!(id = ?response.id, "REST answer for no request of this handler");
         }
@@ -86,8 +84,11 @@ impl<H: PublicWebSocketMixin + Send + 'static> VenueSession for MexcFuturesPubli
         match command {
             FuturesPublicCommand::Subscribe(channel) => {
                 if let FuturesChannel::Depth(symbol) = channel {
-                    self.books
-                        .track(symbol, now, &mut CallbackSink(&mut self.callbacks));
+                    self.shared.books.track(
+                        symbol,
+                        now,
+                        &mut CallbackSink(&mut self.shared.callbacks),
+                    );
                 }
                 self.lifecycle.subscribe(channel, &FuturesFormat, now, out);
             }
@@ -96,7 +97,7 @@ impl<H: PublicWebSocketMixin + Send + 'static> VenueSession for MexcFuturesPubli
                     .unsubscribe(&[channel], &FuturesFormat, now, out);
                 match channel {
                     FuturesChannel::Depth(symbol) => {
-                        self.books.untrack(symbol);
+                        self.shared.books.untrack(symbol);
                     }
                     FuturesChannel::DepthFull(symbol, _) => {
                         self.partial_books.retain(|b| b.symbol() != symbol);
@@ -105,9 +106,9 @@ impl<H: PublicWebSocketMixin + Send + 'static> VenueSession for MexcFuturesPubli
                 }
             }
             FuturesPublicCommand::Resync(symbol) => {
-                let Self {
+                let SharedParts {
                     books, callbacks, ..
-                } = self;
+                } = &mut self.shared;
                 if let Err(error) = books.resync(symbol, now, out, &mut CallbackSink(callbacks)) {
                     self.report(ErrorCategory::BookSync, error.to_string());
                 }
@@ -120,35 +121,22 @@ impl<H: PublicWebSocketMixin + Send + 'static> VenueSession for MexcFuturesPubli
         for book in &mut self.partial_books {
             book.clear();
         }
-        let Self {
+        let SharedParts {
             books, callbacks, ..
-        } = self;
+        } = &mut self.shared;
         books.on_disconnected(&mut CallbackSink(callbacks));
     }
+}
 
-    #[inline]
-    fn callbacks(&self) -> &H {
-        &self.callbacks
+impl<H: PublicWebSocketMixin + Send + 'static> WithSharedParts for MexcFuturesPublicParts<H> {
+    type Callbacks = H;
+    type Books = FuturesBookSync;
+
+    fn shared(&self) -> &SharedParts<H, FuturesBookSync> {
+        &self.shared
     }
 
-    #[inline]
-    fn callbacks_mut(&mut self) -> &mut H {
-        &mut self.callbacks
-    }
-
-    fn stats(&self) -> &HandlerStats {
-        &self.stats
-    }
-
-    fn book_symbols(&self) -> Vec<Symbol> {
-        self.symbols().collect()
-    }
-
-    fn book(&self, symbol: Symbol) -> Option<(&OrderBook, BookStatus)> {
-        MexcFuturesPublicParts::book(self, symbol).zip(self.status(symbol))
-    }
-
-    fn book_sync(&self) -> BookSyncSummary {
-        (&self.book_stats()).into()
+    fn shared_mut(&mut self) -> &mut SharedParts<H, FuturesBookSync> {
+        &mut self.shared
     }
 }
