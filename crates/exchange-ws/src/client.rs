@@ -1,18 +1,21 @@
 //! [`Client`] and its builder.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use market_types::{Symbol, Venue};
 use ws_core::DriverConfig;
-use ws_handlers::{Role, SubscriptionChange};
+use ws_handlers::{Role, SubscriptionChange, Timers};
 
 use crate::credentials::Credentials;
 use crate::error::ClientError;
-use crate::event::BookLine;
-use crate::pool::{PoolStats, RunningPool, start};
+use crate::event::{BookLine, LocalBook};
+use crate::pool::{PendingPool, PoolReport, PoolStats, RunningPool, prepare};
 use crate::queue::{DeliveryStats, EventQueue, Events};
+use crate::session::ClientShared;
 use crate::spec::{Endpoints, VenueStreams};
+use crate::tap::{NoTaps, TapFactory};
 use crate::venue::{ChannelName, parse_symbol};
 
 /// Events the queue holds before the overflow policies apply.
@@ -22,19 +25,21 @@ pub const DEFAULT_QUEUE_CAPACITY: usize = 4096;
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Builds a [`Client`]. `.venue(..)` starts a venue section; the calls after it
-/// (`symbols`, `channels`, `depth`, `levels`, `credentials`, `endpoints`) describe that
-/// venue. Arguments are checked by [`ClientBuilder::connect`], before anything connects.
+/// (`symbols`, `channels`, `depth`, `levels`, `credentials`, `endpoints`, `timers`)
+/// describe that venue. Arguments are checked by [`ClientBuilder::connect`], before
+/// anything connects. `F` makes the sessions' input taps ([`ClientBuilder::tap`]).
 #[derive(Debug, Default)]
 #[must_use = "a builder does nothing until .connect()"]
-pub struct ClientBuilder {
+pub struct ClientBuilder<F = NoTaps> {
     sections: Vec<VenueStreams>,
     driver: DriverConfig,
     queue_capacity: Option<usize>,
     connect_timeout: Option<Duration>,
     misuse: Option<ClientError>,
+    taps: F,
 }
 
-impl ClientBuilder {
+impl<F: TapFactory> ClientBuilder<F> {
     /// Starts a section for `venue`.
     pub fn venue(mut self, venue: Venue) -> Self {
         self.sections.push(VenueStreams::new(venue));
@@ -82,6 +87,26 @@ impl ClientBuilder {
         self.section(|s| s.endpoints = endpoints)
     }
 
+    /// The current venue's heartbeat and timer lengths (see [`VenueStreams::timers`]).
+    pub fn timers(self, timers: Timers) -> Self {
+        self.section(|s| s.timers = Some(timers))
+    }
+
+    /// Runs an [`InputTap`](crate::tap::InputTap) around every input of every session: the
+    /// factory makes one per session ([`SessionId`](crate::tap::SessionId): venue, role,
+    /// shard), market data before account data, before any connection starts. A recorder
+    /// writes the inputs down this way; the events still come out of [`Client::events`].
+    pub fn tap<G: TapFactory>(self, taps: G) -> ClientBuilder<G> {
+        ClientBuilder {
+            sections: self.sections,
+            driver: self.driver,
+            queue_capacity: self.queue_capacity,
+            connect_timeout: self.connect_timeout,
+            misuse: self.misuse,
+            taps,
+        }
+    }
+
     /// Connection tuning for every connection (timeouts, queue sizes, TLS roots).
     pub fn driver(mut self, config: DriverConfig) -> Self {
         self.driver = config;
@@ -114,6 +139,33 @@ impl ClientBuilder {
 
     /// Checks every argument, starts every connection and waits until they are open.
     pub async fn connect(self) -> Result<Client, ClientError> {
+        let timeout = self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
+        let client = self.start().await?;
+        let mut failure = None;
+        'wait: for run in &client.venues {
+            for pool in &run.pools {
+                if let Err(message) = pool.wait_connected(timeout).await {
+                    failure = Some(ClientError::Connect {
+                        venue: run.venue,
+                        message,
+                    });
+                    break 'wait;
+                }
+            }
+        }
+        match failure {
+            Some(error) => {
+                client.close().await;
+                Err(error)
+            }
+            None => Ok(client),
+        }
+    }
+
+    /// Checks every argument and starts every connection without waiting for them to open:
+    /// for programs that watch the connections themselves ([`Client::pools`] says whether
+    /// each opened, and why not) and report failures their own way.
+    pub async fn start(mut self) -> Result<Client, ClientError> {
         if let Some(error) = self.misuse {
             return Err(error);
         }
@@ -135,42 +187,44 @@ impl ClientBuilder {
             }
             specs.push(section.check()?);
         }
-        let queue = EventQueue::new(self.queue_capacity.unwrap_or(DEFAULT_QUEUE_CAPACITY));
+        let shared = ClientShared {
+            queue: EventQueue::new(self.queue_capacity.unwrap_or(DEFAULT_QUEUE_CAPACITY)),
+            frozen: Arc::new(AtomicBool::new(false)),
+        };
+        // Every session and tap is built before the first connection starts.
+        let mut pending: Vec<(Venue, Vec<PendingPool>)> = Vec::with_capacity(specs.len());
+        for spec in &specs {
+            let pools =
+                prepare(spec, &shared, &self.driver, &mut self.taps).map_err(|message| {
+                    ClientError::Connect {
+                        venue: spec.venue,
+                        message,
+                    }
+                })?;
+            pending.push((spec.venue, pools));
+        }
         let mut client = Client {
-            queue,
+            shared,
             venues: Vec::new(),
         };
-        let timeout = self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
-        for spec in &specs {
-            let started = start(spec, &client.queue, &self.driver);
-            let venue = spec.venue;
-            match started {
-                Ok(pools) => client.venues.push(VenueRun { venue, pools }),
-                Err(message) => {
-                    client.shutdown().await;
-                    return Err(ClientError::Connect { venue, message });
+        for (venue, pools) in pending {
+            let mut run = VenueRun {
+                venue,
+                pools: Vec::with_capacity(pools.len()),
+            };
+            for pool in pools {
+                match pool() {
+                    Ok(pool) => run.pools.push(pool),
+                    Err(message) => {
+                        client.venues.push(run);
+                        client.shutdown().await;
+                        return Err(ClientError::Connect { venue, message });
+                    }
                 }
             }
+            client.venues.push(run);
         }
-        let mut failure = None;
-        'wait: for run in &client.venues {
-            for pool in &run.pools {
-                if let Err(message) = pool.wait_connected(timeout).await {
-                    failure = Some(ClientError::Connect {
-                        venue: run.venue,
-                        message,
-                    });
-                    break 'wait;
-                }
-            }
-        }
-        match failure {
-            Some(error) => {
-                client.shutdown().await;
-                Err(error)
-            }
-            None => Ok(client),
-        }
+        Ok(client)
     }
 }
 
@@ -182,7 +236,7 @@ struct VenueRun {
 /// Connections to one or more venues, their local books, and one bounded stream of their
 /// normalized events. Build one with [`Client::builder`]; end it with [`Client::close`].
 pub struct Client {
-    queue: Arc<EventQueue>,
+    shared: ClientShared,
     venues: Vec<VenueRun>,
 }
 
@@ -216,7 +270,7 @@ impl Client {
 
     /// The event stream. Every call returns a handle on the same queue.
     pub fn events(&self) -> Events {
-        Events::new(self.queue.clone())
+        Events::new(self.shared.queue.clone())
     }
 
     /// A copy of the local book of `symbol` on `venue` (all levels, best first) with its
@@ -229,10 +283,48 @@ impl Client {
             .ok_or(ClientError::NoBook { venue, symbol })
     }
 
+    /// Every local book (all levels, best first), each with the receive time of the last
+    /// input its session took: venues in the order they were added, symbols in name order.
+    /// After [`Client::freeze`] they no longer move.
+    pub fn books(&self) -> Vec<LocalBook> {
+        let mut books = Vec::new();
+        for run in &self.venues {
+            for pool in &run.pools {
+                pool.books(&mut books);
+            }
+        }
+        books
+    }
+
+    /// Every pool in detail: whether its connections work (and if not, why: refused
+    /// subscriptions, rejected credentials, the last failure), and per connection its
+    /// state, counters, receive-to-handled latency histogram and handler counters.
+    pub fn pools(&self) -> Vec<PoolReport> {
+        self.venues
+            .iter()
+            .flat_map(|v| v.pools.iter().map(|p| p.report()))
+            .collect()
+    }
+
+    /// Stops applying input: from now on every session ignores what it receives, so the
+    /// books, counters and receive times stay as they are (read them with
+    /// [`Client::books`] and [`Client::pools`], consistent with each other) and no more
+    /// events are queued. An input being applied finishes first. The connections stay
+    /// open until [`Client::close`], which still logs account sessions out (their events
+    /// are discarded). There is no thaw: a frozen book may have missed updates.
+    pub fn freeze(&self) {
+        self.shared.frozen.store(true, Ordering::Release);
+    }
+
+    /// Whether [`Client::freeze`] was called.
+    pub fn is_frozen(&self) -> bool {
+        self.shared.frozen.load(Ordering::Acquire)
+    }
+
     /// Counters of the queue and of every connection.
     pub fn stats(&self) -> ClientStats {
         ClientStats {
-            delivery: self.queue.stats(),
+            delivery: self.shared.queue.stats(),
             pools: self
                 .venues
                 .iter()
@@ -321,13 +413,13 @@ impl Client {
                 pool.close().await;
             }
         }
-        self.queue.close();
+        self.shared.queue.close();
     }
 }
 
 impl Drop for Client {
     fn drop(&mut self) {
         // Without `close` the connections end when their handles drop; the stream ends too.
-        self.queue.close();
+        self.shared.queue.close();
     }
 }

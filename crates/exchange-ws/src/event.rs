@@ -155,6 +155,29 @@ impl BookLine {
     }
 }
 
+/// A full local book with the time it was last current: [`crate::Client::books`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalBook {
+    /// The venue.
+    pub venue: Venue,
+    /// When the last input its session took was received (ns since the Unix epoch): the
+    /// book is as of then.
+    pub receive_ts_ns: u64,
+    /// The book.
+    pub book: BookLine,
+}
+
+impl LocalBook {
+    /// The book as a `book` event.
+    pub fn into_event(self) -> Event {
+        Event {
+            venue: self.venue,
+            receive_ts_ns: self.receive_ts_ns,
+            body: EventBody::Book(self.book),
+        }
+    }
+}
+
 /// Which of the printed kinds an event is; also the last token of its NATS subject.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum EventKind {

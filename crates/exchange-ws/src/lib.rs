@@ -14,15 +14,24 @@
 //!   many; [`Client::book`] has the truth), account events use a reserve and then a marker;
 //! - [`Client::book`]: a consistent copy of a local book at any time;
 //! - [`Client::stats`], [`Client::resync`], [`Client::subscribe`] / [`Client::unsubscribe`]
-//!   while running, and [`Client::close`], which logs out and ends the stream cleanly.
+//!   while running, and [`Client::close`], which logs out and ends the stream cleanly;
+//! - [`Client::pools`]: per connection its state, counters, receive-to-handled latency
+//!   histogram and handler counters, and per pool whether it works and if not why;
+//! - [`Client::freeze`] and [`Client::books`]: stop applying input and read every book
+//!   with the receive time it is current as of (a program's last word on a run).
+//!
+//! [`ClientBuilder::tap`] runs a [`tap::InputTap`] of the program's own around every input
+//! of every session, to record or watch them (`wsx record` writes its recordings this
+//! way); [`ClientBuilder::start`] starts without waiting for the connections, for programs
+//! that watch them through [`Client::pools`].
 //!
 //! The sessions are the venue crates' handlers, statically dispatched: the venue is chosen
 //! once, at connect, through `venue_registry`. Programs that want typed callbacks instead
 //! of events (the zero-copy path) use the mixin traits of `ws-mixins` with a venue's
 //! `VenueConnector` directly.
 //!
-//! Programs that run the handlers their own way (`wsx` records every input and replays
-//! recordings) build them with [`sessions::build_sessions`] and run each inside a
+//! Programs that run the handlers their own way (`wsx replay` feeds recorded inputs)
+//! build them with [`sessions::build_sessions`] and run each inside a
 //! [`tap::TappedSession`] with a [`tap::SessionTap`] of their own: the same wrapper the
 //! client uses, so receive stamps, connection numbering and failure reasons are the same.
 //!
@@ -93,13 +102,16 @@ pub use client::{
 };
 pub use credentials::{Credentials, env_file_value, variable_names};
 pub use error::ClientError;
-pub use event::{BookLine, ConnectionEvent, ConnectionStatus, Event, EventBody, EventKind, Lagged};
+pub use event::{
+    BookLine, ConnectionEvent, ConnectionStatus, Event, EventBody, EventKind, Lagged, LocalBook,
+};
 pub use market_types::{BookStatus, Level, Symbol, Venue};
-pub use pool::PoolStats;
+pub use pool::{ConnectionReport, PoolReport, PoolStats};
 pub use queue::{DeliveryStats, Events, OverflowPolicy};
 pub use spec::{DEFAULT_LEVELS, Endpoints, VenueStreams};
 pub use venue::ChannelName as Channel;
-pub use ws_core::DriverConfig;
+pub use ws_core::{ConnectionCounters, ConnectionState, DriverConfig, LatencyHistogram};
+pub use ws_handlers::{BookSyncSummary, HandlerStats, Timers};
 
 /// The path the embedded simulator serves `venue` at (mount the venue's simulator there
 /// to use [`Endpoints::Simulator`]).

@@ -4,23 +4,23 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::time::Duration;
 
 use market_types::{Symbol, Venue};
 use ws_core::{
     ConnectRateLimit, ConnectionCounters, ConnectionPool, ConnectionState, DriverConfig,
+    LatencyHistogram,
 };
 use ws_handlers::{
-    ApiCredentials, BookSyncSummary, Feed, PublicVenueHandler, Role, SubscriptionChange,
-    VenueHandler,
+    ApiCredentials, BookSyncSummary, Feed, HandlerStats, PublicVenueHandler, Role,
+    SubscriptionChange, VenueHandler,
 };
 
-use crate::event::{BookLine, EventKind, EventSink};
-use crate::queue::EventQueue;
-use crate::session::{Feeder, SinkHandler, feeder};
+use crate::event::{BookLine, EventKind, EventSink, LocalBook, SinkCounters};
+use crate::session::{ClientShared, Feeder, SinkHandler, feeder};
 use crate::sessions::{SessionPlan, SessionTarget, build_sessions};
 use crate::spec::VenueSpec;
+use crate::tap::{InputTap, PoolHealth, SessionId, TapFactory, pool_health};
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -45,11 +45,47 @@ pub struct PoolStats {
     pub book_sync: BookSyncSummary,
 }
 
+/// One venue's connections of one role in detail: whether they work, and what each has
+/// done. [`crate::Client::pools`] gives one per pool.
+#[derive(Debug, Clone)]
+pub struct PoolReport {
+    /// The venue.
+    pub venue: Venue,
+    /// Market data or account data.
+    pub role: Role,
+    /// Whether the connections work, and if not, why.
+    pub health: PoolHealth,
+    /// Each connection, by shard.
+    pub connections: Vec<ConnectionReport>,
+}
+
+/// What one connection and its venue handler have done.
+#[derive(Debug, Clone)]
+pub struct ConnectionReport {
+    /// The connection's index among the pool's connections.
+    pub shard: u16,
+    /// Its state now.
+    pub state: ConnectionState,
+    /// Socket counters (messages, bytes, reconnects, disconnects by cause, ...).
+    pub counters: ConnectionCounters,
+    /// Time from reading a message off the socket to its handler being done.
+    pub latency: LatencyHistogram,
+    /// The venue handler's counters (messages, errors, unrouted, processing time).
+    pub handler: HandlerStats,
+    /// Snapshots and resyncs of its local books.
+    pub book_sync: BookSyncSummary,
+    /// Events it produced by kind, resyncs and gaps.
+    pub events: SinkCounters,
+}
+
 /// One started pool, as the client sees it.
 pub(crate) trait RunningPool: Send + Sync {
     fn role(&self) -> Role;
     fn book(&self, symbol: Symbol) -> Option<BookLine>;
     fn stats(&self) -> PoolStats;
+    fn report(&self) -> PoolReport;
+    /// Appends every local book, with the receive time of its session's last input.
+    fn books(&self, out: &mut Vec<LocalBook>);
     /// Sends a subscription change; `Err` says why it cannot be.
     fn change(&self, symbol: Symbol, feed: Feed, change: SubscriptionChange) -> Result<(), String>;
     /// Starts a resync; `Ok(false)` when no shard keeps a book for the symbol.
@@ -58,13 +94,13 @@ pub(crate) trait RunningPool: Send + Sync {
     fn close(&mut self) -> BoxFuture<'_, ()>;
 }
 
-struct Pool<S: SinkHandler> {
+struct Pool<S: SinkHandler, T: InputTap> {
     venue: Venue,
     role: Role,
-    pool: ConnectionPool<Feeder<S>>,
+    pool: ConnectionPool<Feeder<S, T>>,
 }
 
-impl<S: SinkHandler> Pool<S> {
+impl<S: SinkHandler, T: InputTap> Pool<S, T> {
     fn book(&self, symbol: Symbol) -> Option<BookLine> {
         self.pool.connections().iter().find_map(|c| {
             c.with_session(|f| {
@@ -105,6 +141,54 @@ impl<S: SinkHandler> Pool<S> {
         stats
     }
 
+    fn report(&self) -> PoolReport {
+        let connections = self
+            .pool
+            .connections()
+            .iter()
+            .enumerate()
+            .map(|(shard, connection)| {
+                let stats = connection.stats();
+                connection.with_session(|f| {
+                    let inner = f.inner();
+                    ConnectionReport {
+                        shard: u16::try_from(shard).unwrap_or(u16::MAX),
+                        state: connection.state(),
+                        counters: stats.counters,
+                        latency: stats.latency,
+                        handler: inner.handler_stats().clone(),
+                        book_sync: inner.book_sync(),
+                        events: inner.sink().counters(),
+                    }
+                })
+            })
+            .collect();
+        PoolReport {
+            venue: self.venue,
+            role: self.role,
+            health: pool_health(&self.pool),
+            connections,
+        }
+    }
+
+    fn books(&self, out: &mut Vec<LocalBook>) {
+        for connection in self.pool.connections() {
+            connection.with_session(|f| {
+                let inner = f.inner();
+                let receive_ts_ns = inner.sink().receive_ts();
+                let mut symbols = inner.book_symbols();
+                symbols.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+                out.extend(symbols.into_iter().filter_map(|symbol| {
+                    inner.book(symbol).map(|(book, status)| LocalBook {
+                        venue: self.venue,
+                        receive_ts_ns,
+                        book: BookLine::from_book(book, status),
+                    })
+                }));
+            });
+        }
+    }
+
     fn wait_connected(&self, timeout: Duration) -> BoxFuture<'_, Result<(), String>> {
         Box::pin(async move {
             for connection in self.pool.connections() {
@@ -137,10 +221,10 @@ impl<S: SinkHandler> Pool<S> {
     }
 }
 
-struct PublicPool<S: SinkHandler>(Pool<S>);
-struct PrivatePool<S: SinkHandler>(Pool<S>);
+struct PublicPool<S: SinkHandler, T: InputTap>(Pool<S, T>);
+struct PrivatePool<S: SinkHandler, T: InputTap>(Pool<S, T>);
 
-impl<S: SinkHandler + PublicVenueHandler> RunningPool for PublicPool<S> {
+impl<S: SinkHandler + PublicVenueHandler, T: InputTap> RunningPool for PublicPool<S, T> {
     fn role(&self) -> Role {
         Role::Public
     }
@@ -151,6 +235,14 @@ impl<S: SinkHandler + PublicVenueHandler> RunningPool for PublicPool<S> {
 
     fn stats(&self) -> PoolStats {
         self.0.stats()
+    }
+
+    fn report(&self) -> PoolReport {
+        self.0.report()
+    }
+
+    fn books(&self, out: &mut Vec<LocalBook>) {
+        self.0.books(out);
     }
 
     fn change(&self, symbol: Symbol, feed: Feed, change: SubscriptionChange) -> Result<(), String> {
@@ -203,7 +295,7 @@ impl<S: SinkHandler + PublicVenueHandler> RunningPool for PublicPool<S> {
     }
 }
 
-impl<S: SinkHandler> RunningPool for PrivatePool<S> {
+impl<S: SinkHandler, T: InputTap> RunningPool for PrivatePool<S, T> {
     fn role(&self) -> Role {
         Role::Private
     }
@@ -214,6 +306,14 @@ impl<S: SinkHandler> RunningPool for PrivatePool<S> {
 
     fn stats(&self) -> PoolStats {
         self.0.stats()
+    }
+
+    fn report(&self) -> PoolReport {
+        self.0.report()
+    }
+
+    fn books(&self, out: &mut Vec<LocalBook>) {
+        self.0.books(out);
     }
 
     fn change(&self, _: Symbol, feed: Feed, _: SubscriptionChange) -> Result<(), String> {
@@ -243,12 +343,18 @@ fn kinds_of(feed: Feed) -> &'static [EventKind] {
         .map_or(&[], |c| c.kinds())
 }
 
-/// Builds and starts the pools of one venue section: market data first, then account data.
-pub(crate) fn start(
+/// A pool whose sessions and taps are built, not started yet.
+pub(crate) type PendingPool = Box<dyn FnOnce() -> Result<Box<dyn RunningPool>, String> + Send>;
+
+/// Builds the sessions of one venue section (market data first, then account data) and
+/// their taps; the pools start when the returned closures are called, so a program's tap
+/// factory sees every session before any connection starts.
+pub(crate) fn prepare<F: TapFactory>(
     spec: &VenueSpec,
-    queue: &Arc<EventQueue>,
+    shared: &ClientShared,
     driver: &DriverConfig,
-) -> Result<Vec<Box<dyn RunningPool>>, String> {
+    taps: &mut F,
+) -> Result<Vec<PendingPool>, String> {
     let plan = SessionPlan {
         venue: spec.venue,
         symbols: &spec.symbols,
@@ -263,37 +369,59 @@ pub(crate) fn start(
         endpoints: spec.endpoints.clone(),
         fast_timers: spec.fast_timers,
     };
-    let mut start = Start {
+    let mut prepare = Prepare {
         venue: spec.venue,
-        queue,
+        shared,
         driver,
+        taps,
         pools: Vec::new(),
     };
-    build_sessions(&plan, &mut start)?;
-    Ok(start.pools)
+    build_sessions(&plan, &mut prepare)?;
+    Ok(prepare.pools)
 }
 
-struct Start<'a> {
+struct Prepare<'a, F> {
     venue: Venue,
-    queue: &'a Arc<EventQueue>,
+    shared: &'a ClientShared,
     driver: &'a DriverConfig,
-    pools: Vec<Box<dyn RunningPool>>,
+    taps: &'a mut F,
+    pools: Vec<PendingPool>,
 }
 
-impl SessionTarget for Start<'_> {
+impl<F: TapFactory> Prepare<'_, F> {
+    /// Wraps each session in its feeder (the factory makes its tap now) and defers the start.
+    fn pending<S: SinkHandler>(
+        &mut self,
+        role: Role,
+        sessions: Vec<S>,
+        limit: ConnectRateLimit,
+        wrap: fn(Pool<S, F::Tap>) -> Box<dyn RunningPool>,
+    ) {
+        let venue = self.venue;
+        let feeders: Vec<Feeder<S, F::Tap>> = sessions
+            .into_iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let shard = u16::try_from(i).unwrap_or(u16::MAX);
+                let tap = self.taps.tap(SessionId { venue, role, shard });
+                feeder(s, role, shard, self.shared, tap)
+            })
+            .collect();
+        let driver = self.driver.clone();
+        self.pools.push(Box::new(move || {
+            let pool = ConnectionPool::spawn(feeders, driver, limit)
+                .map_err(|e| format!("cannot start the {} connections: {e}", role.as_str()))?;
+            Ok(wrap(Pool { venue, role, pool }))
+        }));
+    }
+}
+
+impl<F: TapFactory> SessionTarget for Prepare<'_, F> {
     fn public<S>(&mut self, sessions: Vec<S>, limit: ConnectRateLimit) -> Result<(), String>
     where
         S: PublicVenueHandler<Callbacks = EventSink> + VenueHandler<Callbacks = EventSink>,
     {
-        let pool = spawn(
-            self.venue,
-            Role::Public,
-            sessions,
-            self.queue,
-            self.driver,
-            limit,
-        )?;
-        self.pools.push(Box::new(PublicPool(pool)));
+        self.pending(Role::Public, sessions, limit, |p| Box::new(PublicPool(p)));
         Ok(())
     }
 
@@ -301,32 +429,9 @@ impl SessionTarget for Start<'_> {
     where
         S: VenueHandler<Callbacks = EventSink>,
     {
-        let pool = spawn(
-            self.venue,
-            Role::Private,
-            vec![session],
-            self.queue,
-            self.driver,
-            limit,
-        )?;
-        self.pools.push(Box::new(PrivatePool(pool)));
+        self.pending(Role::Private, vec![session], limit, |p| {
+            Box::new(PrivatePool(p))
+        });
         Ok(())
     }
-}
-
-fn spawn<S: SinkHandler>(
-    venue: Venue,
-    role: Role,
-    sessions: Vec<S>,
-    queue: &Arc<EventQueue>,
-    driver: &DriverConfig,
-    limit: ConnectRateLimit,
-) -> Result<Pool<S>, String> {
-    let feeders = sessions.into_iter().enumerate().map(|(i, s)| {
-        let shard = u16::try_from(i).unwrap_or(u16::MAX);
-        feeder(s, role, shard, queue.clone())
-    });
-    let pool = ConnectionPool::spawn(feeders, driver.clone(), limit)
-        .map_err(|e| format!("cannot start the {} connections: {e}", role.as_str()))?;
-    Ok(Pool { venue, role, pool })
 }

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 use market_types::{Symbol, Venue};
 use venue_registry::profile;
-use ws_handlers::EndpointChoice;
+use ws_handlers::{EndpointChoice, Timers};
 
 use crate::credentials::{Credentials, variable_names};
 use crate::error::ClientError;
@@ -67,6 +67,10 @@ pub struct VenueStreams {
     pub credentials: Option<Credentials>,
     /// Where to connect.
     pub endpoints: Endpoints,
+    /// Heartbeat and timer lengths; `None` is short ones for [`Endpoints::Simulator`] and
+    /// the venue's otherwise (a simulator behind [`Endpoints::Custom`] wants
+    /// `Some(Timers::Fast)`).
+    pub timers: Option<Timers>,
 }
 
 impl VenueStreams {
@@ -80,6 +84,7 @@ impl VenueStreams {
             levels: DEFAULT_LEVELS,
             credentials: None,
             endpoints: Endpoints::Live,
+            timers: None,
         }
     }
 
@@ -127,7 +132,10 @@ impl VenueStreams {
             levels: self.levels,
             credentials: self.credentials.clone(),
             endpoints: self.endpoints.choice(venue),
-            fast_timers: matches!(self.endpoints, Endpoints::Simulator(_)),
+            fast_timers: match self.timers {
+                Some(timers) => timers == Timers::Fast,
+                None => matches!(self.endpoints, Endpoints::Simulator(_)),
+            },
         })
     }
 }

@@ -7,8 +7,15 @@
 //! handler does (to record it, or to ignore it) and keeps a scope open until the input's
 //! events are delivered, so a recorder can keep inputs and events of several connections in
 //! one order. The tap is a type parameter: the message path stays statically dispatched.
+//!
+//! A [`Client`](crate::Client) runs its own tap (into its event queue); programs that only
+//! want to watch or record the inputs of a client's sessions give it an [`InputTap`] per
+//! session through [`ClientBuilder::tap`](crate::ClientBuilder::tap).
 
 use std::sync::{Mutex, MutexGuard};
+
+use market_types::Venue;
+use ws_handlers::Role;
 
 use ws_core::{
     ConnectionContext, ConnectionPool, ConnectionState, DisconnectCause, FrameKind, InboundFrame,
@@ -77,6 +84,93 @@ pub trait SessionTap: Send + 'static {
     /// it down); remembering URLs costs an allocation per request.
     fn wants_rest_urls(&self) -> bool {
         false
+    }
+}
+
+/// Which session of a client an [`InputTap`] watches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SessionId {
+    /// The venue.
+    pub venue: Venue,
+    /// Market data or account data.
+    pub role: Role,
+    /// The session's index among the venue's sessions of that role (the `shard` of its
+    /// connection events).
+    pub shard: u16,
+}
+
+/// A hook a [`Client`](crate::Client) runs around every input of one of its sessions
+/// ([`ClientBuilder::tap`](crate::ClientBuilder::tap)): to record the inputs (a recorder
+/// writes each frame, REST answer and timer tick, so a run can be replayed), to watch them,
+/// or to ignore some. The session's events still go to the client's event stream.
+///
+/// The tap is a type parameter of the client's sessions: the message path stays statically
+/// dispatched, and [`NoTap`] costs nothing.
+pub trait InputTap: Send + 'static {
+    /// Held from [`Self::begin`] until the input's events are in the client's queue (a
+    /// recorder keeps its file locked, so that inputs and events of several connections come
+    /// out in one order).
+    type Scope<'a>
+    where
+        Self: 'a;
+
+    /// Called before the handler takes `input` on connection number `conn` (counted from 1
+    /// per session). `None` makes the session ignore the input; for
+    /// [`SessionInput::Close`] the handler still runs (an account session logs out) and
+    /// `None` only discards its events.
+    fn begin(&self, conn: u32, now: Timestamp, input: SessionInput<'_>) -> Option<Self::Scope<'_>>;
+
+    /// Whether REST answers should carry the URL of their request (a recorder writes it
+    /// down); remembering URLs costs an allocation per request.
+    fn wants_rest_urls(&self) -> bool {
+        false
+    }
+}
+
+/// No tap: every input goes to the handler.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoTap;
+
+impl InputTap for NoTap {
+    type Scope<'a> = ();
+
+    #[inline]
+    fn begin(&self, _conn: u32, _now: Timestamp, _input: SessionInput<'_>) -> Option<()> {
+        Some(())
+    }
+}
+
+/// Makes the [`InputTap`] of each session of a client. A client calls it once per session,
+/// market data before account data, for every venue, before any connection starts.
+pub trait TapFactory {
+    /// The tap it makes.
+    type Tap: InputTap;
+
+    /// The tap of session `session`.
+    fn tap(&mut self, session: SessionId) -> Self::Tap;
+}
+
+impl<F, T> TapFactory for F
+where
+    F: FnMut(SessionId) -> T,
+    T: InputTap,
+{
+    type Tap = T;
+
+    fn tap(&mut self, session: SessionId) -> T {
+        self(session)
+    }
+}
+
+/// The factory of [`NoTap`]s: what a client uses unless told otherwise.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoTaps;
+
+impl TapFactory for NoTaps {
+    type Tap = NoTap;
+
+    fn tap(&mut self, _session: SessionId) -> NoTap {
+        NoTap
     }
 }
 

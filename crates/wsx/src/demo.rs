@@ -21,12 +21,12 @@ use market_types::{Decimal, Level, Symbol, Venue};
 use ws_handlers::SimulatorMount;
 
 use crate::event::BookLine;
-use crate::group::{build, start_group};
+use crate::group::build;
 use crate::metrics::{MetricsServer, MetricsSnapshot};
 use crate::nats::NatsPublisher;
 use crate::output::{Format, Printer};
 use crate::run::{Exit, LoopConfig, Run};
-use crate::tap::{Delivery, RunControl};
+use crate::tap::RunControl;
 use crate::venue::{ChannelName, StreamPlan};
 use exchange_ws::Credentials;
 
@@ -105,10 +105,10 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     let mut symbols = 0;
     for plan in &plans {
         match build(plan) {
-            Ok(groups) => {
+            Ok(_) => {
                 venues.push(plan.venue.as_str());
                 symbols += plan.symbols.len();
-                built.extend(groups.into_iter().map(|g| (plan.venue, g)));
+                built.push(plan.clone());
             }
             Err(why) => eprintln!("wsx demo: skipping {}: {why}", plan.venue),
         }
@@ -154,32 +154,10 @@ pub async fn run(args: DemoArgs) -> Result<()> {
         }
         None => None,
     };
-    let control = RunControl::new();
-    let printer_tx = printer.sender();
-    let nats_tx = nats.as_ref().map(NatsPublisher::sender);
-    let delivery = move || Delivery::Live {
-        printer: printer_tx.clone(),
-        nats: nats_tx.clone(),
-    };
     let driver = ws_core::DriverConfig::default();
-    let mut groups = Vec::new();
-    let mut shard = 0u16;
-    for (venue, group) in built {
-        let n = group.len() as u16;
-        groups.push(
-            start_group(venue, group, shard, &control, &delivery, &driver)
-                .map_err(anyhow::Error::msg)?,
-        );
-        shard += n;
-    }
-
-    let mut run = Run {
-        groups,
-        control,
-        printer,
-        nats,
-        metrics,
-    };
+    let mut run = Run::start(&built, &driver, RunControl::new(), printer, nats, metrics)
+        .await
+        .map_err(anyhow::Error::msg)?;
     let duration = Duration::from_secs_f64(args.duration);
     // The generators stop a little before the end so the books can settle for the check.
     let settle = Duration::from_millis(1500).min(duration / 3);
@@ -218,7 +196,7 @@ pub async fn run(args: DemoArgs) -> Result<()> {
         gate.pause();
         futures.pause();
     }
-    run.control.freeze();
+    run.freeze();
     let books = run.final_books();
     let (matched, total, mismatches) = check_books(&books, &mexc, &gate, &futures);
     let (_, totals) = run.collect();

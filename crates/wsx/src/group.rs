@@ -1,28 +1,27 @@
-//! [`SessionGroup`]: the venue handlers a [`StreamPlan`] becomes, before they run live
-//! ([`crate::run`]) or in replay ([`crate::replayer`]).
+//! [`SessionGroup`]: the venue handlers a [`StreamPlan`] becomes, for replay
+//! ([`crate::replayer`]) and for the recording header (which lists the sessions a live run
+//! has; live, the client library builds the same ones the same way).
 //!
 //! [`build`] chooses the venue once (the client library's `build_sessions`, a `dispatch`
-//! to a monomorphised function); the groups it returns hold concrete handler types, so the message path stays statically
-//! dispatched. Only starting a group goes through `dyn`, once.
+//! to a monomorphised function); the groups it returns hold concrete handler types, so the
+//! message path stays statically dispatched. Only turning a group into a replay target
+//! goes through `dyn`, once.
 
 use std::fmt;
 use std::sync::Arc;
 
 use exchange_ws::sessions::{SessionPlan, SessionTarget, build_sessions};
-use market_types::Venue;
-use ws_core::{ConnectRateLimit, DriverConfig};
+use ws_core::ConnectRateLimit;
 use ws_handlers::{ApiCredentials, EndpointChoice, PublicVenueHandler, VenueHandler};
 
 use crate::event::EventSink;
 
 use crate::replayer::{ReplayGroup, replayer};
-use crate::run::{RunningGroup, start_sessions};
-use crate::tap::{Delivery, RunControl, SinkHandler};
+use crate::tap::{RunControl, SinkHandler};
 use crate::venue::{Role, StreamPlan};
 
-/// The sessions of one venue handler type, started together (one pool) and sharing a
-/// connect-rate limit. The handler type is fixed inside; only starting it goes through
-/// `dyn`, once.
+/// The sessions of one venue handler type (one pool, live) sharing a connect-rate
+/// limit. The handler type is fixed inside; only replaying it goes through `dyn`, once.
 pub struct SessionGroup {
     role: Role,
     connect_limit: ConnectRateLimit,
@@ -67,20 +66,6 @@ impl SessionGroup {
         self.connect_limit
     }
 
-    /// Starts the group's connections live, shards numbered from `first_shard`.
-    pub(crate) fn start(
-        self,
-        venue: Venue,
-        first_shard: u16,
-        control: &Arc<RunControl>,
-        delivery: &dyn Fn() -> Delivery,
-        config: &DriverConfig,
-    ) -> Result<Box<dyn RunningGroup>, String> {
-        let (role, limit) = (self.role, self.connect_limit);
-        self.sessions
-            .start(venue, role, limit, first_shard, control, delivery, config)
-    }
-
     /// The group as a replay target, shards numbered on from `shard`.
     pub(crate) fn into_replay(
         self,
@@ -95,21 +80,6 @@ impl SessionGroup {
 trait SessionList: Send {
     fn len(&self) -> usize;
 
-    #[allow(
-        clippy::too_many_arguments,
-        reason = "one call site, the group's start"
-    )]
-    fn start(
-        self: Box<Self>,
-        venue: Venue,
-        role: Role,
-        limit: ConnectRateLimit,
-        first_shard: u16,
-        control: &Arc<RunControl>,
-        delivery: &dyn Fn() -> Delivery,
-        config: &DriverConfig,
-    ) -> Result<Box<dyn RunningGroup>, String>;
-
     fn into_replay(
         self: Box<Self>,
         shard: &mut u16,
@@ -122,28 +92,6 @@ impl<S: SinkHandler> SessionList for Vec<S> {
         Vec::len(self)
     }
 
-    fn start(
-        self: Box<Self>,
-        venue: Venue,
-        role: Role,
-        limit: ConnectRateLimit,
-        first_shard: u16,
-        control: &Arc<RunControl>,
-        delivery: &dyn Fn() -> Delivery,
-        config: &DriverConfig,
-    ) -> Result<Box<dyn RunningGroup>, String> {
-        start_sessions(
-            venue,
-            role,
-            limit,
-            *self,
-            first_shard,
-            control,
-            delivery,
-            config,
-        )
-    }
-
     fn into_replay(
         self: Box<Self>,
         shard: &mut u16,
@@ -151,18 +99,6 @@ impl<S: SinkHandler> SessionList for Vec<S> {
     ) -> Box<dyn ReplayGroup> {
         replayer(*self, shard, control)
     }
-}
-
-/// Starts one group's connections. Shards are numbered from `first_shard` across the run.
-pub fn start_group(
-    venue: Venue,
-    group: SessionGroup,
-    first_shard: u16,
-    control: &Arc<RunControl>,
-    delivery: &dyn Fn() -> Delivery,
-    config: &DriverConfig,
-) -> Result<Box<dyn RunningGroup>, String> {
-    group.start(venue, first_shard, control, delivery, config)
 }
 
 /// Builds the sessions a plan needs: public ones first, then private ones. The venue

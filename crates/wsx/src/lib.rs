@@ -3,13 +3,15 @@
 //!
 //! - [`event`]: the normalized output events and their jsonl form, and [`event::EventSink`],
 //!   the callbacks every venue handler is given;
-//! - [`tap`]: [`tap::RunTap`], what happens around every venue handler (recording,
-//!   freezing, delivery), live and in replay, inside the client library's session wrapper;
+//! - [`tap`]: [`tap::RecordTap`], what happens around every venue handler's inputs
+//!   (recording, a test fault): live as the client library's input tap, in replay inside
+//!   the library's session wrapper ([`tap::ReplayTap`]);
 //! - [`venue`]: venues, channels and symbols as the command line names them;
-//! - [`group`]: the venue handlers a plan becomes, started live or replayed;
+//! - [`group`]: the venue handlers a plan becomes, for replay and the recording header;
 //! - [`record`]: the recording format; [`replayer`]: the replay engine; [`replay`]:
 //!   `wsx replay`;
-//! - [`run`]: live runs (pools, status, failure messages); [`stream`]: `stream`/`record`;
+//! - [`run`]: live runs on [`exchange_ws::Client`] (status, failure messages, event
+//!   delivery, the final books); [`stream`]: `stream`/`record`;
 //! - [`output`]: jsonl and table printing; [`metrics`]: the Prometheus exporter;
 //!   [`nats`]: the NATS publisher and `wsx subscribe`; [`demo`]: the offline demo.
 

@@ -8,7 +8,7 @@ use ws_core::{InboundFrame, Outbox, Session, Timestamp};
 
 use crate::event::{BookLine, Event};
 use crate::record::{Input, Record};
-use crate::tap::{Delivery, RunControl, SinkHandler, Tap, books, tap};
+use crate::tap::{RunControl, SinkHandler, Tap, books, tap};
 
 /// One group of sessions being replayed.
 pub trait ReplayGroup {
@@ -86,7 +86,7 @@ pub(crate) fn replayer<S: SinkHandler>(
     let taps = sessions
         .into_iter()
         .map(|s| {
-            let session = tap(s, *shard, control.clone(), Delivery::collect());
+            let session = tap(s, *shard, control.clone());
             *shard += 1;
             session
         })

@@ -1,146 +1,24 @@
-//! Running venue sessions live: connection pools, the status loop, failure detection with
-//! messages that say what to do, and the orderly end (freeze, final books, close).
+//! Running venue sessions live on the client library's [`Client`]: the status loop,
+//! failure detection with messages that say what to do, delivery of the client's events to
+//! the printer and the NATS publisher, and the orderly end (freeze, final books, close).
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use exchange_ws::tap::SessionId;
+use exchange_ws::{Client, Endpoints, EventKind, Events, Timers, VenueStreams};
 use market_types::Venue;
-use ws_core::{ConnectRateLimit, ConnectionPool, ConnectionState, DriverConfig, LatencyHistogram};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use ws_core::{ConnectionState, DriverConfig, LatencyHistogram};
 
-use crate::event::{BookLine, Event, EventBody, SinkCounters};
+use crate::event::{BookLine, SinkCounters};
 use crate::metrics::{ConnSnapshot, GroupSnapshot, MetricsServer, MetricsSnapshot, SharedSnapshot};
 use crate::nats::NatsPublisher;
 use crate::output::{Out, Printer};
-use crate::tap::{BookSyncSummary, Delivery, RunControl, SinkHandler, Tap, books, tap};
-use crate::venue::Role;
-
-/// A started group of connections of one handler type; the run loop sees only this.
-pub trait RunningGroup: Send {
-    /// Venue.
-    fn venue(&self) -> Venue;
-    /// Public or private.
-    fn role(&self) -> Role;
-    /// Counters for the status line and metrics.
-    fn snapshot(&self) -> GroupSnapshot;
-    /// Whether it is working, and if not, why.
-    fn health(&self) -> Health;
-    /// The full local books, with the receive time of the last input each session took.
-    fn books(&self) -> Vec<(BookLine, u64)>;
-    /// Closes every connection.
-    fn close(self: Box<Self>) -> Pin<Box<dyn Future<Output = ()> + Send>>;
-}
-
-/// What can go wrong with a group: the client library's pool health.
-pub use exchange_ws::tap::PoolHealth as Health;
-
-struct PoolGroup<S: SinkHandler> {
-    venue: Venue,
-    role: Role,
-    pool: ConnectionPool<Tap<S>>,
-}
-
-impl<S: SinkHandler> RunningGroup for PoolGroup<S> {
-    fn venue(&self) -> Venue {
-        self.venue
-    }
-
-    fn role(&self) -> Role {
-        self.role
-    }
-
-    fn snapshot(&self) -> GroupSnapshot {
-        let mut group = GroupSnapshot {
-            venue: self.venue,
-            role: self.role,
-            connections: Vec::new(),
-            handler_messages: 0,
-            handler_errors: 0,
-            handler_unhandled: 0,
-            book_sync: BookSyncSummary::default(),
-            sink: SinkCounters::default(),
-        };
-        for (shard, connection) in self.pool.connections().iter().enumerate() {
-            let stats = connection.stats();
-            group.connections.push(ConnSnapshot {
-                shard,
-                state: connection.state(),
-                counters: stats.counters,
-                latency: stats.latency,
-            });
-            connection.with_session(|tap| {
-                let inner = tap.inner();
-                let h = inner.handler_stats();
-                group.handler_messages += h.messages;
-                group.handler_errors += h.errors;
-                group.handler_unhandled += h.unhandled;
-                let b = inner.book_sync();
-                group.book_sync.snapshots_requested += b.snapshots_requested;
-                group.book_sync.snapshots_applied += b.snapshots_applied;
-                group.book_sync.snapshots_failed += b.snapshots_failed;
-                group.book_sync.resyncs += b.resyncs;
-                let s = inner.sink().counters();
-                for (total, n) in group.sink.by_kind.iter_mut().zip(s.by_kind) {
-                    *total += n;
-                }
-                group.sink.resyncs += s.resyncs;
-                group.sink.gaps += s.gaps;
-                group.sink.lives += s.lives;
-            });
-        }
-        group
-    }
-
-    fn health(&self) -> Health {
-        exchange_ws::tap::pool_health(&self.pool)
-    }
-
-    fn books(&self) -> Vec<(BookLine, u64)> {
-        let mut books = Vec::new();
-        for connection in self.pool.connections() {
-            connection.with_session(|tap| {
-                let ts = tap.inner().sink().receive_ts();
-                books.extend(self::books(tap.inner()).into_iter().map(|b| (b, ts)));
-            });
-        }
-        books
-    }
-
-    fn close(self: Box<Self>) -> Pin<Box<dyn Future<Output = ()> + Send>> {
-        let mut pool = self.pool;
-        Box::pin(async move {
-            if let Err(e) = pool.close().await {
-                tracing::debug!(%e, "close");
-            }
-        })
-    }
-}
-
-/// Starts a pool of one handler type (compiled once per type, so statically dispatched).
-#[allow(
-    clippy::too_many_arguments,
-    reason = "the group's parts, passed through once"
-)]
-pub(crate) fn start_sessions<S: SinkHandler>(
-    venue: Venue,
-    role: Role,
-    limit: ConnectRateLimit,
-    sessions: Vec<S>,
-    first_shard: u16,
-    control: &Arc<RunControl>,
-    delivery: &dyn Fn() -> Delivery,
-    config: &DriverConfig,
-) -> Result<Box<dyn RunningGroup>, String> {
-    let taps = sessions
-        .into_iter()
-        .enumerate()
-        .map(|(i, s)| tap(s, first_shard + i as u16, control.clone(), delivery()));
-    let pool = ConnectionPool::spawn(taps, config.clone(), limit)
-        .map_err(|e| format!("cannot start the {venue} connections: {e}"))?;
-    Ok(Box::new(PoolGroup { venue, role, pool }))
-}
+use crate::tap::{BookSyncSummary, RecordTap, RunControl};
+use crate::venue::StreamPlan;
 
 /// How a run ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -171,9 +49,9 @@ pub struct LoopConfig {
 /// Everything a live run owns.
 #[derive(Debug)]
 pub struct Run {
-    /// The groups.
-    pub groups: Vec<Box<dyn RunningGroup>>,
-    /// Recording and freeze switch.
+    /// The sessions of every venue.
+    pub client: Client,
+    /// Recording and delivery counters.
     pub control: Arc<RunControl>,
     /// Stdout.
     pub printer: Printer,
@@ -181,12 +59,8 @@ pub struct Run {
     pub nats: Option<NatsPublisher>,
     /// `--metrics-addr`.
     pub metrics: Option<(MetricsServer, SharedSnapshot)>,
-}
-
-impl std::fmt::Debug for dyn RunningGroup {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "RunningGroup({} {})", self.venue(), self.role().as_str())
-    }
+    /// Hands the client's events to the printer and the publisher.
+    forwarder: JoinHandle<()>,
 }
 
 /// Totals over the run, for the status line and the summary.
@@ -215,9 +89,60 @@ pub struct Totals {
 }
 
 impl Run {
-    /// Copies every group's counters (and refreshes the metrics snapshot).
+    /// Starts a client for `plans` (one venue each) whose sessions record into `control`'s
+    /// recording, and the task that hands its events to the printer and the publisher.
+    pub async fn start(
+        plans: &[StreamPlan],
+        driver: &DriverConfig,
+        control: Arc<RunControl>,
+        printer: Printer,
+        nats: Option<NatsPublisher>,
+        metrics: Option<(MetricsServer, SharedSnapshot)>,
+    ) -> Result<Self, String> {
+        let mut builder = Client::builder()
+            .driver(driver.clone())
+            .queue_capacity(crate::stream::EVENT_QUEUE);
+        for plan in plans {
+            builder = builder.add_venue(streams(plan));
+        }
+        // Shards are numbered across the run, market data first per venue: the order the
+        // client makes the taps in, and the order of the recording header.
+        let mut next_shard = 0u16;
+        let tapped = control.clone();
+        let client = builder
+            .tap(move |_: SessionId| {
+                let shard = next_shard;
+                next_shard = next_shard.saturating_add(1);
+                RecordTap::new(shard, tapped.clone())
+            })
+            .start()
+            .await
+            .map_err(|e| e.to_string())?;
+        let forwarder = tokio::spawn(forward(
+            client.events(),
+            printer.sender(),
+            nats.as_ref().map(NatsPublisher::sender),
+            control.clone(),
+        ));
+        Ok(Self {
+            client,
+            control,
+            printer,
+            nats,
+            metrics,
+            forwarder,
+        })
+    }
+
+    /// Stops applying input: the books, counters and recording stay as they are while the
+    /// run reads them and closes.
+    pub fn freeze(&self) {
+        self.client.freeze();
+    }
+
+    /// Copies every pool's counters (and refreshes the metrics snapshot).
     pub fn collect(&self) -> (Vec<GroupSnapshot>, Totals) {
-        let groups: Vec<GroupSnapshot> = self.groups.iter().map(|g| g.snapshot()).collect();
+        let groups: Vec<GroupSnapshot> = self.client.pools().into_iter().map(snapshot).collect();
         let mut totals = Totals::default();
         for g in &groups {
             for c in &g.connections {
@@ -234,7 +159,9 @@ impl Run {
             totals.events += g.sink.by_kind.iter().sum::<u64>();
         }
         let delivery = self.control.delivery();
-        let printer_dropped = delivery.printer_dropped.load(Ordering::Relaxed);
+        // Events the client's own queue could not hold count as the printer's.
+        let queue_dropped: u64 = self.client.stats().delivery.dropped.iter().sum();
+        let printer_dropped = delivery.printer_dropped.load(Ordering::Relaxed) + queue_dropped;
         totals.nats_drops = delivery.nats_dropped.load(Ordering::Relaxed);
         totals.drops = printer_dropped + totals.nats_drops;
         if let Some((_, shared)) = &self.metrics {
@@ -312,9 +239,9 @@ impl Run {
 
     /// A failure that should stop the run, with what to do about it.
     fn check(&self, elapsed: Duration, connect_timeout: Duration) -> Option<String> {
-        for group in &self.groups {
-            let venue = group.venue();
-            let health = group.health();
+        for pool in self.client.pools() {
+            let venue = pool.venue;
+            let health = pool.health;
             if let Some(rejection) = health.rejections.first() {
                 return Some(format!(
                     "{venue} refused a subscription: {rejection}; check --symbols ({}) and --channels",
@@ -335,10 +262,7 @@ impl Run {
                         health.url
                     )
                 } else {
-                    format!(
-                        "{venue} {} connection stopped: {why}",
-                        group.role().as_str()
-                    )
+                    format!("{venue} {} connection stopped: {why}", pool.role.as_str())
                 });
             }
             if health.ever_connected < health.total && elapsed >= connect_timeout {
@@ -354,45 +278,51 @@ impl Run {
         None
     }
 
-    /// Every group's full books, with the receive time of the last input of its session.
-    /// Call after [`RunControl::freeze`] so they do not move.
+    /// Every venue's full books, with the receive time of the last input of their
+    /// session. Call after [`Run::freeze`] so they do not move.
     pub fn final_books(&self) -> Vec<(Venue, BookLine, u64)> {
-        self.groups
-            .iter()
-            .flat_map(|g| {
-                let venue = g.venue();
-                g.books().into_iter().map(move |(b, ts)| (venue, b, ts))
-            })
+        self.client
+            .books()
+            .into_iter()
+            .map(|b| (b.venue, b.book, b.receive_ts_ns))
             .collect()
     }
 
-    /// Freezes the sessions, prints (and publishes) the final books unless the run
-    /// failed, closes everything and returns the totals.
-    pub async fn finish(mut self, exit: &Exit) -> Result<Totals, String> {
-        self.control.freeze();
+    /// Freezes the sessions, closes the client, prints (and publishes) the final books
+    /// after every event unless the run failed, and returns the totals.
+    pub async fn finish(self, exit: &Exit) -> Result<Totals, String> {
+        self.freeze();
         let (_, totals) = self.collect();
-        if !matches!(exit, Exit::Failed(_) | Exit::StdoutClosed) {
-            let printer = self.printer.sender();
-            let nats = self.nats.as_ref().map(NatsPublisher::sender);
-            {
-                for (venue, book, ts) in self.final_books() {
-                    let event = Arc::new(Event {
-                        venue,
-                        receive_ts_ns: ts,
-                        body: EventBody::Book(book),
-                    });
-                    if let Some(nats) = &nats {
-                        let _ = nats.send(Out::Event(event.clone())).await;
-                    }
-                    let _ = printer.send(Out::Event(event)).await;
-                }
+        let books = if matches!(exit, Exit::Failed(_) | Exit::StdoutClosed) {
+            Vec::new()
+        } else {
+            self.client.books()
+        };
+        let Run {
+            client,
+            printer,
+            nats,
+            forwarder,
+            ..
+        } = self;
+        // Closing ends the event stream once the forwarder has taken every queued event.
+        client.close().await;
+        if let Err(e) = forwarder.await {
+            tracing::debug!(%e, "the event forwarder ended early");
+        }
+        let printer_tx = printer.sender();
+        let nats_tx = nats.as_ref().map(NatsPublisher::sender);
+        for book in books {
+            let event = Arc::new(book.into_event());
+            if let Some(nats) = &nats_tx {
+                let _ = nats.send(Out::Event(event.clone())).await;
             }
+            let _ = printer_tx.send(Out::Event(event)).await;
         }
-        for group in std::mem::take(&mut self.groups) {
-            group.close().await;
-        }
-        let printed = self.printer.finish().await;
-        if let Some(nats) = self.nats.take() {
+        drop(printer_tx);
+        drop(nats_tx);
+        let printed = printer.finish().await;
+        if let Some(nats) = nats {
             let stats = nats.finish().await;
             if stats.failed > 0 {
                 eprintln!(
@@ -409,6 +339,97 @@ impl Run {
         }
         Ok(totals)
     }
+}
+
+/// Hands every event of the client to the publisher and the printer without ever waiting
+/// (bounded queues; a full queue drops and counts). Connection events are not printed.
+async fn forward(
+    mut events: Events,
+    printer: mpsc::Sender<Out>,
+    nats: Option<mpsc::Sender<Out>>,
+    control: Arc<RunControl>,
+) {
+    let counters = control.delivery();
+    while let Some(event) = events.next().await {
+        if event.kind() == EventKind::Connection {
+            continue;
+        }
+        let event = Arc::new(event);
+        if let Some(nats) = &nats {
+            match nats.try_send(Out::Event(event.clone())) {
+                Ok(()) => counters.published.fetch_add(1, Ordering::Relaxed),
+                Err(_) => counters.nats_dropped.fetch_add(1, Ordering::Relaxed),
+            };
+        }
+        match printer.try_send(Out::Event(event)) {
+            Ok(()) => counters.printed.fetch_add(1, Ordering::Relaxed),
+            Err(_) => counters.printer_dropped.fetch_add(1, Ordering::Relaxed),
+        };
+    }
+}
+
+/// What the client is asked for one plan.
+fn streams(plan: &StreamPlan) -> VenueStreams {
+    VenueStreams {
+        symbols: plan
+            .symbols
+            .iter()
+            .map(|s| s.as_str().to_string())
+            .collect(),
+        channels: plan.channels.clone(),
+        depth: plan.depth,
+        levels: plan.levels,
+        credentials: plan.credentials.clone(),
+        endpoints: Endpoints::Custom {
+            ws: plan.ws_url.clone(),
+            rest: plan.rest_url.clone(),
+        },
+        timers: Some(if plan.fast_timers {
+            Timers::Fast
+        } else {
+            Timers::Venue
+        }),
+        ..VenueStreams::new(plan.venue)
+    }
+}
+
+/// One pool's report as the status line and the metrics see it.
+fn snapshot(pool: exchange_ws::PoolReport) -> GroupSnapshot {
+    let mut group = GroupSnapshot {
+        venue: pool.venue,
+        role: pool.role,
+        connections: Vec::with_capacity(pool.connections.len()),
+        handler_messages: 0,
+        handler_errors: 0,
+        handler_unhandled: 0,
+        book_sync: BookSyncSummary::default(),
+        sink: SinkCounters::default(),
+    };
+    for connection in pool.connections {
+        let h = &connection.handler;
+        group.handler_messages += h.messages;
+        group.handler_errors += h.errors;
+        group.handler_unhandled += h.unhandled;
+        let b = connection.book_sync;
+        group.book_sync.snapshots_requested += b.snapshots_requested;
+        group.book_sync.snapshots_applied += b.snapshots_applied;
+        group.book_sync.snapshots_failed += b.snapshots_failed;
+        group.book_sync.resyncs += b.resyncs;
+        let s = connection.events;
+        for (total, n) in group.sink.by_kind.iter_mut().zip(s.by_kind) {
+            *total += n;
+        }
+        group.sink.resyncs += s.resyncs;
+        group.sink.gaps += s.gaps;
+        group.sink.lives += s.lives;
+        group.connections.push(ConnSnapshot {
+            shard: usize::from(connection.shard),
+            state: connection.state,
+            counters: connection.counters,
+            latency: connection.latency,
+        });
+    }
+    group
 }
 
 /// The status line: state, rate, latency, reconnects, resyncs, drops (of which NATS, when

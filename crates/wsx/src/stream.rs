@@ -10,13 +10,13 @@ use exchange_ws::Credentials;
 use market_types::Venue;
 use ws_core::{DriverConfig, TlsRoots};
 
-use crate::group::{build, start_group};
+use crate::group::build;
 use crate::metrics::{MetricsServer, MetricsSnapshot};
 use crate::nats::NatsPublisher;
 use crate::output::{Format, Printer};
 use crate::record::{FORMAT_VERSION, Header, RecordWriter, ShardInfo};
 use crate::run::{Exit, LoopConfig, Run};
-use crate::tap::{Delivery, RunControl};
+use crate::tap::RunControl;
 use crate::venue::{
     ChannelName, StreamPlan, check_channels, default_urls, parse_symbol, parse_venue,
 };
@@ -97,6 +97,9 @@ pub async fn record(args: RecordArgs) -> Result<()> {
 
 async fn run_stream(args: StreamArgs, out: Option<PathBuf>) -> Result<()> {
     let plan = plan(&args)?;
+    // Builds the handlers once up front: a venue's refusal of the plan comes out here, in
+    // its own words, and the recording header lists these sessions (the client builds the
+    // same ones the same way; replay builds them again and checks the count).
     let groups = build(&plan).map_err(anyhow::Error::msg)?;
     let driver = driver_config(args.tls_root.as_deref())?;
     let control = match &out {
@@ -145,29 +148,16 @@ async fn run_stream(args: StreamArgs, out: Option<PathBuf>) -> Result<()> {
         }
         None => None,
     };
-    let printer_tx = printer.sender();
-    let nats_tx = nats.as_ref().map(NatsPublisher::sender);
-    let delivery = move || Delivery::Live {
-        printer: printer_tx.clone(),
-        nats: nats_tx.clone(),
-    };
-    let mut started = Vec::new();
-    let mut shard = 0u16;
-    for group in groups {
-        let n = group.len() as u16;
-        started.push(
-            start_group(plan.venue, group, shard, &control, &delivery, &driver)
-                .map_err(anyhow::Error::msg)?,
-        );
-        shard += n;
-    }
-    let mut run = Run {
-        groups: started,
+    let mut run = Run::start(
+        std::slice::from_ref(&plan),
+        &driver,
         control,
         printer,
         nats,
         metrics,
-    };
+    )
+    .await
+    .map_err(anyhow::Error::msg)?;
     let config = LoopConfig {
         duration: args.duration.map(|s| Duration::from_secs_f64(s.max(0.0))),
         connect_timeout: Duration::from_secs_f64(args.connect_timeout.max(0.1)),

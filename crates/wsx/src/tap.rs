@@ -1,35 +1,33 @@
-//! [`RunTap`]: what `wsx` does around every venue handler, live and in replay, as the
-//! client library's [`SessionTap`] (the library's [`TappedSession`] runs the handler).
+//! What `wsx` does around every venue handler, live and in replay.
 //!
-//! Live, the driver calls the session, whose tap (1) appends the input to the recording
-//! when recording, then, after the library stamped the receive time and called the venue
-//! handler, (2) hands the handler's events to the printer and the NATS publisher without
-//! ever waiting (bounded queues; a full queue drops and counts). In replay the replay
-//! engine calls the same session methods with the recorded inputs, and the events are
-//! collected instead, so both paths run exactly the same code.
+//! Live, the sessions run inside an [`exchange_ws::Client`] and [`RecordTap`] is the
+//! client's input tap: it appends every input to the recording when recording, and keeps
+//! the recording locked until the client has queued the input's events, so recording and
+//! events keep one order across connections. The events then leave through the client's
+//! event stream ([`crate::run`] hands them to the printer and the NATS publisher). In
+//! replay, the replay engine runs the same handlers inside the library's
+//! [`TappedSession`] with [`ReplayTap`] (the same [`RecordTap`], with the events collected),
+//! so both paths run the same code.
 
 use std::fs::File;
 use std::io::BufWriter;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
-use exchange_ws::tap::{SessionInput, SessionTap, TappedSession};
-use tokio::sync::mpsc;
+use exchange_ws::tap::{InputTap, SessionInput, SessionTap, TappedSession};
 use ws_core::Timestamp;
 pub use ws_handlers::BookSyncSummary;
 
 pub use exchange_ws::sessions::SinkHandler;
 
 use crate::event::{BookLine, Event};
-use crate::output::Out;
 use crate::record::{InputRef, RecordRef, RecordWriter};
 
-/// State shared by every session of one run: the recording and the freeze switch.
+/// State shared by every session of one run: the recording and the delivery counters.
 #[derive(Debug)]
 pub struct RunControl {
     base: Instant,
-    frozen: AtomicBool,
     /// [`TEST_FAULT_VARIABLE`] asked sessions to panic on their first frame.
     panic_in_session: bool,
     recorder: Option<Mutex<Recorder>>,
@@ -61,7 +59,6 @@ impl RunControl {
     pub fn new() -> Arc<Self> {
         Arc::new(Self {
             base: Instant::now(),
-            frozen: AtomicBool::new(false),
             panic_in_session: panic_in_session_requested(),
             recorder: None,
             delivery: DeliveryCounters::default(),
@@ -72,7 +69,6 @@ impl RunControl {
     pub fn recording(writer: RecordWriter<BufWriter<File>>) -> Arc<Self> {
         Arc::new(Self {
             base: Instant::now(),
-            frozen: AtomicBool::new(false),
             panic_in_session: panic_in_session_requested(),
             recorder: Some(Mutex::new(Recorder {
                 writer,
@@ -80,19 +76,6 @@ impl RunControl {
             })),
             delivery: DeliveryCounters::default(),
         })
-    }
-
-    /// From now on the sessions ignore their inputs, so their books stay as they are (and
-    /// as the recording ends) while the run reads them and closes.
-    pub fn freeze(&self) {
-        let guard = self.recorder.as_ref().map(lock);
-        self.frozen.store(true, Ordering::SeqCst);
-        drop(guard);
-    }
-
-    /// Whether [`Self::freeze`] was called.
-    pub fn is_frozen(&self) -> bool {
-        self.frozen.load(Ordering::SeqCst)
     }
 
     /// Flushes the recording; returns records and bytes written, or the first write error.
@@ -129,67 +112,24 @@ fn panic_in_session_requested() -> bool {
         && std::env::var(TEST_FAULT_VARIABLE).is_ok_and(|v| v == "panic-in-session")
 }
 
-/// Where a session's events go.
-#[derive(Debug)]
-pub enum Delivery {
-    /// Live: bounded queues, never waited on.
-    Live {
-        /// The printer (jsonl or table).
-        printer: mpsc::Sender<Out>,
-        /// The NATS publisher, with `--publish`.
-        nats: Option<mpsc::Sender<Out>>,
-    },
-    /// Replay: kept until the engine takes them.
-    Collect(Mutex<Vec<Event>>),
+/// The recording and the test fault around one session's inputs: the client's input
+/// tap live, and the first half of [`ReplayTap`] in replay.
+#[derive(Debug, Clone)]
+pub struct RecordTap {
+    shard: u16,
+    control: Arc<RunControl>,
 }
 
-impl Delivery {
-    /// Replay's: collected.
-    pub fn collect() -> Self {
-        Delivery::Collect(Mutex::new(Vec::new()))
+impl RecordTap {
+    /// The tap of shard `shard` of the run (shards are numbered across the run's venues,
+    /// market data before account data, as the recording header lists them).
+    pub fn new(shard: u16, control: Arc<RunControl>) -> Self {
+        Self { shard, control }
     }
 }
 
-/// A venue session as `wsx` runs it: the library's session wrapper with [`RunTap`].
-pub type Tap<S> = TappedSession<S, RunTap>;
-
-/// Wraps `inner`, which is shard `shard` of the run.
-pub fn tap<S: SinkHandler>(
-    inner: S,
-    shard: u16,
-    control: Arc<RunControl>,
-    delivery: Delivery,
-) -> Tap<S> {
-    TappedSession::new(
-        inner,
-        RunTap {
-            shard,
-            control,
-            delivery,
-        },
-    )
-}
-
-/// Recording, freezing and delivery for one session of a run.
-#[derive(Debug)]
-pub struct RunTap {
-    shard: u16,
-    control: Arc<RunControl>,
-    delivery: Delivery,
-}
-
-impl RunTap {
-    /// Events collected in replay.
-    pub fn take_collected(&self) -> Vec<Event> {
-        match &self.delivery {
-            Delivery::Collect(events) => std::mem::take(&mut *lock(events)),
-            Delivery::Live { .. } => Vec::new(),
-        }
-    }
-}
-
-impl SessionTap for RunTap {
-    /// The recording, locked until the input's events are delivered, so that events of
+impl InputTap for RecordTap {
+    /// The recording, locked until the input's events are queued, so that events of
     /// different shards come out in the order their inputs were recorded.
     type Scope<'a> = Option<MutexGuard<'a, Recorder>>;
 
@@ -209,40 +149,63 @@ impl SessionTap for RunTap {
             SessionInput::AppPing => InputRef::AppPing,
             SessionInput::ReadyToConnect => InputRef::ReadyToConnect,
             // wsx sends no commands; a future one would need a record tag of its own.
-            SessionInput::Command => return (!control.is_frozen()).then_some(None),
-            // Runs even when frozen (a private handler deletes its listen key); its events
-            // are not delivered (the books were already printed). Anything else the
+            SessionInput::Command => return Some(None),
+            // The handler still runs (a private handler deletes its listen key); its events
+            // are not delivered (the final books are already taken). Anything else the
             // library may add is not recorded either.
             _ => return None,
         };
-        begin(control, self.shard, conn, now, input)
-    }
-
-    fn deliver(&self, recorder: Self::Scope<'_>, events: impl Iterator<Item = Event>) {
-        match &self.delivery {
-            Delivery::Collect(collected) => lock(collected).extend(events),
-            Delivery::Live { printer, nats } => {
-                let counters = &self.control.delivery;
-                for event in events {
-                    let event = Arc::new(event);
-                    if let Some(nats) = nats {
-                        match nats.try_send(Out::Event(event.clone())) {
-                            Ok(()) => counters.published.fetch_add(1, Ordering::Relaxed),
-                            Err(_) => counters.nats_dropped.fetch_add(1, Ordering::Relaxed),
-                        };
-                    }
-                    match printer.try_send(Out::Event(event)) {
-                        Ok(()) => counters.printed.fetch_add(1, Ordering::Relaxed),
-                        Err(_) => counters.printer_dropped.fetch_add(1, Ordering::Relaxed),
-                    };
-                }
-            }
-        }
-        drop(recorder);
+        Some(record(control, self.shard, conn, now, input))
     }
 
     fn wants_rest_urls(&self) -> bool {
         self.control.recorder.is_some()
+    }
+}
+
+/// A venue session as `wsx replay` runs it: the library's session wrapper with
+/// [`ReplayTap`].
+pub type Tap<S> = TappedSession<S, ReplayTap>;
+
+/// Wraps `inner`, which is shard `shard` of the recording.
+pub fn tap<S: SinkHandler>(inner: S, shard: u16, control: Arc<RunControl>) -> Tap<S> {
+    TappedSession::new(
+        inner,
+        ReplayTap {
+            input: RecordTap::new(shard, control),
+            collected: Mutex::new(Vec::new()),
+        },
+    )
+}
+
+/// [`RecordTap`] with the events collected until the replay engine takes them.
+#[derive(Debug)]
+pub struct ReplayTap {
+    input: RecordTap,
+    collected: Mutex<Vec<Event>>,
+}
+
+impl ReplayTap {
+    /// Events collected since the last call.
+    pub fn take_collected(&self) -> Vec<Event> {
+        std::mem::take(&mut *lock(&self.collected))
+    }
+}
+
+impl SessionTap for ReplayTap {
+    type Scope<'a> = Option<MutexGuard<'a, Recorder>>;
+
+    fn begin(&self, conn: u32, now: Timestamp, input: SessionInput<'_>) -> Option<Self::Scope<'_>> {
+        self.input.begin(conn, now, input)
+    }
+
+    fn deliver(&self, recorder: Self::Scope<'_>, events: impl Iterator<Item = Event>) {
+        lock(&self.collected).extend(events);
+        drop(recorder);
+    }
+
+    fn wants_rest_urls(&self) -> bool {
+        self.input.wants_rest_urls()
     }
 }
 
@@ -260,19 +223,16 @@ pub fn books<S: SinkHandler>(inner: &S) -> Vec<BookLine> {
         .collect()
 }
 
-/// Records `input` (when recording) and reports whether the run still takes inputs. The
-/// returned guard keeps the recording locked until the input's events are delivered.
-fn begin<'c>(
+/// Records `input` (when recording). The returned guard keeps the recording locked until
+/// the input's events are delivered.
+fn record<'c>(
     control: &'c RunControl,
     shard: u16,
     conn: u32,
     now: Timestamp,
     input: InputRef<'_>,
-) -> Option<Option<MutexGuard<'c, Recorder>>> {
+) -> Option<MutexGuard<'c, Recorder>> {
     let mut recorder = control.recorder.as_ref().map(lock);
-    if control.is_frozen() {
-        return None;
-    }
     if let Some(recorder) = recorder.as_deref_mut()
         && recorder.error.is_none()
     {
@@ -287,7 +247,7 @@ fn begin<'c>(
             recorder.error = Some(e.to_string());
         }
     }
-    Some(recorder)
+    recorder
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
