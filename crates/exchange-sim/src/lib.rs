@@ -79,6 +79,7 @@ mod fault;
 pub mod gateio;
 pub mod mexc;
 pub mod mexc_futures;
+mod scenario;
 mod server;
 mod session;
 mod stamp;
@@ -92,6 +93,10 @@ pub use crate::config::{
 pub use crate::error::SimError;
 pub use crate::event::{ConnId, SimEvent, SimStats};
 pub use crate::fault::{AcceptFault, Fault, HttpFault, MalformedKind};
+pub use crate::scenario::{
+    FaultKind, Scenario, ScenarioConfig, ScenarioError, SimCredentials, SimEndpoints, Truth,
+    VenuePaths,
+};
 pub use crate::server::Simulator;
 pub use crate::stamp::{stamp_epoch, stamp_now_ns};
 pub use crate::test_venue::TestVenue;
