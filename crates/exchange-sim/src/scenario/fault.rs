@@ -5,7 +5,7 @@ use std::fmt;
 use market_types::{Symbol, Venue};
 
 use super::{Scenario, ScenarioError, VenuePaths, gate_market};
-use crate::fault::{AcceptFault, Fault, HttpFault, MalformedKind};
+use crate::fault::{AcceptFault, Fault, HttpFault};
 use crate::gateio::GateioFault;
 use crate::mexc::{MexcFault, PbDefect};
 use crate::mexc_futures::MexcFuturesFault;
@@ -30,8 +30,8 @@ pub enum FaultKind {
     /// timer must notice.
     Stall,
     /// One malformed data frame: a broken protobuf frame before the next depth push on
-    /// MEXC spot (whose data is protobuf), an invalid JSON frame on every connection of
-    /// the other venues. The client skips it and counts it.
+    /// MEXC spot (whose data is protobuf), a book update cut short on every connection of
+    /// the other venues. The client skips it and counts it as an error.
     Malformed,
     /// The book's stream skips an update id; only a new snapshot recovers.
     Gap,
@@ -141,8 +141,10 @@ impl Scenario {
             FaultKind::Drop => return Ok(connections(Fault::Drop)),
             FaultKind::CloseNoStatus => return Ok(connections(Fault::CloseNoStatus)),
             FaultKind::Stall => return Ok(connections(Fault::Stall)),
-            FaultKind::Malformed if venue != Venue::MexcSpot => {
-                return Ok(connections(Fault::Malformed(MalformedKind::InvalidJson)));
+            FaultKind::Malformed => {
+                if let Some(frame) = cut_book_update(venue) {
+                    return Ok(connections(Fault::Text(frame.to_owned())));
+                }
             }
             FaultKind::RestRateLimited => {
                 let fault = HttpFault::HttpStatus {
@@ -267,4 +269,20 @@ fn book_faults(
         ],
         _ => return Err(unsupported),
     })
+}
+
+/// A book update of `venue`'s JSON protocol cut off inside its body: the envelope says
+/// what it is, so a client routes it to its parser, which must fail. `None` for MEXC spot,
+/// whose data frames are protobuf.
+fn cut_book_update(venue: Venue) -> Option<&'static str> {
+    match venue {
+        Venue::GateioSpot => Some(
+            r#"{"time":1700000000,"time_ms":1700000000000,"channel":"spot.order_book_update","event":"update","result":{"t":1700000000000,"s":"BTC_USDT","U":"#,
+        ),
+        Venue::GateioFutures => Some(
+            r#"{"time":1700000000,"time_ms":1700000000000,"channel":"futures.order_book_update","event":"update","result":{"t":1700000000000,"s":"BTC_USDT","U":"#,
+        ),
+        Venue::MexcFutures => Some(r#"{"channel":"push.depth","data":{"asks":[[1"#),
+        Venue::MexcSpot => None,
+    }
 }
