@@ -331,6 +331,11 @@ async fn a_crossed_update_makes_the_client_resync() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn updates_out_of_order_make_the_client_resync() {
+    assert_book_fault_shows(FaultKind::OutOfOrder, |s| s.book_sync.resyncs).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stale_snapshot_is_refused_and_asked_again_on_every_venue() {
     assert_book_fault_shows(FaultKind::StaleSnapshot, |s| s.book_sync.snapshots_failed).await;
 }
@@ -394,5 +399,90 @@ async fn only_the_chosen_venues_are_served() {
     let symbol = symbols(&scenario, Venue::MexcFutures).remove(0);
     let truth = scenario.truth(Venue::MexcFutures, &symbol, 3).unwrap();
     assert_eq!((truth.bids.len(), truth.asks.len()), (3, 3));
+    scenario.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trading_round_on_every_venue_reaches_a_client_as_two_fills() {
+    let scenario = scenario(&Venue::ALL).await;
+    let mut builder = Client::builder();
+    for venue in Venue::ALL {
+        let key = scenario.credentials(venue).unwrap();
+        builder = builder.add_venue(VenueStreams {
+            symbols: symbols(&scenario, venue),
+            channels: vec![Channel::Fills],
+            credentials: Some(Credentials::new(key.api_key, key.api_secret)),
+            endpoints: Endpoints::Simulator(scenario.addr()),
+            ..VenueStreams::new(venue)
+        });
+    }
+    let client = within("the client to connect", builder.connect())
+        .await
+        .unwrap();
+    eventually("every account connection up", || {
+        Venue::ALL
+            .iter()
+            .all(|v| stats(&client, *v).connected == stats(&client, *v).connections)
+    })
+    .await;
+    // The client has no event for "account subscriptions confirmed": trade (a buy and a
+    // sell) until every venue's fills come through, then forget those fills.
+    let mut events = client.events();
+    let mut flowing: Vec<Venue> = Vec::new();
+    within("fills flowing from every venue", async {
+        let mut round = 0;
+        while flowing.len() < Venue::ALL.len() {
+            for venue in Venue::ALL.into_iter().filter(|v| !flowing.contains(v)) {
+                scenario.trade(venue, round).unwrap();
+                scenario.trade(venue, round + 1).unwrap();
+            }
+            round += 2;
+            let _ = tokio::time::timeout(Duration::from_millis(300), async {
+                while let Some(event) = events.next().await {
+                    if matches!(event.body, EventBody::Fill(_)) && !flowing.contains(&event.venue) {
+                        flowing.push(event.venue);
+                    }
+                }
+            })
+            .await;
+        }
+    })
+    .await;
+    scenario.take_fill_ids();
+    for round in 0..2 {
+        for venue in Venue::ALL {
+            scenario.trade(venue, round).unwrap();
+        }
+    }
+    let pushed = scenario.take_fill_ids();
+    assert_eq!(pushed.len(), Venue::ALL.len());
+    let mut expected: Vec<(Venue, String)> = Vec::new();
+    for (venue, ids) in pushed {
+        assert_eq!(ids.len(), 4, "{venue}: two rounds of two fills");
+        expected.extend(ids.into_iter().map(|id| (venue, id)));
+    }
+    let mut seen = Vec::new();
+    let delivered = tokio::time::timeout(WAIT, async {
+        while !expected.is_empty() {
+            let event = events.next().await.expect("the stream ended");
+            if let EventBody::Fill(fill) = &event.body {
+                let key = (event.venue, fill.trade_id.to_string());
+                expected.retain(|e| *e != key);
+                seen.push(key);
+            }
+        }
+    })
+    .await;
+    assert!(
+        delivered.is_ok(),
+        "never delivered: {expected:?}; delivered: {seen:?}"
+    );
+    assert!(
+        scenario
+            .take_fill_ids()
+            .iter()
+            .all(|(_, ids)| ids.is_empty())
+    );
+    client.close().await;
     scenario.shutdown().await;
 }

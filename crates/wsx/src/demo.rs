@@ -346,6 +346,7 @@ fn effect(kind: FaultKind) -> &'static str {
         FaultKind::Crossed => "crossed update (→ resync)",
         FaultKind::Duplicate => "repeats its last update (skipped)",
         FaultKind::FullBookPush => "full snapshot push (replaces the book)",
+        FaultKind::OutOfOrder => "two updates out of order (gap → resync)",
         FaultKind::Malformed => "malformed frame (skipped, counted)",
         FaultKind::StaleSnapshot => "gap, then a stale snapshot (→ resync, asked again)",
         _ => "fault",

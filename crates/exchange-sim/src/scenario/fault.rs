@@ -44,6 +44,8 @@ pub enum FaultKind {
     Crossed,
     /// One update carries the whole book instead of changes (Gate.io).
     FullBookPush,
+    /// Two updates arrive in the wrong order (Gate.io); the first one seen leaves a gap.
+    OutOfOrder,
     /// The venue's next REST requests answer 429 with `Retry-After`, and its connections
     /// drop so the client needs snapshots.
     RestRateLimited,
@@ -54,7 +56,7 @@ pub enum FaultKind {
 
 impl FaultKind {
     /// Every kind, in a fixed order.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 12] = [
         Self::Drop,
         Self::CloseNoStatus,
         Self::Stall,
@@ -64,6 +66,7 @@ impl FaultKind {
         Self::StaleSnapshot,
         Self::Crossed,
         Self::FullBookPush,
+        Self::OutOfOrder,
         Self::RestRateLimited,
         Self::HandshakeRateLimited,
     ];
@@ -80,6 +83,7 @@ impl FaultKind {
             Self::StaleSnapshot => "stale-snapshot",
             Self::Crossed => "crossed",
             Self::FullBookPush => "full-book-push",
+            Self::OutOfOrder => "out-of-order",
             Self::RestRateLimited => "rest-429",
             Self::HandshakeRateLimited => "handshake-429",
         }
@@ -89,7 +93,12 @@ impl FaultKind {
     pub fn targets_book(self) -> bool {
         matches!(
             self,
-            Self::Gap | Self::Duplicate | Self::StaleSnapshot | Self::Crossed | Self::FullBookPush
+            Self::Gap
+                | Self::Duplicate
+                | Self::StaleSnapshot
+                | Self::Crossed
+                | Self::FullBookPush
+                | Self::OutOfOrder
         )
     }
 
@@ -98,7 +107,9 @@ impl FaultKind {
         match self {
             Self::Duplicate => venue != Venue::MexcSpot,
             Self::Crossed => venue != Venue::MexcFutures,
-            Self::FullBookPush => matches!(venue, Venue::GateioSpot | Venue::GateioFutures),
+            Self::FullBookPush | Self::OutOfOrder => {
+                matches!(venue, Venue::GateioSpot | Venue::GateioFutures)
+            }
             _ => true,
         }
     }
@@ -219,6 +230,10 @@ fn book_faults(
                 symbol,
             })],
             FaultKind::Crossed => vec![fault(|market, symbol| GateioFault::CrossedUpdate {
+                market,
+                symbol,
+            })],
+            FaultKind::OutOfOrder => vec![fault(|market, symbol| GateioFault::OutOfOrder {
                 market,
                 symbol,
             })],

@@ -9,6 +9,7 @@
 //! client's book with the [`truth`](Scenario::truth). Which wire fault each kind becomes
 //! on each venue is decided here, so callers never name a venue's own fault type.
 
+mod account;
 mod fault;
 mod paths;
 
