@@ -18,6 +18,13 @@
 //! type documentation has the wire format. [`gateio`] is a Gate.io spot and USDT-futures venue,
 //! [`mexc`] MEXC spot and [`mexc_futures`] MEXC USDT-M futures.
 //!
+//! [`Scenario`] puts every venue (or a chosen list of [`market_types::Venue`]s) behind one
+//! venue-independent handle: endpoints, credentials and symbols per venue for a client,
+//! [`Scenario::inject`] with a [`FaultKind`] (drop, 1005 close, stall, malformed frame,
+//! gap, duplicate, stale snapshot, crossed, full push, out of order, REST or handshake
+//! 429) mapped to each venue's own fault, [`Scenario::truth`] to compare books, and
+//! [`Scenario::trade`] for the accounts. `wsx demo` runs on it.
+//!
 //! Tests observe the simulator through a bounded [`SimEvent`] channel that drops (and
 //! counts) rather than blocking, and through [`SimStats`] counters.
 //!
