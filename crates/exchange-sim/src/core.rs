@@ -39,10 +39,63 @@ struct State {
     stats: SimStats,
     attempt_times: VecDeque<Instant>,
     events: Option<mpsc::Sender<SimEvent>>,
-    conns: HashMap<ConnId, mpsc::Sender<Fault>>,
-    accept_fault: Option<(AcceptFault, u32)>,
-    http_fault: Option<(HttpFault, u32)>,
+    conns: HashMap<ConnId, OpenConn>,
+    accept_fault: Option<Pending<AcceptFault>>,
+    http_fault: Option<Pending<HttpFault>>,
     next_conn: u64,
+}
+
+/// An open connection: where it was made (to aim faults at one venue) and its fault queue.
+#[derive(Debug)]
+struct OpenConn {
+    path: String,
+    faults: mpsc::Sender<Fault>,
+}
+
+/// A fault for the next `left` requests whose path starts with `scope` (any path if
+/// `None`).
+#[derive(Debug)]
+struct Pending<F> {
+    fault: F,
+    left: u32,
+    scope: Option<String>,
+}
+
+impl<F: Copy> Pending<F> {
+    fn new(fault: F, count: u32, scope: Option<&str>) -> Option<Self> {
+        (count > 0).then(|| Self {
+            fault,
+            left: count,
+            scope: scope.map(str::to_owned),
+        })
+    }
+
+    fn applies_to(&self, path: Option<&str>) -> bool {
+        match (&self.scope, path) {
+            (None, _) => true,
+            (Some(scope), Some(path)) => path.starts_with(scope.as_str()),
+            // A TCP connection refused before its request was read has no path.
+            (Some(_), None) => true,
+        }
+    }
+}
+
+/// Takes one use of `slot`'s fault if it applies; clears the slot when used up.
+fn take_pending<F: Copy>(
+    slot: &mut Option<Pending<F>>,
+    path: Option<&str>,
+    applies: impl Fn(&F) -> bool,
+) -> Option<F> {
+    let pending = slot.as_mut()?;
+    if !applies(&pending.fault) || !pending.applies_to(path) {
+        return None;
+    }
+    let fault = pending.fault;
+    pending.left -= 1;
+    if pending.left == 0 {
+        *slot = None;
+    }
+    Some(fault)
 }
 
 /// A routed request: which venue, and the path below its prefix.
@@ -104,20 +157,23 @@ impl Core {
     /// Counts a connection attempt; returns whether this TCP connection must be refused.
     pub(crate) fn on_tcp_accept(&self) -> bool {
         let mut state = self.lock();
-        let refuse = state
-            .take_accept_fault(|fault| matches!(fault, AcceptFault::Refuse))
-            .is_some();
+        let refuse = take_pending(&mut state.accept_fault, None, |fault| {
+            matches!(fault, AcceptFault::Refuse)
+        })
+        .is_some();
         if refuse {
             state.record_attempt();
         }
         refuse
     }
 
-    /// Counts an upgrade request; returns the accept fault to apply to it, if any.
-    pub(crate) fn on_upgrade_request(&self) -> Option<AcceptFault> {
+    /// Counts an upgrade request to `path`; returns the accept fault to apply to it, if any.
+    pub(crate) fn on_upgrade_request(&self, path: &str) -> Option<AcceptFault> {
         let mut state = self.lock();
         state.record_attempt();
-        state.take_accept_fault(|fault| !matches!(fault, AcceptFault::Refuse))
+        take_pending(&mut state.accept_fault, Some(path), |fault| {
+            !matches!(fault, AcceptFault::Refuse)
+        })
     }
 
     /// Counts a pong frame from a client.
@@ -125,25 +181,19 @@ impl Core {
         self.lock().stats.pongs_received += 1;
     }
 
-    /// Counts a REST request; returns the HTTP fault to apply to it, if any.
-    pub(crate) fn on_http_request(&self) -> Option<HttpFault> {
+    /// Counts a REST request to `path`; returns the HTTP fault to apply to it, if any.
+    pub(crate) fn on_http_request(&self, path: &str) -> Option<HttpFault> {
         let mut state = self.lock();
         state.stats.http_requests += 1;
-        let (fault, left) = state.http_fault.as_mut()?;
-        let fault = *fault;
-        *left -= 1;
-        if *left == 0 {
-            state.http_fault = None;
-        }
-        Some(fault)
+        take_pending(&mut state.http_fault, Some(path), |_| true)
     }
 
-    pub(crate) fn set_accept_fault(&self, fault: AcceptFault, count: u32) {
-        self.lock().accept_fault = (count > 0).then_some((fault, count));
+    pub(crate) fn set_accept_fault(&self, fault: AcceptFault, count: u32, scope: Option<&str>) {
+        self.lock().accept_fault = Pending::new(fault, count, scope);
     }
 
-    pub(crate) fn set_http_fault(&self, fault: HttpFault, count: u32) {
-        self.lock().http_fault = (count > 0).then_some((fault, count));
+    pub(crate) fn set_http_fault(&self, fault: HttpFault, count: u32, scope: Option<&str>) {
+        self.lock().http_fault = Pending::new(fault, count, scope);
     }
 
     /// Registers an accepted upgrade. The guard unregisters it when the connection ends.
@@ -156,7 +206,13 @@ impl Core {
         let mut state = self.lock();
         state.next_conn += 1;
         let id = ConnId::new(state.next_conn);
-        state.conns.insert(id, tx);
+        state.conns.insert(
+            id,
+            OpenConn {
+                path: path.to_owned(),
+                faults: tx,
+            },
+        );
         state.stats.connections_accepted += 1;
         state.stats.open_connections += 1;
         state.emit(SimEvent::Connected {
@@ -171,13 +227,15 @@ impl Core {
         (id, rx, guard)
     }
 
-    /// Queues `fault` to every open connection; returns how many took it.
-    pub(crate) fn inject(&self, fault: &Fault) -> usize {
+    /// Queues `fault` to every open connection whose path starts with `scope` (all if
+    /// `None`); returns how many took it.
+    pub(crate) fn inject(&self, fault: &Fault, scope: Option<&str>) -> usize {
         let mut state = self.lock();
         let queued = state
             .conns
             .iter()
-            .filter(|(id, tx)| match tx.try_send(fault.clone()) {
+            .filter(|(_, conn)| scope.is_none_or(|scope| conn.path.starts_with(scope)))
+            .filter(|(id, conn)| match conn.faults.try_send(fault.clone()) {
                 Ok(()) => true,
                 Err(err) => {
                     debug!(conn = %id, %err, "fault not queued");
@@ -191,11 +249,11 @@ impl Core {
 
     pub(crate) fn inject_to(&self, id: ConnId, fault: Fault) -> Result<(), SimError> {
         let mut state = self.lock();
-        let tx = state
+        let conn = state
             .conns
             .get(&id)
             .ok_or(SimError::UnknownConnection(id))?;
-        tx.try_send(fault).map_err(|err| match err {
+        conn.faults.try_send(fault).map_err(|err| match err {
             mpsc::error::TrySendError::Full(_) => SimError::FaultQueueFull(id),
             mpsc::error::TrySendError::Closed(_) => SimError::UnknownConnection(id),
         })?;
@@ -227,19 +285,6 @@ impl State {
         }
         self.attempt_times.push_back(at);
         self.emit(SimEvent::ConnectAttempt { at });
-    }
-
-    fn take_accept_fault(&mut self, applies: impl Fn(&AcceptFault) -> bool) -> Option<AcceptFault> {
-        let (fault, left) = self.accept_fault.as_mut()?;
-        if !applies(fault) {
-            return None;
-        }
-        let fault = *fault;
-        *left -= 1;
-        if *left == 0 {
-            self.accept_fault = None;
-        }
-        Some(fault)
     }
 
     fn emit(&mut self, event: SimEvent) {

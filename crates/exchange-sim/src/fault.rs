@@ -27,6 +27,10 @@ pub enum Fault {
     Malformed(MalformedKind),
     /// Send one text frame of exactly this many bytes (ASCII `x`), then carry on.
     Oversize(usize),
+    /// Send one text frame with exactly this payload, then carry on: a venue-shaped frame
+    /// broken on purpose (a book update cut short, say), which [`Fault::Malformed`]'s
+    /// venue-independent payloads cannot be.
+    Text(String),
     /// Send a protocol-level ping frame with this payload (at most 125 bytes); the client
     /// must answer with a pong, counted in [`SimStats::pongs_received`](crate::SimStats).
     Ping(Vec<u8>),

@@ -18,6 +18,13 @@
 //! type documentation has the wire format. [`gateio`] is a Gate.io spot and USDT-futures venue,
 //! [`mexc`] MEXC spot and [`mexc_futures`] MEXC USDT-M futures.
 //!
+//! [`Scenario`] puts every venue (or a chosen list of [`market_types::Venue`]s) behind one
+//! venue-independent handle: endpoints, credentials and symbols per venue for a client,
+//! [`Scenario::inject`] with a [`FaultKind`] (drop, 1005 close, stall, malformed frame,
+//! gap, duplicate, stale snapshot, crossed, full push, out of order, REST or handshake
+//! 429) mapped to each venue's own fault, [`Scenario::truth`] to compare books, and
+//! [`Scenario::trade`] for the accounts. `wsx demo` runs on it.
+//!
 //! Tests observe the simulator through a bounded [`SimEvent`] channel that drops (and
 //! counts) rather than blocking, and through [`SimStats`] counters.
 //!
@@ -79,6 +86,7 @@ mod fault;
 pub mod gateio;
 pub mod mexc;
 pub mod mexc_futures;
+mod scenario;
 mod server;
 mod session;
 mod stamp;
@@ -92,6 +100,10 @@ pub use crate::config::{
 pub use crate::error::SimError;
 pub use crate::event::{ConnId, SimEvent, SimStats};
 pub use crate::fault::{AcceptFault, Fault, HttpFault, MalformedKind};
+pub use crate::scenario::{
+    FaultKind, Scenario, ScenarioConfig, ScenarioError, SimCredentials, SimEndpoints, Truth,
+    VenuePaths,
+};
 pub use crate::server::Simulator;
 pub use crate::stamp::{stamp_epoch, stamp_now_ns};
 pub use crate::test_venue::TestVenue;

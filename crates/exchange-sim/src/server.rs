@@ -140,7 +140,13 @@ impl Simulator {
 
     /// Queues `fault` to every open WebSocket connection; returns how many took it.
     pub fn inject(&self, fault: Fault) -> usize {
-        self.core.inject(&fault)
+        self.core.inject(&fault, None)
+    }
+
+    /// Queues `fault` to every open WebSocket connection whose request path starts with
+    /// `path_prefix` (one venue's, or one market's); returns how many took it.
+    pub fn inject_under(&self, path_prefix: &str, fault: Fault) -> usize {
+        self.core.inject(&fault, Some(path_prefix))
     }
 
     /// Queues `fault` to one connection.
@@ -151,13 +157,27 @@ impl Simulator {
     /// Applies `fault` to the next `count` connection attempts (0 clears it). Replaces any
     /// accept fault still pending.
     pub fn set_accept_fault(&self, fault: AcceptFault, count: u32) {
-        self.core.set_accept_fault(fault, count);
+        self.core.set_accept_fault(fault, count, None);
+    }
+
+    /// Like [`set_accept_fault`](Self::set_accept_fault), for the next `count` upgrade
+    /// requests whose path starts with `path_prefix` only. [`AcceptFault::Refuse`] acts
+    /// before the request is read, so it still takes the next TCP connections, whatever
+    /// their path.
+    pub fn set_accept_fault_under(&self, path_prefix: &str, fault: AcceptFault, count: u32) {
+        self.core.set_accept_fault(fault, count, Some(path_prefix));
     }
 
     /// Applies `fault` to the next `count` REST requests (0 clears it). Replaces any HTTP
     /// fault still pending.
     pub fn set_http_fault(&self, fault: HttpFault, count: u32) {
-        self.core.set_http_fault(fault, count);
+        self.core.set_http_fault(fault, count, None);
+    }
+
+    /// Like [`set_http_fault`](Self::set_http_fault), for the next `count` REST requests
+    /// whose path starts with `path_prefix` only.
+    pub fn set_http_fault_under(&self, path_prefix: &str, fault: HttpFault, count: u32) {
+        self.core.set_http_fault(fault, count, Some(path_prefix));
     }
 
     /// A bounded channel of events from now on. A new call replaces the previous
@@ -404,7 +424,7 @@ async fn handle_upgrade(
     mut request: Request<Incoming>,
     upgrade_tx: &mpsc::Sender<PendingSession>,
 ) -> Response<Full<Bytes>> {
-    match core.on_upgrade_request() {
+    match core.on_upgrade_request(request.uri().path()) {
         Some(AcceptFault::HttpStatus {
             status,
             retry_after_secs,
@@ -473,7 +493,7 @@ fn upgrade_and_close_without_status(mut request: Request<Incoming>) -> Response<
 }
 
 async fn handle_rest(core: &Core, request: Request<Incoming>) -> Response<Bytes> {
-    match core.on_http_request() {
+    match core.on_http_request(request.uri().path()) {
         Some(HttpFault::HttpStatus {
             status,
             retry_after_secs,

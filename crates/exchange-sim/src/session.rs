@@ -247,6 +247,10 @@ impl<W: AsyncWrite + Unpin> Driver<W> {
                 Step::Continue
             }
             Fault::Malformed(kind) => self.write(malformed_frame(kind)).await,
+            Fault::Text(text) => {
+                self.write(Frame::text(Payload::Owned(text.into_bytes())))
+                    .await
+            }
             Fault::Oversize(len) => {
                 self.write(Frame::text(Payload::Owned(vec![b'x'; len])))
                     .await

@@ -31,6 +31,11 @@ async fn demo_streams_every_venue_recovers_and_matches_the_truth() {
         assert!(stdout.contains(venue), "{venue} missing");
     }
     assert!(stdout.contains("injected: dropped all"), "{stdout}");
+    assert!(
+        stdout.contains("skips an update (gap → resync)"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("fault not injected"), "{stdout}");
     assert!(stdout.contains("CONNECTED  8/8"), "{stdout}");
     assert!(
         stdout.contains("books match the simulator's truth: 9 of 9"),
@@ -40,4 +45,19 @@ async fn demo_streams_every_venue_recovers_and_matches_the_truth() {
         !stdout.contains("\x1b["),
         "no terminal codes when not a terminal"
     );
+}
+
+#[test]
+fn the_simulator_serves_each_venue_where_its_connector_looks() {
+    // The demo takes its URLs from the scenario; the client library's `Endpoints::Simulator`
+    // takes them from each connector's mount. Both must name the same paths.
+    for venue in market_types::Venue::ALL {
+        let paths = exchange_sim::VenuePaths::of(venue);
+        let mount = venue_registry::profile(venue).simulator;
+        assert_eq!(
+            (paths.prefix, paths.ws_path, paths.rest_path),
+            (mount.prefix, mount.ws_path, mount.rest_path),
+            "{venue}"
+        );
+    }
 }
