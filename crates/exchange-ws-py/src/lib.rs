@@ -27,6 +27,7 @@ use pyo3::prelude::*;
 
 mod delivery;
 mod legacy;
+mod replay;
 
 pyo3::create_exception!(
     _native,
@@ -469,5 +470,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
         m.py().get_type::<legacy::LegacyRestError>(),
     )?;
     m.add_class::<legacy::NativeCompat>()?;
+    replay::register(m)?;
     Ok(())
 }
