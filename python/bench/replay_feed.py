@@ -43,9 +43,11 @@ class ReplayFeed:
             raise ValueError(stage)
         self._stage = stage
 
-    def start_book(self, snapshot: Optional[str]) -> None:
+    def start_book(self, snapshot: Optional[str], bridge: Optional[str] = None) -> None:
         """Connects, acknowledges every subscription and, when a book is subscribed,
-        answers its snapshot request with ``snapshot`` (a REST body)."""
+        answers its snapshot request with ``snapshot`` (a REST body) and feeds ``bridge``,
+        the first push after the snapshot, which makes the book live (it delivers a status
+        event and the whole book, so later pushes give one event each)."""
         requests = self.replay.connect()
         if not requests:
             raise RuntimeError("the handler sent no subscribe request")
@@ -58,6 +60,15 @@ class ReplayFeed:
         if len(pending) != 1 or "with_id=true" not in pending[0]:
             raise RuntimeError(f"expected one snapshot request, got {pending}")
         self.replay.answer_rest(snapshot)
+        if bridge is not None:
+            self.replay.feed([bridge])
+            if not self.book(self.replay_symbol(pending[0])).is_live:
+                raise RuntimeError("the bridging push did not make the book live")
+
+    @staticmethod
+    def replay_symbol(url: str) -> str:
+        """The symbol a snapshot request asks for."""
+        return url.split("currency_pair=", 1)[1].split("&", 1)[0]
 
     def feed(self, frames: List[str]) -> int:
         """Feeds frames; how many events reached Python."""

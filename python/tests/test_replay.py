@@ -69,30 +69,36 @@ def synced_replay(levels=20):
     replay.feed([gateio_frames.ack(r) for r in requests])
     pending = replay.rest_requests()
     assert len(pending) == 1 and "currency_pair=BTC_USDT" in pending[0], pending
-    assert replay.answer_rest(SNAPSHOT) >= 1
+    # The snapshot waits for the first push that bridges it: no event yet.
+    assert replay.answer_rest(SNAPSHOT) == 0
+    book = Book(Event._from_json(replay.book("BTC_USDT")))
+    assert book.status == "syncing" and book.update_id == 100
+    assert [e.status for e in got.events if e.kind == "book_status"] == ["syncing"]
     return replay, got
 
 
 def test_book_updates_reach_the_callback_with_exact_decimals():
     replay, got = synced_replay()
-    assert "book_status" in got.kinds()
-    snapshot = [e for e in got.events if e.kind == "book_update"]
-    assert snapshot and snapshot[-1].update == "snapshot"
     got.events.clear()
 
     delivered = replay.feed(
         [
-            # Changes 60000.00, deletes 59999.90, adds a better bid; deletes the best ask.
+            # Bridges the snapshot (id 100). Changes 60000.00, deletes 59999.90, adds a
+            # better bid; deletes the best ask.
             push(101, 103, [["60000.00", "4.125"], ["59999.90", "0"], ["60000.15", "0.5"]], [["60000.20", "0"]]),
             push(104, 104, [], [["60000.25", "1.00000001"]]),
             # Already applied: skipped, no event.
             push(102, 103, [["60000.00", "9"]], []),
         ]
     )
-    assert delivered == 2 and got.kinds() == ["book_update", "book_update"]
-    first, second = got.events
+    assert delivered == 3 and got.kinds() == ["book_status", "book_update", "book_update"]
+    status, first, second = got.events
+    assert status.status == "live"
     assert first.symbol == "BTC_USDT" and first.venue == "gateio-spot"
-    assert (first.first_update_id, first.last_update_id) == (101, 103)
+    # The first event after a sync carries the whole book: the snapshot with the bridge applied.
+    assert first.update == "snapshot" and second.update == "delta"
+    assert (first.first_update_id, first.last_update_id) == (100, 103)
+    assert (second.first_update_id, second.last_update_id) == (104, 104)
     assert first.bids == [
         Level(Decimal("60000.15"), Decimal("0.5")),
         Level(Decimal("60000.10"), Decimal("1.5")),
@@ -117,6 +123,7 @@ def test_book_updates_reach_the_callback_with_exact_decimals():
 
 def test_a_gap_resyncs_the_book_instead_of_applying_it():
     replay, got = synced_replay()
+    assert replay.feed([push(101, 101, [["60000.00", "7"]], [])]) == 2
     got.events.clear()
     assert replay.feed([push(150, 151, [["60000.00", "7"]], [])]) >= 1
     status = [e for e in got.events if e.kind == "book_status"]
@@ -143,7 +150,7 @@ def test_generated_frames_keep_the_book_equal_to_the_venues():
     # The benchmark's frames: a moving 20-level book with contiguous ids.
     model = gateio_frames.BookModel(depth=20, seed=3)
     feed = ReplayFeed("gateio-spot", ["BTC_USDT"], ["book"], levels=20, depth=20)
-    feed.start_book(model.snapshot_body())
+    feed.start_book(model.snapshot_body(), model.update_frame())
     frames = [model.update_frame() for _ in range(300)]
     assert feed.feed(frames) == 300
     feed.check_book("BTC_USDT", model.top())
