@@ -34,12 +34,22 @@ class ReplayFeed:
             self.last = Event._from_json(line)
         elif self._stage == "json":
             json.loads(line)
+        elif self._stage == "decimal":
+            # The Decimal conversions Event._from_json makes, without the objects around them.
+            raw = json.loads(line)
+            for name in ("bids", "asks"):
+                for price, qty in raw.get(name) or ():
+                    Decimal(price), Decimal(qty)
+            for name in ("bid", "ask"):
+                pair = raw.get(name)
+                if pair is not None:
+                    Decimal(pair[0]), Decimal(pair[1])
 
     def stop_at(self, stage: str) -> None:
         """How far the callback goes, to see where the time goes: ``event`` (what users
-        get), ``json`` (only the JSON decode) or ``line`` (nothing: the Rust side and the
-        call)."""
-        if stage not in ("event", "json", "line"):
+        get), ``decimal`` (the JSON decode and the Decimal conversions only), ``json``
+        (only the JSON decode) or ``line`` (nothing: the Rust side and the call)."""
+        if stage not in ("event", "decimal", "json", "line"):
             raise ValueError(stage)
         self._stage = stage
 
