@@ -28,6 +28,7 @@ use client::{NativeClient, connect};
 mod client;
 mod delivery;
 mod legacy;
+mod replay;
 
 pyo3::create_exception!(
     _native,
@@ -310,5 +311,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
         m.py().get_type::<legacy::LegacyRestError>(),
     )?;
     m.add_class::<legacy::NativeCompat>()?;
+    replay::register(m)?;
     Ok(())
 }
