@@ -38,16 +38,19 @@ async fn within<T>(what: &str, f: impl Future<Output = T>) -> T {
         .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
 }
 
-async fn until_live(events: &mut Events, symbol: &str, seen: &mut Vec<Event>) {
-    within("the book to go live", async {
-        loop {
+/// Reads events until every one of `symbols` has reported a live book; the books go live
+/// in any order, so one wait covers them all.
+async fn until_live(events: &mut Events, symbols: &[&str], seen: &mut Vec<Event>) {
+    let mut waiting: Vec<&str> = symbols.to_vec();
+    within("the books to go live", async {
+        while !waiting.is_empty() {
             let event = events.next().await.expect("the stream ended");
-            let live = matches!(&event.body, EventBody::BookStatus(s)
-                if s.symbol.as_str() == symbol && s.status.is_live());
-            seen.push(event);
-            if live {
-                return;
+            if let EventBody::BookStatus(s) = &event.body
+                && s.status.is_live()
+            {
+                waiting.retain(|symbol| *symbol != s.symbol.as_str());
             }
+            seen.push(event);
         }
     })
     .await;
@@ -118,7 +121,7 @@ async fn an_input_tap_is_made_per_session_before_any_input_and_sees_every_kind()
         .await
         .unwrap();
     let mut events = client.events();
-    until_live(&mut events, "BTCUSDT", &mut Vec::new()).await;
+    until_live(&mut events, &["BTCUSDT"], &mut Vec::new()).await;
 
     let public = client.pools()[0].connections.len();
     let seen = std::mem::take(&mut *seen.lock().unwrap());
@@ -172,7 +175,7 @@ async fn frames_a_tap_ignores_never_reach_the_book() {
         .await
         .unwrap();
     let mut events = client.events();
-    until_live(&mut events, "BTCUSDT", &mut Vec::new()).await;
+    until_live(&mut events, &["BTCUSDT"], &mut Vec::new()).await;
     ignoring.store(1, Ordering::SeqCst);
     let before = client.book(Venue::MexcSpot, "BTCUSDT").unwrap();
     let handled = client.pools()[0].connections[0].handler.messages;
@@ -203,8 +206,7 @@ async fn freeze_holds_books_counters_and_events_still() {
         .unwrap();
     let mut events = client.events();
     let mut seen = Vec::new();
-    until_live(&mut events, "BTCUSDT", &mut seen).await;
-    until_live(&mut events, "ETHUSDT", &mut seen).await;
+    until_live(&mut events, &["BTCUSDT", "ETHUSDT"], &mut seen).await;
     // Let a few updates through so the books have moved since their snapshots.
     tokio::time::sleep(Duration::from_millis(300)).await;
 
@@ -272,7 +274,7 @@ async fn pools_report_each_connection_with_its_latency() {
         .await
         .unwrap();
     let mut events = client.events();
-    until_live(&mut events, "BTCUSDT", &mut Vec::new()).await;
+    until_live(&mut events, &["BTCUSDT"], &mut Vec::new()).await;
     let pools = client.pools();
     assert_eq!(pools.len(), 1);
     let pool = &pools[0];
