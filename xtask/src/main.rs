@@ -4,8 +4,9 @@
 //! - `cargo xtask bench [--quick|--full] [--save-baseline] [--threshold PCT] [--only NAME]
 //!   [--prove-gate NAME] [--annotate NAME]`: the benchmark regression gate and the
 //!   performance validation run (see docs/BENCHMARKS.md).
-//! - `cargo xtask fuzz [--seconds N] [--only TARGET]`: every cargo-fuzz target for a bounded
-//!   time (see docs/TESTING.md, "Fuzzing").
+//! - `cargo xtask fuzz [--seconds N] [--runs N] [--sanitizer address|none] [--only TARGET]`:
+//!   every cargo-fuzz target for a bounded time or number of executions (see
+//!   docs/TESTING.md, "Fuzzing").
 //! - `cargo xtask soak [--minutes N]`: every venue on the simulator through the client
 //!   library with faults for N minutes (see docs/TESTING.md, "Soak").
 //! - `cargo xtask deny`: all cargo-deny checks against the offline RustSec snapshot.
@@ -157,13 +158,7 @@ fn ci(root: &Path) -> Result<()> {
     )?;
     match fuzz::missing_tools(root) {
         Some(why) => eprintln!("fuzz: skipped, {why}"),
-        None => fuzz::run(
-            root,
-            &fuzz::FuzzArgs {
-                seconds: CI_FUZZ_SECONDS,
-                only: None,
-            },
-        )?,
+        None => fuzz::run(root, &fuzz::FuzzArgs::for_seconds(CI_FUZZ_SECONDS))?,
     }
     Ok(())
 }
