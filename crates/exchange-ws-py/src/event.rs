@@ -13,7 +13,7 @@ use pyo3::exceptions::{PyAttributeError, PyIndexError};
 use pyo3::prelude::*;
 use pyo3::pyclass::CompareOp;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyList, PySlice, PyString, PyType};
+use pyo3::types::{PyDict, PyList, PySlice, PyString, PyTuple, PyType};
 
 use exchange_ws::{Event, EventBody};
 
@@ -21,6 +21,7 @@ use crate::error;
 
 static DECIMAL: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static LEVEL: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static TUPLE_NEW: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
 /// `decimal.Decimal` of an exact Rust decimal, through its text (no float on the way).
 fn decimal<'py>(py: Python<'py>, value: impl std::fmt::Display) -> PyResult<Bound<'py, PyAny>> {
@@ -28,10 +29,18 @@ fn decimal<'py>(py: Python<'py>, value: impl std::fmt::Display) -> PyResult<Boun
     class.call1((PyString::new(py, &value.to_string()),))
 }
 
-/// `exchange_ws.Level(price, qty)`.
+/// `exchange_ws.Level(price, qty)`, made as the NamedTuple's own `__new__` makes it
+/// (`tuple.__new__(Level, (price, qty))`) without running that Python function.
 fn level<'py>(py: Python<'py>, level: &Level) -> PyResult<Bound<'py, PyAny>> {
     let class = LEVEL.import(py, "exchange_ws", "Level")?;
-    class.call1((decimal(py, level.price)?, decimal(py, level.quantity)?))
+    let new = TUPLE_NEW.get_or_try_init(py, || {
+        PyResult::Ok(py.get_type::<PyTuple>().getattr("__new__")?.unbind())
+    })?;
+    let pair = PyTuple::new(
+        py,
+        [decimal(py, level.price)?, decimal(py, level.quantity)?],
+    )?;
+    new.bind(py).call1((class, pair))
 }
 
 fn optional_level<'py>(py: Python<'py>, value: Option<&Level>) -> PyResult<Bound<'py, PyAny>> {
@@ -52,15 +61,22 @@ struct Decoded {
     fields: Py<PyDict>,
 }
 
+#[allow(
+    clippy::large_enum_variant,
+    reason = "the event lives inside its Python object: boxing it would add an allocation per event"
+)]
 enum Source {
     /// Delivered by the client or a replay.
-    Native(Box<Event>),
-    /// Built from a dict (`Event(raw)`, `Event._from_json`, unpickling).
-    Raw {
-        kind: String,
-        venue: String,
-        receive_ts_ns: Py<PyAny>,
-    },
+    Native(Event),
+    /// Built from a dict (`Event(raw)`, `Event._from_json`, unpickling): rare, boxed so
+    /// the delivered events stay one allocation.
+    Raw(Box<RawHead>),
+}
+
+struct RawHead {
+    kind: String,
+    venue: String,
+    receive_ts_ns: Py<PyAny>,
 }
 
 /// One normalized event.
@@ -82,7 +98,7 @@ pub(crate) struct PyEvent {
 impl PyEvent {
     pub(crate) fn native(event: Event) -> Self {
         Self {
-            source: Source::Native(Box::new(event)),
+            source: Source::Native(event),
             decoded: PyOnceLock::new(),
         }
     }
@@ -93,7 +109,7 @@ impl PyEvent {
                 // A raw event is decoded when it is made.
                 return Err(error("an event built from a dict lost its fields"));
             };
-            let value = serde_json::to_value(&**event).map_err(error)?;
+            let value = serde_json::to_value(event).map_err(error)?;
             let raw = json_to_py(py, &value)?;
             let raw = raw.cast_into::<PyDict>()?;
             Ok(split_raw(py, &raw)?.3)
@@ -177,11 +193,11 @@ impl PyEvent {
         // A fresh cell: the value always goes in.
         let _ = cell.set(py, decoded);
         Ok(Self {
-            source: Source::Raw {
+            source: Source::Raw(Box::new(RawHead {
                 kind,
                 venue,
                 receive_ts_ns,
-            },
+            })),
             decoded: cell,
         })
     }
@@ -198,7 +214,7 @@ impl PyEvent {
     fn kind<'py>(&self, py: Python<'py>) -> Bound<'py, PyString> {
         match &self.source {
             Source::Native(event) => PyString::intern(py, event.kind().as_str()),
-            Source::Raw { kind, .. } => PyString::new(py, kind),
+            Source::Raw(head) => PyString::new(py, &head.kind),
         }
     }
 
@@ -206,7 +222,7 @@ impl PyEvent {
     fn venue<'py>(&self, py: Python<'py>) -> Bound<'py, PyString> {
         match &self.source {
             Source::Native(event) => PyString::intern(py, event.venue.as_str()),
-            Source::Raw { venue, .. } => PyString::new(py, venue),
+            Source::Raw(head) => PyString::new(py, &head.venue),
         }
     }
 
@@ -241,7 +257,7 @@ impl PyEvent {
     fn receive_ts_ns<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         match &self.source {
             Source::Native(event) => Ok(event.receive_ts_ns.into_pyobject(py)?.into_any()),
-            Source::Raw { receive_ts_ns, .. } => Ok(receive_ts_ns.bind(py).clone()),
+            Source::Raw(head) => Ok(head.receive_ts_ns.bind(py).clone()),
         }
     }
 
@@ -249,6 +265,48 @@ impl PyEvent {
     #[getter]
     fn fields<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         Ok(self.decoded(py)?.fields.bind(py).clone())
+    }
+
+    // The hot fields are getters: reaching `__getattr__` costs a failed generic lookup
+    // (an exception) first. Each falls back to the fields of kinds that have it.
+    #[getter]
+    fn bid<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        Self::__getattr__(slf, "bid")
+    }
+
+    #[getter]
+    fn ask<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        Self::__getattr__(slf, "ask")
+    }
+
+    #[getter]
+    fn bids<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        Self::__getattr__(slf, "bids")
+    }
+
+    #[getter]
+    fn asks<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        Self::__getattr__(slf, "asks")
+    }
+
+    #[getter]
+    fn update_id<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        Self::__getattr__(slf, "update_id")
+    }
+
+    #[getter]
+    fn update<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        Self::__getattr__(slf, "update")
+    }
+
+    #[getter]
+    fn first_update_id<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        Self::__getattr__(slf, "first_update_id")
+    }
+
+    #[getter]
+    fn last_update_id<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        Self::__getattr__(slf, "last_update_id")
     }
 
     fn __getattr__<'py>(slf: &Bound<'py, Self>, name: &str) -> PyResult<Bound<'py, PyAny>> {
@@ -343,7 +401,7 @@ impl PyLevels {
                 }
                 _ => &[],
             },
-            Source::Raw { .. } => &[],
+            Source::Raw(_) => &[],
         }
     }
 
