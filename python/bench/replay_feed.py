@@ -1,10 +1,9 @@
 """Drives ``exchange_ws._native.Replay`` as Gate.io would: answers the subscribe requests,
-the snapshot request, then feeds pushes; every event becomes the ``exchange_ws.Event`` a
-user of ``client.events()`` gets."""
+the snapshot request, then feeds pushes; every event reaches Python as the
+``exchange_ws.Event`` a user of ``client.events()`` gets."""
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from typing import List, Optional, Sequence, Tuple
 
@@ -25,31 +24,31 @@ class ReplayFeed:
         depth: Optional[int] = None,
     ) -> None:
         self.last: Optional[Event] = None
-        self.replay = _native.Replay(venue, list(symbols), list(channels), self._on_line, depth, levels)
+        self.replay = _native.Replay(venue, list(symbols), list(channels), self._on_event, depth, levels)
         self._stage = "event"
 
-    def _on_line(self, line: str) -> None:
+    def _on_event(self, event: Event) -> None:
+        # The Event is what Client.events() yields; nothing in it is converted yet.
         if self._stage == "event":
-            # What Client.events() does with each line the Rust side hands over.
-            self.last = Event._from_json(line)
-        elif self._stage == "json":
-            json.loads(line)
-        elif self._stage == "decimal":
-            # The Decimal conversions Event._from_json makes, without the objects around them.
-            raw = json.loads(line)
-            for name in ("bids", "asks"):
-                for price, qty in raw.get(name) or ():
-                    Decimal(price), Decimal(qty)
-            for name in ("bid", "ask"):
-                pair = raw.get(name)
-                if pair is not None:
-                    Decimal(pair[0]), Decimal(pair[1])
+            self.last = event
+        elif self._stage == "top":
+            # Reading the best bid and ask as Decimals (the values a strategy looks at).
+            if event.kind == "ticker":
+                event.bid.price, event.ask.price
+            elif event.kind == "book_update":
+                event.bids[0].price, event.asks[0].price
+        elif self._stage == "all":
+            # Converting every price and quantity of the event to Decimal.
+            if event.kind == "ticker":
+                event.bid, event.ask
+            elif event.kind == "book_update":
+                list(event.bids), list(event.asks)
 
     def stop_at(self, stage: str) -> None:
-        """How far the callback goes, to see where the time goes: ``event`` (what users
-        get), ``decimal`` (the JSON decode and the Decimal conversions only), ``json``
-        (only the JSON decode) or ``line`` (nothing: the Rust side and the call)."""
-        if stage not in ("event", "decimal", "json", "line"):
+        """What the callback does with each event, to see what reading it costs: ``event``
+        (keeps it: what delivery costs), ``top`` (also reads the best bid and ask price as
+        ``Decimal``) or ``all`` (also converts every level to ``Level(Decimal, Decimal)``)."""
+        if stage not in ("event", "top", "all"):
             raise ValueError(stage)
         self._stage = stage
 

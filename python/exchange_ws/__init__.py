@@ -28,16 +28,18 @@ Services written against the old ``WebSocketManager`` layer import it from
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from collections import deque
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import (
-    Any, AsyncIterator, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union,
+    Any, AsyncIterator, Deque, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union,
 )
 
 from . import _native
 from ._lifetime import EXIT_TIMEOUT_S, OPEN
-from ._native import Credentials, ExchangeWsError
+from ._native import Credentials, Event, ExchangeWsError, Levels
 
 __all__ = [
     "Book",
@@ -46,6 +48,7 @@ __all__ = [
     "Event",
     "ExchangeWsError",
     "Level",
+    "Levels",
     "PoolStats",
     "Simulator",
     "Stats",
@@ -88,7 +91,13 @@ def _level(pair: Any) -> Optional[Level]:
     return Level(Decimal(pair[0]), Decimal(pair[1]))
 
 
+# Events fetched from Rust per asyncio wake-up, at most (bounds Client's buffer).
+_BATCH = 256
+
+
 def _convert(fields: Dict[str, Any]) -> Dict[str, Any]:
+    # How an event's JSON fields become Python values; exchange_ws.Event uses it for every
+    # kind it does not read straight from Rust, so both give the same values.
     out: Dict[str, Any] = {}
     for name, value in fields.items():
         if name in _LEVEL_LISTS and isinstance(value, list):
@@ -100,45 +109,6 @@ def _convert(fields: Dict[str, Any]) -> Dict[str, Any]:
         else:
             out[name] = value
     return out
-
-
-class Event:
-    """One normalized event.
-
-    Every event has ``kind`` (``book_update``, ``book_status``, ``trade``, ``ticker``,
-    ``ticker24h``, ``order``, ``fill``, ``balance``, ``position``, ``error``, ``book``,
-    ``connection``, ``lagged``), ``venue``, ``symbol`` (``None`` when not about one
-    instrument), ``exchange_ts_ms`` and ``receive_ts_ns``; the kind's own fields are
-    attributes too (``price``, ``quantity``, ``bids``, ``asks``, ``status``, ...), with
-    decimals as ``decimal.Decimal`` and book levels as ``Level(price, qty)``. ``fields``
-    holds them all as a dict.
-    """
-
-    __slots__ = ("kind", "venue", "symbol", "exchange_ts_ms", "receive_ts_ns", "fields")
-
-    def __init__(self, raw: Dict[str, Any]) -> None:
-        self.kind: str = raw.pop("kind")
-        self.venue: str = raw.pop("venue")
-        self.symbol: Optional[str] = raw.pop("symbol", None)
-        self.exchange_ts_ms: Optional[int] = raw.pop("exchange_ts_ms", None)
-        self.receive_ts_ns: int = raw.pop("receive_ts_ns", 0)
-        self.fields: Dict[str, Any] = _convert(raw)
-
-    @classmethod
-    def _from_json(cls, line: str) -> "Event":
-        return cls(json.loads(line))
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self.fields[name]
-        except KeyError:
-            raise AttributeError(f"a {self.kind} event has no field '{name}'") from None
-
-    def __repr__(self) -> str:
-        return (
-            f"Event(kind={self.kind!r}, venue={self.venue!r}, symbol={self.symbol!r}, "
-            f"fields={self.fields!r})"
-        )
 
 
 class Book:
@@ -293,23 +263,33 @@ class Client:
 
     def __init__(self, native: Any) -> None:
         self._native = native
+        # Events taken from Rust in one batch and not handed out yet; at most _BATCH.
+        self._buffer: Deque[Event] = deque()
         OPEN.add(self)
 
     def _close_blocking(self) -> None:
         self._native.close_blocking(EXIT_TIMEOUT_S)
 
+    async def _fill(self) -> bool:
+        """Waits for the next batch of events; ``False`` once the stream has ended."""
+        batch = await self._native.next_events(_BATCH)
+        self._buffer.extend(batch)
+        return bool(batch)
+
     async def events(self) -> AsyncIterator[Event]:
         """Every event from every venue, in order, until :meth:`close`."""
+        buffer = self._buffer
         while True:
-            line = await self._native.next_event()
-            if line is None:
+            while buffer:
+                yield buffer.popleft()
+            if not await self._fill():
                 return
-            yield Event._from_json(line)
 
     async def next_event(self) -> Optional[Event]:
         """The next event, or ``None`` once the client is closed."""
-        line = await self._native.next_event()
-        return None if line is None else Event._from_json(line)
+        if not self._buffer and not await self._fill():
+            return None
+        return self._buffer.popleft()
 
     def book(self, symbol: str, venue: Optional[str] = None) -> Book:
         """A consistent copy of the local book of ``symbol`` (on ``venue`` when the client
@@ -319,7 +299,12 @@ class Client:
     def stats(self) -> Stats:
         """The client's counters now: events delivered, conflated, queued and dropped, and
         per venue and role the connections' counters (see :class:`Stats`)."""
-        return Stats._from_json(self._native.stats())
+        stats = Stats._from_json(self._native.stats())
+        held = len(self._buffer)
+        if not held:
+            return stats
+        # Fetched from Rust but not handed out yet: still queued, from the user's side.
+        return dataclasses.replace(stats, delivered=stats.delivered - held, queued=stats.queued + held)
 
     def resync(self, symbol: str, venue: Optional[str] = None) -> None:
         """Throws the local book of ``symbol`` (on ``venue`` when the client has several)

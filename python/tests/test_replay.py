@@ -1,15 +1,17 @@
 """The replay entry point (``_native.Replay``): Gate.io frames given by the test go through
-the venue's handler and reach a Python callback as the events ``Client.events()`` yields.
+the venue's handler and reach a Python callback as the ``Event`` objects ``Client.events()``
+yields.
 It is what python/bench measures against ccxt pro; ccxt is not needed here."""
 
 import json
+import pickle
 import sys
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from exchange_ws import Book, Event, ExchangeWsError, Level, _native
+from exchange_ws import Book, Event, ExchangeWsError, Level, Levels, _native
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
@@ -54,8 +56,9 @@ class Collected:
     def __init__(self):
         self.events = []
 
-    def __call__(self, line):
-        self.events.append(Event._from_json(line))
+    def __call__(self, event):
+        assert isinstance(event, Event)
+        self.events.append(event)
 
     def kinds(self):
         return [e.kind for e in self.events]
@@ -175,7 +178,7 @@ def test_bad_arguments_raise_clear_errors():
 def test_a_callback_cannot_feed_its_own_replay():
     holder = {}
 
-    def reenter(line):
+    def reenter(event):
         holder["replay"].feed([])
 
     replay = _native.Replay("gateio-spot", ["BTC_USDT"], ["ticker"], reenter)
@@ -186,3 +189,100 @@ def test_a_callback_cannot_feed_its_own_replay():
     # Still usable afterwards.
     holder["replay"] = None
     assert replay.rest_requests() == []
+
+
+# ---- the native Event: values converted when read -----------------------------------------
+
+
+def book_update_events():
+    replay, got = synced_replay()
+    got.events.clear()
+    replay.feed(
+        [
+            push(101, 103, [["60000.00", "4.125"], ["59999.90", "0"], ["60000.15", "0.5"]], [["60000.20", "0"]]),
+            push(104, 104, [], [["60000.25", "1.00000001"]]),
+        ]
+    )
+    return [e for e in got.events if e.kind == "book_update"]
+
+
+def test_levels_are_a_lazy_sequence_of_exact_levels():
+    first, second = book_update_events()
+    bids = first.bids
+    assert isinstance(bids, Levels) and len(bids) == 3 and bool(bids)
+    want = [
+        Level(Decimal("60000.15"), Decimal("0.5")),
+        Level(Decimal("60000.10"), Decimal("1.5")),
+        Level(Decimal("60000.00"), Decimal("4.125")),
+    ]
+    # Items, negative indexes, slices and iteration all give exact Level(Decimal, Decimal).
+    assert bids[0] == want[0] and bids[-1] == want[-1] and bids[1:] == want[1:]
+    assert list(bids) == want and [l.price for l in bids] == [w.price for w in want]
+    assert all(type(l) is Level and type(l.qty) is Decimal for l in bids)
+    assert str(second.asks[0].qty) == "1.00000001" and second.asks[0].qty == Decimal("1.00000001")
+    with pytest.raises(IndexError):
+        bids[3]
+    with pytest.raises(IndexError):
+        bids[-4]
+    # Equality with lists, tuples and other Levels; unequal when an item differs.
+    assert bids == want and bids == tuple(want) and bids == first.bids
+    assert bids != want[:2] and bids != second.asks and bids != [Level(Decimal(1), Decimal(1))] * 3
+    assert not (bids == "not levels")
+    assert Level(Decimal("60000.10"), Decimal("1.5")) in bids
+    assert repr(bids) == repr(list(bids)) and repr(bids).startswith("[Level(price=Decimal('60000.15')")
+    # The same values as the JSON path (fields) gives.
+    assert first.fields["bids"] == list(bids) and first.fields["asks"] == list(first.asks)
+    assert pickle.loads(pickle.dumps(bids)) == want
+
+
+def test_book_update_attributes_match_the_json_fields():
+    first, second = book_update_events()
+    for event in (first, second):
+        for name in ("update", "first_update_id", "last_update_id"):
+            assert getattr(event, name) == event.fields[name], name
+        assert event.symbol == "BTC_USDT" and event.venue == "gateio-spot" and event.kind == "book_update"
+        assert isinstance(event.exchange_ts_ms, int) and isinstance(event.receive_ts_ns, int)
+    assert (second.update, second.first_update_id, second.last_update_id) == ("delta", 104, 104)
+    with pytest.raises(AttributeError, match="a book_update event has no field 'price'"):
+        first.price
+
+
+def test_ticker_decimals_are_exact_and_match_the_json_fields():
+    got = Collected()
+    replay = _native.Replay("gateio-spot", ["BTC_USDT"], ["ticker"], got)
+    replay.feed([gateio_frames.ack(r) for r in replay.connect()])
+    frames = gateio_frames.book_ticker_frames(2)
+    replay.feed(frames)
+    event = got.events[-1]
+    last = json.loads(frames[-1])["result"]
+    assert type(event.bid.price) is Decimal and event.bid.price == Decimal(last["b"])
+    assert event.ask == Level(Decimal(last["a"]), Decimal(last["A"]))
+    for name in ("bid", "ask", "update_id"):
+        assert getattr(event, name) == event.fields[name], name
+    assert set(event.fields) == {"bid", "ask", "update_id"}
+    text = repr(event)
+    assert text.startswith("Event(kind='ticker', venue='gateio-spot', symbol='BTC_USDT', fields={")
+    assert repr(event.bid.price) in text
+
+
+def test_events_pickle_and_rebuild_from_a_dict_or_json():
+    first, _ = book_update_events()
+    again = pickle.loads(pickle.dumps(first))
+    assert isinstance(again, Event)
+    for name in ("kind", "venue", "symbol", "exchange_ts_ms", "receive_ts_ns", "fields"):
+        assert getattr(again, name) == getattr(first, name), name
+    assert again.bids == first.bids and again.update == "snapshot"
+    line = json.dumps(
+        {"kind": "trade", "venue": "mexc-spot", "symbol": "BTCUSDT", "trade_id": "7",
+         "price": "64250.10", "quantity": "0.00012", "side": "buy", "exchange_ts_ms": 5,
+         "receive_ts_ns": 6}
+    )
+    trade = Event._from_json(line)
+    assert (trade.kind, trade.venue, trade.symbol, trade.exchange_ts_ms, trade.receive_ts_ns) == (
+        "trade", "mexc-spot", "BTCUSDT", 5, 6)
+    assert trade.price == Decimal("64250.10") and type(trade.quantity) is Decimal
+    assert trade.side == "buy" and trade.trade_id == "7"
+    raw = json.loads(line)
+    assert Event(raw).fields == trade.fields and "kind" in raw  # the caller's dict is left alone
+    with pytest.raises(KeyError):
+        Event({"venue": "mexc-spot"})

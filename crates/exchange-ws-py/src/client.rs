@@ -13,6 +13,7 @@ use exchange_ws::{
 use pyo3::prelude::*;
 
 use crate::error;
+use crate::event::PyEvent;
 
 fn client_error(err: ClientError) -> PyErr {
     error(err)
@@ -20,6 +21,21 @@ fn client_error(err: ClientError) -> PyErr {
 
 fn to_json(event: &Event) -> PyResult<String> {
     serde_json::to_string(event).map_err(error)
+}
+
+/// The most events one `next_events` call takes (bounds the Python-side buffer).
+const MAX_BATCH: usize = 1024;
+
+/// The next event if one is queued now: `None` when it would have to wait.
+async fn ready_now(events: &mut Events) -> Option<Option<Event>> {
+    let mut next = std::pin::pin!(events.next());
+    std::future::poll_fn(|cx| {
+        std::task::Poll::Ready(match next.as_mut().poll(cx) {
+            std::task::Poll::Ready(event) => Some(event),
+            std::task::Poll::Pending => None,
+        })
+    })
+    .await
 }
 
 fn venue(name: &str) -> PyResult<Venue> {
@@ -201,15 +217,36 @@ impl NativeClient {
 
 #[pymethods]
 impl NativeClient {
-    /// The next event as a JSON line, or `None` when the stream has ended (awaitable).
+    /// The next event, or `None` when the stream has ended (awaitable).
     fn next_event<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let events = Arc::clone(&self.events);
         pyo3_async_runtimes::tokio::future_into_py(py, async move {
             let mut events = events.lock().await;
-            match events.next().await {
-                Some(event) => to_json(&event).map(Some),
-                None => Ok(None),
+            Ok(events.next().await.map(PyEvent::native))
+        })
+    }
+
+    /// The next events, at least one and at most `max`, as a list: waits for the first,
+    /// then takes those already queued without waiting. An empty list once the stream has
+    /// ended (awaitable). One asyncio future per batch instead of per event.
+    fn next_events<'py>(&self, py: Python<'py>, max: usize) -> PyResult<Bound<'py, PyAny>> {
+        let events = Arc::clone(&self.events);
+        let max = max.clamp(1, MAX_BATCH);
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            let mut events = events.lock().await;
+            let Some(first) = events.next().await else {
+                return Ok(Vec::new());
+            };
+            let mut batch = Vec::with_capacity(max);
+            batch.push(PyEvent::native(first));
+            while batch.len() < max {
+                match ready_now(&mut events).await {
+                    Some(Some(event)) => batch.push(PyEvent::native(event)),
+                    // Ended: this batch goes out, the next call returns the empty list.
+                    Some(None) | None => break,
+                }
             }
+            Ok(batch)
         })
     }
 

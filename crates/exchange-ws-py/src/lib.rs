@@ -2,8 +2,9 @@
 //!
 //! Rust does the work on one tokio runtime for the process (pyo3-async-runtimes' runtime);
 //! every call that waits returns an asyncio awaitable, so the GIL is free while Rust runs.
-//! Events and books cross as JSON lines (the same lines `wsx` prints: decimals are exact
-//! strings); the Python package turns them into typed classes with `decimal.Decimal`.
+//! Events cross as native `exchange_ws.Event` objects (`event`) that keep the Rust event
+//! and convert a value to Python (`decimal.Decimal` for prices) only when it is read;
+//! books and stats cross as JSON lines (the same lines `wsx` prints).
 //!
 //! `client` binds `exchange_ws::Client` (and its credentials) for `exchange_ws.Client`;
 //! `legacy` binds the old `WebSocketManager` API (ws-manager-compat) for
@@ -27,6 +28,7 @@ use client::{NativeClient, connect};
 
 mod client;
 mod delivery;
+mod event;
 mod legacy;
 mod replay;
 
@@ -311,6 +313,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
         m.py().get_type::<legacy::LegacyRestError>(),
     )?;
     m.add_class::<legacy::NativeCompat>()?;
+    event::register(m)?;
     replay::register(m)?;
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! `_native.Replay`: frames given by the caller go through a venue's own market-data handler
 //! and the client's event path, without a network, and every event reaches a Python
-//! callback as the JSON line the live client's `next_event` returns.
+//! callback as the `exchange_ws.Event` the live client's `events()` yields.
 //!
 //! It exists to measure what an event costs up to Python code (python/bench compares it
 //! with ccxt pro on the same frames) and to test decoding from Python. The handler is the
@@ -27,6 +27,7 @@ use ws_core::{
 use ws_handlers::{EndpointChoice, PublicVenueHandler, VenueHandler};
 
 use crate::error;
+use crate::event::PyEvent;
 
 /// Registers the class on the module.
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -143,13 +144,13 @@ impl State {
         frames
     }
 
-    /// Hands the events collected so far to `callback`, one JSON line each; how many.
+    /// Hands the events collected so far to `callback`, one `Event` each; how many.
     fn deliver(&mut self, callback: &Bound<'_, PyAny>) -> PyResult<usize> {
         self.session.take_events(&mut self.events);
+        let py = callback.py();
         let mut delivered = 0;
         for event in self.events.drain(..) {
-            let line = serde_json::to_string(&event).map_err(error)?;
-            callback.call1((line,))?;
+            callback.call1((Bound::new(py, PyEvent::native(event))?,))?;
             delivered += 1;
         }
         Ok(delivered)
@@ -157,8 +158,8 @@ impl State {
 }
 
 /// A venue's market-data handler fed by the caller: `Replay(venue, symbols, channels,
-/// callback, depth=None, levels=None)`. `callback(line)` gets every event as the JSON
-/// line `exchange_ws.Event._from_json` takes.
+/// callback, depth=None, levels=None)`. `callback(event)` gets every event as an
+/// `exchange_ws.Event`.
 #[pyclass(module = "exchange_ws._native")]
 pub(crate) struct Replay {
     venue: Venue,
