@@ -289,12 +289,13 @@ impl<'a> Scanner<'a> {
             pattern
         };
         let end = self.pos + expected.len();
-        if self.bytes.get(self.pos..end) == Some(expected) {
-            self.pos = end;
-            *first = false;
-            true
-        } else {
-            false
+        match self.bytes.get(self.pos..end) {
+            Some(found) if same_bytes(found, expected) => {
+                self.pos = end;
+                *first = false;
+                true
+            }
+            _ => false,
         }
     }
 
@@ -362,6 +363,23 @@ impl<'a> Scanner<'a> {
             Ok(false)
         }
     }
+}
+
+/// `found == expected` for slices of equal length. Member patterns are 8 to 16 bytes:
+/// two overlapping eight-byte words each (the pattern's are constants once inlined)
+/// instead of a call to `memcmp`.
+#[inline(always)]
+fn same_bytes(found: &[u8], expected: &[u8]) -> bool {
+    let len = expected.len();
+    if found.len() != len || !(8..=16).contains(&len) {
+        return found == expected;
+    }
+    let word = |bytes: &[u8], at: usize| {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(bytes.get(at..at + 8).unwrap_or(&[0; 8]));
+        u64::from_le_bytes(word)
+    };
+    word(found, 0) == word(expected, 0) && word(found, len - 8) == word(expected, len - 8)
 }
 
 /// `0x80` in the lowest zero byte of `word` (and possibly in higher bytes above it).

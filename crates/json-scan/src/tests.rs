@@ -203,3 +203,40 @@ fn eat_member_takes_only_the_exact_key() {
     assert_eq!(sc.next_key(&mut first).unwrap(), None);
     assert!(!sc.eat_member(&mut first, b",\"e\":"));
 }
+
+/// The word-at-a-time comparison of `eat_member` agrees with a byte comparison for every
+/// key length, a difference at every byte, and keys cut off by the end of the input.
+#[test]
+fn eat_member_compares_every_byte_of_every_length() {
+    for key_len in 0..24 {
+        let key: String = (0..key_len).map(|i| char::from(b'a' + i as u8)).collect();
+        let pattern = format!(",\"{key}\":");
+        for first in [false, true] {
+            let expected = if first { &pattern[1..] } else { &pattern[..] };
+            // The exact member, then one byte changed at each place.
+            let mut texts = vec![format!("{expected}1}}").into_bytes()];
+            for at in 0..expected.len() {
+                let mut text = format!("{expected}1}}").into_bytes();
+                text[at] ^= 0x01;
+                texts.push(text);
+            }
+            // Cut short: the member does not fit.
+            for cut in 0..expected.len() {
+                texts.push(expected.as_bytes()[..cut].to_vec());
+            }
+            for text in texts {
+                let mut sc = Scanner::new(&text);
+                let mut flag = first;
+                let want = text.starts_with(expected.as_bytes());
+                assert_eq!(
+                    sc.eat_member(&mut flag, pattern.as_bytes()),
+                    want,
+                    "{pattern} {first} {}",
+                    String::from_utf8_lossy(&text)
+                );
+                assert_eq!(sc.pos(), if want { expected.len() } else { 0 });
+                assert_eq!(flag, first && !want);
+            }
+        }
+    }
+}

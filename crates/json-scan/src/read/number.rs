@@ -62,7 +62,7 @@ pub fn quick_decimal(bytes: &[u8], start: usize, quoted: bool) -> Option<(Decima
         && bytes.get(start) == Some(&b'"')
         && let Some((magnitude, scale, end)) = swar_decimal(bytes, start + 1)
     {
-        return Some((Decimal::from_parts(magnitude, scale).ok()?, end));
+        return Some((Decimal::from_normalized_parts(magnitude, scale), end));
     }
     if let Some(found) = wide_decimal(bytes, start, quoted) {
         return Some(found);
@@ -74,7 +74,8 @@ pub fn quick_decimal(bytes: &[u8], start: usize, quoted: bool) -> Option<(Decima
 /// opening quote), read eight bytes at a time (SWAR): a digit mask finds where each part
 /// ends, trailing fractional zeros are dropped by mask (so the result is normalized
 /// without a division loop), and digits are converted eight at a time with three
-/// multiplies. Returns the mantissa, the scale and the position after the closing quote;
+/// multiplies. Returns the mantissa, the scale (normalized, so they make a `Decimal`
+/// as they are) and the position after the closing quote;
 /// `None` for any other shape (signs included), for more than seven integer digits, more
 /// than fifteen fractional digits or more than eighteen in all, so the wider readers
 /// decide. Past the end of `bytes` the reads see zero bytes, which end no part.
@@ -89,7 +90,7 @@ pub fn swar_decimal(bytes: &[u8], at: usize) -> Option<(i64, u8, usize)> {
 #[inline(always)]
 pub fn quick_bare_decimal(bytes: &[u8], start: usize) -> Option<(Decimal, usize)> {
     if let Some((magnitude, scale, end)) = swar_decimal_until::<true>(bytes, start) {
-        return Some((Decimal::from_parts(magnitude, scale).ok()?, end));
+        return Some((Decimal::from_normalized_parts(magnitude, scale), end));
     }
     quick_decimal(bytes, start, false)
 }
@@ -454,13 +455,13 @@ pub(super) fn wide_decimal(bytes: &[u8], start: usize, quoted: bool) -> Option<(
             return None;
         }
     }
-    // At most 18 digits: below 10^18, so the cast cannot wrap.
+    // At most 18 digits: below 10^18, so the cast cannot wrap; the fraction's trailing
+    // zeros were never taken in, so the parts are normalized (scale at most fifteen).
     let magnitude = mantissa as i64;
-    let value = Decimal::from_parts(
+    let value = Decimal::from_normalized_parts(
         if negative { -magnitude } else { magnitude },
         u8::try_from(scale).ok()?,
-    )
-    .ok()?;
+    );
     Some((value, i))
 }
 

@@ -150,6 +150,8 @@ fn swar_decimals_agree_with_the_general_parser() {
                     if let Some((mantissa, scale, end)) = swar_decimal(&bytes, 1) {
                         engaged += 1;
                         let value = Decimal::from_parts(mantissa, scale).unwrap();
+                        // Already normalized: the readers build it without re-normalizing.
+                        assert_eq!((value.mantissa(), value.scale()), (mantissa, scale));
                         assert_eq!(Some(value), general, "{text}");
                         assert_eq!(end, text.len() + 2, "{text}");
                     }
@@ -190,6 +192,7 @@ fn swar_decimals_agree_with_the_general_parser() {
         bytes.extend_from_slice(b"\"]]}}}}}}}}}}}}}}}}");
         if let Some((mantissa, scale, end)) = swar_decimal(&bytes, 1) {
             let found = (Decimal::from_parts(mantissa, scale).unwrap(), end);
+            assert_eq!((found.0.mantissa(), found.0.scale()), (mantissa, scale));
             assert_eq!(
                 Some(found),
                 scalar_decimal(&bytes, 0, true),
@@ -233,6 +236,7 @@ fn swar_decimals_at_the_end_and_with_long_fractions() {
             if let Some((mantissa, scale, end)) = swar_decimal(bytes, 1) {
                 engaged += 1;
                 let found = (Decimal::from_parts(mantissa, scale).unwrap(), end);
+                assert_eq!((found.0.mantissa(), found.0.scale()), (mantissa, scale));
                 assert_eq!(Some(found), scalar_decimal(bytes, 0, true), "{text} {cut}");
                 assert_eq!(found.0, Decimal::parse(text).unwrap(), "{text} {cut}");
             }

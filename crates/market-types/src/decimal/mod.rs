@@ -129,6 +129,25 @@ impl Decimal {
         Ok(Decimal { mantissa, scale })
     }
 
+    /// Builds `mantissa × 10^-scale` from parts the caller has already normalized, for
+    /// readers that drop trailing fractional zeros as they read (the SWAR decoders):
+    /// [`Decimal::from_parts`] without its checks and its division loop.
+    ///
+    /// The caller guarantees `mantissa` is not `i64::MIN`, `scale` is at most
+    /// [`Decimal::MAX_SCALE`], and a non-zero `scale` has a mantissa not divisible by 10
+    /// (zero is `0 × 10^0`). Parts that break this make a value whose `Eq` and `Hash`
+    /// disagree with its numeric value; debug builds assert it.
+    #[inline(always)]
+    pub const fn from_normalized_parts(mantissa: i64, scale: u8) -> Decimal {
+        debug_assert!(
+            mantissa != i64::MIN
+                && scale <= Decimal::MAX_SCALE
+                && (scale == 0 || mantissa % 10 != 0),
+            "parts not normalized"
+        );
+        Decimal { mantissa, scale }
+    }
+
     /// Builds an integer decimal.
     ///
     /// # Errors

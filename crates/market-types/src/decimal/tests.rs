@@ -56,6 +56,13 @@ fn normalization_makes_equal_values_equal() {
         Decimal::from_parts(1_000, 20).unwrap(),
         d("0.00000000000000001")
     );
+    // Parts already normalized build the same value as `from_parts`.
+    for (mantissa, scale) in [(0, 0), (100, 0), (-125, 1), (1, 18), (i64::MAX, 3)] {
+        assert_eq!(
+            Decimal::from_normalized_parts(mantissa, scale),
+            Decimal::from_parts(mantissa, scale).unwrap()
+        );
+    }
     assert_eq!(Decimal::from_i64(42).unwrap(), d("42"));
     assert_eq!(Decimal::from(-3), d("-3"));
     assert_eq!(Decimal::from(3u32), d("3"));
@@ -278,4 +285,12 @@ fn parse_matches_from_str_and_bytes() {
         Err(_) => Decimal::ZERO,
     };
     assert_eq!(TICK, d("0.01"));
+}
+
+/// A caller handing over parts that are not normalized is a bug debug builds catch.
+#[test]
+#[cfg(debug_assertions)]
+#[should_panic(expected = "parts not normalized")]
+fn unnormalized_parts_are_caught_in_debug_builds() {
+    let _ = Decimal::from_normalized_parts(1_250, 3);
 }

@@ -183,6 +183,53 @@ fn ticker_values_in_other_spellings_are_exact() {
     assert_eq!(t.volume_24h, Some(d("164586129")));
 }
 
+/// Members the ticker does not read are skipped in one pass when they are short bare
+/// numbers; any other value (or a malformed one) gets the full grammar check, in and
+/// out of the documented order.
+#[test]
+fn unread_ticker_members_in_any_spelling_are_skipped_or_refused() {
+    let expected = documented_ticker();
+    for value in [
+        "1",
+        "-7",
+        "0",
+        "7073.42",
+        "-304.5",
+        "1.5e3",
+        "-0.5E-2",
+        "1234567890123456789012",
+        "null",
+        "true",
+        "false",
+        "\"1\"",
+        "[1,[2]]",
+        "{\"a\":{}}",
+    ] {
+        for key in ["contractId", "maxBidPrice", "riseFallValue", "symbol"] {
+            let mut members = DOCUMENTED.to_vec();
+            for member in &mut members {
+                if member.0 == key {
+                    member.1 = value;
+                }
+            }
+            let mut reversed = members.clone();
+            reversed.reverse();
+            for frame in [ticker_frame(&members), ticker_frame(&reversed)] {
+                assert_eq!(ticker_of(&frame).unwrap(), expected, "{key}: {value}");
+            }
+        }
+    }
+    for bad in ["01", "1.", "-", "1e", "tru", "\"x", "1x"] {
+        let mut members = DOCUMENTED.to_vec();
+        members[2].1 = bad;
+        let mut reversed = members.clone();
+        reversed.reverse();
+        for frame in [ticker_frame(&members), ticker_frame(&reversed)] {
+            assert!(ticker_of(&frame).is_err(), "contractId: {bad}");
+        }
+    }
+}
+
 #[test]
 fn bad_ticker_values_are_typed_errors_in_and_out_of_order() {
     for (key, bad) in [
@@ -345,4 +392,62 @@ fn negative_quantities_read_exactly_and_the_book_decides() {
     // The decoder reads what is there; refusing a negative size is the book's job.
     let got = read_levels(&depth_frame("[[1,-2,1]]", "[]")).unwrap();
     assert_eq!(got, [(Side::Sell, d("1"), d("-2"), 1)]);
+}
+
+/// The word-at-a-time search for the end of compact levels against a byte-by-byte
+/// reference: the first `]` not followed by `,` must be the end `]]`, else no answer.
+#[test]
+fn compact_level_ends_agree_with_a_byte_reference() {
+    fn reference(bytes: &[u8], from: usize) -> Option<usize> {
+        let mut i = from;
+        while i < bytes.len() {
+            if bytes[i] == b']' {
+                match bytes.get(i + 1) {
+                    Some(b',') => i += 1,
+                    Some(b']') => return Some(i + 2),
+                    _ => return None,
+                }
+            }
+            i += 1;
+        }
+        None
+    }
+    let alphabet = b"],,]]]\\-[0123456789. \"";
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut found = 0;
+    for round in 0..200_000usize {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let len = (state % 40) as usize;
+        let bytes: Vec<u8> = (0..len)
+            .map(|i| {
+                let pick = (state >> (i % 8 * 8)) as usize ^ (i * 31) ^ round;
+                alphabet[pick % alphabet.len()]
+            })
+            .collect();
+        for from in [0, 1, 3] {
+            let want = reference(&bytes, from);
+            found += usize::from(want.is_some());
+            assert_eq!(
+                super::levels::compact_levels_end(&bytes, from),
+                want,
+                "{} from {from}",
+                String::from_utf8_lossy(&bytes)
+            );
+        }
+    }
+    assert!(found > 10_000, "{found}");
+    let levels = b"[[6865.5,12,1],[6866,3,2]],\"bids\":[]";
+    assert_eq!(super::levels::compact_levels_end(levels, 2), Some(26));
+    // The end across two words (the `]` in a word's top byte), and in the last bytes.
+    let across = b"[[1234567]],\"bids\":[]";
+    assert_eq!(super::levels::compact_levels_end(across, 2), Some(11));
+    let across = b"[[1234567],[1]],\"bids\":[]";
+    assert_eq!(super::levels::compact_levels_end(across, 2), Some(15));
+    assert_eq!(super::levels::compact_levels_end(b"[[1,2]]", 2), Some(7));
+    assert_eq!(
+        super::levels::compact_levels_end(b"[[1,2] ],[[3]]", 2),
+        None
+    );
 }

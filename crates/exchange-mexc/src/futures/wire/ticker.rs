@@ -90,6 +90,19 @@ pub(crate) fn number(sc: &mut Scanner<'_>, field: &'static str) -> Result<Option
     read::opt_decimal(sc, field)
 }
 
+/// A member the ticker does not read: a short bare number in one pass (what the venue
+/// sends), anything else with the full grammar check.
+#[inline(always)]
+fn skip_unread(sc: &mut Scanner<'_>) -> Result<(), Fault> {
+    match read::quick_bare_decimal(sc.bytes(), sc.pos()) {
+        Some((_, end)) => {
+            sc.set_pos(end);
+            Ok(())
+        }
+        None => sc.skip_value(),
+    }
+}
+
 /// The ticker object at the scanner: the members in the venue's documented order first,
 /// one comparison each, then whatever is left (another order, members the documentation
 /// does not list) by key, any order.
@@ -139,7 +152,7 @@ fn documented_order(
     }
     member!("ask1", t.ask = number(sc, "ask1")?.map(Price::new));
     member!("bid1", t.bid = number(sc, "bid1")?.map(Price::new));
-    member!("contractId", sc.skip_value()?);
+    member!("contractId", skip_unread(sc)?);
     member!(
         "fairPrice",
         t.fair_price = number(sc, "fairPrice")?.map(Price::new)
@@ -161,13 +174,13 @@ fn documented_order(
         "lower24Price",
         t.low_24h = number(sc, "lower24Price")?.map(Price::new)
     );
-    member!("maxBidPrice", sc.skip_value()?);
-    member!("minAskPrice", sc.skip_value()?);
+    member!("maxBidPrice", skip_unread(sc)?);
+    member!("minAskPrice", skip_unread(sc)?);
     member!(
         "riseFallRate",
         t.rise_fall_rate = number(sc, "riseFallRate")?
     );
-    member!("riseFallValue", sc.skip_value()?);
+    member!("riseFallValue", skip_unread(sc)?);
     member!("symbol", sc.skip_value()?);
     member!("timestamp", t.time_ms = read::uint(sc, "timestamp")?);
     member!("holdVol", t.open_interest = number(sc, "holdVol")?);
