@@ -342,6 +342,7 @@ def main() -> int:
             print(f"{name:<16}{r['exchange_ws_us']:>10.2f}{r['exchange_ws_top_us']:>10.2f}"
                   f"{r['exchange_ws_all_us']:>10.2f}")
     if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, indent=2) + "\n")
     return 0
 
