@@ -3,11 +3,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
+mod common;
+
 use std::collections::HashSet;
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::{simulator, within};
 use exchange_sim::mexc::{MexcConfig, MexcFault, MexcVenue, PrivatePush};
 use exchange_sim::{SimConfig, SimEvent, Simulator};
 use exchange_ws::{
@@ -15,24 +17,6 @@ use exchange_ws::{
     Venue, VenueStreams, simulator_prefix,
 };
 use market_types::{Price, Quantity, Side, Symbol};
-
-const WAIT: Duration = Duration::from_secs(15);
-
-async fn simulator(config: MexcConfig) -> (Simulator, Arc<MexcVenue>) {
-    let mexc = Arc::new(MexcVenue::new(config).unwrap());
-    let sim = Simulator::start(
-        SimConfig::default().mount(simulator_prefix(Venue::MexcSpot), mexc.clone()),
-    )
-    .await
-    .unwrap();
-    (sim, mexc)
-}
-
-async fn within<T>(what: &str, f: impl Future<Output = T>) -> T {
-    tokio::time::timeout(WAIT, f)
-        .await
-        .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
-}
 
 /// Reads events until one matches.
 async fn until(events: &mut Events, what: &str, pred: impl Fn(&Event) -> bool) -> Event {

@@ -5,38 +5,21 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
-use std::future::Future;
+mod common;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use exchange_sim::mexc::{MexcConfig, MexcVenue};
-use exchange_sim::{SimConfig, Simulator};
+use common::{simulator, within};
+use exchange_sim::mexc::MexcConfig;
 use exchange_ws::tap::{InputTap, SessionId, SessionInput};
 use exchange_ws::{
     BookStatus, Channel, Client, ClientError, ConnectionState, Endpoints, Event, EventBody,
-    EventKind, Events, Venue, simulator_prefix,
+    EventKind, Events, Venue,
 };
 use ws_core::Timestamp;
 use ws_handlers::Role;
-
-const WAIT: Duration = Duration::from_secs(15);
-
-async fn simulator() -> (Simulator, Arc<MexcVenue>) {
-    let mexc = Arc::new(MexcVenue::new(MexcConfig::default()).unwrap());
-    let sim = Simulator::start(
-        SimConfig::default().mount(simulator_prefix(Venue::MexcSpot), mexc.clone()),
-    )
-    .await
-    .unwrap();
-    (sim, mexc)
-}
-
-async fn within<T>(what: &str, f: impl Future<Output = T>) -> T {
-    tokio::time::timeout(WAIT, f)
-        .await
-        .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
-}
 
 /// Reads events until every one of `symbols` has reported a live book; the books go live
 /// in any order, so one wait covers them all.
@@ -97,7 +80,7 @@ impl InputTap for CountingTap {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_input_tap_is_made_per_session_before_any_input_and_sees_every_kind() {
-    let (sim, _mexc) = simulator().await;
+    let (sim, _mexc) = simulator(MexcConfig::default()).await;
     let inputs = Arc::new(AtomicU64::new(0));
     let frames = Arc::new(AtomicU64::new(0));
     let seen = Arc::new(Mutex::new(Seen::default()));
@@ -160,7 +143,7 @@ impl InputTap for Gate {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn frames_a_tap_ignores_never_reach_the_book() {
-    let (sim, _mexc) = simulator().await;
+    let (sim, _mexc) = simulator(MexcConfig::default()).await;
     let ignoring = Arc::new(AtomicU64::new(0));
     let switch = ignoring.clone();
     let client = Client::builder()
@@ -195,7 +178,7 @@ async fn frames_a_tap_ignores_never_reach_the_book() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn freeze_holds_books_counters_and_events_still() {
-    let (sim, _mexc) = simulator().await;
+    let (sim, _mexc) = simulator(MexcConfig::default()).await;
     let client = Client::builder()
         .venue(Venue::MexcSpot)
         .symbols(["BTCUSDT", "ETHUSDT"])
@@ -264,7 +247,7 @@ async fn freeze_holds_books_counters_and_events_still() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pools_report_each_connection_with_its_latency() {
-    let (sim, _mexc) = simulator().await;
+    let (sim, _mexc) = simulator(MexcConfig::default()).await;
     let client = Client::builder()
         .venue(Venue::MexcSpot)
         .symbols(["BTCUSDT"])
