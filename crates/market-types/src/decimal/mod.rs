@@ -12,7 +12,7 @@ use core::hash::Hash;
 use core::str::FromStr;
 
 use self::parse::parse_short;
-use self::scale::{POW10_F64, align, cmp_across_scales, from_i128, strip_zeros_i64};
+use self::scale::{POW10_F64, Scale, align, cmp_across_scales, from_i128, strip_zeros_i64};
 
 /// An exact decimal number: `mantissa × 10^-scale`.
 ///
@@ -24,10 +24,21 @@ use self::scale::{POW10_F64, align, cmp_across_scales, from_i128, strip_zeros_i6
 /// and `abs` can never overflow. The scale is at most [`Decimal::MAX_SCALE`].
 ///
 /// No operation allocates or touches floating point, except [`Decimal::to_f64`].
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+///
+/// The scale is held as [`Scale`], whose unused byte values are a niche, so
+/// `Option<Decimal>` (and `Option<Price>`) is 16 bytes like `Decimal` itself rather than 24.
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
 pub struct Decimal {
     mantissa: i64,
-    scale: u8,
+    scale: Scale,
+}
+
+impl Hash for Decimal {
+    #[inline]
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.mantissa.hash(state);
+        self.scale.get().hash(state);
+    }
 }
 
 /// Why a decimal could not be built.
@@ -58,28 +69,26 @@ pub enum DecimalError {
 }
 
 impl Decimal {
+    /// The value from parts the caller has checked: `mantissa` in the symmetric range,
+    /// `scale` at most [`Decimal::MAX_SCALE`], normalized.
+    #[inline(always)]
+    const fn raw(mantissa: i64, scale: u8) -> Decimal {
+        Decimal {
+            mantissa,
+            scale: Scale::new(scale),
+        }
+    }
+
     /// Largest supported scale (fractional digits).
     pub const MAX_SCALE: u8 = 18;
     /// Zero.
-    pub const ZERO: Decimal = Decimal {
-        mantissa: 0,
-        scale: 0,
-    };
+    pub const ZERO: Decimal = Decimal::raw(0, 0);
     /// One.
-    pub const ONE: Decimal = Decimal {
-        mantissa: 1,
-        scale: 0,
-    };
+    pub const ONE: Decimal = Decimal::raw(1, 0);
     /// The largest value, `i64::MAX`.
-    pub const MAX: Decimal = Decimal {
-        mantissa: i64::MAX,
-        scale: 0,
-    };
+    pub const MAX: Decimal = Decimal::raw(i64::MAX, 0);
     /// The smallest value, `-i64::MAX`.
-    pub const MIN: Decimal = Decimal {
-        mantissa: -i64::MAX,
-        scale: 0,
-    };
+    pub const MIN: Decimal = Decimal::raw(-i64::MAX, 0);
 
     /// Parses a decimal string such as `"-12.50"`; see [`Decimal::parse_bytes`].
     ///
@@ -118,6 +127,7 @@ impl Decimal {
     /// # Errors
     /// [`DecimalError::TooManyDecimals`] if the normalized scale exceeds 18,
     /// [`DecimalError::Overflow`] for `i64::MIN` (outside the symmetric range).
+    #[inline]
     pub const fn from_parts(mantissa: i64, scale: u8) -> Result<Decimal, DecimalError> {
         if mantissa == i64::MIN {
             return Err(DecimalError::Overflow);
@@ -126,7 +136,7 @@ impl Decimal {
         if scale > Decimal::MAX_SCALE {
             return Err(DecimalError::TooManyDecimals);
         }
-        Ok(Decimal { mantissa, scale })
+        Ok(Decimal::raw(mantissa, scale))
     }
 
     /// Builds `mantissa × 10^-scale` from parts the caller has already normalized, for
@@ -145,7 +155,7 @@ impl Decimal {
                 && (scale == 0 || mantissa % 10 != 0),
             "parts not normalized"
         );
-        Decimal { mantissa, scale }
+        Decimal::raw(mantissa, scale)
     }
 
     /// Builds an integer decimal.
@@ -157,10 +167,7 @@ impl Decimal {
         if value == i64::MIN {
             return Err(DecimalError::Overflow);
         }
-        Ok(Decimal {
-            mantissa: value,
-            scale: 0,
-        })
+        Ok(Decimal::raw(value, 0))
     }
 
     /// The integer mantissa: the value is `mantissa × 10^-scale`.
@@ -172,7 +179,7 @@ impl Decimal {
     /// Number of fractional digits (normalized, so never a trailing zero).
     #[inline]
     pub const fn scale(self) -> u8 {
-        self.scale
+        self.scale.get()
     }
 
     /// True for zero.
@@ -200,19 +207,13 @@ impl Decimal {
         reason = "`Neg` is implemented too; the inherent const fn is usable in consts"
     )]
     pub const fn neg(self) -> Decimal {
-        Decimal {
-            mantissa: -self.mantissa,
-            scale: self.scale,
-        }
+        Decimal::raw(-self.mantissa, self.scale.get())
     }
 
     /// The absolute value; never overflows because the mantissa range is symmetric.
     #[inline]
     pub const fn abs(self) -> Decimal {
-        Decimal {
-            mantissa: self.mantissa.abs(),
-            scale: self.scale,
-        }
+        Decimal::raw(self.mantissa.abs(), self.scale.get())
     }
 
     /// Exact sum, or `None` if it does not fit.
@@ -234,20 +235,20 @@ impl Decimal {
     pub const fn checked_mul(self, other: Decimal) -> Option<Decimal> {
         // |a·b| < 2^126, so the i128 product cannot overflow.
         let product = self.mantissa as i128 * other.mantissa as i128;
-        from_i128(product, self.scale as u32 + other.scale as u32)
+        from_i128(product, self.scale.get() as u32 + other.scale.get() as u32)
     }
 
     /// Nearest `f64`, for display and metrics only; never feed it back into values.
     #[inline]
     pub fn to_f64(self) -> f64 {
-        self.mantissa as f64 / POW10_F64[self.scale as usize]
+        self.mantissa as f64 / POW10_F64[self.scale.get() as usize]
     }
 }
 
 impl Ord for Decimal {
     #[inline]
     fn cmp(&self, other: &Decimal) -> Ordering {
-        if self.scale == other.scale {
+        if self.scale.get() == other.scale.get() {
             return self.mantissa.cmp(&other.mantissa);
         }
         cmp_across_scales(*self, *other)
@@ -303,20 +304,14 @@ impl TryFrom<u64> for Decimal {
 impl From<i32> for Decimal {
     #[inline]
     fn from(value: i32) -> Decimal {
-        Decimal {
-            mantissa: i64::from(value),
-            scale: 0,
-        }
+        Decimal::raw(i64::from(value), 0)
     }
 }
 
 impl From<u32> for Decimal {
     #[inline]
     fn from(value: u32) -> Decimal {
-        Decimal {
-            mantissa: i64::from(value),
-            scale: 0,
-        }
+        Decimal::raw(i64::from(value), 0)
     }
 }
 

@@ -78,10 +78,10 @@ impl Decimal {
             return Err(DecimalError::Overflow);
         }
         let magnitude = mantissa as i64;
-        Ok(Decimal {
-            mantissa: if negative { -magnitude } else { magnitude },
-            scale: scale as u8,
-        })
+        Ok(Decimal::raw(
+            if negative { -magnitude } else { magnitude },
+            scale as u8,
+        ))
     }
 }
 
@@ -103,10 +103,10 @@ pub(super) const fn parse_short(bytes: &[u8]) -> Option<Decimal> {
     let int_len = (ends.trailing_zeros() / 8) as usize;
     if int_len == len {
         // Only digits (`int_len` is 1 to 8 here).
-        return Some(Decimal {
-            mantissa: eight_digits(text << (64 - 8 * int_len)) as i64,
-            scale: 0,
-        });
+        return Some(Decimal::raw(
+            eight_digits(text << (64 - 8 * int_len)) as i64,
+            0,
+        ));
     }
     // One dot at `int_len`, digits elsewhere, and at least one digit.
     let dot = 0x80u64 << (8 * int_len);
@@ -120,10 +120,10 @@ pub(super) const fn parse_short(bytes: &[u8]) -> Option<Decimal> {
     let top = joined << (72 - 8 * len);
     if top >> 56 != 0 {
         // The last digit is not a zero: nothing to drop.
-        return Some(Decimal {
-            mantissa: eight_digits(top) as i64,
-            scale: (len - 1 - int_len) as u8,
-        });
+        return Some(Decimal::raw(
+            eight_digits(top) as i64,
+            (len - 1 - int_len) as u8,
+        ));
     }
     Some(normalized(joined & low_bytes(len - 1), int_len))
 }
@@ -132,10 +132,7 @@ pub(super) const fn parse_short(bytes: &[u8]) -> Option<Decimal> {
 #[inline(always)]
 const fn normalized(digits: u64, int_len: usize) -> Decimal {
     let (mantissa, scale) = swar::normalized(digits, int_len);
-    Decimal {
-        mantissa: mantissa as i64,
-        scale,
-    }
+    Decimal::raw(mantissa as i64, scale)
 }
 
 /// [`parse_short`] for nine to seventeen bytes: at most eight integer digits, the dot,
@@ -171,10 +168,10 @@ const fn parse_short_long(bytes: &[u8]) -> Option<Decimal> {
         eight_digits(head << (64 - 8 * int_len))
     };
     // At most sixteen digits: below 10^16, no overflow.
-    Some(Decimal {
-        mantissa: int_value as i64 * POW10_I64[fraction.scale as usize] + fraction.mantissa,
-        scale: fraction.scale,
-    })
+    Some(Decimal::raw(
+        int_value as i64 * POW10_I64[fraction.scale.get() as usize] + fraction.mantissa,
+        fraction.scale.get(),
+    ))
 }
 
 /// The first `n` (at most eight) bytes of `bytes` as a little-endian word, zero above:

@@ -40,7 +40,7 @@ impl<'de> Deserialize<'de> for Decimal {
 impl Decimal {
     /// Writes `|self|` in plain notation at the end of `buf` and returns it as text.
     fn write_unsigned<'a>(&self, buf: &'a mut [u8; DISPLAY_BUF]) -> &'a str {
-        let scale = self.scale as usize;
+        let scale = self.scale.get() as usize;
         let mut magnitude = self.mantissa.unsigned_abs();
         let mut pos = DISPLAY_BUF;
         let mut written = 0usize;
