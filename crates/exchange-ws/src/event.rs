@@ -149,8 +149,8 @@ impl BookLine {
             symbol: book.symbol(),
             status,
             update_id: book.update_id(),
-            bids: book.bids().collect(),
-            asks: book.asks().collect(),
+            bids: book.bids().to_vec(),
+            asks: book.asks().to_vec(),
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use market_types::{
     Balance, BookStatus, BookStatusEvent, BookTicker, BookUpdate, Fill, Order, OrderBook, Position,
-    Ticker, Trade, Venue,
+    Side, Ticker, Trade, Venue,
 };
 use ws_mixins::{ErrorCategory, PrivateWebSocketMixin, PublicWebSocketMixin, StreamError};
 
@@ -139,8 +139,8 @@ impl EventSink {
 impl PublicWebSocketMixin for EventSink {
     #[inline]
     fn on_order_book(&mut self, book: &OrderBook, update: &BookUpdate) {
-        let bids = book.bids().take(self.levels).collect();
-        let asks = book.asks().take(self.levels).collect();
+        let bids = book.top(Side::Buy, self.levels).to_vec();
+        let asks = book.top(Side::Sell, self.levels).to_vec();
         self.push(EventBody::BookUpdate {
             update: *update,
             bids,

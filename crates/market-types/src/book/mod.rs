@@ -332,15 +332,25 @@ impl OrderBook {
 /// Levels of one book side, best first. Yields copies; `Level` is 32 bytes.
 #[derive(Debug, Clone)]
 pub struct Levels<'a> {
-    inner: core::iter::Rev<core::slice::Iter<'a, Level>>,
+    /// The levels not yielded yet, best last (the side's storage order).
+    best_last: core::slice::Iter<'a, Level>,
 }
 
 impl<'a> Levels<'a> {
     #[inline]
     fn new(best_last: &'a [Level]) -> Levels<'a> {
         Levels {
-            inner: best_last.iter().rev(),
+            best_last: best_last.iter(),
         }
+    }
+
+    /// The levels not yielded yet, best first, in one allocation: a block copy and an
+    /// in-place reversal, where `collect` moves them one at a time.
+    #[inline]
+    pub fn to_vec(&self) -> Vec<Level> {
+        let mut levels = self.best_last.as_slice().to_vec();
+        levels.reverse();
+        levels
     }
 }
 
@@ -349,24 +359,24 @@ impl Iterator for Levels<'_> {
 
     #[inline]
     fn next(&mut self) -> Option<Level> {
-        self.inner.next().copied()
+        self.best_last.next_back().copied()
     }
 
     #[inline]
     fn size_hint(&self) -> (usize, Option<usize>) {
-        self.inner.size_hint()
+        self.best_last.size_hint()
     }
 
     #[inline]
     fn nth(&mut self, n: usize) -> Option<Level> {
-        self.inner.nth(n).copied()
+        self.best_last.nth_back(n).copied()
     }
 }
 
 impl DoubleEndedIterator for Levels<'_> {
     #[inline]
     fn next_back(&mut self) -> Option<Level> {
-        self.inner.next_back().copied()
+        self.best_last.next().copied()
     }
 }
 

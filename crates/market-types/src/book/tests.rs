@@ -172,6 +172,31 @@ fn clear_keeps_capacity_and_truncate_drops_the_worst() {
 }
 
 #[test]
+fn levels_copy_best_first_from_where_iteration_stands() {
+    let mut book = book();
+    for (side, price) in [(Side::Sell, "3"), (Side::Sell, "1"), (Side::Sell, "2")] {
+        book.apply(side, p(price), q("1")).unwrap();
+    }
+    for price in ["0.5", "0.7", "0.6"] {
+        book.apply(Side::Buy, p(price), q(price)).unwrap();
+    }
+    for side in [Side::Buy, Side::Sell] {
+        let collected: Vec<Level> = book.levels(side).collect();
+        assert_eq!(book.levels(side).to_vec(), collected);
+        for n in 0..=4 {
+            let top: Vec<Level> = book.levels(side).take(n).collect();
+            assert_eq!(book.top(side, n).to_vec(), top, "{side:?} top {n}");
+        }
+        let mut rest = book.levels(side);
+        rest.next();
+        assert_eq!(rest.to_vec(), collected.get(1..).unwrap());
+        rest.next_back();
+        assert_eq!(rest.to_vec(), collected.get(1..2).unwrap());
+    }
+    assert_eq!(book.asks().to_vec().first().map(|l| l.price), Some(p("1")));
+}
+
+#[test]
 fn levels_iterate_both_ways() {
     let mut book = book();
     for price in ["1", "2", "3"] {
@@ -183,6 +208,10 @@ fn levels_iterate_both_ways() {
         [p("3"), p("2"), p("1")]
     );
     assert_eq!(book.asks().nth(1).unwrap().price, p("2"));
+    let mut asks = book.asks();
+    assert_eq!(asks.nth(1).unwrap().price, p("2"));
+    assert_eq!(asks.next().unwrap().price, p("3"));
+    assert_eq!(asks.next(), None);
     assert_eq!(book.asks().len(), 3);
     assert_eq!(book.best(Side::Sell), book.best_ask());
     assert_eq!(book.symbol().as_str(), "BTC_USDT");
