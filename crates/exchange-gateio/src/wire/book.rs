@@ -257,8 +257,10 @@ fn spot_level(bytes: &[u8], i: usize) -> Option<(Price, Quantity, usize)> {
     if bytes.get(k) != Some(&b']') {
         return None;
     }
-    let price = Decimal::from_parts(price, price_scale).ok()?;
-    let size = Decimal::from_parts(size, size_scale).ok()?;
+    // `swar_decimal` drops trailing fractional zeros as it reads (its differential tests
+    // check it), so the parts need no normalizing loop.
+    let price = Decimal::from_normalized_parts(price, price_scale);
+    let size = Decimal::from_normalized_parts(size, size_scale);
     Some((Price::new(price), Quantity::new(size), k + 1))
 }
 

@@ -428,11 +428,21 @@ fn sorts_before(side: Side, a: Price, b: Price) -> bool {
 }
 
 /// Binary search in a side's best-last order: `Ok` is the level's index, `Err` the insertion point.
+///
+/// Prices are compared as [`Decimal::at_max_scale`] integers: one multiply per probe and
+/// no branch, where `Decimal`'s `Ord` branches on the scales (a book's prices differ in
+/// scale whenever normalization drops a trailing zero, "100.1" next to "100.15", so that
+/// branch mispredicts inside the search).
 #[inline]
 fn search(levels: &[Level], side: Side, price: Price) -> Result<usize, usize> {
+    let target = price.value().at_max_scale();
     match side {
-        Side::Buy => levels.binary_search_by(|level| level.price.cmp(&price)),
-        Side::Sell => levels.binary_search_by(|level| price.cmp(&level.price)),
+        Side::Buy => {
+            levels.binary_search_by(|level| level.price.value().at_max_scale().cmp(&target))
+        }
+        Side::Sell => {
+            levels.binary_search_by(|level| target.cmp(&level.price.value().at_max_scale()))
+        }
     }
 }
 

@@ -12,7 +12,9 @@ use core::hash::Hash;
 use core::str::FromStr;
 
 use self::parse::parse_short;
-use self::scale::{POW10_F64, Scale, align, cmp_across_scales, from_i128, strip_zeros_i64};
+use self::scale::{
+    POW10_F64, POW10_I64, Scale, align, cmp_across_scales, from_i128, strip_zeros_i64,
+};
 
 /// An exact decimal number: `mantissa × 10^-scale`.
 ///
@@ -236,6 +238,14 @@ impl Decimal {
         // |a·b| < 2^126, so the i128 product cannot overflow.
         let product = self.mantissa as i128 * other.mantissa as i128;
         from_i128(product, self.scale.get() as u32 + other.scale.get() as u32)
+    }
+
+    /// The value times `10^18` ([`Decimal::MAX_SCALE`]), exact: an integer that orders
+    /// like the value across scales, from one 64 x 64-bit multiply (`|mantissa| < 2^63`
+    /// and `10^18 < 2^60`, so it cannot overflow).
+    #[inline(always)]
+    pub const fn at_max_scale(self) -> i128 {
+        self.mantissa as i128 * POW10_I64[(Decimal::MAX_SCALE - self.scale.get()) as usize] as i128
     }
 
     /// Nearest `f64`, for display and metrics only; never feed it back into values.
