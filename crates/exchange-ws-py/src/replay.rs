@@ -249,7 +249,11 @@ impl Replay {
         for frame in &frames {
             state.buffer.clear();
             if let Ok(text) = frame.cast::<PyString>() {
-                state.buffer.extend_from_slice(text.to_cow()?.as_bytes());
+                // Under the stable ABI (3.9) a str lends no UTF-8 view; encoding to a
+                // bytes object and copying once is the shortest way into the buffer.
+                state
+                    .buffer
+                    .extend_from_slice(text.encode_utf8()?.as_bytes());
             } else if let Ok(bytes) = frame.cast::<PyBytes>() {
                 state.buffer.extend_from_slice(bytes.as_bytes());
             } else {

@@ -319,17 +319,48 @@ fn every_scale_round_trips_through_its_parts() {
 #[test]
 fn values_at_the_largest_scale_order_and_compare_as_the_decimals_do() {
     let texts = [
-        "0", "1", "-1", "100.1", "100.15", "100.10", "99.999999999999999999", "0.000000000000000001",
-        "-0.000000000000000001", "9223372036854775807", "-9223372036854775807", "922337203.6854775807",
-        "-922337203.6854775807", "0.5", "0.50", "5", "-5.5", "60000", "59999.9", "59999.99",
+        "0",
+        "1",
+        "-1",
+        "100.1",
+        "100.15",
+        "100.10",
+        "99.999999999999999999",
+        "0.000000000000000001",
+        "-0.000000000000000001",
+        "9223372036854775807",
+        "-9223372036854775807",
+        "922337203.6854775807",
+        "-922337203.6854775807",
+        "0.5",
+        "0.50",
+        "5",
+        "-5.5",
+        "60000",
+        "59999.9",
+        "59999.99",
     ];
-    let values: Vec<Decimal> = texts.iter().filter_map(|t| Decimal::parse(t).ok()).collect();
-    assert_eq!(values.len(), texts.len() - 1, "one text is out of range on purpose");
+    let values: Vec<Decimal> = texts
+        .iter()
+        .filter_map(|t| Decimal::parse(t).ok())
+        .collect();
+    assert_eq!(
+        values.len(),
+        texts.len() - 1,
+        "one text is out of range on purpose"
+    );
     for a in &values {
         for b in &values {
-            assert_eq!(a.at_max_scale().cmp(&b.at_max_scale()), a.cmp(b), "{a} vs {b}");
+            assert_eq!(
+                a.at_max_scale().cmp(&b.at_max_scale()),
+                a.cmp(b),
+                "{a} vs {b}"
+            );
         }
     }
     assert_eq!(d("1.5").at_max_scale(), 1_500_000_000_000_000_000);
-    assert_eq!(Decimal::MIN.at_max_scale(), -(i64::MAX as i128) * 1_000_000_000_000_000_000);
+    assert_eq!(
+        Decimal::MIN.at_max_scale(),
+        -(i64::MAX as i128) * 1_000_000_000_000_000_000
+    );
 }
