@@ -209,13 +209,19 @@ impl Decimal {
         reason = "`Neg` is implemented too; the inherent const fn is usable in consts"
     )]
     pub const fn neg(self) -> Decimal {
-        Decimal::raw(-self.mantissa, self.scale.get())
+        Decimal {
+            mantissa: -self.mantissa,
+            scale: self.scale,
+        }
     }
 
     /// The absolute value; never overflows because the mantissa range is symmetric.
     #[inline]
     pub const fn abs(self) -> Decimal {
-        Decimal::raw(self.mantissa.abs(), self.scale.get())
+        Decimal {
+            mantissa: self.mantissa.abs(),
+            scale: self.scale,
+        }
     }
 
     /// Exact sum, or `None` if it does not fit.
